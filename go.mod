@@ -1,0 +1,7 @@
+module github.com/scimhost/scim
+
+go 1.24
+
+require github.com/elimity-com/scim v0.0.0-20260728105928-2641426a1539
+
+require github.com/q-uint/xsd-datetime v1.0.0 // indirect

@@ -1,0 +1,213 @@
+package scim
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// The sentinel errors of the Store contract. A Store returns them, or wraps
+// them (fmt.Errorf("%w: ...", ErrConflict)), and the handler tests them with
+// errors.Is. Their text never reaches a client: the handler writes its own
+// detail. A Store that wants the client to read its own words returns a
+// *[Error] instead.
+var (
+	// ErrNotFound: no resource has that id (in the caller's tenant).
+	ErrNotFound = errors.New("scim: resource not found")
+	// ErrConflict: the write would break a uniqueness rule (userName, a group's
+	// displayName). The handler answers 409 uniqueness.
+	ErrConflict = errors.New("scim: uniqueness conflict")
+	// ErrVersionMismatch: a replace carried a Meta.Version that is not the
+	// stored one. The handler answers 412 when the client sent If-Match, and
+	// otherwise retries its read-modify-write.
+	ErrVersionMismatch = errors.New("scim: version mismatch")
+	// ErrUnsupported: the store cannot evaluate this filter or sort. The
+	// handler answers 400 invalidFilter rather than risk a wrong answer; a
+	// store must never return a superset of the matches instead.
+	ErrUnsupported = errors.New("scim: filter or sort not supported by the store")
+)
+
+// Store is what a host implements over its own database: users, and
+// optionally groups (implement [GroupStore] on the same value). A host that
+// provisions users only still gets a complete endpoint; see [NewHandler].
+//
+// Every method must be safe for concurrent use. The context carries the
+// request's context, including the tenant set by [BearerAuth]: a multi-tenant
+// store scopes every method to it, so that another tenant's id is ErrNotFound.
+type Store interface {
+	UserStore
+}
+
+// UserStore stores users.
+//
+// A Store owns ID and Meta: it assigns ID on create, sets Meta.Created once
+// and Meta.LastModified and Meta.Version on every write, and returns the
+// stored user. Users handed to a Store are the caller's: copy them before
+// keeping them, and return values the caller may modify.
+type UserStore interface {
+	// CreateUser stores a new user. It returns ErrConflict when another user
+	// has the same userName, compared case-insensitively.
+	CreateUser(ctx context.Context, u *User) (*User, error)
+	// GetUser returns the user with this id, or ErrNotFound. want says which
+	// attributes the client will see; a store may skip loading others
+	// (returning more is always allowed).
+	GetUser(ctx context.Context, id string, want Projection) (*User, error)
+	// ReplaceUser replaces the stored user u.ID with u (every attribute but
+	// ID and Meta.Created). It returns ErrNotFound for an unknown id,
+	// ErrConflict as CreateUser does, and ErrVersionMismatch when
+	// u.Meta.Version is not empty and is not the stored version.
+	ReplaceUser(ctx context.Context, u *User) (*User, error)
+	// DeleteUser deletes the user and removes it from every group. It
+	// returns ErrNotFound for an unknown id.
+	DeleteUser(ctx context.Context, id string) error
+	// ListUsers returns the users that match q.Filter, sorted and paged as q
+	// says, with the total number of matches. It returns ErrUnsupported for a
+	// filter or sort it cannot evaluate exactly.
+	ListUsers(ctx context.Context, q Query) (Page[*User], error)
+}
+
+// GroupStore stores groups. Its contract mirrors [UserStore]: the store owns
+// ID and Meta, group displayNames are unique (ErrConflict) in the stores of
+// this module, and a stale Meta.Version is ErrVersionMismatch.
+//
+// A member's Value is a user id (or, for nested groups, a group id); the
+// store keeps the ids it is given and need not check them.
+type GroupStore interface {
+	CreateGroup(ctx context.Context, g *Group) (*Group, error)
+	// GetGroup returns the group with this id, or ErrNotFound. When
+	// want.Wants("members") is false the store should not load the members:
+	// Entra ID reads groups with excludedAttributes=members, and groups can
+	// be large.
+	GetGroup(ctx context.Context, id string, want Projection) (*Group, error)
+	ReplaceGroup(ctx context.Context, g *Group) (*Group, error)
+	DeleteGroup(ctx context.Context, id string) error
+	ListGroups(ctx context.Context, q Query) (Page[*Group], error)
+}
+
+// UserUpdater is an optional capability of a [UserStore]: an atomic
+// read-modify-write. UpdateUser loads user id, calls update on a copy, and
+// stores the result as one atomic step (a row lock, a transaction, a mutex);
+// if update returns an error, nothing is stored and that error is returned.
+// It returns ErrNotFound for an unknown id and ErrConflict as ReplaceUser.
+//
+// Without it the handler reads with GetUser, applies the change, and writes
+// with ReplaceUser carrying the version it read, retrying on
+// ErrVersionMismatch; that is correct but costs a retry under contention.
+type UserUpdater interface {
+	UpdateUser(ctx context.Context, id string, update func(*User) error) (*User, error)
+}
+
+// GroupUpdater is the [UserUpdater] capability for groups. update receives
+// the group with its members.
+type GroupUpdater interface {
+	UpdateGroup(ctx context.Context, id string, update func(*Group) error) (*Group, error)
+}
+
+// MemberPatcher is an optional capability of a [GroupStore]: change a group's
+// membership in time proportional to the members changed, not to the size of
+// the group. The handler uses it for a PATCH whose operations only add
+// members and remove members by id, which is every membership change Entra ID
+// sends.
+//
+// PatchMembers adds each of add that is not a member yet and removes each id
+// in remove that is one, as one atomic step, then updates
+// Meta.LastModified and Meta.Version. Adding a member twice or removing a
+// non-member is not an error (clients replay operations). It returns
+// ErrNotFound for an unknown group, and ErrVersionMismatch when version is not
+// empty and is not the stored version.
+//
+// Without it the handler applies membership changes through
+// [GroupUpdater] or GetGroup/ReplaceGroup, which load every member.
+type MemberPatcher interface {
+	PatchMembers(ctx context.Context, groupID, version string, add []Member, remove []string) (*Group, error)
+}
+
+// Query is a list request as the handler hands it to a store.
+type Query struct {
+	// Filter selects resources; nil selects all.
+	Filter Filter
+	// StartIndex is the 1-based index of the first result to return (RFC 7644
+	// §3.4.2.4); the handler makes it at least 1.
+	StartIndex int
+	// Count is the largest number of resources to return; the handler makes it
+	// at least 0 and at most its page-size limit. Count 0 asks for
+	// TotalResults alone.
+	Count int
+	// SortBy orders the results; a zero SortBy leaves the order to the store,
+	// which must still be stable from one page to the next (creation order or
+	// id order).
+	SortBy AttrPath
+	// Descending reverses the order of SortBy.
+	Descending bool
+	// Want says which attributes the client will see; see [Projection].
+	Want Projection
+}
+
+// Page is one page of a list result.
+type Page[T any] struct {
+	// Resources are the results from Query.StartIndex on, at most Query.Count.
+	Resources []T
+	// TotalResults is the number of resources that match the filter, on all
+	// pages.
+	TotalResults int
+}
+
+// Projection is what a client asked to see with the "attributes" and
+// "excludedAttributes" query parameters (RFC 7644 §3.4.2.5). The zero value
+// wants every attribute that is returned by default.
+type Projection struct {
+	// Attributes, when not empty, lists the only attributes to return (besides
+	// those always returned, such as id).
+	Attributes []AttrPath
+	// Excluded lists attributes not to return.
+	Excluded []AttrPath
+}
+
+// Wants reports whether the client will see any part of the top-level
+// attribute name ("members", "emails", "name"; an extension attribute may be
+// URN-qualified: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager").
+// Names compare case-insensitively. A store calls it to skip loading
+// attributes nobody will read.
+func (p Projection) Wants(name string) bool {
+	urn, attr := splitURN(name)
+	if strings.EqualFold(attr, "id") {
+		return true
+	}
+	for _, x := range p.Excluded {
+		if x.Sub == "" && sameAttr(x, urn, attr) {
+			return false
+		}
+	}
+	if len(p.Attributes) == 0 {
+		return true
+	}
+	for _, a := range p.Attributes {
+		if sameAttr(a, urn, attr) {
+			return true
+		}
+		// Asking for a whole extension schema wants its attributes.
+		if a.URN == "" && a.Sub == "" && urn != "" && strings.EqualFold(a.Name, urn) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameAttr reports whether a names the top-level attribute urn:attr; an
+// unqualified name on either side matches any schema.
+func sameAttr(a AttrPath, urn, attr string) bool {
+	if !strings.EqualFold(a.Name, attr) {
+		return false
+	}
+	return a.URN == "" || urn == "" || strings.EqualFold(a.URN, urn)
+}
+
+// splitURN splits "urn:...:User:manager" into its schema URN and attribute
+// name; a name without a URN comes back as ("", name).
+func splitURN(name string) (urn, attr string) {
+	if len(name) < 4 || !strings.EqualFold(name[:4], "urn:") {
+		return "", name
+	}
+	i := strings.LastIndexByte(name, ':')
+	return name[:i], name[i+1:]
+}
