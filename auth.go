@@ -225,6 +225,12 @@ type TokenHash [sha256.Size]byte
 // as [NewToken] makes: there is no dictionary to try. It is not for
 // passwords.
 func HashToken(token string) TokenHash {
+	// Copying a token of usual length into a stack buffer spares the
+	// allocation of converting it to a []byte on every request.
+	var buf [128]byte
+	if len(token) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], token...))
+	}
 	return sha256.Sum256([]byte(token))
 }
 
@@ -282,9 +288,9 @@ var (
 // with every stored hash in constant time: the attacker chooses the token but
 // not its SHA-256, so whatever the map's timing reveals about the stored
 // hashes cannot be turned back into a token. A scan with crypto/subtle
-// would cost time in proportion to the number of tokens on every request
-// (about 8 µs at 1,000 tokens, against 0.5 µs for the whole middleware with
-// the map; see BenchmarkBearerAuth and BenchmarkTokensLookup).
+// would cost time in proportion to the number of tokens on every request:
+// about 11 µs at 1,000 tokens, where the map takes 0.2 µs at any size and
+// the whole middleware 0.5 µs (BenchmarkTokensLookup, BenchmarkBearerAuth).
 //
 // The zero value is an empty set, ready to use. A Tokens is safe for
 // concurrent use and must not be copied after first use.

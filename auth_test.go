@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -436,6 +437,14 @@ func TestHashToken(t *testing.T) {
 	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 	if got := HashToken("abc").String(); got != abc {
 		t.Errorf(`HashToken("abc") = %s, want %s`, got, abc)
+	}
+	// Tokens short enough for HashToken's stack buffer and longer ones
+	// (a JWT) hash alike.
+	for _, n := range []int{0, 69, 127, 128, 129, 2000} {
+		token := strings.Repeat("x", n)
+		if got, want := HashToken(token), TokenHash(sha256.Sum256([]byte(token))); got != want {
+			t.Errorf("HashToken of %d bytes = %s, want %s", n, got, want)
+		}
 	}
 }
 
