@@ -238,6 +238,14 @@ func explainOursOnly(in string, ours Filter) []refDifference {
 // explainReferenceOnly names the differences that make us reject a filter
 // the reference accepts (as ref), or returns nil.
 func explainReferenceOnly(in string, oursErr error, ref Filter) []refDifference {
+	return explainReferenceOnlyWithin(in, oursErr, ref, 3)
+}
+
+// explainReferenceOnlyWithin is explainReferenceOnly with a budget of
+// repairs: when our first complaint is one the reference does not share, it
+// repairs that spot the way the reference read it and asks again, so that
+// differences that come together are all found.
+func explainReferenceOnlyWithin(in string, oursErr error, ref Filter, budget int) []refDifference {
 	var e *Error
 	if !errors.As(oursErr, &e) {
 		return nil
@@ -262,14 +270,53 @@ func explainReferenceOnly(in string, oursErr error, ref Filter) []refDifference 
 	}) {
 		return []refDifference{diffValuePathOnSub}
 	}
+	if budget == 0 {
+		return nil
+	}
+	type repair struct {
+		diff  refDifference
+		fixed string
+	}
+	var repairs []repair
 	// An and/or inside brackets that touches an operand: spacing it out must
 	// give what the reference read.
 	for _, fixed := range spaceOutLogicalInBrackets(in) {
-		if ours, err := ParseFilter(fixed); err == nil && cmp.Equal(ref, normalizeNumbers(ours)) {
-			return []refDifference{diffTightLogical}
+		repairs = append(repairs, repair{diffTightLogical, fixed})
+	}
+	// Invalid UTF-8 that our first complaint is not about yet: the reference
+	// reads each bad byte as U+FFFD.
+	if !utf8.ValidString(in) {
+		repairs = append(repairs, repair{diffInvalidUTF8, replaceInvalidUTF8(in)})
+	}
+	for _, r := range repairs {
+		ours, err := ParseFilter(r.fixed)
+		if err == nil {
+			if cmp.Equal(ref, normalizeNumbers(ours)) {
+				return []refDifference{r.diff}
+			}
+			continue
+		}
+		if rest := explainReferenceOnlyWithin(r.fixed, err, ref, budget-1); rest != nil {
+			return append([]refDifference{r.diff}, rest...)
 		}
 	}
 	return nil
+}
+
+// replaceInvalidUTF8 replaces each byte of in that is not part of valid
+// UTF-8 with U+FFFD, as encoding/json does.
+func replaceInvalidUTF8(in string) string {
+	var b strings.Builder
+	for i := 0; i < len(in); {
+		r, size := utf8.DecodeRuneInString(in[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(in[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // walkFilter reports whether pred holds for f or any node below it.
