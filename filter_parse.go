@@ -72,7 +72,8 @@ var defaultFilterLimits = filterLimits{maxLen: 4096, maxDepth: 32}
 // recurses at most 32 times.
 //
 // ParseFilter accepts, beside RFC 7644's syntax, two forms that real clients
-// send (see /work/shared/CLIENTS.md):
+// send, as the project's survey of client traffic (CLIENTS.md) records them;
+// parseFilter's strict mode rejects both:
 //
 //  1. Bare string values, `externalId eq jyoung`: Microsoft's SCIM tutorial
 //     shows this filter and its test collection sends it (CLIENTS.md §3,
@@ -87,8 +88,8 @@ var defaultFilterLimits = filterLimits{maxLen: 4096, maxDepth: 32}
 //     `emails[type eq "work" and value eq "user@contoso.com"]`.
 //
 // The result is an immutable tree of *AttrExpr, *LogicalExpr, *NotExpr and
-// *ValuePathExpr, safe for concurrent use. Names and values may share memory
-// with s. The error, when there is one, is a *Error with Status 400 and Type
+// *ValuePathExpr, safe for concurrent use; so is ParseFilter. Names and
+// values may share memory with s. The error, when there is one, is a *Error with Status 400 and Type
 // InvalidFilter whose Detail names the 1-based byte position of the problem
 // and what was expected there.
 func ParseFilter(s string) (Filter, error) {

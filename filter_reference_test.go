@@ -428,7 +428,7 @@ func hasParenInBrackets(in string) bool {
 func spaceOutLogicalInBrackets(in string) []string {
 	var out []string
 	depth := 0
-	var stringAt []bool = make([]bool, len(in))
+	stringAt := make([]bool, len(in))
 	scanFilterText(in, func(i int, inString bool) {
 		stringAt[i] = inString
 	})
@@ -530,36 +530,34 @@ func TestFilterReferenceCorpus(t *testing.T) {
 	for _, tc := range allFilterCases() {
 		corpus = append(corpus, corpusCase{tc.name, tc.in})
 	}
-	errorCases := map[string]string{
-		"parens-33":                      strings.Repeat("(", 33) + "a pr" + strings.Repeat(")", 33),
-		"nots-33":                        strings.Repeat("not (", 33) + "a pr" + strings.Repeat(")", 33),
-		"and-chain-34":                   "a pr" + strings.Repeat(" and a pr", 33),
-		"or-chain-34":                    "a pr" + strings.Repeat(" or a pr", 33),
-		"lone-high-surrogate":            `a eq "\uD800"`,
-		"lone-low-surrogate":             `a eq "\uDC00x"`,
-		"high-surrogate-then-letter":     `a eq "\uD800\u0041"`,
-		"invalid-utf8-in-string":         "a eq \"x\xffy\"",
-		"value-path-on-sub-attribute":    `name.givenName[x pr]`,
-		"dollar-name":                    `$foo pr`,
-		"and-touches-previous-bracket":   `emails[type eq "work"and value pr]`,
-		"unknown-operator":               `userName equals "x"`,
-		"nested-value-path":              `emails[type[x pr]]`,
-		"and-touches-previous":           `a eq "x"and b pr`,
-		"unclosed-paren":                 `(a pr`,
-		"invalid-escape":                 `a eq "a\x"`,
-		"control-in-string":              "a eq \"x\ny\"",
-		"plus-is-not-space":              `userName+eq+"x"`,
-		"starts-with-digit":              `1abc pr`,
-		"two-sub-attributes":             `a.b.c pr`,
-		"empty":                          ``,
-		"pr-with-value":                  `a pr "x"`,
-		"not-without-parens":             `not a pr`,
-		"subcompare-without-operator":    `emails[type eq "work"].value`,
-		"number-leading-zero-strict-bad": `n eq 01 and`,
+	errorCases := []corpusCase{
+		{"error/parens-33", strings.Repeat("(", 33) + "a pr" + strings.Repeat(")", 33)},
+		{"error/nots-33", strings.Repeat("not (", 33) + "a pr" + strings.Repeat(")", 33)},
+		{"error/and-chain-34", "a pr" + strings.Repeat(" and a pr", 33)},
+		{"error/or-chain-34", "a pr" + strings.Repeat(" or a pr", 33)},
+		{"error/lone-high-surrogate", `a eq "\uD800"`},
+		{"error/lone-low-surrogate", `a eq "\uDC00x"`},
+		{"error/high-surrogate-then-letter", `a eq "\uD800\u0041"`},
+		{"error/invalid-utf8-in-string", "a eq \"x\xffy\""},
+		{"error/value-path-on-sub-attribute", `name.givenName[x pr]`},
+		{"error/dollar-name", `$foo pr`},
+		{"error/and-touches-previous-bracket", `emails[type eq "work"and value pr]`},
+		{"error/unknown-operator", `userName equals "x"`},
+		{"error/nested-value-path", `emails[type[x pr]]`},
+		{"error/and-touches-previous", `a eq "x"and b pr`},
+		{"error/unclosed-paren", `(a pr`},
+		{"error/invalid-escape", `a eq "a\x"`},
+		{"error/control-in-string", "a eq \"x\ny\""},
+		{"error/plus-is-not-space", `userName+eq+"x"`},
+		{"error/starts-with-digit", `1abc pr`},
+		{"error/two-sub-attributes", `a.b.c pr`},
+		{"error/empty", ``},
+		{"error/pr-with-value", `a pr "x"`},
+		{"error/not-without-parens", `not a pr`},
+		{"error/subcompare-without-operator", `emails[type eq "work"].value`},
+		{"error/number-leading-zero-strict-bad", `n eq 01 and`},
 	}
-	for name, in := range errorCases {
-		corpus = append(corpus, corpusCase{"error/" + name, in})
-	}
+	corpus = append(corpus, errorCases...)
 	for _, tc := range corpus {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := compareWithReference(tc.in)
@@ -905,4 +903,41 @@ func mutateFilter(r *rand.Rand, in string) string {
 		}
 	}
 	return string(b)
+}
+
+// TestPathReferenceCorpus compares ParsePath with the reference's ParsePath
+// on the PATCH paths of filter_parse_test.go.
+func TestPathReferenceCorpus(t *testing.T) {
+	// The paths the reference rejects, and why; every other must agree.
+	want := map[string]refDifference{
+		"bare-value": diffLenient,
+		"spaces":     diffOuterSpace,
+	}
+	for _, tc := range pathCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ours, err := ParsePath(tc.in)
+			if err != nil {
+				t.Fatalf("ParsePath(%q): %v", tc.in, err)
+			}
+			rp, refErr := reference.ParsePathNumber([]byte(tc.in))
+			if d, ok := want[tc.name]; ok {
+				if refErr == nil {
+					t.Fatalf("the reference accepts %q, which we list as a difference %q", tc.in, d.name)
+				}
+				return
+			}
+			if refErr != nil {
+				t.Fatalf("the reference rejects %q: %v", tc.in, refErr)
+			}
+			ref := Path{Attr: fromReferencePath(rp.AttributePath), SubAttr: rp.SubAttributeName()}
+			if rp.ValueExpression != nil {
+				if ref.Filter, err = fromReference(rp.ValueExpression); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(ref, ours); diff != "" {
+				t.Errorf("ParsePath(%q) differs from the reference (-reference +ours):\n%s", tc.in, diff)
+			}
+		})
+	}
 }
