@@ -6,11 +6,11 @@ import (
 	reference "github.com/scim2/filter-parser/v2"
 )
 
-// benchFilters are parsed by both BenchmarkParseFilter and
+// fpBenchFilters are parsed by both BenchmarkParseFilter and
 // BenchmarkReferenceParser, under the same names, for benchstat:
 //
 //	go test -run '^$' -bench 'ParseFilter|ReferenceParser' -count 10 > bench.txt
-var benchFilters = []struct{ name, in string }{
+var fpBenchFilters = []struct{ name, in string }{
 	// What Entra ID sends for every user in every cycle.
 	{"entra-username", `userName eq "2819c223-7f76-453a-919d-413861904646"`},
 	// Entra's group membership check.
@@ -20,7 +20,7 @@ var benchFilters = []struct{ name, in string }{
 }
 
 func BenchmarkParseFilter(b *testing.B) {
-	for _, bf := range benchFilters {
+	for _, bf := range fpBenchFilters {
 		b.Run(bf.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -33,7 +33,7 @@ func BenchmarkParseFilter(b *testing.B) {
 }
 
 func BenchmarkReferenceParser(b *testing.B) {
-	for _, bf := range benchFilters {
+	for _, bf := range fpBenchFilters {
 		b.Run(bf.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -45,13 +45,13 @@ func BenchmarkReferenceParser(b *testing.B) {
 	}
 }
 
-// benchPath is the PATCH path Entra sends for the work email.
-const benchPath = `emails[type eq "work"].value`
+// fpBenchPath is the PATCH path Entra sends for the work email.
+const fpBenchPath = `emails[type eq "work"].value`
 
 func BenchmarkParsePath(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParsePath(benchPath); err != nil {
+		if _, err := ParsePath(fpBenchPath); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -60,7 +60,7 @@ func BenchmarkParsePath(b *testing.B) {
 func BenchmarkReferenceParsePath(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := reference.ParsePath([]byte(benchPath)); err != nil {
+		if _, err := reference.ParsePath([]byte(fpBenchPath)); err != nil {
 			b.Fatal(err)
 		}
 	}

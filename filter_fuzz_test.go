@@ -15,7 +15,7 @@ import (
 // FuzzFilterReference checks that our parser and filter-parser/v2 build the
 // same tree or both reject, unless a documented difference explains it.
 func FuzzFilterReference(f *testing.F) {
-	for _, tc := range allFilterCases() {
+	for _, tc := range fpAllFilterCases() {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -34,7 +34,7 @@ func FuzzParseFilter(f *testing.F) {
 		got, err := ParseFilter(in)
 		strict, strictErr := parseFilter(in, filterLimits{strict: true})
 		if err != nil {
-			checkFuzzError(t, err, InvalidFilter)
+			fpCheckFuzzError(t, err, InvalidFilter)
 			if strictErr == nil {
 				t.Fatalf("strict mode accepts %q, which ParseFilter rejects: %v", in, err)
 			}
@@ -45,7 +45,7 @@ func FuzzParseFilter(f *testing.F) {
 				t.Fatalf("strict and lenient trees of %q differ (-lenient +strict):\n%s", in, diff)
 			}
 		} else {
-			checkFuzzError(t, strictErr, InvalidFilter)
+			fpCheckFuzzError(t, strictErr, InvalidFilter)
 		}
 		s := got.String()
 		again, err := parseFilter(s, filterLimits{strict: true})
@@ -67,7 +67,7 @@ func FuzzParsePath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		p, err := ParsePath(in)
 		if err != nil {
-			checkFuzzError(t, err, InvalidPath)
+			fpCheckFuzzError(t, err, InvalidPath)
 		} else {
 			s := p.String()
 			again, err := parsePath(s, true)
@@ -83,7 +83,7 @@ func FuzzParsePath(f *testing.F) {
 		}
 		a, err := ParseAttrPath(in)
 		if err != nil {
-			checkFuzzError(t, err, InvalidPath)
+			fpCheckFuzzError(t, err, InvalidPath)
 			return
 		}
 		if diff := cmp.Diff(Path{Attr: a}, p); diff != "" {
@@ -95,8 +95,8 @@ func FuzzParsePath(f *testing.F) {
 	})
 }
 
-// checkFuzzError checks that err is a 400 *Error of type typ with a detail.
-func checkFuzzError(t *testing.T, err error, typ ErrorType) {
+// fpCheckFuzzError checks that err is a 400 *Error of type typ with a detail.
+func fpCheckFuzzError(t *testing.T, err error, typ ErrorType) {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) || e.Status != 400 || e.Type != typ || e.Detail == "" {

@@ -109,7 +109,7 @@ func parseFilter(s string, lim filterLimits) (Filter, error) {
 	if len(s) > maxLen {
 		return nil, errorf(400, InvalidFilter, "filter is "+strconv.Itoa(len(s))+" bytes long; the limit is "+strconv.Itoa(maxLen))
 	}
-	p := filterParser{s: s, maxDepth: maxDepth, strict: lim.strict, kind: kindFilter}
+	p := filterParser{s: s, maxDepth: maxDepth, strict: lim.strict, kind: parseKindFilter}
 	p.skipSpace()
 	if p.pos == len(s) {
 		return nil, errorf(400, InvalidFilter, "filter is empty")
@@ -145,7 +145,7 @@ func parsePath(s string, strict bool) (Path, error) {
 	if len(s) > lim.maxLen {
 		return Path{}, errorf(400, InvalidPath, "path is "+strconv.Itoa(len(s))+" bytes long; the limit is "+strconv.Itoa(lim.maxLen))
 	}
-	p := filterParser{s: s, maxDepth: lim.maxDepth, strict: strict, kind: kindPath}
+	p := filterParser{s: s, maxDepth: lim.maxDepth, strict: strict, kind: parseKindPath}
 	p.skipSpace()
 	if p.pos == len(s) {
 		return Path{}, errorf(400, InvalidPath, "path is empty")
@@ -204,7 +204,7 @@ func ParseAttrPath(s string) (AttrPath, error) {
 	if len(s) > defaultFilterLimits.maxLen {
 		return AttrPath{}, errorf(400, InvalidPath, "attribute path is "+strconv.Itoa(len(s))+" bytes long; the limit is "+strconv.Itoa(defaultFilterLimits.maxLen))
 	}
-	p := filterParser{s: s, kind: kindAttrPath}
+	p := filterParser{s: s, kind: parseKindAttrPath}
 	p.skipSpace()
 	if p.pos == len(s) {
 		return AttrPath{}, errorf(400, InvalidPath, "attribute path is empty")
@@ -222,9 +222,9 @@ func ParseAttrPath(s string) (AttrPath, error) {
 
 // What a filterParser is parsing, for its error details.
 const (
-	kindFilter = iota
-	kindPath
-	kindAttrPath
+	parseKindFilter = iota
+	parseKindPath
+	parseKindAttrPath
 )
 
 // filterParser is the state of one parse. It lives on the caller's stack;
@@ -236,7 +236,7 @@ type filterParser struct {
 	open     int  // parentheses, nots and brackets around pos; bounds the recursion
 	inValue  bool // inside a value path's brackets, where value paths cannot nest
 	strict   bool
-	kind     int // kindFilter, kindPath or kindAttrPath
+	kind     int // parseKindFilter, parseKindPath or parseKindAttrPath
 }
 
 // parseOr parses an or-chain of and-chains and returns the tree with its
@@ -305,7 +305,7 @@ func (p *filterParser) peekLogical() (LogicalOp, int, *Error) {
 	}
 	spaced := i > p.pos
 	j := i
-	for j < len(s) && isAlpha(s[j]) {
+	for j < len(s) && isFilterAlpha(s[j]) {
 		j++
 	}
 	var op LogicalOp
@@ -317,7 +317,7 @@ func (p *filterParser) peekLogical() (LogicalOp, int, *Error) {
 	default:
 		return 0, 0, nil
 	}
-	if j < len(s) && isAlnum(s[j]) {
+	if j < len(s) && isFilterAlnum(s[j]) {
 		return 0, 0, nil // a longer word ("android"): not an operator
 	}
 	if !spaced {
@@ -360,7 +360,7 @@ func (p *filterParser) parseTerm() (Filter, int, *Error) {
 		}
 		return f, h, nil
 	}
-	if !isPathByte(c) {
+	if !isAttrPathByte(c) {
 		return nil, 0, p.errAt(start, `expected an attribute name, "not" or "(", found `+p.found(start))
 	}
 	end := p.scanPath()
@@ -498,7 +498,7 @@ func (p *filterParser) parseComparison(ap AttrPath) (*AttrExpr, *Error) {
 	s := p.s
 	opStart := p.pos
 	end := p.scanToken()
-	op := lookupOperator(s[opStart:end])
+	op := lookupFilterOperator(s[opStart:end])
 	if op == 0 {
 		return nil, p.errAt(opStart, "expected a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr), found "+p.found(opStart))
 	}
@@ -519,8 +519,8 @@ func (p *filterParser) parseComparison(ap AttrPath) (*AttrExpr, *Error) {
 	return &AttrExpr{Path: ap, Op: op, Value: v}, nil
 }
 
-// lookupOperator returns the comparison operator named w in any case, or 0.
-func lookupOperator(w string) Operator {
+// lookupFilterOperator returns the comparison operator named w in any case, or 0.
+func lookupFilterOperator(w string) Operator {
 	if len(w) != 2 {
 		return 0
 	}
@@ -593,7 +593,7 @@ func (p *filterParser) parseValue() (Value, *Error) {
 	case len(tok) == 4 && strings.EqualFold(tok, "null"):
 		p.pos = end
 		return Value{Kind: KindNull}, nil
-	case isJSONNumber(tok):
+	case isFilterNumber(tok):
 		p.pos = end
 		return Value{Kind: KindNumber, Text: tok}, nil
 	}
@@ -709,7 +709,7 @@ func (p *filterParser) parseEscapedString(start, i int) (string, *Error) {
 // parseUnicodeEscape decodes the \uXXXX escape at i, and the low surrogate
 // that must follow a high one. It returns the rune and the bytes consumed.
 func (p *filterParser) parseUnicodeEscape(i int) (rune, int, *Error) {
-	r, ok := hex4(p.s, i+2)
+	r, ok := filterHex4(p.s, i+2)
 	if !ok {
 		return 0, 0, p.errAt(i, `invalid escape: \u must be followed by four hexadecimal digits`)
 	}
@@ -717,15 +717,15 @@ func (p *filterParser) parseUnicodeEscape(i int) (rune, int, *Error) {
 		return r, 6, nil
 	}
 	if r <= 0xdbff && i+12 <= len(p.s) && p.s[i+6] == '\\' && p.s[i+7] == 'u' {
-		if lo, ok := hex4(p.s, i+8); ok && lo >= 0xdc00 && lo <= 0xdfff {
+		if lo, ok := filterHex4(p.s, i+8); ok && lo >= 0xdc00 && lo <= 0xdfff {
 			return 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00), 12, nil
 		}
 	}
 	return 0, 0, p.errAt(i, "invalid escape "+strconv.Quote(p.s[i:i+6])+": an unpaired UTF-16 surrogate")
 }
 
-// hex4 decodes the four hexadecimal digits at s[i:].
-func hex4(s string, i int) (rune, bool) {
+// filterHex4 decodes the four hexadecimal digits at s[i:].
+func filterHex4(s string, i int) (rune, bool) {
 	if i+4 > len(s) {
 		return 0, false
 	}
@@ -746,8 +746,8 @@ func hex4(s string, i int) (rune, bool) {
 	return r, true
 }
 
-// isJSONNumber reports whether s is a number in JSON's syntax (RFC 8259 §6).
-func isJSONNumber(s string) bool {
+// isFilterNumber reports whether s is a number in JSON's syntax (RFC 8259 §6).
+func isFilterNumber(s string) bool {
 	i := 0
 	if i < len(s) && s[i] == '-' {
 		i++
@@ -756,7 +756,7 @@ func isJSONNumber(s string) bool {
 	case i < len(s) && s[i] == '0':
 		i++
 	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		for i < len(s) && isDigit(s[i]) {
+		for i < len(s) && isFilterDigit(s[i]) {
 			i++
 		}
 	default:
@@ -764,10 +764,10 @@ func isJSONNumber(s string) bool {
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
-		if i == len(s) || !isDigit(s[i]) {
+		if i == len(s) || !isFilterDigit(s[i]) {
 			return false
 		}
-		for i < len(s) && isDigit(s[i]) {
+		for i < len(s) && isFilterDigit(s[i]) {
 			i++
 		}
 	}
@@ -776,10 +776,10 @@ func isJSONNumber(s string) bool {
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
-		if i == len(s) || !isDigit(s[i]) {
+		if i == len(s) || !isFilterDigit(s[i]) {
 			return false
 		}
-		for i < len(s) && isDigit(s[i]) {
+		for i < len(s) && isFilterDigit(s[i]) {
 			i++
 		}
 	}
@@ -789,7 +789,7 @@ func isJSONNumber(s string) bool {
 // parseAttrPath parses the attribute path at p.pos.
 func (p *filterParser) parseAttrPath() (AttrPath, *Error) {
 	start := p.pos
-	if start >= len(p.s) || !isPathByte(p.s[start]) {
+	if start >= len(p.s) || !isAttrPathByte(p.s[start]) {
 		return AttrPath{}, p.errAt(start, "expected an attribute name, found "+p.found(start))
 	}
 	end := p.scanPath()
@@ -818,7 +818,7 @@ func (p *filterParser) attrPath(start, end int) (AttrPath, *Error) {
 					return AttrPath{}, p.errAt(j, "expected a schema URN before the attribute name, found an empty segment in "+strconv.Quote(s[start:end]))
 				}
 				segStart = j + 1
-			case isAlnum(c) || c == '-' || c == '.' || c == '_':
+			case isFilterAlnum(c) || c == '-' || c == '.' || c == '_':
 			default:
 				return AttrPath{}, p.errAt(j, "invalid character "+strconv.QuoteRune(rune(c))+" in the schema URN of "+strconv.Quote(s[start:end]))
 			}
@@ -863,11 +863,11 @@ func (p *filterParser) checkName(start, end int) *Error {
 	if len(name) == 4 && strings.EqualFold(name, "$ref") {
 		return nil
 	}
-	if name == "" || !isAlpha(name[0]) {
+	if name == "" || !isFilterAlpha(name[0]) {
 		return p.errAt(start, "expected an attribute name (a letter, then letters, digits, '-' or '_'), found "+p.found(start))
 	}
 	for i := 1; i < len(name); i++ {
-		if c := name[i]; !isAlnum(c) && c != '-' && c != '_' {
+		if c := name[i]; !isFilterAlnum(c) && c != '-' && c != '_' {
 			return p.errAt(start+i, "invalid character "+strconv.QuoteRune(rune(c))+" in the attribute name "+strconv.Quote(name))
 		}
 	}
@@ -877,7 +877,7 @@ func (p *filterParser) checkName(start, end int) *Error {
 // scanPath returns the end of the run of attribute-path bytes at p.pos.
 func (p *filterParser) scanPath() int {
 	i := p.pos
-	for i < len(p.s) && isPathByte(p.s[i]) {
+	for i < len(p.s) && isAttrPathByte(p.s[i]) {
 		i++
 	}
 	return i
@@ -887,7 +887,7 @@ func (p *filterParser) scanPath() int {
 // whitespace, a parenthesis, a bracket or a quote.
 func (p *filterParser) scanToken() int {
 	i := p.pos
-	for i < len(p.s) && !isDelimiter(p.s[i]) {
+	for i < len(p.s) && !isFilterDelimiter(p.s[i]) {
 		i++
 	}
 	return i
@@ -937,7 +937,7 @@ func (p *filterParser) errAt(i int, msg string) *Error {
 }
 
 func (p *filterParser) errType() ErrorType {
-	if p.kind == kindFilter {
+	if p.kind == parseKindFilter {
 		return InvalidFilter
 	}
 	return InvalidPath
@@ -945,9 +945,9 @@ func (p *filterParser) errType() ErrorType {
 
 func (p *filterParser) kindName() string {
 	switch p.kind {
-	case kindPath:
+	case parseKindPath:
 		return "path"
-	case kindAttrPath:
+	case parseKindAttrPath:
 		return "attribute path"
 	}
 	return "filter"
@@ -961,8 +961,8 @@ func (p *filterParser) found(i int) string {
 		return "the end of the " + p.kindName()
 	}
 	j := i + 1
-	if !isDelimiter(s[i]) {
-		for j < len(s) && !isDelimiter(s[j]) {
+	if !isFilterDelimiter(s[i]) {
+		for j < len(s) && !isFilterDelimiter(s[j]) {
 			j++
 		}
 	}
@@ -979,7 +979,7 @@ func (p *filterParser) found(i int) string {
 
 func isFilterSpace(c byte) bool { return c == ' ' || c == '\t' }
 
-func isDelimiter(c byte) bool {
+func isFilterDelimiter(c byte) bool {
 	switch c {
 	case ' ', '\t', '(', ')', '[', ']', '"':
 		return true
@@ -987,14 +987,14 @@ func isDelimiter(c byte) bool {
 	return false
 }
 
-func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+func isFilterAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isFilterDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func isAlnum(c byte) bool { return isAlpha(c) || isDigit(c) }
+func isFilterAlnum(c byte) bool { return isFilterAlpha(c) || isFilterDigit(c) }
 
-// isPathByte reports whether c may appear in an attribute path; attrPath
+// isAttrPathByte reports whether c may appear in an attribute path; attrPath
 // then checks where.
-func isPathByte(c byte) bool {
-	return isAlnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '$'
+func isAttrPathByte(c byte) bool {
+	return isFilterAlnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '$'
 }

@@ -64,9 +64,9 @@ type fpFilterCase struct {
 	want Filter
 }
 
-// rfcFilterCases are the filters RFC 7644 §3.4.2.2 shows, every one of them:
+// fpRFCFilterCases are the filters RFC 7644 §3.4.2.2 shows, every one of them:
 // the case-insensitivity pair of its text and the examples of Figure 2.
-var rfcFilterCases = []fpFilterCase{
+var fpRFCFilterCases = []fpFilterCase{
 	{"rfc/case-insensitive-operator", `userName Eq "john"`, fpStr("userName", OpEq, "john")},
 	{"rfc/case-insensitive-name", `Username eq "john"`, fpStr("Username", OpEq, "john")},
 	{"rfc/eq", `userName eq "bjensen"`, fpStr("userName", OpEq, "bjensen")},
@@ -113,9 +113,9 @@ var rfcFilterCases = []fpFilterCase{
 	{"rfc/search-body", `displayName sw "smith"`, fpStr("displayName", OpSw, "smith")},
 }
 
-// clientFilterCases are the filters CLIENTS.md §3 and §11 report real
+// fpClientFilterCases are the filters CLIENTS.md §3 and §11 report real
 // clients sending, with the lenient ones last.
-var clientFilterCases = []fpFilterCase{
+var fpClientFilterCases = []fpFilterCase{
 	{"entra/test-connection-guid", `userName eq "` + fpGUID + `"`, fpStr("userName", OpEq, fpGUID)},
 	{"entra/username", `userName eq "Test_User_9f2b1e4c@contoso.com"`, fpStr("userName", OpEq, "Test_User_9f2b1e4c@contoso.com")},
 	{"entra/externalid-quoted", `externalId eq "johnwong"`, fpStr("externalId", OpEq, "johnwong")},
@@ -134,8 +134,8 @@ var clientFilterCases = []fpFilterCase{
 	},
 }
 
-// grammarFilterCases cover the rest of the grammar.
-var grammarFilterCases = []fpFilterCase{
+// fpGrammarFilterCases cover the rest of the grammar.
+var fpGrammarFilterCases = []fpFilterCase{
 	{"op/eq", `a eq "x"`, fpStr("a", OpEq, "x")},
 	{"op/ne", `a ne "x"`, fpStr("a", OpNe, "x")},
 	{"op/co", `a co "x"`, fpStr("a", OpCo, "x")},
@@ -148,10 +148,10 @@ var grammarFilterCases = []fpFilterCase{
 	{"op/pr", `a pr`, fpPr("a")},
 	{"op/upper-case", `a EQ "x" AND b PR OR c NE "y"`, fpOr(fpAnd(fpStr("a", OpEq, "x"), fpPr("b")), fpStr("c", OpNe, "y"))},
 
-	{"precedence/or-then-and", `a pr or b pr and c pr`, fpOr(fpPr("a"), fpAnd(fpPr("b"), fpPr("c")))},
-	{"precedence/and-then-or", `a pr and b pr or c pr`, fpOr(fpAnd(fpPr("a"), fpPr("b")), fpPr("c"))},
-	{"precedence/parentheses-override", `(a pr or b pr) and c pr`, fpAnd(fpOr(fpPr("a"), fpPr("b")), fpPr("c"))},
-	{"precedence/mixed-chain", `a pr and b pr or c pr and d pr or e pr`, fpOr(fpOr(fpAnd(fpPr("a"), fpPr("b")), fpAnd(fpPr("c"), fpPr("d"))), fpPr("e"))},
+	{"filterPrecedence/or-then-and", `a pr or b pr and c pr`, fpOr(fpPr("a"), fpAnd(fpPr("b"), fpPr("c")))},
+	{"filterPrecedence/and-then-or", `a pr and b pr or c pr`, fpOr(fpAnd(fpPr("a"), fpPr("b")), fpPr("c"))},
+	{"filterPrecedence/parentheses-override", `(a pr or b pr) and c pr`, fpAnd(fpOr(fpPr("a"), fpPr("b")), fpPr("c"))},
+	{"filterPrecedence/mixed-chain", `a pr and b pr or c pr and d pr or e pr`, fpOr(fpOr(fpAnd(fpPr("a"), fpPr("b")), fpAnd(fpPr("c"), fpPr("d"))), fpPr("e"))},
 	{"assoc/and-left", `a pr and b pr and c pr`, fpAnd(fpAnd(fpPr("a"), fpPr("b")), fpPr("c"))},
 	{"assoc/or-left", `a pr or b pr or c pr`, fpOr(fpOr(fpPr("a"), fpPr("b")), fpPr("c"))},
 	{"assoc/and-right-parenthesized", `a pr and (b pr and c pr)`, fpAnd(fpPr("a"), fpAnd(fpPr("b"), fpPr("c")))},
@@ -246,15 +246,15 @@ var grammarFilterCases = []fpFilterCase{
 	},
 }
 
-func allFilterCases() []fpFilterCase {
+func fpAllFilterCases() []fpFilterCase {
 	var all []fpFilterCase
-	all = append(all, rfcFilterCases...)
-	all = append(all, clientFilterCases...)
-	return append(all, grammarFilterCases...)
+	all = append(all, fpRFCFilterCases...)
+	all = append(all, fpClientFilterCases...)
+	return append(all, fpGrammarFilterCases...)
 }
 
 func TestParseFilter(t *testing.T) {
-	for _, tc := range allFilterCases() {
+	for _, tc := range fpAllFilterCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseFilter(tc.in)
 			if err != nil {
@@ -270,7 +270,7 @@ func TestParseFilter(t *testing.T) {
 // TestParseFilterRoundTrip checks that String gives a filter that parses to
 // the same tree and prints the same again.
 func TestParseFilterRoundTrip(t *testing.T) {
-	for _, tc := range allFilterCases() {
+	for _, tc := range fpAllFilterCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := ParseFilter(tc.in)
 			if err != nil {
@@ -351,7 +351,7 @@ func TestFilterStringHandBuilt(t *testing.T) {
 
 func TestParseFilterStrict(t *testing.T) {
 	strict := filterLimits{maxLen: 4096, maxDepth: 32, strict: true}
-	for _, tc := range allFilterCases() {
+	for _, tc := range fpAllFilterCases() {
 		if strings.HasPrefix(tc.name, "bare/") || strings.HasPrefix(tc.name, "subcompare/") ||
 			tc.name == "entra/externalid-bare" || tc.name == "entra/work-email" {
 			continue
@@ -376,13 +376,13 @@ func TestParseFilterStrict(t *testing.T) {
 	for _, tc := range rejected {
 		t.Run("rejects/"+tc.name, func(t *testing.T) {
 			_, err := parseFilter(tc.in, strict)
-			checkError(t, err, InvalidFilter, tc.detail)
+			fpCheckError(t, err, InvalidFilter, tc.detail)
 		})
 	}
 }
 
-// checkError checks that err is a 400 *Error of type typ with the detail.
-func checkError(t *testing.T, err error, typ ErrorType, detail string) {
+// fpCheckError checks that err is a 400 *Error of type typ with the detail.
+func fpCheckError(t *testing.T, err error, typ ErrorType, detail string) {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
@@ -478,7 +478,7 @@ func TestParseFilterErrors(t *testing.T) {
 			if f != nil {
 				t.Errorf("parseFilter(%q) returned a filter with its error: %v", tc.in, f)
 			}
-			checkError(t, err, InvalidFilter, tc.detail)
+			fpCheckError(t, err, InvalidFilter, tc.detail)
 		})
 	}
 }
@@ -593,7 +593,7 @@ type fpPathCase struct {
 	want Path
 }
 
-var pathCases = []fpPathCase{
+var fpPathCases = []fpPathCase{
 	{"attribute", `members`, Path{Attr: fpPath("members")}},
 	{"sub-attribute", `name.givenName`, Path{Attr: fpPath("name.givenName")}},
 	{"enterprise", `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager`, Path{Attr: fpPath(fpEnterprise + ":manager")}},
@@ -613,7 +613,7 @@ var pathCases = []fpPathCase{
 }
 
 func TestParsePath(t *testing.T) {
-	for _, tc := range pathCases {
+	for _, tc := range fpPathCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParsePath(tc.in)
 			if err != nil {
@@ -666,7 +666,7 @@ func TestParsePathErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("parsePath(%q) = %v, want an error", tc.in, p)
 			}
-			checkError(t, err, InvalidPath, tc.detail)
+			fpCheckError(t, err, InvalidPath, tc.detail)
 		})
 	}
 }
@@ -720,7 +720,7 @@ func TestParseAttrPath(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseAttrPath(%q) = %v, want an error", tc.in, a)
 			}
-			checkError(t, err, InvalidPath, tc.detail)
+			fpCheckError(t, err, InvalidPath, tc.detail)
 		})
 	}
 }

@@ -22,13 +22,13 @@ func (e *ValuePathExpr) String() string { return filterString(e) }
 // String returns the path in RFC 7644 syntax:
 // "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName".
 func (a AttrPath) String() string {
-	return string(appendAttrPath(make([]byte, 0, len(a.URN)+len(a.Name)+len(a.Sub)+2), a))
+	return string(appendFilterAttrPath(make([]byte, 0, len(a.URN)+len(a.Name)+len(a.Sub)+2), a))
 }
 
 // String returns the PATCH path in RFC 7644 syntax:
 // `emails[type eq "work"].value`.
 func (p Path) String() string {
-	b := appendAttrPath(make([]byte, 0, 64), p.Attr)
+	b := appendFilterAttrPath(make([]byte, 0, 64), p.Attr)
 	if p.Filter != nil {
 		b = append(b, '[')
 		b = appendFilter(b, p.Filter)
@@ -53,26 +53,26 @@ func appendFilter(b []byte, f Filter) []byte {
 		if f == nil {
 			break
 		}
-		b = appendAttrPath(b, f.Path)
+		b = appendFilterAttrPath(b, f.Path)
 		b = append(b, ' ')
 		b = append(b, f.Op.String()...)
 		if f.Op != OpPr {
 			b = append(b, ' ')
-			b = appendValue(b, f.Value)
+			b = appendFilterValue(b, f.Value)
 		}
 		return b
 	case *LogicalExpr:
 		if f == nil {
 			break
 		}
-		prec := precedence(f)
-		b = appendOperand(b, f.Left, precedence(f.Left) < prec)
+		prec := filterPrecedence(f)
+		b = appendFilterOperand(b, f.Left, filterPrecedence(f.Left) < prec)
 		b = append(b, ' ')
 		b = append(b, f.Op.String()...)
 		b = append(b, ' ')
 		// and/or are left-associative, so a right operand of the same
 		// precedence needs parentheses to stay on the right.
-		return appendOperand(b, f.Right, precedence(f.Right) <= prec)
+		return appendFilterOperand(b, f.Right, filterPrecedence(f.Right) <= prec)
 	case *NotExpr:
 		if f == nil {
 			break
@@ -84,7 +84,7 @@ func appendFilter(b []byte, f Filter) []byte {
 		if f == nil {
 			break
 		}
-		b = appendAttrPath(b, f.Path)
+		b = appendFilterAttrPath(b, f.Path)
 		b = append(b, '[')
 		b = appendFilter(b, f.Filter)
 		return append(b, ']')
@@ -92,7 +92,7 @@ func appendFilter(b []byte, f Filter) []byte {
 	return append(b, "<nil>"...)
 }
 
-func appendOperand(b []byte, f Filter, paren bool) []byte {
+func appendFilterOperand(b []byte, f Filter, paren bool) []byte {
 	if !paren {
 		return appendFilter(b, f)
 	}
@@ -101,8 +101,8 @@ func appendOperand(b []byte, f Filter, paren bool) []byte {
 	return append(b, ')')
 }
 
-// precedence ranks how tightly a filter binds: or below and below the rest.
-func precedence(f Filter) int {
+// filterPrecedence ranks how tightly a filter binds: or below and below the rest.
+func filterPrecedence(f Filter) int {
 	if l, ok := f.(*LogicalExpr); ok && l != nil {
 		if l.Op == OpOr {
 			return 1
@@ -112,7 +112,7 @@ func precedence(f Filter) int {
 	return 3
 }
 
-func appendAttrPath(b []byte, a AttrPath) []byte {
+func appendFilterAttrPath(b []byte, a AttrPath) []byte {
 	if a.URN != "" {
 		b = append(b, a.URN...)
 		b = append(b, ':')
@@ -125,9 +125,9 @@ func appendAttrPath(b []byte, a AttrPath) []byte {
 	return b
 }
 
-// appendValue appends v as a JSON value. A Value without a Kind, which only a
+// appendFilterValue appends v as a JSON value. A Value without a Kind, which only a
 // hand-built tree can hold, prints as null.
-func appendValue(b []byte, v Value) []byte {
+func appendFilterValue(b []byte, v Value) []byte {
 	switch v.Kind {
 	case KindString:
 		return appendJSONString(b, v.Text)

@@ -28,35 +28,35 @@ type refDifference struct {
 // that an undocumented disagreement still fails the test.
 var (
 	// We accept what the reference rejects.
-	diffLenient = refDifference{"lenient",
+	refDiffLenient = refDifference{"lenient",
 		"bare values (`externalId eq jyoung`) and a comparison after a value path's sub-attribute " +
 			"(`emails[type eq \"work\"].value eq \"x\"`) are sent by Entra ID (CLIENTS.md §3); the reference keeps to the RFC"}
-	diffValueFilterGrammar = refDifference{"value-filter-grammar",
+	refDiffValueFilterGrammar = refDifference{"value-filter-grammar",
 		"RFC 7644's ABNF lets a value filter be any filter (valFilter = attrExp / logExp / *1\"not\" \"(\" valFilter \")\", " +
 			"logExp = FILTER SP (\"and\" / \"or\") SP FILTER); the reference takes only one comparison, two joined by and/or, " +
 			"or not (...) of those, and no parentheses"}
-	diffURNUnderscore = refDifference{"urn-underscore",
+	refDiffURNUnderscore = refDifference{"urn-underscore",
 		"RFC 8141 allows '_' in a URN's namespace-specific string; the reference's URN rule leaves it out"}
-	diffTab = refDifference{"tab",
+	refDiffTab = refDifference{"tab",
 		"we accept horizontal tabs wherever a space may stand; the reference only spaces"}
-	diffOuterSpace = refDifference{"outer-space",
+	refDiffOuterSpace = refDifference{"outer-space",
 		"we ignore whitespace before and after the whole filter; the reference rejects it"}
-	diffLowerHex = refDifference{"lower-case-hex",
+	refDiffLowerHex = refDifference{"lower-case-hex",
 		"JSON (RFC 8259 §7) allows \\u escapes with lower-case hex digits; the reference only upper-case"}
 
 	// The reference accepts what we reject.
-	diffLimits = refDifference{"limits",
+	refDiffLimits = refDifference{"limits",
 		"we refuse filters longer than 4096 bytes or nested deeper than 32 levels; the reference has no limits"}
-	diffInvalidUTF8 = refDifference{"invalid-utf8",
+	refDiffInvalidUTF8 = refDifference{"invalid-utf8",
 		"JSON text must be UTF-8 (RFC 8259 §8.1); the reference turns invalid bytes into U+FFFD"}
-	diffUnpairedSurrogate = refDifference{"unpaired-surrogate",
+	refDiffUnpairedSurrogate = refDifference{"unpaired-surrogate",
 		"an unpaired \\uD800-\\uDFFF escape names no character; the reference keeps the escape as it is"}
-	diffDollarName = refDifference{"dollar-name",
+	refDiffDollarName = refDifference{"dollar-name",
 		"ATTRNAME has no '$' (RFC 7644 Figure 1); we allow only \"$ref\" (RFC 7643 §2.3.7), the reference any '$' name"}
-	diffValuePathOnSub = refDifference{"value-path-on-sub-attribute",
+	refDiffValuePathOnSub = refDifference{"value-path-on-sub-attribute",
 		"a value filter selects values of a multi-valued attribute, which a sub-attribute is not (RFC 7643 §2.3.8); " +
 			"the reference accepts `name.givenName[...]`"}
-	diffTightLogical = refDifference{"tight-logical-in-brackets",
+	refDiffTightLogical = refDifference{"tight-logical-in-brackets",
 		"RFC 7644 separates and/or from their operands with SP; inside brackets the reference lets them touch (`[a pr andb pr]`)"}
 )
 
@@ -143,9 +143,9 @@ func fromReferencePath(p reference.AttributePath) AttrPath {
 	return AttrPath{URN: p.URI(), Name: p.AttributeName, Sub: p.SubAttributeName()}
 }
 
-// normalizeNumbers returns f with number exponents written "e": the
+// refNormalizeNumbers returns f with number exponents written "e": the
 // reference rebuilds a number's text from its parts and always writes "e".
-func normalizeNumbers(f Filter) Filter {
+func refNormalizeNumbers(f Filter) Filter {
 	switch f := f.(type) {
 	case *AttrExpr:
 		if f.Value.Kind != KindNumber {
@@ -155,11 +155,11 @@ func normalizeNumbers(f Filter) Filter {
 		c.Value.Text = strings.ReplaceAll(c.Value.Text, "E", "e")
 		return &c
 	case *LogicalExpr:
-		return &LogicalExpr{Op: f.Op, Left: normalizeNumbers(f.Left), Right: normalizeNumbers(f.Right)}
+		return &LogicalExpr{Op: f.Op, Left: refNormalizeNumbers(f.Left), Right: refNormalizeNumbers(f.Right)}
 	case *NotExpr:
-		return &NotExpr{Filter: normalizeNumbers(f.Filter)}
+		return &NotExpr{Filter: refNormalizeNumbers(f.Filter)}
 	case *ValuePathExpr:
-		return &ValuePathExpr{Path: f.Path, Filter: normalizeNumbers(f.Filter)}
+		return &ValuePathExpr{Path: f.Path, Filter: refNormalizeNumbers(f.Filter)}
 	}
 	return f
 }
@@ -174,7 +174,7 @@ func compareWithReference(in string) ([]refDifference, error) {
 	case oursErr != nil && refErr != nil:
 		return nil, nil
 	case oursErr == nil && refErr == nil:
-		if diff := cmp.Diff(ref, normalizeNumbers(ours)); diff != "" {
+		if diff := cmp.Diff(ref, refNormalizeNumbers(ours)); diff != "" {
 			return nil, fmt.Errorf("both accept %q with different trees (-reference +ours):\n%s", in, diff)
 		}
 		return nil, nil
@@ -195,20 +195,20 @@ func compareWithReference(in string) ([]refDifference, error) {
 // filter we accept, or returns nil.
 func explainOursOnly(in string, ours Filter) []refDifference {
 	if _, err := parseFilter(in, filterLimits{strict: true}); err != nil {
-		return []refDifference{diffLenient}
+		return []refDifference{refDiffLenient}
 	}
 	var ds []refDifference
-	if walkFilter(ours, func(f Filter) bool {
+	if refWalk(ours, func(f Filter) bool {
 		v, ok := f.(*ValuePathExpr)
 		return ok && !inReferenceValueFilter(v.Filter)
 	}) {
-		ds = append(ds, diffValueFilterGrammar)
+		ds = append(ds, refDiffValueFilterGrammar)
 	}
-	if walkFilter(ours, func(f Filter) bool {
-		a, v := filterPaths(f)
+	if refWalk(ours, func(f Filter) bool {
+		a, v := refPaths(f)
 		return strings.Contains(a.URN, "_") || strings.Contains(v.URN, "_")
 	}) {
-		ds = append(ds, diffURNUnderscore)
+		ds = append(ds, refDiffURNUnderscore)
 	}
 	if ds != nil {
 		return ds
@@ -217,20 +217,20 @@ func explainOursOnly(in string, ours Filter) []refDifference {
 	// canonical form of the same tree, and the input must use one of the
 	// spellings we accept and it does not.
 	ref, err := refParse(referenceSyntax(ours.String()))
-	if err != nil || !cmp.Equal(ref, normalizeNumbers(ours)) {
+	if err != nil || !cmp.Equal(ref, refNormalizeNumbers(ours)) {
 		return nil
 	}
 	if strings.ContainsRune(in, '\t') {
-		ds = append(ds, diffTab)
+		ds = append(ds, refDiffTab)
 	}
 	if strings.TrimLeft(in, " \t") != in || strings.TrimRight(in, " \t") != in {
-		ds = append(ds, diffOuterSpace)
+		ds = append(ds, refDiffOuterSpace)
 	}
-	if hasLowerHexEscape(in) {
-		ds = append(ds, diffLowerHex)
+	if refHasLowerHex(in) {
+		ds = append(ds, refDiffLowerHex)
 	}
-	if hasParenInBrackets(in) {
-		ds = append(ds, diffValueFilterGrammar)
+	if refHasParenInBrackets(in) {
+		ds = append(ds, refDiffValueFilterGrammar)
 	}
 	return ds
 }
@@ -252,23 +252,23 @@ func explainReferenceOnlyWithin(in string, oursErr error, ref Filter, budget int
 	}
 	switch {
 	case strings.HasPrefix(e.Detail, "filter is "):
-		return []refDifference{diffLimits}
+		return []refDifference{refDiffLimits}
 	case !utf8.ValidString(in) && strings.Contains(e.Detail, "invalid UTF-8"):
-		return []refDifference{diffInvalidUTF8}
+		return []refDifference{refDiffInvalidUTF8}
 	case strings.Contains(e.Detail, "unpaired UTF-16 surrogate"):
-		return []refDifference{diffUnpairedSurrogate}
+		return []refDifference{refDiffUnpairedSurrogate}
 	}
-	if walkFilter(ref, func(f Filter) bool {
-		a, _ := filterPaths(f)
-		return isDollarName(a.Name) || isDollarName(a.Sub)
+	if refWalk(ref, func(f Filter) bool {
+		a, _ := refPaths(f)
+		return refIsDollarName(a.Name) || refIsDollarName(a.Sub)
 	}) {
-		return []refDifference{diffDollarName}
+		return []refDifference{refDiffDollarName}
 	}
-	if walkFilter(ref, func(f Filter) bool {
+	if refWalk(ref, func(f Filter) bool {
 		v, ok := f.(*ValuePathExpr)
 		return ok && v.Path.Sub != ""
 	}) {
-		return []refDifference{diffValuePathOnSub}
+		return []refDifference{refDiffValuePathOnSub}
 	}
 	if budget == 0 {
 		return nil
@@ -280,18 +280,18 @@ func explainReferenceOnlyWithin(in string, oursErr error, ref Filter, budget int
 	var repairs []repair
 	// An and/or inside brackets that touches an operand: spacing it out must
 	// give what the reference read.
-	for _, fixed := range spaceOutLogicalInBrackets(in) {
-		repairs = append(repairs, repair{diffTightLogical, fixed})
+	for _, fixed := range refSpaceOutLogical(in) {
+		repairs = append(repairs, repair{refDiffTightLogical, fixed})
 	}
 	// Invalid UTF-8 that our first complaint is not about yet: the reference
 	// reads each bad byte as U+FFFD.
 	if !utf8.ValidString(in) {
-		repairs = append(repairs, repair{diffInvalidUTF8, replaceInvalidUTF8(in)})
+		repairs = append(repairs, repair{refDiffInvalidUTF8, refReplaceInvalidUTF8(in)})
 	}
 	for _, r := range repairs {
 		ours, err := ParseFilter(r.fixed)
 		if err == nil {
-			if cmp.Equal(ref, normalizeNumbers(ours)) {
+			if cmp.Equal(ref, refNormalizeNumbers(ours)) {
 				return []refDifference{r.diff}
 			}
 			continue
@@ -303,9 +303,9 @@ func explainReferenceOnlyWithin(in string, oursErr error, ref Filter, budget int
 	return nil
 }
 
-// replaceInvalidUTF8 replaces each byte of in that is not part of valid
+// refReplaceInvalidUTF8 replaces each byte of in that is not part of valid
 // UTF-8 with U+FFFD, as encoding/json does.
-func replaceInvalidUTF8(in string) string {
+func refReplaceInvalidUTF8(in string) string {
 	var b strings.Builder
 	for i := 0; i < len(in); {
 		r, size := utf8.DecodeRuneInString(in[i:])
@@ -319,24 +319,24 @@ func replaceInvalidUTF8(in string) string {
 	return b.String()
 }
 
-// walkFilter reports whether pred holds for f or any node below it.
-func walkFilter(f Filter, pred func(Filter) bool) bool {
+// refWalk reports whether pred holds for f or any node below it.
+func refWalk(f Filter, pred func(Filter) bool) bool {
 	if pred(f) {
 		return true
 	}
 	switch f := f.(type) {
 	case *LogicalExpr:
-		return walkFilter(f.Left, pred) || walkFilter(f.Right, pred)
+		return refWalk(f.Left, pred) || refWalk(f.Right, pred)
 	case *NotExpr:
-		return walkFilter(f.Filter, pred)
+		return refWalk(f.Filter, pred)
 	case *ValuePathExpr:
-		return walkFilter(f.Filter, pred)
+		return refWalk(f.Filter, pred)
 	}
 	return false
 }
 
-// filterPaths returns the attribute path of a comparison or a value path.
-func filterPaths(f Filter) (attr, valuePath AttrPath) {
+// refPaths returns the attribute path of a comparison or a value path.
+func refPaths(f Filter) (attr, valuePath AttrPath) {
 	switch f := f.(type) {
 	case *AttrExpr:
 		return f.Path, AttrPath{}
@@ -346,7 +346,7 @@ func filterPaths(f Filter) (attr, valuePath AttrPath) {
 	return AttrPath{}, AttrPath{}
 }
 
-func isDollarName(s string) bool {
+func refIsDollarName(s string) bool {
 	return strings.HasPrefix(s, "$") && !strings.EqualFold(s, "$ref")
 }
 
@@ -390,11 +390,11 @@ func referenceSyntax(s string) string {
 	return string(b)
 }
 
-// hasLowerHexEscape reports whether a \u escape in a string of in has a
+// refHasLowerHex reports whether a \u escape in a string of in has a
 // lower-case hex digit.
-func hasLowerHexEscape(in string) bool {
+func refHasLowerHex(in string) bool {
 	found := false
-	scanFilterText(in, func(i int, inString bool) {
+	refScanText(in, func(i int, inString bool) {
 		if inString && in[i] == '\\' && i+5 < len(in) && in[i+1] == 'u' && strings.ContainsAny(in[i+2:i+6], "abcdef") {
 			found = true
 		}
@@ -402,11 +402,11 @@ func hasLowerHexEscape(in string) bool {
 	return found
 }
 
-// hasParenInBrackets reports whether a parenthesis outside strings stands
+// refHasParenInBrackets reports whether a parenthesis outside strings stands
 // inside brackets.
-func hasParenInBrackets(in string) bool {
+func refHasParenInBrackets(in string) bool {
 	depth, found := 0, false
-	scanFilterText(in, func(i int, inString bool) {
+	refScanText(in, func(i int, inString bool) {
 		if inString {
 			return
 		}
@@ -422,14 +422,14 @@ func hasParenInBrackets(in string) bool {
 	return found
 }
 
-// spaceOutLogicalInBrackets returns in with spaces put around one "and" or
+// refSpaceOutLogical returns in with spaces put around one "and" or
 // "or" (outside strings, inside brackets) that touches its neighbours, once
 // for each such word.
-func spaceOutLogicalInBrackets(in string) []string {
+func refSpaceOutLogical(in string) []string {
 	var out []string
 	depth := 0
 	stringAt := make([]bool, len(in))
-	scanFilterText(in, func(i int, inString bool) {
+	refScanText(in, func(i int, inString bool) {
 		stringAt[i] = inString
 	})
 	for i := 0; i < len(in); i++ {
@@ -460,9 +460,9 @@ func spaceOutLogicalInBrackets(in string) []string {
 	return out
 }
 
-// scanFilterText calls fn for each byte of in, saying whether it lies within
+// refScanText calls fn for each byte of in, saying whether it lies within
 // a quoted string (its quotes included).
-func scanFilterText(in string, fn func(i int, inString bool)) {
+func refScanText(in string, fn func(i int, inString bool)) {
 	inString, escaped := false, false
 	for i := 0; i < len(in); i++ {
 		c := in[i]
@@ -493,44 +493,44 @@ func TestFilterReferenceCorpus(t *testing.T) {
 	// What each corpus filter is expected to show, by the name of its case;
 	// a case not listed must agree with the reference exactly.
 	want := map[string][]refDifference{
-		"entra/externalid-bare":              {diffLenient},
-		"entra/work-email":                   {diffLenient},
-		"valuepath/chain-and-group":          {diffValueFilterGrammar},
-		"urn/underscore-and-dash":            {diffURNUnderscore},
-		"escape/unicode-lower":               {diffLowerHex},
-		"escape/surrogate-pair":              {diffLowerHex},
-		"space/tabs":                         {diffTab},
-		"space/leading-trailing":             {diffTab, diffOuterSpace},
-		"bare/email":                         {diffLenient},
-		"bare/leading-zeros-is-string":       {diffLenient},
-		"bare/not-a-number-is-string":        {diffLenient},
-		"bare/ends-at-paren":                 {diffLenient},
-		"bare/ends-at-bracket":               {diffLenient},
-		"bare/keyword-looking":               {diffLenient},
-		"bare/then-and":                      {diffLenient},
-		"bare/backslash-kept":                {diffLenient},
-		"subcompare/pr":                      {diffLenient},
-		"subcompare/capitalized":             {diffLenient},
-		"subcompare/or-inside":               {diffLenient},
-		"subcompare/in-chain":                {diffLenient},
-		"error/parens-33":                    {diffLimits},
-		"error/nots-33":                      {diffLimits},
-		"error/and-chain-34":                 {diffLimits},
-		"error/or-chain-34":                  {diffLimits},
-		"error/lone-high-surrogate":          {diffUnpairedSurrogate},
-		"error/lone-low-surrogate":           {diffUnpairedSurrogate},
-		"error/high-surrogate-then-letter":   {diffUnpairedSurrogate},
-		"error/invalid-utf8-in-string":       {diffInvalidUTF8},
-		"error/value-path-on-sub-attribute":  {diffValuePathOnSub},
-		"error/dollar-name":                  {diffDollarName},
-		"error/and-touches-previous-bracket": {diffTightLogical},
+		"entra/externalid-bare":              {refDiffLenient},
+		"entra/work-email":                   {refDiffLenient},
+		"valuepath/chain-and-group":          {refDiffValueFilterGrammar},
+		"urn/underscore-and-dash":            {refDiffURNUnderscore},
+		"escape/unicode-lower":               {refDiffLowerHex},
+		"escape/surrogate-pair":              {refDiffLowerHex},
+		"space/tabs":                         {refDiffTab},
+		"space/leading-trailing":             {refDiffTab, refDiffOuterSpace},
+		"bare/email":                         {refDiffLenient},
+		"bare/leading-zeros-is-string":       {refDiffLenient},
+		"bare/not-a-number-is-string":        {refDiffLenient},
+		"bare/ends-at-paren":                 {refDiffLenient},
+		"bare/ends-at-bracket":               {refDiffLenient},
+		"bare/keyword-looking":               {refDiffLenient},
+		"bare/then-and":                      {refDiffLenient},
+		"bare/backslash-kept":                {refDiffLenient},
+		"subcompare/pr":                      {refDiffLenient},
+		"subcompare/capitalized":             {refDiffLenient},
+		"subcompare/or-inside":               {refDiffLenient},
+		"subcompare/in-chain":                {refDiffLenient},
+		"error/parens-33":                    {refDiffLimits},
+		"error/nots-33":                      {refDiffLimits},
+		"error/and-chain-34":                 {refDiffLimits},
+		"error/or-chain-34":                  {refDiffLimits},
+		"error/lone-high-surrogate":          {refDiffUnpairedSurrogate},
+		"error/lone-low-surrogate":           {refDiffUnpairedSurrogate},
+		"error/high-surrogate-then-letter":   {refDiffUnpairedSurrogate},
+		"error/invalid-utf8-in-string":       {refDiffInvalidUTF8},
+		"error/value-path-on-sub-attribute":  {refDiffValuePathOnSub},
+		"error/dollar-name":                  {refDiffDollarName},
+		"error/and-touches-previous-bracket": {refDiffTightLogical},
 	}
-	type corpusCase struct{ name, in string }
-	var corpus []corpusCase
-	for _, tc := range allFilterCases() {
-		corpus = append(corpus, corpusCase{tc.name, tc.in})
+	type refCorpusCase struct{ name, in string }
+	var corpus []refCorpusCase
+	for _, tc := range fpAllFilterCases() {
+		corpus = append(corpus, refCorpusCase{tc.name, tc.in})
 	}
-	errorCases := []corpusCase{
+	errorCases := []refCorpusCase{
 		{"error/parens-33", strings.Repeat("(", 33) + "a pr" + strings.Repeat(")", 33)},
 		{"error/nots-33", strings.Repeat("not (", 33) + "a pr" + strings.Repeat(")", 33)},
 		{"error/and-chain-34", "a pr" + strings.Repeat(" and a pr", 33)},
@@ -583,7 +583,7 @@ func TestFilterReferenceGenerated(t *testing.T) {
 	seen := map[string]int{}
 	for i := range n {
 		extended := i%4 == 3
-		g := filterGen{r: r, extended: extended}
+		g := fpGen{r: r, extended: extended}
 		in, want := g.filter(0, false)
 		ours, err := ParseFilter(in)
 		if err != nil {
@@ -603,7 +603,7 @@ func TestFilterReferenceGenerated(t *testing.T) {
 			seen[d.name]++
 		}
 		for range 2 {
-			m := mutateFilter(r, in)
+			m := fpMutate(r, in)
 			ds, err := compareWithReference(m)
 			if err != nil {
 				t.Fatalf("case %d, mutation of %q: %v", i, in, err)
@@ -616,22 +616,22 @@ func TestFilterReferenceGenerated(t *testing.T) {
 	t.Logf("documented differences seen: %v", seen)
 }
 
-// filterGen generates random filters from the grammar together with the
+// fpGen generates random filters from the grammar together with the
 // tree they must parse to. Without extended it keeps to what the reference
 // accepts; with it, it also uses our extensions.
-type filterGen struct {
+type fpGen struct {
 	r        *rand.Rand
 	extended bool
 }
 
 // filter returns a filter text and its tree. depth bounds the recursion.
-func (g *filterGen) filter(depth int, inBrackets bool) (string, Filter) {
+func (g *fpGen) filter(depth int, inBrackets bool) (string, Filter) {
 	return g.or(depth, inBrackets)
 }
 
-func (g *filterGen) chance(p float64) bool { return g.r.Float64() < p }
+func (g *fpGen) chance(p float64) bool { return g.r.Float64() < p }
 
-func (g *filterGen) or(depth int, inBrackets bool) (string, Filter) {
+func (g *fpGen) or(depth int, inBrackets bool) (string, Filter) {
 	s, f := g.and(depth, inBrackets)
 	for depth < 3 && g.chance(0.25) {
 		rs, rf := g.and(depth+1, inBrackets)
@@ -640,7 +640,7 @@ func (g *filterGen) or(depth int, inBrackets bool) (string, Filter) {
 	return s, f
 }
 
-func (g *filterGen) and(depth int, inBrackets bool) (string, Filter) {
+func (g *fpGen) and(depth int, inBrackets bool) (string, Filter) {
 	s, f := g.term(depth, inBrackets)
 	for depth < 3 && g.chance(0.3) {
 		rs, rf := g.term(depth+1, inBrackets)
@@ -649,7 +649,7 @@ func (g *filterGen) and(depth int, inBrackets bool) (string, Filter) {
 	return s, f
 }
 
-func (g *filterGen) term(depth int, inBrackets bool) (string, Filter) {
+func (g *fpGen) term(depth int, inBrackets bool) (string, Filter) {
 	if depth >= 3 {
 		return g.comparison(inBrackets)
 	}
@@ -669,7 +669,7 @@ func (g *filterGen) term(depth int, inBrackets bool) (string, Filter) {
 	}
 }
 
-func (g *filterGen) valuePath(depth int) (string, Filter) {
+func (g *fpGen) valuePath(depth int) (string, Filter) {
 	ps, p := g.path(false, false)
 	var s string
 	var f Filter
@@ -701,13 +701,13 @@ func (g *filterGen) valuePath(depth int) (string, Filter) {
 	return s, vp
 }
 
-func (g *filterGen) comparison(inBrackets bool) (string, Filter) {
+func (g *fpGen) comparison(inBrackets bool) (string, Filter) {
 	ps, p := g.path(inBrackets, true)
 	cs, c := g.compare(p)
 	return ps + g.space() + cs, c
 }
 
-func (g *filterGen) compare(p AttrPath) (string, *AttrExpr) {
+func (g *fpGen) compare(p AttrPath) (string, *AttrExpr) {
 	op := Operator(1 + g.r.IntN(10))
 	if op == OpPr {
 		return g.keyword("pr"), &AttrExpr{Path: p, Op: OpPr}
@@ -716,7 +716,7 @@ func (g *filterGen) compare(p AttrPath) (string, *AttrExpr) {
 	return g.keyword(op.String()) + g.space() + vs, &AttrExpr{Path: p, Op: op, Value: v}
 }
 
-func (g *filterGen) value() (string, Value) {
+func (g *fpGen) value() (string, Value) {
 	switch k := g.r.IntN(12); {
 	case k < 6:
 		return g.str()
@@ -738,7 +738,7 @@ func (g *filterGen) value() (string, Value) {
 	}
 }
 
-func (g *filterGen) str() (string, Value) {
+func (g *fpGen) str() (string, Value) {
 	var src, text strings.Builder
 	src.WriteByte('"')
 	for range g.r.IntN(8) {
@@ -774,14 +774,14 @@ func (g *filterGen) str() (string, Value) {
 }
 
 // hex lower-cases the hex digits of escapes, in extended mode only.
-func (g *filterGen) hex(s string) string {
+func (g *fpGen) hex(s string) string {
 	if g.extended && g.chance(0.5) {
 		return strings.ToLower(s)
 	}
 	return s
 }
 
-func (g *filterGen) number() (string, Value) {
+func (g *fpGen) number() (string, Value) {
 	var b strings.Builder
 	if g.chance(0.3) {
 		b.WriteByte('-')
@@ -811,7 +811,7 @@ func (g *filterGen) number() (string, Value) {
 
 // path returns an attribute path; relative paths (inside brackets) have no
 // URN, and a value path's has no sub-attribute.
-func (g *filterGen) path(relative, sub bool) (string, AttrPath) {
+func (g *fpGen) path(relative, sub bool) (string, AttrPath) {
 	var p AttrPath
 	if !relative && g.chance(0.2) {
 		p.URN = g.pick(
@@ -831,7 +831,7 @@ func (g *filterGen) path(relative, sub bool) (string, AttrPath) {
 	return p.String(), p
 }
 
-func (g *filterGen) name() string {
+func (g *fpGen) name() string {
 	if g.chance(0.1) {
 		// Words that are keywords elsewhere are attribute names here.
 		return g.pick("not", "and", "or", "pr", "eq", "true", "null", "$ref")
@@ -849,7 +849,7 @@ func (g *filterGen) name() string {
 }
 
 // keyword writes w in a random case.
-func (g *filterGen) keyword(w string) string {
+func (g *fpGen) keyword(w string) string {
 	b := []byte(w)
 	for i := range b {
 		if g.chance(0.2) {
@@ -861,7 +861,7 @@ func (g *filterGen) keyword(w string) string {
 
 // space is the whitespace between two tokens: one space, sometimes more, and
 // in extended mode sometimes tabs.
-func (g *filterGen) space() string {
+func (g *fpGen) space() string {
 	s := " " + strings.Repeat(" ", g.r.IntN(2))
 	if g.extended && g.chance(0.1) {
 		s = "\t" + s
@@ -869,20 +869,20 @@ func (g *filterGen) space() string {
 	return s
 }
 
-func (g *filterGen) optSpace() string { return g.maybe(" ") }
+func (g *fpGen) optSpace() string { return g.maybe(" ") }
 
-func (g *filterGen) maybe(s string) string {
+func (g *fpGen) maybe(s string) string {
 	if g.chance(0.3) {
 		return s
 	}
 	return ""
 }
 
-func (g *filterGen) pick(choices ...string) string { return choices[g.r.IntN(len(choices))] }
+func (g *fpGen) pick(choices ...string) string { return choices[g.r.IntN(len(choices))] }
 
-// mutateFilter changes in slightly: deletes, inserts, duplicates or swaps a
+// fpMutate changes in slightly: deletes, inserts, duplicates or swaps a
 // few bytes, favouring the bytes the grammar cares about.
-func mutateFilter(r *rand.Rand, in string) string {
+func fpMutate(r *rand.Rand, in string) string {
 	b := []byte(in)
 	const syntax = ` ()[]"\.:$-_aAnNdDoOrRpPeEqQtTfFuUlL019+` + "\t\x00\xff"
 	for range 1 + r.IntN(2) {
@@ -910,10 +910,10 @@ func mutateFilter(r *rand.Rand, in string) string {
 func TestPathReferenceCorpus(t *testing.T) {
 	// The paths the reference rejects, and why; every other must agree.
 	want := map[string]refDifference{
-		"bare-value": diffLenient,
-		"spaces":     diffOuterSpace,
+		"bare-value": refDiffLenient,
+		"spaces":     refDiffOuterSpace,
 	}
-	for _, tc := range pathCases {
+	for _, tc := range fpPathCases {
 		t.Run(tc.name, func(t *testing.T) {
 			ours, err := ParsePath(tc.in)
 			if err != nil {
