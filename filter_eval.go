@@ -914,18 +914,17 @@ func newComparison(op Operator, v Value, typ attrType, typed bool) (c comparison
 	switch v.Kind {
 	case KindString:
 		c.strOK = true
-		if b, isBool := parseBool(v.Text); isBool && c.op == OpEq {
-			c.b, c.boolOK = b, true
-		}
 	case KindNumber:
 		c.strOK = true
 		c.numOK = ordering
 	case KindBool:
-		if b, isBool := parseBool(v.Text); isBool && c.op == OpEq {
-			c.b, c.boolOK = b, true
-		}
 	default:
 		return c, false
+	}
+	// Only a boolean attribute (or one of unknown type) reads the value as
+	// a boolean; parsing it for every string comparison would be waste.
+	if (v.Kind == KindBool || v.Kind == KindString) && c.op == OpEq && (!typed || typ == typeBoolean) {
+		c.b, c.boolOK = parseBool(v.Text)
 	}
 	if !typed {
 		return c, c.strOK || c.numOK || c.boolOK

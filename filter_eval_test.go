@@ -891,3 +891,88 @@ func TestEveryAttributeReachesTheModel(t *testing.T) {
 	check(t, enterpriseFields, ent+":", func(f Filter) bool { return MatchUser(f, u) })
 	check(t, groupFields, "", func(f Filter) bool { return MatchGroup(f, g) })
 }
+
+// astReader builds filter trees from fuzz input, over paths and values that
+// reach every branch of the evaluator.
+type astReader struct{ b []byte }
+
+func (r *astReader) next() int {
+	if len(r.b) == 0 {
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return int(c)
+}
+
+var fuzzPaths = []string{
+	"userName", "USERNAME", "id", "externalId", "title", "active", "password", "schemas", "name", "name.givenName",
+	"name.nope", "emails", "emails.value", "emails.primary", "emails.type", "addresses", "addresses.postalCode",
+	"groups", "groups.value", "meta", "meta.created", "meta.lastModified", "meta.resourceType", "meta.location",
+	"members", "members.value", "displayName", "manager", "manager.value", "department",
+	ent + ":manager.value", ent + ":department", UserSchema + ":userName", GroupSchema + ":members",
+	acme + ":costCode", acme + ":level", acme + ":badges", acme + ":badges.value", "costCode", "favoriteColor",
+	"luckyNumbers", "nothing", "broken", "missing", "type", "value", "primary", "postalCode", "", "userName.value",
+}
+
+var fuzzValues = []Value{
+	str("bjensen@example.com"), str("work"), str(""), str("2011-05-13T04:42:34Z"), str("not a date"), str("True"),
+	str(mgrID), str("CC-17"), num("7"), num("7.5"), num("1e400"), num("x"), boolean(true), boolean(false), null,
+	{Kind: 0, Text: "x"}, {Kind: 42},
+}
+
+func (r *astReader) filter(depth int) Filter {
+	if depth > 6 {
+		return eq("userName", "bjensen@example.com")
+	}
+	switch r.next() % 8 {
+	case 0, 1, 2:
+		v := fuzzValues[r.next()%len(fuzzValues)]
+		return &AttrExpr{Path: ap(fuzzPaths[r.next()%len(fuzzPaths)]), Op: Operator(r.next() % 12), Value: v}
+	case 3:
+		return &LogicalExpr{Op: LogicalOp(r.next() % 3), Left: r.filter(depth + 1), Right: r.filter(depth + 1)}
+	case 4:
+		return &NotExpr{Filter: r.filter(depth + 1)}
+	case 5:
+		return &ValuePathExpr{Path: ap(fuzzPaths[r.next()%len(fuzzPaths)]), Filter: r.filter(depth + 1)}
+	case 6:
+		return []Filter{(*AttrExpr)(nil), (*LogicalExpr)(nil), (*NotExpr)(nil), (*ValuePathExpr)(nil)}[r.next()%4]
+	}
+	return nil
+}
+
+// FuzzMatch evaluates arbitrary filter trees: the evaluator must not panic
+// or modify the resource, ne must be the negation of eq whenever eq or ne is
+// true, and sorting by any of the paths must not panic.
+func FuzzMatch(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 1})
+	f.Add([]byte{3, 1, 0, 0, 1, 1, 2, 5, 10, 3})
+	f.Add([]byte{5, 11, 3, 2, 0, 4, 1, 0, 5, 14, 1})
+	f.Add([]byte{4, 4, 6, 2})
+	f.Add([]byte{2, 14, 21, 10, 1, 8, 37, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := &astReader{b: data}
+		flt := r.filter(0)
+		u, g := bjensen(), tourGuides()
+		u0, g0 := u.Clone(), g.Clone()
+		MatchUser(flt, u)
+		MatchUser(flt, &User{})
+		MatchGroup(flt, g)
+		MatchGroup(flt, &Group{})
+		if !cmp.Equal(u, u0) || !cmp.Equal(g, g0) {
+			t.Fatalf("evaluating %v modified the resource", flt)
+		}
+		if a, ok := flt.(*AttrExpr); ok && a != nil && (a.Op == OpEq || a.Op == OpNe) {
+			neg := *a
+			neg.Op = OpEq + OpNe - a.Op
+			if x, y := MatchUser(a, u), MatchUser(&neg, u); x && y {
+				t.Fatalf("%v and its negation both match", flt)
+			}
+		}
+		p := ap(fuzzPaths[r.next()%len(fuzzPaths)])
+		SortUsers([]*User{u, {}, nil, bjensen()}, p, r.next()%2 == 0)
+		SortGroups([]*Group{g, {}, nil}, p, false)
+		_ = validateSort(p, "User")
+		_ = validateSort(p, "Group")
+	})
+}
