@@ -794,3 +794,68 @@ func BenchmarkListUsersScan(b *testing.B) {
 		}
 	}
 }
+
+// TestEntraQueries sends the filters Entra ID sends, as it writes them,
+// through the parser, the indexes and the evaluator.
+func TestEntraQueries(t *testing.T) {
+	s := memstore.New()
+	ctx := t.Context()
+	mgr, _ := s.CreateUser(ctx, &scim.User{UserName: "boss@contoso.com", Active: true})
+	u, err := s.CreateUser(ctx, &scim.User{
+		UserName: "Test_User_7f4bc1a3@contoso.com", ExternalID: "johnwong", Active: false,
+		Emails:     []scim.MultiValue{{Value: "John.Wong@contoso.com", Type: "work"}},
+		Enterprise: &scim.EnterpriseUser{Manager: &scim.Manager{Value: mgr.ID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := s.CreateGroup(ctx, &scim.Group{DisplayName: "Sales EMEA", Members: []scim.Member{{Value: u.ID}}})
+	users := []struct {
+		filter string
+		want   int
+	}{
+		{`userName eq "test_user_7F4BC1A3@contoso.com"`, 1},
+		{`userName eq "` + "4a0a6a4e-7f63-4a8e-9a59-0d6f1b6b1e1e" + `"`, 0},
+		{`externalId eq "johnwong"`, 1},
+		{`emails[type eq "work"].value eq "john.wong@contoso.com"`, 1},
+		{`emails[type eq "home"].value eq "john.wong@contoso.com"`, 0},
+		{`id eq "` + u.ID + `" and manager eq "` + mgr.ID + `"`, 1},
+		{`id eq "` + u.ID + `" and manager eq "someone-else"`, 0},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "` + mgr.ID + `"`, 1},
+		{`USERNAME Eq "Test_User_7f4bc1a3@contoso.com"`, 1},
+	}
+	for _, tc := range users {
+		f, err := scim.ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatalf("ParseFilter(%s): %v", tc.filter, err)
+		}
+		page, err := s.ListUsers(ctx, scim.Query{Filter: f, StartIndex: 1, Count: 100})
+		if err != nil || page.TotalResults != tc.want {
+			t.Errorf("%s: %d users, %v; want %d", tc.filter, page.TotalResults, err, tc.want)
+		}
+	}
+	groups := []struct {
+		filter string
+		want   int
+	}{
+		{`displayName eq "sales emea"`, 1},
+		{`id eq "` + g.ID + `" and members eq "` + u.ID + `"`, 1},
+		{`id eq "` + g.ID + `" and members eq "` + mgr.ID + `"`, 0},
+		{`members[value eq "` + u.ID + `"]`, 1},
+	}
+	for _, tc := range groups {
+		f, err := scim.ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatalf("ParseFilter(%s): %v", tc.filter, err)
+		}
+		page, err := s.ListGroups(ctx, scim.Query{Filter: f, StartIndex: 1, Count: 100, Want: scim.Projection{Excluded: []scim.AttrPath{{Name: "members"}}}})
+		if err != nil || page.TotalResults != tc.want {
+			t.Errorf("%s: %d groups, %v; want %d", tc.filter, page.TotalResults, err, tc.want)
+		}
+		for _, g := range page.Resources {
+			if g.Members != nil {
+				t.Errorf("%s with excludedAttributes=members returned members", tc.filter)
+			}
+		}
+	}
+}
