@@ -1,0 +1,1220 @@
+// Package memstore is an in-memory [scim.Store]: the reference
+// implementation of the Store contract, used by the handler's tests, the
+// package Examples and the demo server, and a model for a host writing its
+// own Store.
+//
+// A Store keeps users and groups per tenant, indexed so that the requests
+// SCIM clients send on every provisioning cycle cost the same with a
+// hundred users as with a hundred thousand:
+//
+//   - users by id, by userName (case-insensitively), by externalId and by
+//     email value (case-insensitively); groups by id, by displayName
+//     (case-insensitively) and by externalId;
+//   - membership in both directions, so that adding or removing one member,
+//     Entra ID's `id eq "<group>" and members eq "<user>"` check, and a
+//     user's "groups" cost the same whatever the size of the group.
+//
+// A list whose filter is, or is an "and" containing, an equality on one of
+// those attributes (or an "or" of such filters) takes its candidates from
+// the index and evaluates the whole filter on them with [scim.MatchUser] or
+// [scim.MatchGroup]; any other filter scans the tenant in creation order.
+// Either way the answer is exact: a Store never returns ErrUnsupported.
+//
+// Its decisions on what the Store contract leaves open:
+//
+//   - IDs are random UUIDv4 strings from crypto/rand.
+//   - Meta.Created and Meta.LastModified are UTC and truncated to the
+//     millisecond, which is what a JSON dateTime and most databases keep, so
+//     that a time read back equals the time filtered on. LastModified
+//     strictly increases with every write of a resource, even within one
+//     millisecond.
+//   - Meta.Version is a decimal counter shared by the whole Store, so no two
+//     writes ever produce the same version. A write that changes nothing (a
+//     PatchMembers that adds existing members) keeps the version.
+//   - userName and displayName are unique per tenant under Unicode simple
+//     case folding, the relation strings.EqualFold and the filter evaluator
+//     use (so "ſam" and "SAM" conflict, and "İ" and "i" do not). An empty
+//     userName or displayName is not indexed and never conflicts: checking
+//     that they are set is the handler's job.
+//   - A member is identified by its Value under the same case folding,
+//     because the Group schema makes members.value case-insensitive: adding
+//     "ABC" to a group that has "abc" changes nothing. Duplicate members in
+//     a create or replace keep the first. Members keep the order they were
+//     added in.
+//   - User.Groups is filled from the membership index (value = group id,
+//     display = the group's current displayName, type = "direct"), in the
+//     order the groups were created. Groups sent by a client are ignored.
+//     A membership change does not change the user's Meta, as the user's own
+//     attributes did not change.
+//   - Deleting a user or a group removes it from every group it is a member
+//     of; those groups get a new LastModified and Version.
+//   - GetGroup and ListGroups return Members nil when the client does not
+//     want them, and a non-nil (possibly empty) slice when it does, so that
+//     a caller can tell "not loaded" from "no members".
+//   - PatchMembers returns the group without its members (Members nil), so
+//     that it stays O(members changed); it applies add before remove.
+//   - UpdateUser and UpdateGroup call update with the Store's lock held:
+//     update must not call the Store.
+//
+// A Store is safe for concurrent use; one sync.RWMutex guards it, so reads
+// proceed in parallel and writes are serialized.
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/scimhost/scim"
+)
+
+var (
+	_ scim.Store         = (*Store)(nil)
+	_ scim.GroupStore    = (*Store)(nil)
+	_ scim.UserUpdater   = (*Store)(nil)
+	_ scim.GroupUpdater  = (*Store)(nil)
+	_ scim.MemberPatcher = (*Store)(nil)
+)
+
+// Store is an in-memory, multi-tenant scim.Store with every optional
+// capability of the contract. Create one with [New]; the zero value is not
+// usable. It is safe for concurrent use.
+type Store struct {
+	tenantOf func(context.Context) string
+	now      func() time.Time
+
+	mu      sync.RWMutex
+	tenants map[string]*tenant
+	version uint64 // the last Meta.Version handed out
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithTenant makes the Store partition its data by the tenant key f
+// returns for a request's context: each tenant has its own users, groups
+// and indexes, and another tenant's id is ErrNotFound. Pass the tenant
+// accessor of the authentication middleware. Without it every request is in
+// one tenant.
+func WithTenant(f func(context.Context) string) Option {
+	return func(s *Store) {
+		if f != nil {
+			s.tenantOf = f
+		}
+	}
+}
+
+// WithClock makes the Store read the time from now instead of time.Now,
+// for tests and examples that want fixed timestamps.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// New returns an empty Store.
+func New(opts ...Option) *Store {
+	s := &Store{
+		tenantOf: func(context.Context) string { return "" },
+		now:      time.Now,
+		tenants:  map[string]*tenant{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// tenant is one tenant's data. Lists keep creation order and are compacted
+// when half of them are tombstones.
+type tenant struct {
+	seq uint64 // creation sequence of users and groups
+
+	users      map[string]*userRec   // id →
+	userList   []*userRec            // creation order, with tombstones
+	userDead   int                   // tombstones in userList
+	byUserName map[string]*userRec   // foldKey(userName) →
+	byUserExt  map[string][]*userRec // externalId (case-exact) → creation order
+	byEmail    map[string][]*userRec // foldKey(email value) → creation order
+
+	groups     map[string]*groupRec   // id →
+	groupList  []*groupRec            // creation order, with tombstones
+	groupDead  int                    // tombstones in groupList
+	byDisplay  map[string]*groupRec   // foldKey(displayName) →
+	byGroupExt map[string][]*groupRec // externalId →
+
+	// memberOf maps foldKey(member value) to the groups that have it.
+	memberOf map[string]map[*groupRec]struct{}
+}
+
+func newTenant() *tenant {
+	return &tenant{
+		users:      map[string]*userRec{},
+		byUserName: map[string]*userRec{},
+		byUserExt:  map[string][]*userRec{},
+		byEmail:    map[string][]*userRec{},
+		groups:     map[string]*groupRec{},
+		byDisplay:  map[string]*groupRec{},
+		byGroupExt: map[string][]*groupRec{},
+		memberOf:   map[string]map[*groupRec]struct{}{},
+	}
+}
+
+// userRec is a stored user: u is the Store's own copy, with Groups nil.
+type userRec struct {
+	u    *scim.User
+	seq  uint64
+	dead bool
+}
+
+// groupRec is a stored group: g is the Store's own copy with Members nil;
+// the members live in slots, in the order they were added, with tombstones
+// so that removing one is O(1).
+type groupRec struct {
+	g     *scim.Group
+	seq   uint64
+	dead  bool
+	slots []memberSlot
+	index map[string]int // foldKey(member value) → slot
+	live  int
+}
+
+type memberSlot struct {
+	m    scim.Member
+	dead bool
+}
+
+// members returns the live members in order; never nil.
+func (r *groupRec) members() []scim.Member {
+	ms := make([]scim.Member, 0, r.live)
+	for _, s := range r.slots {
+		if !s.dead {
+			ms = append(ms, s.m)
+		}
+	}
+	return ms
+}
+
+// tenant returns the caller's tenant; nil when it has no data and create is
+// false.
+func (s *Store) tenant(key string, create bool) *tenant {
+	t := s.tenants[key]
+	if t == nil && create {
+		t = newTenant()
+		s.tenants[key] = t
+	}
+	return t
+}
+
+// stamp returns the time of a write to a resource last written at prev.
+func (s *Store) stamp(prev time.Time) time.Time {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if !now.After(prev) && !prev.IsZero() {
+		now = prev.Add(time.Millisecond)
+	}
+	return now
+}
+
+func (s *Store) nextVersion() string {
+	s.version++
+	return strconv.FormatUint(s.version, 10)
+}
+
+// newID returns a random UUIDv4 not used by a user or group of t.
+func (t *tenant) newID() string {
+	for {
+		var b [16]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		var h [36]byte
+		hex.Encode(h[0:8], b[0:4])
+		h[8] = '-'
+		hex.Encode(h[9:13], b[4:6])
+		h[13] = '-'
+		hex.Encode(h[14:18], b[6:8])
+		h[18] = '-'
+		hex.Encode(h[19:23], b[8:10])
+		h[23] = '-'
+		hex.Encode(h[24:], b[10:])
+		id := string(h[:])
+		if t.users[id] == nil && t.groups[id] == nil {
+			return id
+		}
+	}
+}
+
+func notFound(kind, id string) error {
+	return fmt.Errorf("memstore: %s %q: %w", kind, id, scim.ErrNotFound)
+}
+
+func versionMismatch(kind, id, have, stored string) error {
+	return fmt.Errorf("memstore: %s %q is at version %q, not %q: %w", kind, id, stored, have, scim.ErrVersionMismatch)
+}
+
+// ---- users ----
+
+// CreateUser stores a copy of u with a new ID and Meta. It returns
+// ErrConflict when another user of the tenant has the same userName under
+// case folding.
+func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, errors.New("memstore: CreateUser: nil user")
+	}
+	key := s.tenantOf(ctx)
+	c := u.Clone()
+	c.Groups = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, true)
+	if err := t.checkUserName(c.UserName, nil); err != nil {
+		return nil, err
+	}
+	c.ID = t.newID()
+	now := s.stamp(time.Time{})
+	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
+	t.seq++
+	rec := &userRec{u: c, seq: t.seq}
+	t.users[c.ID] = rec
+	t.userList = append(t.userList, rec)
+	t.indexUser(rec)
+	return t.userOut(rec.u, true), nil
+}
+
+// GetUser returns a copy of the user, with Groups filled when want asks for
+// them, or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(key, false)
+	if t == nil || t.users[id] == nil {
+		return nil, notFound("user", id)
+	}
+	return t.userOut(t.users[id].u, want.Wants("groups")), nil
+}
+
+// ReplaceUser replaces the stored user u.ID with a copy of u, keeping ID
+// and Meta.Created. It returns ErrNotFound, ErrVersionMismatch when
+// u.Meta.Version is set and stale, and ErrConflict for a userName another
+// user has; then nothing changes.
+func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, errors.New("memstore: ReplaceUser: nil user")
+	}
+	key := s.tenantOf(ctx)
+	c := u.Clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.users[c.ID] == nil {
+		return nil, notFound("user", c.ID)
+	}
+	rec := t.users[c.ID]
+	if v := c.Meta.Version; v != "" && v != rec.u.Meta.Version {
+		return nil, versionMismatch("user", c.ID, v, rec.u.Meta.Version)
+	}
+	if err := s.commitUser(t, rec, c); err != nil {
+		return nil, err
+	}
+	return t.userOut(rec.u, true), nil
+}
+
+// UpdateUser calls update on a copy of the user (with Groups filled) and
+// stores the result atomically, keeping ID and Meta.Created. If update
+// returns an error, nothing is stored and the error is returned. It returns
+// ErrNotFound for an unknown id and ErrConflict for a userName another user
+// has. update runs with the Store locked and must not call the Store.
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (*scim.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.users[id] == nil {
+		return nil, notFound("user", id)
+	}
+	rec := t.users[id]
+	work := t.userOut(rec.u, true)
+	if err := update(work); err != nil {
+		return nil, err
+	}
+	c := work.Clone()
+	c.ID = id
+	if err := s.commitUser(t, rec, c); err != nil {
+		return nil, err
+	}
+	return t.userOut(rec.u, true), nil
+}
+
+// commitUser stores c as the new state of rec, or returns ErrConflict and
+// changes nothing.
+func (s *Store) commitUser(t *tenant, rec *userRec, c *scim.User) error {
+	if err := t.checkUserName(c.UserName, rec); err != nil {
+		return err
+	}
+	c.Groups = nil
+	c.Meta = scim.Meta{
+		Created:      rec.u.Meta.Created,
+		LastModified: s.stamp(rec.u.Meta.LastModified),
+		Version:      s.nextVersion(),
+	}
+	t.unindexUser(rec)
+	rec.u = c
+	t.indexUser(rec)
+	return nil
+}
+
+// DeleteUser deletes the user and removes it from every group, or returns
+// ErrNotFound.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.users[id] == nil {
+		return notFound("user", id)
+	}
+	rec := t.users[id]
+	t.unindexUser(rec)
+	delete(t.users, id)
+	rec.dead = true
+	t.userDead++
+	if t.userDead > 64 && t.userDead > len(t.userList)/2 {
+		t.userList = slices.DeleteFunc(t.userList, func(r *userRec) bool { return r.dead })
+		t.userDead = 0
+	}
+	s.leaveGroups(t, id)
+	return nil
+}
+
+// leaveGroups removes member id from every group that has it.
+func (s *Store) leaveGroups(t *tenant, id string) {
+	k := foldKey(id)
+	for g := range t.memberOf[k] {
+		g.removeSlot(k)
+		s.touchGroup(g)
+	}
+	delete(t.memberOf, k)
+}
+
+func (t *tenant) checkUserName(userName string, self *userRec) error {
+	if userName == "" {
+		return nil
+	}
+	if other := t.byUserName[foldKey(userName)]; other != nil && other != self {
+		return fmt.Errorf("memstore: userName %q is taken: %w", userName, scim.ErrConflict)
+	}
+	return nil
+}
+
+func (t *tenant) indexUser(rec *userRec) {
+	u := rec.u
+	if u.UserName != "" {
+		t.byUserName[foldKey(u.UserName)] = rec
+	}
+	if u.ExternalID != "" {
+		t.byUserExt[u.ExternalID] = insertBySeq(t.byUserExt[u.ExternalID], rec)
+	}
+	for _, k := range emailKeys(u) {
+		t.byEmail[k] = insertBySeq(t.byEmail[k], rec)
+	}
+}
+
+func (t *tenant) unindexUser(rec *userRec) {
+	u := rec.u
+	if u.UserName != "" {
+		if k := foldKey(u.UserName); t.byUserName[k] == rec {
+			delete(t.byUserName, k)
+		}
+	}
+	if u.ExternalID != "" {
+		removeRec(t.byUserExt, u.ExternalID, rec)
+	}
+	for _, k := range emailKeys(u) {
+		removeRec(t.byEmail, k, rec)
+	}
+}
+
+// emailKeys returns the distinct fold keys of u's email values.
+func emailKeys(u *scim.User) []string {
+	var ks []string
+	for _, e := range u.Emails {
+		if e.Value == "" {
+			continue
+		}
+		if k := foldKey(e.Value); !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// seqRec is a record with a creation sequence.
+type seqRec interface {
+	*userRec | *groupRec
+	sequence() uint64
+}
+
+func (r *userRec) sequence() uint64  { return r.seq }
+func (r *groupRec) sequence() uint64 { return r.seq }
+
+// insertBySeq inserts r into rs, which is in creation order.
+func insertBySeq[R seqRec](rs []R, r R) []R {
+	i, _ := slices.BinarySearchFunc(rs, r.sequence(), func(x R, seq uint64) int { return cmp.Compare(x.sequence(), seq) })
+	return slices.Insert(rs, i, r)
+}
+
+// removeRec removes r from the index list m[k].
+func removeRec[R seqRec](m map[string][]R, k string, r R) {
+	rs := slices.DeleteFunc(m[k], func(x R) bool { return x == r })
+	if len(rs) == 0 {
+		delete(m, k)
+		return
+	}
+	m[k] = rs
+}
+
+// userOut returns a copy of u for a caller, with Groups filled when groups
+// is set.
+func (t *tenant) userOut(u *scim.User, groups bool) *scim.User {
+	c := u.Clone()
+	c.Groups = nil
+	if groups {
+		c.Groups = t.groupRefs(u.ID)
+	}
+	return c
+}
+
+// groupRefs returns the groups member id is a direct member of, in group
+// creation order; nil for none.
+func (t *tenant) groupRefs(id string) []scim.GroupRef {
+	set := t.memberOf[foldKey(id)]
+	if len(set) == 0 {
+		return nil
+	}
+	gs := make([]*groupRec, 0, len(set))
+	for g := range set {
+		gs = append(gs, g)
+	}
+	slices.SortFunc(gs, func(a, b *groupRec) int { return cmp.Compare(a.seq, b.seq) })
+	refs := make([]scim.GroupRef, len(gs))
+	for i, g := range gs {
+		refs[i] = scim.GroupRef{Value: g.g.ID, Display: g.g.DisplayName, Type: "direct"}
+	}
+	return refs
+}
+
+// ListUsers returns the users that match q.Filter, sorted by q.SortBy (or
+// in creation order) and paged. It never returns ErrUnsupported.
+func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	if err := ctx.Err(); err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(key, false)
+	if t == nil {
+		return scim.Page[*scim.User]{Resources: []*scim.User{}}, nil
+	}
+	cands, ok := t.userCandidates(q.Filter)
+	if !ok {
+		cands = t.userList
+	}
+	// User.Groups is not stored; fill it only when the filter or the sort
+	// reads it.
+	needGroups := mentions(q.Filter, "groups") || strings.EqualFold(q.SortBy.Name, "groups")
+	var matches []*scim.User
+	for _, rec := range cands {
+		if rec.dead {
+			continue
+		}
+		u := rec.u
+		if needGroups {
+			v := *u
+			v.Groups = t.groupRefs(u.ID)
+			u = &v
+		}
+		if scim.MatchUser(q.Filter, u) {
+			matches = append(matches, u)
+		}
+	}
+	if q.SortBy.Name != "" {
+		scim.SortUsers(matches, q.SortBy, q.Descending)
+	}
+	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
+	wantGroups := q.Want.Wants("groups")
+	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
+		page.Resources = append(page.Resources, t.userOut(u, wantGroups))
+	}
+	return page, nil
+}
+
+// pageOf returns the part of rs that a 1-based startIndex and a count
+// select.
+func pageOf[T any](rs []T, startIndex, count int) []T {
+	start := max(startIndex, 1) - 1
+	if count <= 0 || start >= len(rs) {
+		return nil
+	}
+	return rs[start:min(len(rs), start+count)]
+}
+
+// userCandidates returns, in creation order, the users an index says may
+// match f: a superset of the matches. ok is false when no index applies and
+// every user is a candidate.
+func (t *tenant) userCandidates(f scim.Filter) (rs []*userRec, ok bool) {
+	switch e := f.(type) {
+	case *scim.AttrExpr:
+		if e == nil {
+			return nil, false
+		}
+		text, ok := eqText(e, scim.UserSchema)
+		if !ok {
+			return nil, false
+		}
+		switch {
+		case text == "":
+			return nil, true // eq "" matches no value
+		case e.Path.Sub != "":
+			if strings.EqualFold(e.Path.Name, "emails") && strings.EqualFold(e.Path.Sub, "value") {
+				return t.byEmail[foldKey(text)], true
+			}
+		case strings.EqualFold(e.Path.Name, "id"):
+			if r := t.users[text]; r != nil {
+				return []*userRec{r}, true
+			}
+			return nil, true
+		case strings.EqualFold(e.Path.Name, "userName"):
+			if r := t.byUserName[foldKey(text)]; r != nil {
+				return []*userRec{r}, true
+			}
+			return nil, true
+		case strings.EqualFold(e.Path.Name, "externalId"):
+			return t.byUserExt[text], true
+		case strings.EqualFold(e.Path.Name, "emails"):
+			return t.byEmail[foldKey(text)], true
+		}
+	case *scim.ValuePathExpr:
+		// emails[type eq "work" and value eq "x"], Entra ID's email match.
+		if e != nil && isCore(e.Path, scim.UserSchema) && strings.EqualFold(e.Path.Name, "emails") {
+			return t.userCandidates(valueTerm(e.Filter))
+		}
+	case *scim.LogicalExpr:
+		if e != nil {
+			return combine(e, t.userCandidates)
+		}
+	}
+	return nil, false
+}
+
+// valueTerm rewrites the "value eq x" terms of a value path's filter as
+// "emails.value eq x" for the candidate search; other terms become nil,
+// which no index answers.
+func valueTerm(f scim.Filter) scim.Filter {
+	switch e := f.(type) {
+	case *scim.AttrExpr:
+		if e != nil && e.Path.URN == "" && e.Path.Sub == "" && strings.EqualFold(e.Path.Name, "value") {
+			return &scim.AttrExpr{Path: scim.AttrPath{Name: "emails", Sub: "value"}, Op: e.Op, Value: e.Value}
+		}
+	case *scim.LogicalExpr:
+		if e != nil {
+			return &scim.LogicalExpr{Op: e.Op, Left: valueTerm(e.Left), Right: valueTerm(e.Right)}
+		}
+	}
+	return nil
+}
+
+// combine takes the candidates of a logical expression from those of its
+// sides: an "and" needs one indexed side (the smaller is taken), an "or"
+// needs both (their union).
+func combine[R seqRec](e *scim.LogicalExpr, cand func(scim.Filter) ([]R, bool)) ([]R, bool) {
+	l, lok := cand(e.Left)
+	r, rok := cand(e.Right)
+	switch e.Op {
+	case scim.OpAnd:
+		switch {
+		case lok && rok:
+			if len(r) < len(l) {
+				return r, true
+			}
+			return l, true
+		case lok:
+			return l, true
+		case rok:
+			return r, true
+		}
+	case scim.OpOr:
+		if lok && rok {
+			u := append(slices.Clip(l), r...)
+			slices.SortFunc(u, func(a, b R) int { return cmp.Compare(a.sequence(), b.sequence()) })
+			return slices.Compact(u), true
+		}
+	}
+	return nil, false
+}
+
+// eqText returns the value of an equality on a core attribute that an
+// index can answer: op eq, a string (or a number, which the evaluator
+// compares as text with a string attribute), and a path unqualified or
+// qualified by the core schema urn.
+func eqText(e *scim.AttrExpr, urn string) (string, bool) {
+	if e.Op != scim.OpEq || (e.Value.Kind != scim.KindString && e.Value.Kind != scim.KindNumber) || !isCore(e.Path, urn) {
+		return "", false
+	}
+	return e.Value.Text, true
+}
+
+func isCore(p scim.AttrPath, urn string) bool {
+	return p.URN == "" || strings.EqualFold(p.URN, urn)
+}
+
+// mentions reports whether f names the top-level attribute name anywhere
+// (at most a false positive for a same-named extension attribute, which
+// only costs loading it).
+func mentions(f scim.Filter, name string) bool {
+	switch e := f.(type) {
+	case *scim.AttrExpr:
+		return e != nil && strings.EqualFold(e.Path.Name, name)
+	case *scim.ValuePathExpr:
+		return e != nil && strings.EqualFold(e.Path.Name, name)
+	case *scim.LogicalExpr:
+		return e != nil && (mentions(e.Left, name) || mentions(e.Right, name))
+	case *scim.NotExpr:
+		return e != nil && mentions(e.Filter, name)
+	}
+	return false
+}
+
+// ---- groups ----
+
+// CreateGroup stores a copy of g with a new ID and Meta. It returns
+// ErrConflict when another group of the tenant has the same displayName
+// under case folding.
+func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, errors.New("memstore: CreateGroup: nil group")
+	}
+	key := s.tenantOf(ctx)
+	c := g.Clone()
+	members := c.Members
+	c.Members = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, true)
+	if err := t.checkDisplayName(c.DisplayName, nil); err != nil {
+		return nil, err
+	}
+	c.ID = t.newID()
+	now := s.stamp(time.Time{})
+	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
+	t.seq++
+	rec := &groupRec{g: c, seq: t.seq, index: map[string]int{}}
+	t.groups[c.ID] = rec
+	t.groupList = append(t.groupList, rec)
+	t.indexGroup(rec)
+	t.setMembers(rec, members)
+	return groupOut(rec, true), nil
+}
+
+// GetGroup returns a copy of the group, with its members when want asks
+// for them, or ErrNotFound.
+func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(key, false)
+	if t == nil || t.groups[id] == nil {
+		return nil, notFound("group", id)
+	}
+	return groupOut(t.groups[id], want.Wants("members")), nil
+}
+
+// ReplaceGroup replaces the stored group g.ID with a copy of g, members
+// included, keeping ID and Meta.Created. It returns ErrNotFound,
+// ErrVersionMismatch when g.Meta.Version is set and stale, and ErrConflict
+// for a displayName another group has; then nothing changes.
+func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, errors.New("memstore: ReplaceGroup: nil group")
+	}
+	key := s.tenantOf(ctx)
+	c := g.Clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.groups[c.ID] == nil {
+		return nil, notFound("group", c.ID)
+	}
+	rec := t.groups[c.ID]
+	if v := c.Meta.Version; v != "" && v != rec.g.Meta.Version {
+		return nil, versionMismatch("group", c.ID, v, rec.g.Meta.Version)
+	}
+	if err := s.commitGroup(t, rec, c); err != nil {
+		return nil, err
+	}
+	return groupOut(rec, true), nil
+}
+
+// UpdateGroup calls update on a copy of the group with its members and
+// stores the result atomically, keeping ID and Meta.Created. If update
+// returns an error, nothing is stored and the error is returned. It returns
+// ErrNotFound for an unknown id and ErrConflict for a displayName another
+// group has. update runs with the Store locked and must not call the Store.
+func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (*scim.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.groups[id] == nil {
+		return nil, notFound("group", id)
+	}
+	rec := t.groups[id]
+	work := groupOut(rec, true)
+	if err := update(work); err != nil {
+		return nil, err
+	}
+	c := work.Clone()
+	c.ID = id
+	if err := s.commitGroup(t, rec, c); err != nil {
+		return nil, err
+	}
+	return groupOut(rec, true), nil
+}
+
+// commitGroup stores c, members included, as the new state of rec, or
+// returns ErrConflict and changes nothing.
+func (s *Store) commitGroup(t *tenant, rec *groupRec, c *scim.Group) error {
+	if err := t.checkDisplayName(c.DisplayName, rec); err != nil {
+		return err
+	}
+	members := c.Members
+	c.Members = nil
+	c.Meta = scim.Meta{
+		Created:      rec.g.Meta.Created,
+		LastModified: s.stamp(rec.g.Meta.LastModified),
+		Version:      s.nextVersion(),
+	}
+	t.unindexGroup(rec)
+	rec.g = c
+	t.indexGroup(rec)
+	t.setMembers(rec, members)
+	return nil
+}
+
+// setMembers makes ms, without duplicates, the members of rec, updating
+// the reverse index for the members that come and go.
+func (t *tenant) setMembers(rec *groupRec, ms []scim.Member) {
+	old := rec.index
+	rec.slots = rec.slots[:0]
+	rec.index = make(map[string]int, len(ms))
+	rec.live = 0
+	for _, m := range ms {
+		k := foldKey(m.Value)
+		if _, dup := rec.index[k]; dup {
+			continue
+		}
+		rec.index[k] = len(rec.slots)
+		rec.slots = append(rec.slots, memberSlot{m: m})
+		rec.live++
+		if _, had := old[k]; !had {
+			t.addMemberOf(k, rec)
+		}
+	}
+	for k := range old {
+		if _, kept := rec.index[k]; !kept {
+			t.removeMemberOf(k, rec)
+		}
+	}
+}
+
+func (t *tenant) addMemberOf(k string, rec *groupRec) {
+	set := t.memberOf[k]
+	if set == nil {
+		set = map[*groupRec]struct{}{}
+		t.memberOf[k] = set
+	}
+	set[rec] = struct{}{}
+}
+
+func (t *tenant) removeMemberOf(k string, rec *groupRec) {
+	if set := t.memberOf[k]; set != nil {
+		delete(set, rec)
+		if len(set) == 0 {
+			delete(t.memberOf, k)
+		}
+	}
+}
+
+// removeSlot removes the member with fold key k from rec, if it is one,
+// compacting the slots when tombstones outnumber members.
+func (r *groupRec) removeSlot(k string) bool {
+	i, ok := r.index[k]
+	if !ok {
+		return false
+	}
+	delete(r.index, k)
+	r.slots[i] = memberSlot{dead: true}
+	r.live--
+	if dead := len(r.slots) - r.live; dead > 16 && dead > r.live {
+		live := r.slots[:0]
+		for _, s := range r.slots {
+			if !s.dead {
+				r.index[foldKey(s.m.Value)] = len(live)
+				live = append(live, s)
+			}
+		}
+		clear(r.slots[len(live):])
+		r.slots = live
+	}
+	return true
+}
+
+// touchGroup records a write to rec that changed only its members.
+func (s *Store) touchGroup(rec *groupRec) {
+	rec.g.Meta.LastModified = s.stamp(rec.g.Meta.LastModified)
+	rec.g.Meta.Version = s.nextVersion()
+}
+
+// PatchMembers adds the members of add that are not members yet, then
+// removes the members whose values are in remove, in time proportional to
+// len(add)+len(remove). Values compare case-insensitively, as the Group
+// schema says for members.value. Adding a member twice or removing a
+// non-member is not an error. When the membership changed, Meta.LastModified
+// and Meta.Version change. It returns the group without its members, or
+// ErrNotFound, or ErrVersionMismatch when version is set and stale.
+func (s *Store) PatchMembers(ctx context.Context, groupID, version string, add []scim.Member, remove []string) (*scim.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.groups[groupID] == nil {
+		return nil, notFound("group", groupID)
+	}
+	rec := t.groups[groupID]
+	if version != "" && version != rec.g.Meta.Version {
+		return nil, versionMismatch("group", groupID, version, rec.g.Meta.Version)
+	}
+	changed := false
+	for _, m := range add {
+		k := foldKey(m.Value)
+		if _, ok := rec.index[k]; ok {
+			continue
+		}
+		rec.index[k] = len(rec.slots)
+		rec.slots = append(rec.slots, memberSlot{m: m})
+		rec.live++
+		t.addMemberOf(k, rec)
+		changed = true
+	}
+	for _, v := range remove {
+		k := foldKey(v)
+		if rec.removeSlot(k) {
+			t.removeMemberOf(k, rec)
+			changed = true
+		}
+	}
+	if changed {
+		s.touchGroup(rec)
+	}
+	return groupOut(rec, false), nil
+}
+
+// DeleteGroup deletes the group and removes it from the groups it is a
+// member of, or returns ErrNotFound.
+func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(key, false)
+	if t == nil || t.groups[id] == nil {
+		return notFound("group", id)
+	}
+	rec := t.groups[id]
+	t.setMembers(rec, nil)
+	t.unindexGroup(rec)
+	delete(t.groups, id)
+	rec.dead = true
+	t.groupDead++
+	if t.groupDead > 64 && t.groupDead > len(t.groupList)/2 {
+		t.groupList = slices.DeleteFunc(t.groupList, func(r *groupRec) bool { return r.dead })
+		t.groupDead = 0
+	}
+	s.leaveGroups(t, id)
+	return nil
+}
+
+func (t *tenant) checkDisplayName(name string, self *groupRec) error {
+	if name == "" {
+		return nil
+	}
+	if other := t.byDisplay[foldKey(name)]; other != nil && other != self {
+		return fmt.Errorf("memstore: group displayName %q is taken: %w", name, scim.ErrConflict)
+	}
+	return nil
+}
+
+func (t *tenant) indexGroup(rec *groupRec) {
+	g := rec.g
+	if g.DisplayName != "" {
+		t.byDisplay[foldKey(g.DisplayName)] = rec
+	}
+	if g.ExternalID != "" {
+		t.byGroupExt[g.ExternalID] = insertBySeq(t.byGroupExt[g.ExternalID], rec)
+	}
+}
+
+func (t *tenant) unindexGroup(rec *groupRec) {
+	g := rec.g
+	if g.DisplayName != "" {
+		if k := foldKey(g.DisplayName); t.byDisplay[k] == rec {
+			delete(t.byDisplay, k)
+		}
+	}
+	if g.ExternalID != "" {
+		removeRec(t.byGroupExt, g.ExternalID, rec)
+	}
+}
+
+// groupOut returns a copy of rec's group for a caller: with its members
+// (never nil) when members is set, with Members nil otherwise.
+func groupOut(rec *groupRec, members bool) *scim.Group {
+	c := rec.g.Clone()
+	if members {
+		c.Members = rec.members()
+	}
+	return c
+}
+
+// ListGroups returns the groups that match q.Filter, sorted by q.SortBy
+// (or in creation order) and paged, with members only when q.Want asks for
+// them. It never returns ErrUnsupported.
+func (s *Store) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.Group], error) {
+	if err := ctx.Err(); err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	key := s.tenantOf(ctx)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(key, false)
+	if t == nil {
+		return scim.Page[*scim.Group]{Resources: []*scim.Group{}}, nil
+	}
+	cands, ok := t.groupCandidates(q.Filter)
+	if !ok {
+		cands = t.groupList
+	}
+	sortMembers := strings.EqualFold(q.SortBy.Name, "members")
+	var matches []*groupRec
+	var views []*scim.Group // the groups to sort, when sorting
+	for _, rec := range cands {
+		if rec.dead || !matchGroup(q.Filter, rec) {
+			continue
+		}
+		matches = append(matches, rec)
+		if q.SortBy.Name != "" {
+			g := rec.g
+			if sortMembers {
+				v := *g
+				v.Members = rec.members()
+				g = &v
+			}
+			views = append(views, g)
+		}
+	}
+	if q.SortBy.Name != "" {
+		scim.SortGroups(views, q.SortBy, q.Descending)
+		for i, g := range views {
+			matches[i] = t.groups[g.ID]
+		}
+	}
+	page := scim.Page[*scim.Group]{TotalResults: len(matches), Resources: []*scim.Group{}}
+	wantMembers := q.Want.Wants("members")
+	for _, rec := range pageOf(matches, q.StartIndex, q.Count) {
+		page.Resources = append(page.Resources, groupOut(rec, wantMembers))
+	}
+	return page, nil
+}
+
+// groupCandidates is userCandidates for groups: id, displayName,
+// externalId, and members (the groups a member is in).
+func (t *tenant) groupCandidates(f scim.Filter) ([]*groupRec, bool) {
+	switch e := f.(type) {
+	case *scim.AttrExpr:
+		if e == nil {
+			return nil, false
+		}
+		text, ok := eqText(e, scim.GroupSchema)
+		if !ok {
+			return nil, false
+		}
+		name := e.Path.Name
+		switch {
+		case text == "":
+			return nil, true
+		case isMembersValue(e.Path):
+			set := t.memberOf[foldKey(text)]
+			rs := make([]*groupRec, 0, len(set))
+			for g := range set {
+				rs = append(rs, g)
+			}
+			slices.SortFunc(rs, func(a, b *groupRec) int { return cmp.Compare(a.seq, b.seq) })
+			return rs, true
+		case e.Path.Sub != "":
+		case strings.EqualFold(name, "id"):
+			if r := t.groups[text]; r != nil {
+				return []*groupRec{r}, true
+			}
+			return nil, true
+		case strings.EqualFold(name, "displayName"):
+			if r := t.byDisplay[foldKey(text)]; r != nil {
+				return []*groupRec{r}, true
+			}
+			return nil, true
+		case strings.EqualFold(name, "externalId"):
+			return t.byGroupExt[text], true
+		}
+	case *scim.LogicalExpr:
+		if e != nil {
+			return combine(e, t.groupCandidates)
+		}
+	}
+	return nil, false
+}
+
+// isMembersValue reports whether p is members or members.value of the
+// Group schema.
+func isMembersValue(p scim.AttrPath) bool {
+	return isCore(p, scim.GroupSchema) && strings.EqualFold(p.Name, "members") &&
+		(p.Sub == "" || strings.EqualFold(p.Sub, "value"))
+}
+
+// matchGroup is scim.MatchGroup(f, group) without loading the group's
+// members for the membership tests `members eq "<id>"` (and ne), which the
+// member index answers; any other expression that reads members gets them.
+func matchGroup(f scim.Filter, rec *groupRec) bool {
+	var full *scim.Group
+	var eval func(scim.Filter) bool
+	eval = func(f scim.Filter) bool {
+		switch e := f.(type) {
+		case *scim.LogicalExpr:
+			if e != nil {
+				switch e.Op {
+				case scim.OpAnd:
+					return eval(e.Left) && eval(e.Right)
+				case scim.OpOr:
+					return eval(e.Left) || eval(e.Right)
+				}
+			}
+		case *scim.NotExpr:
+			if e != nil {
+				return !eval(e.Filter)
+			}
+		case *scim.AttrExpr:
+			if e != nil && isMembersValue(e.Path) && e.Value.Text != "" &&
+				(e.Value.Kind == scim.KindString || e.Value.Kind == scim.KindNumber) {
+				_, member := rec.index[foldKey(e.Value.Text)]
+				switch e.Op {
+				case scim.OpEq:
+					return member
+				case scim.OpNe:
+					return !member
+				}
+			}
+		}
+		if !mentions(f, "members") {
+			return scim.MatchGroup(f, rec.g)
+		}
+		if full == nil {
+			v := *rec.g
+			v.Members = rec.members()
+			full = &v
+		}
+		return scim.MatchGroup(f, full)
+	}
+	return eval(f)
+}
+
+// ---- case folding ----
+
+// foldKey returns a key under which two strings are equal exactly when
+// strings.EqualFold says they are: each rune is replaced by one
+// representative of its simple case-folding orbit. strings.ToLower is not
+// such a key: it maps 'ſ' to itself although EqualFold("ſ", "s"), and 'İ'
+// to "i" although not EqualFold("İ", "i"). Invalid UTF-8 bytes become
+// U+FFFD, as EqualFold decodes them. An ASCII string without upper case is
+// its own key, without allocating.
+func foldKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			var b strings.Builder
+			b.Grow(len(s))
+			for _, r := range s {
+				b.WriteRune(foldRune(r))
+			}
+			return b.String()
+		}
+	}
+	return s
+}
+
+// foldRune returns the representative of r's case-folding orbit: ASCII
+// letters in lower case, otherwise the orbit's smallest rune, lowered when
+// it is an ASCII letter (KELVIN SIGN → k).
+func foldRune(r rune) rune {
+	least := r
+	if r >= utf8.RuneSelf {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+	}
+	if 'A' <= least && least <= 'Z' {
+		least += 'a' - 'A'
+	}
+	return least
+}
