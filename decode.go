@@ -147,8 +147,6 @@ var userAttrInfo = [numUserAttrs]struct {
 	uaMeta:              {name: "meta", subs: metaSubs},
 }
 
-func (a uattr) isEnterprise() bool { return a >= uaEnterprise && a <= uaManager }
-
 // Lower-case schema URNs, for matching keys after lowerASCII.
 const (
 	lowerUserSchema       = "urn:ietf:params:scim:schemas:core:2.0:user"
@@ -1142,6 +1140,9 @@ func decodeUser(body []byte, opt decodeOptions) (*User, error) {
 	if u.Enterprise.IsZero() {
 		u.Enterprise = nil
 	}
+	if len(u.Extra) == 0 {
+		u.Extra = nil
+	}
 	return u, nil
 }
 
@@ -1175,6 +1176,9 @@ func decodeGroup(body []byte, opt decodeOptions) (*Group, error) {
 	}
 	if g.DisplayName == "" {
 		return nil, errorf(400, InvalidValue, `attribute "displayName" is required`)
+	}
+	if len(g.Extra) == 0 {
+		g.Extra = nil
 	}
 	return g, nil
 }
@@ -1389,8 +1393,11 @@ func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool)
 		path = append(path, p.Sub)
 	}
 	if len(path) > 0 {
-		old, _ := findFold(*m, key)
-		v = setJSONPath((*m)[old], path, v)
+		// Changing a member keeps the object's key as it is.
+		if old, ok := findFold(*m, key); ok {
+			key = old
+		}
+		v = setJSONPath((*m)[key], path, v)
 	}
 	putExtra(m, key, v)
 	return nil
@@ -1416,6 +1423,9 @@ func putExtra(m *map[string]json.RawMessage, key string, v json.RawMessage) {
 		delete(*m, old)
 	}
 	if v == nil {
+		if len(*m) == 0 {
+			*m = nil
+		}
 		return
 	}
 	if *m == nil {

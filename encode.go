@@ -97,7 +97,10 @@ func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
 	if p.Sub == "" {
 		return a, a, -1
 	}
-	return a, a, indexFold(userAttrInfo[a].subs, p.Sub)
+	if i := indexFold(userAttrInfo[a].subs, p.Sub); i >= 0 {
+		return a, a, i
+	}
+	return a, a, -2
 }
 
 func compileUserMask(p Projection) userMask {
@@ -143,7 +146,10 @@ func groupPathAttr(p AttrPath) (gattr, int) {
 	if a == gaUnknown || p.Sub == "" {
 		return a, -1
 	}
-	return a, indexFold(groupAttrInfo[a].subs, p.Sub)
+	if i := indexFold(groupAttrInfo[a].subs, p.Sub); i >= 0 {
+		return a, i
+	}
+	return a, -2
 }
 
 func compileGroupMask(p Projection) groupMask {
