@@ -1,0 +1,1483 @@
+package scim
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// This file decodes request bodies (POST and PUT) and single attribute
+// values (PATCH) into the typed model, in one pass over the bytes with the
+// reader of jsonscan.go.
+//
+// The rules, for hosts and for the handler:
+//
+//   - Attribute names match case-insensitively at every level (RFC 7643
+//     §2.1), ASCII only, as attribute names are ASCII (RFC 7643 §2.1
+//     ATTRNAME). Top-level keys may be qualified with the core schema URN
+//     ("urn:ietf:params:scim:schemas:core:2.0:User:userName") or the
+//     Enterprise URN ("...:enterprise:2.0:User:department"); an Enterprise
+//     attribute may also be sent unqualified ("department"), as
+//     lookupUserAttr resolves it.
+//   - null is the same as leaving the attribute out (RFC 7643 §2.5), and so
+//     are "", [] and {}. Values of a multi-valued attribute whose
+//     sub-attributes are all absent are dropped.
+//   - Read-only and immutable attributes sent by a client are ignored (RFC
+//     7643 §7): id, meta, schemas (any URNs, misspelled ones included),
+//     groups, manager.displayName. password (write-only) is kept.
+//   - A top-level key that names no attribute of the model is kept in Extra,
+//     keyed as sent, its value the raw JSON as sent, with nulls removed (so
+//     that a response never carries null). Keys that differ only in case
+//     name the same attribute: the last one wins. Unknown sub-attributes of
+//     a known complex attribute (name, emails[], the Enterprise object,
+//     manager, members[]) are dropped: the typed model has no place for
+//     them.
+//   - When a key appears twice, the last one wins.
+//   - Malformed JSON, a body that is not one JSON object, data after it, or
+//     nesting deeper than decodeOptions.maxDepth is 400 invalidSyntax ("the
+//     request body message structure was invalid", RFC 7644 §3.12). A value
+//     of the wrong type, a missing userName (displayName for groups), or a
+//     multi-valued attribute with more than one primary value is 400
+//     invalidValue. A syntax error anywhere wins over an invalidValue
+//     earlier in the body; otherwise the first problem is reported.
+//   - A multi-valued attribute must be an array: no client in CLIENTS.md
+//     sends a lone object, so one is rejected with a detail that says so.
+//   - At most one value of a multi-valued attribute may have primary true
+//     (RFC 7643 §2.4); more is 400 invalidValue.
+//
+// Leniencies, on unless decodeOptions.strict (see stringBool, manager and
+// members below, each with its source in /work/shared/CLIENTS.md):
+// string booleans; the manager as a bare id or an array.
+
+// decodeOptions are the handler's knobs for decoding.
+type decodeOptions struct {
+	strict   bool // turn off the client leniencies (the handler's strict mode)
+	maxDepth int  // maximum JSON nesting depth; 0 (or less) means defaultMaxDepth
+}
+
+// uattr names a top-level attribute of a User, Enterprise attributes
+// included; the encoder's projection mask is indexed by it.
+type uattr uint8
+
+const (
+	uaUnknown uattr = iota
+	uaSchemas
+	uaID
+	uaExternalID
+	uaUserName
+	uaName
+	uaDisplayName
+	uaNickName
+	uaProfileURL
+	uaTitle
+	uaUserType
+	uaPreferredLanguage
+	uaLocale
+	uaTimezone
+	uaActive
+	uaPassword
+	uaEmails
+	uaPhoneNumbers
+	uaIMs
+	uaPhotos
+	uaAddresses
+	uaGroups
+	uaEntitlements
+	uaRoles
+	uaX509Certificates
+	uaEnterprise // the Enterprise extension object as a whole
+	uaEmployeeNumber
+	uaCostCenter
+	uaOrganization
+	uaDivision
+	uaDepartment
+	uaManager
+	uaMeta
+	numUserAttrs
+)
+
+// The sub-attributes of each complex attribute, in output order. A
+// projection mask has bit i set for sub-attribute i.
+var (
+	nameSubs    = []string{"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"}
+	mvSubs      = []string{"value", "display", "type", "primary"}
+	addressSubs = []string{"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary"}
+	refSubs     = []string{"value", "$ref", "display", "type"} // groups and members
+	managerSubs = []string{"value", "$ref", "displayName"}
+	metaSubs    = []string{"resourceType", "created", "lastModified", "location", "version"}
+)
+
+// userAttrInfo is the canonical name (URN-qualified for the Enterprise
+// attributes, as error details name them) and the sub-attributes of each
+// uattr.
+var userAttrInfo = [numUserAttrs]struct {
+	name string
+	subs []string
+}{
+	uaSchemas:           {name: "schemas"},
+	uaID:                {name: "id"},
+	uaExternalID:        {name: "externalId"},
+	uaUserName:          {name: "userName"},
+	uaName:              {name: "name", subs: nameSubs},
+	uaDisplayName:       {name: "displayName"},
+	uaNickName:          {name: "nickName"},
+	uaProfileURL:        {name: "profileUrl"},
+	uaTitle:             {name: "title"},
+	uaUserType:          {name: "userType"},
+	uaPreferredLanguage: {name: "preferredLanguage"},
+	uaLocale:            {name: "locale"},
+	uaTimezone:          {name: "timezone"},
+	uaActive:            {name: "active"},
+	uaPassword:          {name: "password"},
+	uaEmails:            {name: "emails", subs: mvSubs},
+	uaPhoneNumbers:      {name: "phoneNumbers", subs: mvSubs},
+	uaIMs:               {name: "ims", subs: mvSubs},
+	uaPhotos:            {name: "photos", subs: mvSubs},
+	uaAddresses:         {name: "addresses", subs: addressSubs},
+	uaGroups:            {name: "groups", subs: refSubs},
+	uaEntitlements:      {name: "entitlements", subs: mvSubs},
+	uaRoles:             {name: "roles", subs: mvSubs},
+	uaX509Certificates:  {name: "x509Certificates", subs: mvSubs},
+	uaEnterprise:        {name: EnterpriseUserSchema},
+	uaEmployeeNumber:    {name: EnterpriseUserSchema + ":employeeNumber"},
+	uaCostCenter:        {name: EnterpriseUserSchema + ":costCenter"},
+	uaOrganization:      {name: EnterpriseUserSchema + ":organization"},
+	uaDivision:          {name: EnterpriseUserSchema + ":division"},
+	uaDepartment:        {name: EnterpriseUserSchema + ":department"},
+	uaManager:           {name: EnterpriseUserSchema + ":manager", subs: managerSubs},
+	uaMeta:              {name: "meta", subs: metaSubs},
+}
+
+// Lower-case schema URNs, for matching keys after lowerASCII.
+const (
+	lowerUserSchema       = "urn:ietf:params:scim:schemas:core:2.0:user"
+	lowerEnterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
+	lowerGroupSchema      = "urn:ietf:params:scim:schemas:core:2.0:group"
+)
+
+// maxKeyLen is the longest key that can name an attribute (the longest is
+// the URN-qualified "...:enterprise:2.0:User:employeeNumber"); longer keys
+// are unknown without further ado.
+const maxKeyLen = 96
+
+// lowerASCII lower-cases the ASCII letters of s into buf; ok is false when s
+// does not fit.
+func lowerASCII(buf *[maxKeyLen]byte, s []byte) (lower []byte, ok bool) {
+	if len(s) > len(buf) {
+		return nil, false
+	}
+	for i, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(s)], true
+}
+
+// cutPrefixColon returns what follows prefix+":" in s.
+func cutPrefixColon(s []byte, prefix string) ([]byte, bool) {
+	if len(s) > len(prefix) && s[len(prefix)] == ':' && string(s[:len(prefix)]) == prefix {
+		return s[len(prefix)+1:], true
+	}
+	return nil, false
+}
+
+// userAttrOf returns the attribute a top-level key names, matching as the
+// package comment says, or uaUnknown.
+func userAttrOf(key []byte) uattr {
+	var buf [maxKeyLen]byte
+	k, ok := lowerASCII(&buf, key)
+	if !ok {
+		return uaUnknown
+	}
+	if len(k) > 4 && string(k[:4]) == "urn:" {
+		if rest, ok := cutPrefixColon(k, lowerUserSchema); ok {
+			return coreUserAttr(rest)
+		}
+		if string(k) == lowerEnterpriseSchema {
+			return uaEnterprise
+		}
+		if rest, ok := cutPrefixColon(k, lowerEnterpriseSchema); ok {
+			return enterpriseAttr(rest)
+		}
+		return uaUnknown
+	}
+	if a := coreUserAttr(k); a != uaUnknown {
+		return a
+	}
+	return enterpriseAttr(k)
+}
+
+// coreUserAttr looks up a lower-case attribute name of the core User schema
+// or the common attributes.
+func coreUserAttr(k []byte) uattr {
+	switch string(k) {
+	case "schemas":
+		return uaSchemas
+	case "id":
+		return uaID
+	case "externalid":
+		return uaExternalID
+	case "username":
+		return uaUserName
+	case "name":
+		return uaName
+	case "displayname":
+		return uaDisplayName
+	case "nickname":
+		return uaNickName
+	case "profileurl":
+		return uaProfileURL
+	case "title":
+		return uaTitle
+	case "usertype":
+		return uaUserType
+	case "preferredlanguage":
+		return uaPreferredLanguage
+	case "locale":
+		return uaLocale
+	case "timezone":
+		return uaTimezone
+	case "active":
+		return uaActive
+	case "password":
+		return uaPassword
+	case "emails":
+		return uaEmails
+	case "phonenumbers":
+		return uaPhoneNumbers
+	case "ims":
+		return uaIMs
+	case "photos":
+		return uaPhotos
+	case "addresses":
+		return uaAddresses
+	case "groups":
+		return uaGroups
+	case "entitlements":
+		return uaEntitlements
+	case "roles":
+		return uaRoles
+	case "x509certificates":
+		return uaX509Certificates
+	case "meta":
+		return uaMeta
+	}
+	return uaUnknown
+}
+
+// enterpriseAttr looks up a lower-case attribute name of the Enterprise
+// User extension.
+func enterpriseAttr(k []byte) uattr {
+	switch string(k) {
+	case "employeenumber":
+		return uaEmployeeNumber
+	case "costcenter":
+		return uaCostCenter
+	case "organization":
+		return uaOrganization
+	case "division":
+		return uaDivision
+	case "department":
+		return uaDepartment
+	case "manager":
+		return uaManager
+	}
+	return uaUnknown
+}
+
+// gattr names a top-level attribute of a Group.
+type gattr uint8
+
+const (
+	gaUnknown gattr = iota
+	gaSchemas
+	gaID
+	gaExternalID
+	gaDisplayName
+	gaMembers
+	gaMeta
+	numGroupAttrs
+)
+
+var groupAttrInfo = [numGroupAttrs]struct {
+	name string
+	subs []string
+}{
+	gaSchemas:     {name: "schemas"},
+	gaID:          {name: "id"},
+	gaExternalID:  {name: "externalId"},
+	gaDisplayName: {name: "displayName"},
+	gaMembers:     {name: "members", subs: refSubs},
+	gaMeta:        {name: "meta", subs: metaSubs},
+}
+
+// groupAttrOf is userAttrOf for Group.
+func groupAttrOf(key []byte) gattr {
+	var buf [maxKeyLen]byte
+	k, ok := lowerASCII(&buf, key)
+	if !ok {
+		return gaUnknown
+	}
+	if len(k) > 4 && string(k[:4]) == "urn:" {
+		rest, ok := cutPrefixColon(k, lowerGroupSchema)
+		if !ok {
+			return gaUnknown
+		}
+		k = rest
+	}
+	switch string(k) {
+	case "schemas":
+		return gaSchemas
+	case "id":
+		return gaID
+	case "externalid":
+		return gaExternalID
+	case "displayname":
+		return gaDisplayName
+	case "members":
+		return gaMembers
+	case "meta":
+		return gaMeta
+	}
+	return gaUnknown
+}
+
+// decoder decodes one body or value. Syntax errors stop it at once;
+// invalidValue problems are recorded in err (the first one) while reading
+// goes on, so that a syntax error later in the body still wins.
+type decoder struct {
+	reader
+	strict bool
+	err    error
+	buf    [maxKeyLen]byte
+	// extraIndex maps the lower-cased Extra keys of the resource being
+	// decoded to the keys as stored, so that keys differing only in case
+	// replace each other in constant time.
+	extraIndex map[string]string
+}
+
+func newDecoder(data []byte, opt decodeOptions) decoder {
+	return decoder{reader: newReader(data, opt.maxDepth), strict: opt.strict}
+}
+
+// fail records an invalidValue problem.
+func (d *decoder) fail(detail string) {
+	if d.err == nil {
+		d.err = errorf(400, InvalidValue, detail)
+	}
+}
+
+// attrName joins an attribute and a sub-attribute for a detail.
+func attrName(attr, sub string) string {
+	if sub == "" {
+		return attr
+	}
+	return attr + "." + sub
+}
+
+// mismatch records that the value of attr.sub has the wrong type, and
+// skips it.
+func (d *decoder) mismatch(attr, sub, want string, found jsonKind) error {
+	d.fail(`attribute "` + attrName(attr, sub) + `": expected ` + want + `, found ` + found.phrase())
+	return d.skipValue()
+}
+
+// lower lower-cases a member key for a switch; keys too long to name an
+// attribute come back as "".
+func (d *decoder) lower(key []byte) []byte {
+	k, _ := lowerASCII(&d.buf, key)
+	return k
+}
+
+// openBody checks that the body is a JSON object and enters it.
+func (d *decoder) openBody() error {
+	d.skipWS()
+	if d.pos >= len(d.data) {
+		return errorf(400, InvalidSyntax, "the request body is empty; expected a JSON object")
+	}
+	k, err := d.peek()
+	if err != nil {
+		return err
+	}
+	if k != kindObject {
+		return errorf(400, InvalidSyntax, "the request body must be a JSON object, found "+k.phrase())
+	}
+	return d.open()
+}
+
+// finish checks for trailing data and returns the error to report, if any.
+func (d *decoder) finish() error {
+	if err := d.end(); err != nil {
+		return err
+	}
+	return d.err
+}
+
+// str decodes a string; null is "".
+func (d *decoder) str(attr, sub string) (string, error) {
+	k, err := d.peek()
+	if err != nil {
+		return "", err
+	}
+	switch k {
+	case kindString:
+		b, err := d.readString()
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	case kindNull:
+		_, _, err = d.scanLiteral()
+		return "", err
+	}
+	return "", d.mismatch(attr, sub, "a string", k)
+}
+
+// boolean decodes a boolean; present is false for null (and after a
+// recorded problem).
+func (d *decoder) boolean(attr, sub string) (v, present bool, err error) {
+	k, err := d.peek()
+	if err != nil {
+		return false, false, err
+	}
+	switch k {
+	case kindBool:
+		_, v, err = d.scanLiteral()
+		return v, err == nil, err
+	case kindNull:
+		_, _, err = d.scanLiteral()
+		return false, false, err
+	case kindString:
+		b, err := d.readString()
+		if err != nil {
+			return false, false, err
+		}
+		if d.strict {
+			d.fail(`attribute "` + attrName(attr, sub) + `": expected a boolean, found a string (strict mode does not accept "True" or "False" strings)`)
+			return false, false, nil
+		}
+		if v, ok := stringBool(b); ok {
+			return v, true, nil
+		}
+		d.fail(`attribute "` + attrName(attr, sub) + `": expected a boolean, found a string other than "true" or "false"`)
+		return false, false, nil
+	}
+	return false, false, d.mismatch(attr, sub, "a boolean", k)
+}
+
+// stringBool implements the leniency "string booleans": where the schema
+// says boolean, the strings "true" and "false" in any case are accepted
+// for true and false. Entra ID's default mapping of active is the
+// expression Switch([IsSoftDeleted], , "False", "True", "True", "False"),
+// which yields strings (CLIENTS.md §9 table, S40), and its PATCH without
+// the aadOptscim062020 flag disables a user with "value": "False"
+// (CLIENTS.md §5 table "Disable user", S2); §10 extends it to primary.
+// Strict mode turns it off.
+func stringBool(s []byte) (v, ok bool) {
+	switch len(s) {
+	case 4:
+		return true, (s[0]|0x20) == 't' && (s[1]|0x20) == 'r' && (s[2]|0x20) == 'u' && (s[3]|0x20) == 'e'
+	case 5:
+		return false, (s[0]|0x20) == 'f' && (s[1]|0x20) == 'a' && (s[2]|0x20) == 'l' && (s[3]|0x20) == 's' && (s[4]|0x20) == 'e'
+	}
+	return false, false
+}
+
+// arrayOf checks that the next value is an array (or null, reported as
+// ok false) for a multi-valued attribute, and enters it.
+func (d *decoder) arrayOf(attr string) (ok bool, err error) {
+	k, err := d.peek()
+	if err != nil {
+		return false, err
+	}
+	switch k {
+	case kindArray:
+		return true, d.open()
+	case kindNull:
+		_, _, err = d.scanLiteral()
+		return false, err
+	case kindObject:
+		d.fail(`attribute "` + attr + `": expected an array of objects, found a single object (send it as an array of one)`)
+		return false, d.skipValue()
+	}
+	return false, d.mismatch(attr, "", "an array of objects", k)
+}
+
+// element advances to the next element of a multi-valued attribute's
+// array. It returns more false at the end, and object false for an element
+// to pass over: null (absent) or one of the wrong type (recorded).
+func (d *decoder) element(attr string, first bool) (more, object bool, err error) {
+	more, err = d.nextElem(first)
+	if !more || err != nil {
+		return false, false, err
+	}
+	k, err := d.peek()
+	if err != nil {
+		return false, false, err
+	}
+	switch k {
+	case kindObject:
+		return true, true, d.open()
+	case kindNull:
+		_, _, err = d.scanLiteral()
+		return true, false, err
+	}
+	d.fail(`attribute "` + attr + `": expected an array of objects, found an array containing ` + k.phrase())
+	return true, false, d.skipValue()
+}
+
+// tooManyPrimary records the RFC 7643 §2.4 violation.
+func (d *decoder) tooManyPrimary(attr string) {
+	d.fail(`attribute "` + attr + `": more than one value has "primary" set to true`)
+}
+
+// multiValues decodes emails, phoneNumbers, ims, photos, entitlements,
+// roles or x509Certificates.
+func (d *decoder) multiValues(attr string) ([]MultiValue, error) {
+	ok, err := d.arrayOf(attr)
+	if !ok || err != nil {
+		return nil, err
+	}
+	var out []MultiValue
+	primaries := 0
+	for first := true; ; first = false {
+		more, obj, err := d.element(attr, first)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			break
+		}
+		if !obj {
+			continue
+		}
+		var v MultiValue
+		for f := true; ; f = false {
+			key, ok, err := d.nextMember(f)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			switch string(d.lower(key)) {
+			case "value":
+				v.Value, err = d.str(attr, "value")
+			case "display":
+				v.Display, err = d.str(attr, "display")
+			case "type":
+				v.Type, err = d.str(attr, "type")
+			case "primary":
+				v.Primary, _, err = d.boolean(attr, "primary")
+			default:
+				err = d.skipValue()
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if v != (MultiValue{}) {
+			if v.Primary {
+				primaries++
+			}
+			out = append(out, v)
+		}
+	}
+	if primaries > 1 {
+		d.tooManyPrimary(attr)
+	}
+	return out, nil
+}
+
+// addresses decodes the addresses attribute.
+func (d *decoder) addresses() ([]Address, error) {
+	const attr = "addresses"
+	ok, err := d.arrayOf(attr)
+	if !ok || err != nil {
+		return nil, err
+	}
+	var out []Address
+	primaries := 0
+	for first := true; ; first = false {
+		more, obj, err := d.element(attr, first)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			break
+		}
+		if !obj {
+			continue
+		}
+		var a Address
+		for f := true; ; f = false {
+			key, ok, err := d.nextMember(f)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			switch string(d.lower(key)) {
+			case "formatted":
+				a.Formatted, err = d.str(attr, "formatted")
+			case "streetaddress":
+				a.StreetAddress, err = d.str(attr, "streetAddress")
+			case "locality":
+				a.Locality, err = d.str(attr, "locality")
+			case "region":
+				a.Region, err = d.str(attr, "region")
+			case "postalcode":
+				a.PostalCode, err = d.str(attr, "postalCode")
+			case "country":
+				a.Country, err = d.str(attr, "country")
+			case "type":
+				a.Type, err = d.str(attr, "type")
+			case "primary":
+				a.Primary, _, err = d.boolean(attr, "primary")
+			default:
+				err = d.skipValue()
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if a != (Address{}) {
+			if a.Primary {
+				primaries++
+			}
+			out = append(out, a)
+		}
+	}
+	if primaries > 1 {
+		d.tooManyPrimary(attr)
+	}
+	return out, nil
+}
+
+// objectOf checks that the next value is an object (or null, reported as
+// ok false) for a single-valued complex attribute, and enters it.
+func (d *decoder) objectOf(attr string) (ok bool, err error) {
+	k, err := d.peek()
+	if err != nil {
+		return false, err
+	}
+	switch k {
+	case kindObject:
+		return true, d.open()
+	case kindNull:
+		_, _, err = d.scanLiteral()
+		return false, err
+	}
+	return false, d.mismatch(attr, "", "an object", k)
+}
+
+// name decodes the name attribute.
+func (d *decoder) name() (Name, error) {
+	const attr = "name"
+	var n Name
+	ok, err := d.objectOf(attr)
+	if !ok || err != nil {
+		return n, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := d.nextMember(first)
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			return n, nil
+		}
+		if err := d.nameSub(&n, d.lower(key)); err != nil {
+			return n, err
+		}
+	}
+}
+
+// nameSub decodes the name sub-attribute sub (lower case) into n; an
+// unknown one is skipped.
+func (d *decoder) nameSub(n *Name, sub []byte) (err error) {
+	const attr = "name"
+	switch string(sub) {
+	case "formatted":
+		n.Formatted, err = d.str(attr, "formatted")
+	case "familyname":
+		n.FamilyName, err = d.str(attr, "familyName")
+	case "givenname":
+		n.GivenName, err = d.str(attr, "givenName")
+	case "middlename":
+		n.MiddleName, err = d.str(attr, "middleName")
+	case "honorificprefix":
+		n.HonorificPrefix, err = d.str(attr, "honorificPrefix")
+	case "honorificsuffix":
+		n.HonorificSuffix, err = d.str(attr, "honorificSuffix")
+	default:
+		err = d.skipValue()
+	}
+	return err
+}
+
+const managerAttr = EnterpriseUserSchema + ":manager"
+
+// manager decodes the Enterprise manager attribute; nil is no manager.
+//
+// It implements the leniency "manager shapes": besides the RFC 7643 §4.3
+// complex form {"value": id, "$ref": uri}, it accepts the bare id string
+// ("manager": "271"), which is what Entra ID sends (CLIENTS.md §5
+// "Manager" 1: S29, S30, confirmed by Microsoft staff in S32), and an
+// array whose first element is the complex form
+// ([{"$ref": "...", "value": "271"}], CLIENTS.md §5 "Manager" 2: S1
+// "Example 5"). An empty string, object or array is no manager. Strict mode
+// accepts the complex form only. Whatever the shape, the result is a
+// Manager{Value, Ref}, and responses always use the complex form, which is
+// the only one Entra ID reads back (CLIENTS.md §5 "Manager" 4: S32, S33).
+func (d *decoder) manager() (*Manager, error) {
+	k, err := d.peek()
+	if err != nil {
+		return nil, err
+	}
+	switch k {
+	case kindNull:
+		_, _, err = d.scanLiteral()
+		return nil, err
+	case kindObject:
+		return d.managerObject()
+	case kindString:
+		if d.strict {
+			d.fail(`attribute "` + managerAttr + `": expected an object, found a string (strict mode does not accept a bare manager id)`)
+			return nil, d.skipValue()
+		}
+		s, err := d.str(managerAttr, "")
+		if s == "" || err != nil {
+			return nil, err
+		}
+		return &Manager{Value: s}, nil
+	case kindArray:
+		if d.strict {
+			d.fail(`attribute "` + managerAttr + `": expected an object, found an array (strict mode does not accept a manager array)`)
+			return nil, d.skipValue()
+		}
+		if err := d.open(); err != nil {
+			return nil, err
+		}
+		var m *Manager
+		taken := false
+		for first := true; ; first = false {
+			more, err := d.nextElem(first)
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return m, nil
+			}
+			ek, err := d.peek()
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case ek == kindObject && !taken:
+				taken = true
+				m, err = d.managerObject()
+			case ek == kindObject || ek == kindNull:
+				// Only the first element counts: a user has one manager.
+				err = d.skipValue()
+			default:
+				d.fail(`attribute "` + managerAttr + `": expected an array of objects, found an array containing ` + ek.phrase())
+				err = d.skipValue()
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, d.mismatch(managerAttr, "", "an object", k)
+}
+
+// managerObject decodes the complex form of manager at r.pos (a '{').
+func (d *decoder) managerObject() (*Manager, error) {
+	ok, err := d.objectOf(managerAttr)
+	if !ok || err != nil {
+		return nil, err
+	}
+	var m Manager
+	for first := true; ; first = false {
+		key, ok, err := d.nextMember(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		switch string(d.lower(key)) {
+		case "value":
+			m.Value, err = d.str(managerAttr, "value")
+		case "$ref":
+			m.Ref, err = d.str(managerAttr, "$ref")
+		default: // displayName is read-only (RFC 7643 §4.3): ignored
+			err = d.skipValue()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return checkManager(d, m), nil
+}
+
+// checkManager turns an empty manager into nil and requires a value.
+func checkManager(d *decoder, m Manager) *Manager {
+	if m.Value == "" {
+		if m.Ref != "" {
+			d.fail(`attribute "` + managerAttr + `.value" is required when a manager is set`)
+		}
+		return nil
+	}
+	return &m
+}
+
+// members decodes a group's members.
+//
+// Members sent as {"value": id, "display": name} and a "$ref": null in a
+// member are accepted in every mode: display is a sub-attribute of members
+// in RFC 7643's schema and null is unassigned (RFC 7643 §2.5). Entra ID
+// sends [{"$ref": null, "value": "..."}] (CLIENTS.md §5, S1) and Okta sends
+// display (CLIENTS.md §11 Okta, S50).
+func (d *decoder) members() ([]Member, error) {
+	const attr = "members"
+	ok, err := d.arrayOf(attr)
+	if !ok || err != nil {
+		return nil, err
+	}
+	var out []Member
+	for first := true; ; first = false {
+		more, obj, err := d.element(attr, first)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			return out, nil
+		}
+		if !obj {
+			continue
+		}
+		var m Member
+		for f := true; ; f = false {
+			key, ok, err := d.nextMember(f)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			switch string(d.lower(key)) {
+			case "value":
+				m.Value, err = d.str(attr, "value")
+			case "$ref":
+				m.Ref, err = d.str(attr, "$ref")
+			case "display":
+				m.Display, err = d.str(attr, "display")
+			case "type":
+				m.Type, err = d.str(attr, "type")
+			default:
+				err = d.skipValue()
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case m == (Member{}):
+		case m.Value == "":
+			d.fail(`attribute "members.value" is required in every member`)
+		default:
+			out = append(out, m)
+		}
+	}
+}
+
+// enterprise returns u's Enterprise extension, creating it.
+func enterprise(u *User) *EnterpriseUser {
+	if u.Enterprise == nil {
+		u.Enterprise = &EnterpriseUser{}
+	}
+	return u.Enterprise
+}
+
+// enterpriseObject decodes the Enterprise extension object into u,
+// attribute by attribute; null removes the extension.
+func (d *decoder) enterpriseObject(u *User) error {
+	ok, err := d.objectOf(EnterpriseUserSchema)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if d.err == nil {
+			u.Enterprise = nil
+		}
+		return nil
+	}
+	for first := true; ; first = false {
+		key, ok, err := d.nextMember(first)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		a := enterpriseAttr(d.lower(key))
+		if a == uaUnknown {
+			err = d.skipValue()
+		} else {
+			err = d.userAttr(u, a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// setEnterpriseString sets one of the Enterprise string attributes.
+func setEnterpriseString(u *User, a uattr, s string) {
+	if s == "" && u.Enterprise == nil {
+		return
+	}
+	e := enterprise(u)
+	switch a {
+	case uaEmployeeNumber:
+		e.EmployeeNumber = s
+	case uaCostCenter:
+		e.CostCenter = s
+	case uaOrganization:
+		e.Organization = s
+	case uaDivision:
+		e.Division = s
+	case uaDepartment:
+		e.Department = s
+	}
+}
+
+// userAttr decodes the value of attribute a into u.
+func (d *decoder) userAttr(u *User, a uattr) (err error) {
+	switch a {
+	case uaExternalID:
+		u.ExternalID, err = d.str("externalId", "")
+	case uaUserName:
+		u.UserName, err = d.str("userName", "")
+	case uaName:
+		u.Name, err = d.name()
+	case uaDisplayName:
+		u.DisplayName, err = d.str("displayName", "")
+	case uaNickName:
+		u.NickName, err = d.str("nickName", "")
+	case uaProfileURL:
+		u.ProfileURL, err = d.str("profileUrl", "")
+	case uaTitle:
+		u.Title, err = d.str("title", "")
+	case uaUserType:
+		u.UserType, err = d.str("userType", "")
+	case uaPreferredLanguage:
+		u.PreferredLanguage, err = d.str("preferredLanguage", "")
+	case uaLocale:
+		u.Locale, err = d.str("locale", "")
+	case uaTimezone:
+		u.Timezone, err = d.str("timezone", "")
+	case uaActive:
+		var v, present bool
+		v, present, err = d.boolean("active", "")
+		// Absent is active: see User.Active.
+		u.Active = v || !present
+	case uaPassword:
+		u.Password, err = d.str("password", "")
+	case uaEmails:
+		u.Emails, err = d.multiValues("emails")
+	case uaPhoneNumbers:
+		u.PhoneNumbers, err = d.multiValues("phoneNumbers")
+	case uaIMs:
+		u.IMs, err = d.multiValues("ims")
+	case uaPhotos:
+		u.Photos, err = d.multiValues("photos")
+	case uaAddresses:
+		u.Addresses, err = d.addresses()
+	case uaEntitlements:
+		u.Entitlements, err = d.multiValues("entitlements")
+	case uaRoles:
+		u.Roles, err = d.multiValues("roles")
+	case uaX509Certificates:
+		u.X509Certificates, err = d.multiValues("x509Certificates")
+	case uaEnterprise:
+		err = d.enterpriseObject(u)
+	case uaEmployeeNumber, uaCostCenter, uaOrganization, uaDivision, uaDepartment:
+		var s string
+		s, err = d.str(userAttrInfo[a].name, "")
+		setEnterpriseString(u, a, s)
+	case uaManager:
+		var m *Manager
+		m, err = d.manager()
+		if m != nil || u.Enterprise != nil {
+			enterprise(u).Manager = m
+		}
+	default:
+		// id, meta, schemas and groups are read-only or immutable: a
+		// client's values are ignored (RFC 7643 §7), as Okta's PUT sends
+		// them back (CLIENTS.md §11 Okta).
+		err = d.skipValue()
+	}
+	return err
+}
+
+// extra reads the value of the unknown key into *m.
+func (d *decoder) extra(m *map[string]json.RawMessage, key []byte) error {
+	// key aliases the reader's scratch space: copy it before reading on.
+	k := string(key)
+	lower := asciiLower(k)
+	raw, hasNull, err := d.rawValue()
+	if err != nil {
+		return err
+	}
+	v := cleanExtra(raw, hasNull)
+	if d.extraIndex == nil {
+		d.extraIndex = make(map[string]string)
+	}
+	if old, ok := d.extraIndex[lower]; ok {
+		delete(*m, old)
+		delete(d.extraIndex, lower)
+	}
+	if v == nil {
+		return nil
+	}
+	if *m == nil {
+		*m = make(map[string]json.RawMessage)
+	}
+	(*m)[k] = v
+	d.extraIndex[lower] = k
+	return nil
+}
+
+// cleanExtra copies a kept value, without its nulls; nil when it is
+// unassigned (null, "", [] or {}).
+func cleanExtra(raw []byte, hasNull bool) json.RawMessage {
+	var v json.RawMessage
+	if hasNull {
+		v = appendWithoutNulls(nil, raw)
+	} else {
+		v = append(json.RawMessage(nil), raw...)
+	}
+	if jsonEmpty(v) {
+		return nil
+	}
+	return v
+}
+
+// asciiLower lower-cases the ASCII letters of s.
+func asciiLower(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// equalFoldASCII compares two keys as attribute names compare.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeUser decodes a POST or PUT /Users body; see the rules at the top
+// of this file. Every error is a 400 *Error.
+func decodeUser(body []byte, opt decodeOptions) (*User, error) {
+	d := newDecoder(body, opt)
+	u := &User{Active: true}
+	if err := d.openBody(); err != nil {
+		return nil, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := d.nextMember(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if a := userAttrOf(key); a != uaUnknown {
+			err = d.userAttr(u, a)
+		} else {
+			err = d.extra(&u.Extra, key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	if u.UserName == "" {
+		return nil, errorf(400, InvalidValue, `attribute "userName" is required`)
+	}
+	if u.Enterprise.IsZero() {
+		u.Enterprise = nil
+	}
+	if len(u.Extra) == 0 {
+		u.Extra = nil
+	}
+	return u, nil
+}
+
+// decodeGroup decodes a POST or PUT /Groups body, by the rules of
+// decodeUser.
+func decodeGroup(body []byte, opt decodeOptions) (*Group, error) {
+	d := newDecoder(body, opt)
+	g := &Group{}
+	if err := d.openBody(); err != nil {
+		return nil, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := d.nextMember(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if a := groupAttrOf(key); a != gaUnknown {
+			err = d.groupAttr(g, a)
+		} else {
+			err = d.extra(&g.Extra, key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	if g.DisplayName == "" {
+		return nil, errorf(400, InvalidValue, `attribute "displayName" is required`)
+	}
+	if len(g.Extra) == 0 {
+		g.Extra = nil
+	}
+	return g, nil
+}
+
+// groupAttr decodes the value of attribute a into g.
+func (d *decoder) groupAttr(g *Group, a gattr) (err error) {
+	switch a {
+	case gaExternalID:
+		g.ExternalID, err = d.str("externalId", "")
+	case gaDisplayName:
+		g.DisplayName, err = d.str("displayName", "")
+	case gaMembers:
+		g.Members, err = d.members()
+	default: // id, meta, schemas: ignored (RFC 7643 §7)
+		err = d.skipValue()
+	}
+	return err
+}
+
+// pathKey is the top-level key an attribute path names: "urn:...:name" or
+// "name".
+func pathKey(p AttrPath) string {
+	if p.URN == "" {
+		return p.Name
+	}
+	return p.URN + ":" + p.Name
+}
+
+func invalidPath(detail string) error {
+	return errorf(400, InvalidPath, detail)
+}
+
+// setUserAttr sets one attribute of u, named by p (a top-level attribute,
+// a sub-attribute of name or manager, an Enterprise attribute, or an
+// attribute the model does not know, kept in Extra), from the raw JSON
+// value, by the rules of decodeUser: null (or "", [], {}) makes the
+// attribute absent, which for active means true; read-only attributes (id,
+// meta, schemas, groups, manager.displayName) are ignored, leaving u
+// unchanged. A complex value (name, manager, the Enterprise object)
+// replaces the attribute whole: to change one sub-attribute, name it in p.
+// A sub-attribute of a multi-valued attribute cannot be set without a value
+// filter, which is the PATCH layer's to apply: that, and a sub-attribute
+// the schema does not define, is 400 invalidPath. On any error u is
+// unchanged. Every error is a 400 *Error.
+//
+// An unknown attribute qualified by a custom extension URN
+// ("urn:...:Acme:2.0:User:costCode") is set inside that extension's object
+// in Extra, unless Extra already keeps it under its URN-qualified key.
+func setUserAttr(u *User, p AttrPath, raw json.RawMessage, opt decodeOptions) error {
+	d := newDecoder(raw, opt)
+	a := userAttrOf([]byte(pathKey(p)))
+	if a == uaUnknown {
+		return d.setExtra(&u.Extra, p, isURNOf(p.URN, UserSchema))
+	}
+	tmp := *u
+	if tmp.Enterprise != nil {
+		e := *tmp.Enterprise
+		tmp.Enterprise = &e
+	}
+	var err error
+	switch {
+	case p.Sub == "" && a == uaEnterprise:
+		tmp.Enterprise = nil
+		err = d.enterpriseObject(&tmp)
+	case p.Sub == "":
+		err = d.userAttr(&tmp, a)
+	default:
+		err = d.userSubAttr(&tmp, a, p.Sub)
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.finish(); err != nil {
+		return err
+	}
+	if a == uaUserName && tmp.UserName == "" {
+		return errorf(400, InvalidValue, `attribute "userName" is required`)
+	}
+	if tmp.Enterprise.IsZero() {
+		tmp.Enterprise = nil
+	}
+	*u = tmp
+	return nil
+}
+
+// isURNOf reports whether urn is empty or the core schema's.
+func isURNOf(urn, core string) bool {
+	return urn == "" || strings.EqualFold(urn, core)
+}
+
+// userSubAttr decodes the value of the sub-attribute sub of a into u.
+func (d *decoder) userSubAttr(u *User, a uattr, sub string) error {
+	info := userAttrInfo[a]
+	var buf [maxKeyLen]byte
+	lsub, _ := lowerASCII(&buf, []byte(sub))
+	switch a {
+	case uaID, uaSchemas, uaMeta, uaGroups:
+		return d.skipValue() // read-only, as in userAttr
+	case uaEnterprise:
+		// {Name: "urn:...:enterprise:2.0:User", Sub: "department"}
+		if ea := enterpriseAttr(lsub); ea != uaUnknown {
+			return d.userAttr(u, ea)
+		}
+		return invalidPath(`attribute "` + EnterpriseUserSchema + ":" + sub + `" is not defined`)
+	case uaName:
+		if indexFold(nameSubs, sub) < 0 {
+			break
+		}
+		return d.nameSub(&u.Name, lsub)
+	case uaManager:
+		var m Manager
+		if e := u.Enterprise; e != nil && e.Manager != nil {
+			m = *e.Manager
+		}
+		var err error
+		switch string(lsub) {
+		case "value":
+			m.Value, err = d.str(managerAttr, "value")
+		case "$ref":
+			m.Ref, err = d.str(managerAttr, "$ref")
+		case "displayname":
+			return d.skipValue() // read-only
+		default:
+			return invalidPath(`attribute "` + managerAttr + "." + sub + `" is not defined`)
+		}
+		if err != nil {
+			return err
+		}
+		if mp := checkManager(d, m); mp != nil || u.Enterprise != nil {
+			enterprise(u).Manager = mp
+		}
+		return nil
+	}
+	switch {
+	case info.subs == nil:
+		return invalidPath(`attribute "` + info.name + `" has no sub-attributes`)
+	case indexFold(info.subs, sub) < 0:
+		return invalidPath(`attribute "` + info.name + "." + sub + `" is not defined`)
+	}
+	return invalidPath(`attribute "` + info.name + "." + sub + `": a sub-attribute of a multi-valued attribute is set through a value filter`)
+}
+
+// indexFold returns the index of name in names, compared as attribute
+// names, or -1.
+func indexFold(names []string, name string) int {
+	for i, n := range names {
+		if equalFoldASCII(n, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// setGroupAttr is setUserAttr for Group: displayName (required),
+// externalId, members (a sub-attribute of members needs a value filter),
+// and unknown attributes in Extra; id, meta and schemas are ignored.
+func setGroupAttr(g *Group, p AttrPath, raw json.RawMessage, opt decodeOptions) error {
+	d := newDecoder(raw, opt)
+	a := groupAttrOf([]byte(pathKey(p)))
+	if a == gaUnknown {
+		return d.setExtra(&g.Extra, p, isURNOf(p.URN, GroupSchema))
+	}
+	tmp := *g
+	var err error
+	switch {
+	case a == gaID || a == gaSchemas || a == gaMeta:
+		err = d.skipValue()
+	case p.Sub == "":
+		err = d.groupAttr(&tmp, a)
+	case a == gaMembers && indexFold(refSubs, p.Sub) >= 0:
+		err = invalidPath(`attribute "members.` + p.Sub + `": a sub-attribute of a multi-valued attribute is set through a value filter`)
+	case groupAttrInfo[a].subs == nil:
+		err = invalidPath(`attribute "` + groupAttrInfo[a].name + `" has no sub-attributes`)
+	default:
+		err = invalidPath(`attribute "` + groupAttrInfo[a].name + "." + p.Sub + `" is not defined`)
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.finish(); err != nil {
+		return err
+	}
+	if a == gaDisplayName && tmp.DisplayName == "" {
+		return errorf(400, InvalidValue, `attribute "displayName" is required`)
+	}
+	*g = tmp
+	return nil
+}
+
+// setExtra sets the unknown attribute p in *m from the value being
+// decoded. core says p.URN is empty or the resource's core schema, so that
+// p.Name is a top-level key.
+func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool) error {
+	raw, hasNull, err := d.rawValue()
+	if err != nil {
+		return err
+	}
+	if err := d.finish(); err != nil {
+		return err
+	}
+	v := cleanExtra(raw, hasNull)
+	key, path := p.Name, []string(nil)
+	if !core {
+		key = p.URN + ":" + p.Name
+		if _, ok := findFold(*m, key); !ok && !strings.EqualFold(p.URN, EnterpriseUserSchema) {
+			// A custom extension's attribute lives in the
+			// extension's object (RFC 7643 §3.3).
+			key, path = p.URN, []string{p.Name}
+		}
+	}
+	if p.Sub != "" {
+		path = append(path, p.Sub)
+	}
+	if len(path) > 0 {
+		// Changing a member keeps the object's key as it is.
+		if old, ok := findFold(*m, key); ok {
+			key = old
+		}
+		v = setJSONPath((*m)[key], path, v)
+	}
+	putExtra(m, key, v)
+	return nil
+}
+
+// findFold finds the key of m equal to key as attribute names compare.
+func findFold(m map[string]json.RawMessage, key string) (string, bool) {
+	if _, ok := m[key]; ok {
+		return key, true
+	}
+	for k := range m {
+		if equalFoldASCII(k, key) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// putExtra sets m[key] = v (removing the attribute when v is nil),
+// replacing a key that differs only in case.
+func putExtra(m *map[string]json.RawMessage, key string, v json.RawMessage) {
+	if old, ok := findFold(*m, key); ok {
+		delete(*m, old)
+	}
+	if v == nil {
+		if len(*m) == 0 {
+			*m = nil
+		}
+		return
+	}
+	if *m == nil {
+		*m = make(map[string]json.RawMessage)
+	}
+	(*m)[key] = v
+}
+
+// setJSONPath returns the object obj with the member at path (names
+// compared as attribute names) set to v, or removed when v is nil; obj that
+// is not an object counts as {}. It returns nil when the result is {}.
+func setJSONPath(obj json.RawMessage, path []string, v json.RawMessage) json.RawMessage {
+	if len(path) == 0 {
+		return v
+	}
+	var old json.RawMessage
+	out := []byte{'{'}
+	r := newReader(obj, len(obj)+1)
+	if k, err := r.peek(); err == nil && k == kindObject && r.open() == nil {
+		for first := true; ; first = false {
+			rawKey, ok, err := r.nextMemberRaw(first)
+			if err != nil || !ok {
+				break
+			}
+			val, _, err := r.rawValue()
+			if err != nil {
+				break
+			}
+			kr := newReader(rawKey, 1)
+			name, err := kr.readString()
+			if err == nil && equalFoldASCII(string(name), path[0]) {
+				old = val
+				continue
+			}
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, rawKey...)
+			out = append(out, ':')
+			out = append(out, val...)
+		}
+	}
+	if nv := setJSONPath(old, path[1:], v); nv != nil {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, path[0])
+		out = append(out, ':')
+		out = append(out, nv...)
+	}
+	if len(out) == 1 {
+		return nil
+	}
+	return append(out, '}')
+}

@@ -1,0 +1,735 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file writes Users and Groups as JSON responses: hand-written
+// appenders, no reflection, attribute names in RFC 7643's case, in a
+// stable order. The rules, for hosts and for the handler:
+//
+//   - Absent values are omitted: no null, no "", no [], no {} (Entra ID
+//     reads responses strictly; CLIENTS.md §10 "no nulls", S1, S14, S43), and
+//     a primary that is false is not written. Two exceptions: a user's
+//     "active" is always written, true or false (CLIENTS.md §4.1 step 7: the
+//     Validator fails when a disabled user lacks it), and a group's
+//     "members" is written as [] when the client wants members and the group
+//     has none, as Entra ID's own example response to a group create shows
+//     (CLIENTS.md §4.2 step 2).
+//   - "schemas" lists the core schema, the Enterprise schema when the
+//     Enterprise object is in the body, and the custom extension schemas of
+//     the Extra keys in the body: a URN key whose value is an object is a
+//     schema's object; a URN key whose value is not an object is an
+//     attribute qualified by its schema, everything before the key's last
+//     colon.
+//   - Extra keys are written after the Enterprise object, sorted, each value
+//     as stored but without nulls; a value that is not valid JSON, or is
+//     unassigned ("", [], {}), or whose key names an attribute of the model,
+//     is skipped.
+//   - password is never written (RFC 7643 §4.1.1, returned "never").
+//   - $ref is built from baseURL when the model's is empty and baseURL is
+//     not: baseURL+"/Groups/"+value for a user's groups and for members of
+//     type "Group", baseURL+"/Users/"+value for other members and for the
+//     manager. meta.location is baseURL+"/Users/"+id (relative when baseURL
+//     is ""); ids are path-escaped.
+//   - meta holds resourceType, created and lastModified (RFC 3339, UTC, at
+//     the precision of the stored time; omitted when zero), location, and
+//     version as a weak ETag W/"<Version>" when Version is set.
+//
+// Projection (RFC 7644 §3.4.2.5): "schemas" and "id" are always written.
+// With Attributes set, only the named attributes are written; a
+// sub-attribute (name.givenName, emails.value) writes the attribute with
+// those sub-attributes only; naming the Enterprise URN writes all of its
+// attributes. meta is returned by default like any other attribute, so
+// attributes=id returns schemas and id alone, which is what Entra ID's
+// "id eq X and manager eq Y&attributes=id" check expects (CLIENTS.md §3).
+// Excluded removes attributes or sub-attributes, never id. Names compare
+// case-insensitively; Enterprise attributes may be qualified or not.
+// Extra keys are projected whole: a key is written when an attribute names
+// it, a custom extension object when an attribute inside it is named, and
+// an attribute of a named extension schema.
+
+// userMask says, for each uattr, which parts of it to write: bit i for
+// sub-attribute i of a complex attribute, bit 0 for a simple one, zero for
+// none.
+type userMask [numUserAttrs]uint16
+
+// groupMask is userMask for Group.
+type groupMask [numGroupAttrs]uint16
+
+func fullMask(subs []string) uint16 {
+	if len(subs) == 0 {
+		return 1
+	}
+	return 1<<len(subs) - 1
+}
+
+// allUser and allGroup are the masks of the zero Projection: everything
+// returned by default.
+var (
+	allUser  = compileUserMask(Projection{})
+	allGroup = compileGroupMask(Projection{})
+)
+
+// userPathAttrs resolves a projection path to the range of uattrs it
+// names (all the Enterprise attributes for the Enterprise URN) and the
+// sub-attribute, -1 for the whole attribute, -2 for an unknown one.
+func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
+	a := userAttrOf([]byte(pathKey(p)))
+	switch a {
+	case uaUnknown:
+		return 1, 0, -2 // empty range
+	case uaEnterprise:
+		if p.Sub != "" {
+			var buf [maxKeyLen]byte
+			lsub, _ := lowerASCII(&buf, []byte(p.Sub))
+			if ea := enterpriseAttr(lsub); ea != uaUnknown {
+				return ea, ea, -1
+			}
+			return 1, 0, -2
+		}
+		return uaEmployeeNumber, uaManager, -1
+	}
+	if p.Sub == "" {
+		return a, a, -1
+	}
+	if i := indexFold(userAttrInfo[a].subs, p.Sub); i >= 0 {
+		return a, a, i
+	}
+	return a, a, -2
+}
+
+func compileUserMask(p Projection) userMask {
+	var m userMask
+	full := func(a uattr) uint16 { return fullMask(userAttrInfo[a].subs) }
+	if len(p.Attributes) == 0 {
+		for a := range m {
+			m[a] = full(uattr(a))
+		}
+	} else {
+		for _, x := range p.Attributes {
+			lo, hi, sub := userPathAttrs(x)
+			for a := lo; a <= hi && a >= lo; a++ {
+				switch {
+				case sub == -1:
+					m[a] = full(a)
+				case sub >= 0:
+					m[a] |= 1 << sub
+				}
+			}
+		}
+	}
+	for _, x := range p.Excluded {
+		lo, hi, sub := userPathAttrs(x)
+		for a := lo; a <= hi && a >= lo; a++ {
+			switch {
+			case sub == -1:
+				m[a] = 0
+			case sub >= 0:
+				m[a] &^= 1 << sub
+			}
+		}
+	}
+	m[uaID] = 1       // returned "always"
+	m[uaPassword] = 0 // returned "never"
+	m[uaSchemas] = 1
+	m[uaEnterprise] = 0
+	return m
+}
+
+func groupPathAttr(p AttrPath) (gattr, int) {
+	a := groupAttrOf([]byte(pathKey(p)))
+	if a == gaUnknown || p.Sub == "" {
+		return a, -1
+	}
+	if i := indexFold(groupAttrInfo[a].subs, p.Sub); i >= 0 {
+		return a, i
+	}
+	return a, -2
+}
+
+func compileGroupMask(p Projection) groupMask {
+	var m groupMask
+	full := func(a gattr) uint16 { return fullMask(groupAttrInfo[a].subs) }
+	if len(p.Attributes) == 0 {
+		for a := range m {
+			m[a] = full(gattr(a))
+		}
+	} else {
+		for _, x := range p.Attributes {
+			switch a, sub := groupPathAttr(x); {
+			case a == gaUnknown:
+			case sub == -1:
+				m[a] = full(a)
+			case sub >= 0:
+				m[a] |= 1 << sub
+			}
+		}
+	}
+	for _, x := range p.Excluded {
+		switch a, sub := groupPathAttr(x); {
+		case a == gaUnknown:
+		case sub == -1:
+			m[a] = 0
+		case sub >= 0:
+			m[a] &^= 1 << sub
+		}
+	}
+	m[gaID] = 1
+	m[gaSchemas] = 1
+	return m
+}
+
+// appendUser appends u's JSON representation (RFC 7643 §4.1, §8.2) to b,
+// honouring the projection p; baseURL (no trailing slash, may be "") builds
+// meta.location and the $ref of groups and manager where the model has
+// none. See the rules at the top of this file.
+func appendUser(b []byte, u *User, p Projection, baseURL string) []byte {
+	m := &allUser
+	if len(p.Attributes) != 0 || len(p.Excluded) != 0 {
+		pm := compileUserMask(p)
+		m = &pm
+	}
+	var extras []extraEntry
+	if len(u.Extra) != 0 {
+		extras = collectExtra(u.Extra, p, func(k string) bool { return userAttrOf([]byte(k)) != uaUnknown })
+	}
+	ent := enterpriseWritten(u.Enterprise, m, baseURL)
+
+	b = append(b, `{"schemas":["`+UserSchema+`"`...)
+	if ent {
+		b = append(b, `,"`+EnterpriseUserSchema+`"`...)
+	}
+	listed := ""
+	if ent {
+		listed = EnterpriseUserSchema
+	}
+	b = appendExtraSchemas(b, extras, UserSchema, listed)
+	b = append(b, ']')
+	b = appendField(b, `,"id":`, u.ID)
+	if m[uaExternalID] != 0 {
+		b = appendField(b, `,"externalId":`, u.ExternalID)
+	}
+	if m[uaUserName] != 0 {
+		b = appendField(b, `,"userName":`, u.UserName)
+	}
+	if mk := m[uaName]; mk != 0 && !u.Name.IsZero() {
+		b = appendName(b, &u.Name, mk)
+	}
+	if m[uaDisplayName] != 0 {
+		b = appendField(b, `,"displayName":`, u.DisplayName)
+	}
+	if m[uaNickName] != 0 {
+		b = appendField(b, `,"nickName":`, u.NickName)
+	}
+	if m[uaProfileURL] != 0 {
+		b = appendField(b, `,"profileUrl":`, u.ProfileURL)
+	}
+	if m[uaTitle] != 0 {
+		b = appendField(b, `,"title":`, u.Title)
+	}
+	if m[uaUserType] != 0 {
+		b = appendField(b, `,"userType":`, u.UserType)
+	}
+	if m[uaPreferredLanguage] != 0 {
+		b = appendField(b, `,"preferredLanguage":`, u.PreferredLanguage)
+	}
+	if m[uaLocale] != 0 {
+		b = appendField(b, `,"locale":`, u.Locale)
+	}
+	if m[uaTimezone] != 0 {
+		b = appendField(b, `,"timezone":`, u.Timezone)
+	}
+	if m[uaActive] != 0 {
+		if u.Active {
+			b = append(b, `,"active":true`...)
+		} else {
+			b = append(b, `,"active":false`...)
+		}
+	}
+	b = appendMultiValues(b, `,"emails":[`, u.Emails, m[uaEmails])
+	b = appendMultiValues(b, `,"phoneNumbers":[`, u.PhoneNumbers, m[uaPhoneNumbers])
+	b = appendMultiValues(b, `,"ims":[`, u.IMs, m[uaIMs])
+	b = appendMultiValues(b, `,"photos":[`, u.Photos, m[uaPhotos])
+	b = appendAddresses(b, u.Addresses, m[uaAddresses])
+	b = appendGroupRefs(b, u.Groups, m[uaGroups], baseURL)
+	b = appendMultiValues(b, `,"entitlements":[`, u.Entitlements, m[uaEntitlements])
+	b = appendMultiValues(b, `,"roles":[`, u.Roles, m[uaRoles])
+	b = appendMultiValues(b, `,"x509Certificates":[`, u.X509Certificates, m[uaX509Certificates])
+	if ent {
+		b = appendEnterprise(b, u.Enterprise, m, baseURL)
+	}
+	b = appendExtras(b, extras)
+	if mk := m[uaMeta]; mk != 0 {
+		b = appendMeta(b, "User", "/Users/", u.ID, &u.Meta, mk, baseURL)
+	}
+	return append(b, '}')
+}
+
+// appendGroup appends g's JSON representation (RFC 7643 §4.2, §8.4) to b,
+// honouring the projection p; baseURL builds meta.location and the $ref of
+// members where the model has none. See the rules at the top of this file.
+func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
+	m := &allGroup
+	if len(p.Attributes) != 0 || len(p.Excluded) != 0 {
+		pm := compileGroupMask(p)
+		m = &pm
+	}
+	var extras []extraEntry
+	if len(g.Extra) != 0 {
+		extras = collectExtra(g.Extra, p, func(k string) bool { return groupAttrOf([]byte(k)) != gaUnknown })
+	}
+	b = append(b, `{"schemas":["`+GroupSchema+`"`...)
+	b = appendExtraSchemas(b, extras, GroupSchema, "")
+	b = append(b, ']')
+	b = appendField(b, `,"id":`, g.ID)
+	if m[gaExternalID] != 0 {
+		b = appendField(b, `,"externalId":`, g.ExternalID)
+	}
+	if m[gaDisplayName] != 0 {
+		b = appendField(b, `,"displayName":`, g.DisplayName)
+	}
+	if mk := m[gaMembers]; mk != 0 {
+		n := len(b)
+		b = appendMembers(b, g.Members, mk, baseURL)
+		if len(b) == n {
+			// Wanted but empty: [] rather than nothing, as Entra ID's
+			// example response shows (CLIENTS.md §4.2).
+			b = append(b, `,"members":[]`...)
+		}
+	}
+	b = appendExtras(b, extras)
+	if mk := m[gaMeta]; mk != 0 {
+		b = appendMeta(b, "Group", "/Groups/", g.ID, &g.Meta, mk, baseURL)
+	}
+	return append(b, '}')
+}
+
+// appendField appends key (`,"name":`) and the string v, unless v is "".
+func appendField(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, key...)
+	return appendJSONString(b, v)
+}
+
+// appendSub appends one member of a nested object: key (`"name":`) and
+// the string v, unless v is "" or bit is not in mask. start is where the
+// object's members begin, to place the comma.
+func appendSub(b []byte, start int, mask, bit uint16, key, v string) []byte {
+	if v == "" || mask&bit == 0 {
+		return b
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(b, key...)
+	return appendJSONString(b, v)
+}
+
+// appendPrimary appends "primary":true when v and wanted.
+func appendPrimary(b []byte, start int, mask, bit uint16, v bool) []byte {
+	if !v || mask&bit == 0 {
+		return b
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	return append(b, `"primary":true`...)
+}
+
+// closeOrDrop ends the nested value opened at mark (whose members start at
+// start) with end, or removes it when nothing was written into it.
+func closeOrDrop(b []byte, mark, start int, end byte) []byte {
+	if len(b) == start {
+		return b[:mark]
+	}
+	return append(b, end)
+}
+
+func appendName(b []byte, n *Name, mask uint16) []byte {
+	mark := len(b)
+	b = append(b, `,"name":{`...)
+	start := len(b)
+	b = appendSub(b, start, mask, 1<<0, `"formatted":`, n.Formatted)
+	b = appendSub(b, start, mask, 1<<1, `"familyName":`, n.FamilyName)
+	b = appendSub(b, start, mask, 1<<2, `"givenName":`, n.GivenName)
+	b = appendSub(b, start, mask, 1<<3, `"middleName":`, n.MiddleName)
+	b = appendSub(b, start, mask, 1<<4, `"honorificPrefix":`, n.HonorificPrefix)
+	b = appendSub(b, start, mask, 1<<5, `"honorificSuffix":`, n.HonorificSuffix)
+	return closeOrDrop(b, mark, start, '}')
+}
+
+// appendMultiValues appends key (`,"emails":[`) and the values, each with
+// the sub-attributes in mask, or nothing when no value has any.
+func appendMultiValues(b []byte, key string, vs []MultiValue, mask uint16) []byte {
+	if len(vs) == 0 || mask == 0 {
+		return b
+	}
+	mark := len(b)
+	b = append(b, key...)
+	start := len(b)
+	for i := range vs {
+		v := &vs[i]
+		em := len(b)
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		es := len(b)
+		b = appendSub(b, es, mask, 1<<0, `"value":`, v.Value)
+		b = appendSub(b, es, mask, 1<<1, `"display":`, v.Display)
+		b = appendSub(b, es, mask, 1<<2, `"type":`, v.Type)
+		b = appendPrimary(b, es, mask, 1<<3, v.Primary)
+		b = closeOrDrop(b, em, es, '}')
+	}
+	return closeOrDrop(b, mark, start, ']')
+}
+
+func appendAddresses(b []byte, as []Address, mask uint16) []byte {
+	if len(as) == 0 || mask == 0 {
+		return b
+	}
+	mark := len(b)
+	b = append(b, `,"addresses":[`...)
+	start := len(b)
+	for i := range as {
+		a := &as[i]
+		em := len(b)
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		es := len(b)
+		b = appendSub(b, es, mask, 1<<0, `"formatted":`, a.Formatted)
+		b = appendSub(b, es, mask, 1<<1, `"streetAddress":`, a.StreetAddress)
+		b = appendSub(b, es, mask, 1<<2, `"locality":`, a.Locality)
+		b = appendSub(b, es, mask, 1<<3, `"region":`, a.Region)
+		b = appendSub(b, es, mask, 1<<4, `"postalCode":`, a.PostalCode)
+		b = appendSub(b, es, mask, 1<<5, `"country":`, a.Country)
+		b = appendSub(b, es, mask, 1<<6, `"type":`, a.Type)
+		b = appendPrimary(b, es, mask, 1<<7, a.Primary)
+		b = closeOrDrop(b, em, es, '}')
+	}
+	return closeOrDrop(b, mark, start, ']')
+}
+
+// appendRef appends "$ref" for a reference sub-attribute: ref when set,
+// else baseURL+kind+value when both are set.
+func appendRef(b []byte, start int, mask, bit uint16, ref, baseURL, kind, value string) []byte {
+	if mask&bit == 0 || (ref == "" && (baseURL == "" || value == "")) {
+		return b
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(b, `"$ref":`...)
+	if ref != "" {
+		return appendJSONString(b, ref)
+	}
+	return appendJSONURL(b, baseURL, kind, value)
+}
+
+func appendGroupRefs(b []byte, gs []GroupRef, mask uint16, baseURL string) []byte {
+	if len(gs) == 0 || mask == 0 {
+		return b
+	}
+	mark := len(b)
+	b = append(b, `,"groups":[`...)
+	start := len(b)
+	for i := range gs {
+		g := &gs[i]
+		em := len(b)
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		es := len(b)
+		b = appendSub(b, es, mask, 1<<0, `"value":`, g.Value)
+		b = appendRef(b, es, mask, 1<<1, g.Ref, baseURL, "/Groups/", g.Value)
+		b = appendSub(b, es, mask, 1<<2, `"display":`, g.Display)
+		b = appendSub(b, es, mask, 1<<3, `"type":`, g.Type)
+		b = closeOrDrop(b, em, es, '}')
+	}
+	return closeOrDrop(b, mark, start, ']')
+}
+
+// memberKind is the endpoint a member's $ref points to.
+func memberKind(typ string) string {
+	if strings.EqualFold(typ, "Group") {
+		return "/Groups/"
+	}
+	return "/Users/"
+}
+
+func appendMembers(b []byte, ms []Member, mask uint16, baseURL string) []byte {
+	if len(ms) == 0 {
+		return b
+	}
+	mark := len(b)
+	b = append(b, `,"members":[`...)
+	start := len(b)
+	for i := range ms {
+		m := &ms[i]
+		em := len(b)
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		es := len(b)
+		b = appendSub(b, es, mask, 1<<0, `"value":`, m.Value)
+		b = appendRef(b, es, mask, 1<<1, m.Ref, baseURL, memberKind(m.Type), m.Value)
+		b = appendSub(b, es, mask, 1<<2, `"display":`, m.Display)
+		b = appendSub(b, es, mask, 1<<3, `"type":`, m.Type)
+		b = closeOrDrop(b, em, es, '}')
+	}
+	return closeOrDrop(b, mark, start, ']')
+}
+
+// managerWritten reports whether appendManager writes anything for mg.
+func managerWritten(mg *Manager, mask uint16, baseURL string) bool {
+	return mg != nil && ((mask&1 != 0 && mg.Value != "") ||
+		(mask&2 != 0 && (mg.Ref != "" || (baseURL != "" && mg.Value != ""))) ||
+		(mask&4 != 0 && mg.DisplayName != ""))
+}
+
+// enterpriseWritten reports whether appendEnterprise writes anything, so
+// that "schemas" can list the extension exactly when its object is there.
+func enterpriseWritten(e *EnterpriseUser, m *userMask, baseURL string) bool {
+	return e != nil && ((m[uaEmployeeNumber] != 0 && e.EmployeeNumber != "") ||
+		(m[uaCostCenter] != 0 && e.CostCenter != "") ||
+		(m[uaOrganization] != 0 && e.Organization != "") ||
+		(m[uaDivision] != 0 && e.Division != "") ||
+		(m[uaDepartment] != 0 && e.Department != "") ||
+		managerWritten(e.Manager, m[uaManager], baseURL))
+}
+
+func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) []byte {
+	mark := len(b)
+	b = append(b, `,"`+EnterpriseUserSchema+`":{`...)
+	start := len(b)
+	b = appendSub(b, start, m[uaEmployeeNumber], 1, `"employeeNumber":`, e.EmployeeNumber)
+	b = appendSub(b, start, m[uaCostCenter], 1, `"costCenter":`, e.CostCenter)
+	b = appendSub(b, start, m[uaOrganization], 1, `"organization":`, e.Organization)
+	b = appendSub(b, start, m[uaDivision], 1, `"division":`, e.Division)
+	b = appendSub(b, start, m[uaDepartment], 1, `"department":`, e.Department)
+	if mask := m[uaManager]; managerWritten(e.Manager, mask, baseURL) {
+		mg := e.Manager
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, `"manager":{`...)
+		ms := len(b)
+		b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
+		b = appendRef(b, ms, mask, 1<<1, mg.Ref, baseURL, "/Users/", mg.Value)
+		b = appendSub(b, ms, mask, 1<<2, `"displayName":`, mg.DisplayName)
+		b = append(b, '}')
+	}
+	return closeOrDrop(b, mark, start, '}')
+}
+
+// appendMeta appends the meta attribute of a resource of the given type.
+func appendMeta(b []byte, resourceType, kind, id string, meta *Meta, mask uint16, baseURL string) []byte {
+	mark := len(b)
+	b = append(b, `,"meta":{`...)
+	start := len(b)
+	b = appendSub(b, start, mask, 1<<0, `"resourceType":`, resourceType)
+	b = appendTime(b, start, mask, 1<<1, `"created":`, meta.Created)
+	b = appendTime(b, start, mask, 1<<2, `"lastModified":`, meta.LastModified)
+	if mask&(1<<3) != 0 && id != "" {
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, `"location":`...)
+		b = appendJSONURL(b, baseURL, kind, id)
+	}
+	if mask&(1<<4) != 0 && meta.Version != "" {
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(b, `"version":"W/\"`...)
+		b = appendJSONStringTail(b, meta.Version)
+		b = append(b[:len(b)-1], `\""`...)
+	}
+	return closeOrDrop(b, mark, start, '}')
+}
+
+func appendTime(b []byte, start int, mask, bit uint16, key string, t time.Time) []byte {
+	if t.IsZero() || mask&bit == 0 {
+		return b
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(b, key...)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendJSONStringTail appends s escaped and a closing quote: the end of a
+// JSON string whose opening quote and first part b already holds.
+func appendJSONStringTail(b []byte, s string) []byte {
+	n := len(b)
+	b = appendJSONString(b, s)
+	copy(b[n:], b[n+1:])
+	return b[:len(b)-1]
+}
+
+// appendJSONURL appends the JSON string base+kind+id, with id escaped as a
+// path segment.
+func appendJSONURL(b []byte, base, kind, id string) []byte {
+	b = appendJSONString(b, base)
+	b = append(b[:len(b)-1], kind...)
+	if !pathSegmentSafe(id) {
+		id = url.PathEscape(id)
+	}
+	return appendJSONStringTail(b, id)
+}
+
+// pathSegmentSafe reports whether s needs no escaping in a URI path
+// segment (RFC 3986 pchar).
+func pathSegmentSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// extraEntry is one Extra attribute to write.
+type extraEntry struct {
+	key string
+	val []byte
+}
+
+// extraLimitDepth bounds the nesting of Extra values on output; values
+// came through the decoder's limit, so only a Store's corruption hits it.
+const extraLimitDepth = 1000
+
+// collectExtra returns the Extra attributes to write, sorted by key: those
+// the projection wants, whose key names no attribute of the model (known
+// says which do), whose value is valid JSON and assigned; nulls removed.
+func collectExtra(extra map[string]json.RawMessage, p Projection, known func(string) bool) []extraEntry {
+	out := make([]extraEntry, 0, len(extra))
+	for k, v := range extra {
+		if known(k) || !extraWanted(k, p) {
+			continue
+		}
+		r := newReader(v, extraLimitDepth)
+		_, hasNull, err := r.rawValue()
+		if err != nil || r.end() != nil {
+			continue
+		}
+		if hasNull {
+			v = appendWithoutNulls(nil, v)
+		}
+		if jsonEmpty(v) {
+			continue
+		}
+		out = append(out, extraEntry{key: k, val: trimJSONSpace(v)})
+	}
+	slices.SortFunc(out, func(a, b extraEntry) int { return strings.Compare(a.key, b.key) })
+	return out
+}
+
+func trimJSONSpace(v []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	for len(v) > 0 && isSpace(v[0]) {
+		v = v[1:]
+	}
+	for len(v) > 0 && isSpace(v[len(v)-1]) {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// extraWanted applies the projection to an Extra key (see the rules at the
+// top of this file).
+func extraWanted(key string, p Projection) bool {
+	for _, x := range p.Excluded {
+		if x.Sub == "" && pathCovers(pathKey(x), key) {
+			return false
+		}
+	}
+	if len(p.Attributes) == 0 {
+		return true
+	}
+	for _, a := range p.Attributes {
+		k := pathKey(a)
+		// The attribute itself, an attribute of a named extension, or
+		// an extension object holding the named attribute.
+		if pathCovers(k, key) || (a.URN != "" && strings.EqualFold(a.URN, key)) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathCovers reports whether the attribute path k names key or a schema
+// URN that qualifies key.
+func pathCovers(k, key string) bool {
+	return strings.EqualFold(k, key) ||
+		(len(key) > len(k) && key[len(k)] == ':' && strings.EqualFold(key[:len(k)], k) && hasURNPrefix(k))
+}
+
+func hasURNPrefix(s string) bool {
+	return len(s) >= 4 && strings.EqualFold(s[:4], "urn:")
+}
+
+// extraSchema returns the schema URN an Extra entry belongs to, or "".
+func extraSchema(e extraEntry) string {
+	if !hasURNPrefix(e.key) {
+		return ""
+	}
+	if e.val[0] == '{' {
+		return e.key
+	}
+	if i := strings.LastIndexByte(e.key, ':'); i > 3 {
+		return e.key[:i]
+	}
+	return ""
+}
+
+// appendExtraSchemas appends to the schemas array the schema URNs of the
+// extras, each once, except core and ext (already listed; ext may be "").
+func appendExtraSchemas(b []byte, extras []extraEntry, core, ext string) []byte {
+	var seen map[string]bool
+	for _, e := range extras {
+		s := extraSchema(e)
+		if s == "" || strings.EqualFold(s, core) || (ext != "" && strings.EqualFold(s, ext)) {
+			continue
+		}
+		ls := asciiLower(s)
+		if seen[ls] {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool)
+		}
+		seen[ls] = true
+		b = append(b, ',')
+		b = appendJSONString(b, s)
+	}
+	return b
+}
+
+func appendExtras(b []byte, extras []extraEntry) []byte {
+	for _, e := range extras {
+		b = append(b, ',')
+		b = appendJSONString(b, e.key)
+		b = append(b, ':')
+		b = append(b, e.val...)
+	}
+	return b
+}
