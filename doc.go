@@ -2,5 +2,73 @@
 // RFC 7644) from Microsoft Entra ID, Okta, OneLogin, Google Workspace,
 // JumpCloud and Ping.
 //
-// The manual is being written with the package; see README.md.
+// # Mounting
+//
+// A host implements [Store] over its own database, builds a [Handler] and
+// mounts it under the path it gives admins as the "SCIM Base URL":
+//
+//	h, err := scim.NewHandler(store, scim.Options{
+//		BaseURL:     "https://app.example.com/scim/v2",
+//		AllowDomain: domains.Verified,
+//	})
+//	if err != nil { ... }
+//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+//
+// The Handler sees paths relative to the base URL ("/Users/42") and routes
+// them itself: /Users, /Groups, /ServiceProviderConfig, /Schemas,
+// /ResourceTypes and POST /.search. Unknown paths and methods get SCIM
+// errors (404, 405 with Allow), not net/http's plain text. Options' zero
+// value works; NewHandler validates it.
+//
+// # Tenants and tokens
+//
+// One endpoint serves every workspace: [BearerAuth] resolves the bearer
+// token to a [Tenant] through a [TokenLookup] ([Tokens] is an in-memory one
+// that keeps only SHA-256 hashes) and puts it in the request context, where a
+// Store finds it with [TenantFrom] and scopes every call to it. A tenant whose
+// sync is switched off ([Tenant.Disabled]) gets 403 with a detail that says so,
+// which is what an admin reads after Entra's Test connection.
+//
+// # The Store contract
+//
+// [Store] is small, typed and context-first; see store.go. A store owns IDs
+// and [Meta] (created, lastModified, version), keeps userName unique
+// case-insensitively, and answers with the sentinels [ErrNotFound],
+// [ErrConflict], [ErrVersionMismatch] and [ErrUnsupported]. Groups are
+// optional ([GroupStore]): a users-only store still passes Entra's Test
+// connection, which probes /Groups. Optional capabilities, found by type
+// assertion, make writes cheaper and atomic: [UserUpdater], [GroupUpdater] and
+// [MemberPatcher], whose membership changes cost O(changed members) rather
+// than O(group size). List methods receive the parsed [Filter] AST, paging,
+// sort and a [Projection], so `excludedAttributes=members` never loads a large
+// group's members. A store that cannot evaluate a filter exactly returns
+// ErrUnsupported, which the client reads as 400 invalidFilter; it must never
+// return more than the filter matches.
+//
+// # Errors
+//
+// Every refusal is a SCIM error body (RFC 7644 §3.12) with the right status,
+// a scimType where RFC 7644 defines one, and a detail that names the problem.
+// A Store or a hook may return an [*Error] to choose exactly what the client
+// reads. Any other error becomes a 500 whose detail says nothing of the cause,
+// which is logged instead: a store's or Go's internal text never reaches a
+// client. [WriteError] writes the same bodies from a host's own middleware.
+//
+// # Entra ID
+//
+// Entra ID's Test connection queries `userName eq "<random guid>"` and must
+// get 200 with an empty list; so must its /Groups probe. Entra then reads and
+// writes users by the SCIM id it got on create, so a user whose userName or
+// email changes stays the same user with the same id, groups and data. It
+// deactivates with active=false and expects the user to stay readable, with
+// its group memberships, until a DELETE. Query strings arrive form-encoded
+// ('+' for space), which net/url decodes.
+//
+// # Testing a Store
+//
+// Package storetest turns the Store contract into executable checks:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) scim.Store { return newStoreForTest(t) })
+//	}
 package scim

@@ -105,7 +105,7 @@ func WriteError(w http.ResponseWriter, err error) {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := toError(err)
 	status := e.status()
-	if status >= 500 && log != nil {
+	if (status == http.StatusInternalServerError || e.Err != nil && status >= 500) && log != nil {
 		ctx := context.Background()
 		attrs := []any{"status", status, "error", err}
 		if r != nil {

@@ -497,7 +497,7 @@ func (t fieldTable) find(name string) *fieldDef {
 		if c >= utf8.RuneSelf {
 			return t[strings.ToLower(name)]
 		}
-		buf[i] = lowerASCII(c)
+		buf[i] = foldByteASCII(c)
 	}
 	return t[string(buf[:len(name)])]
 }
@@ -532,11 +532,11 @@ func groupField(p AttrPath) *fieldDef {
 type valueKind uint8
 
 const (
-	kindAbsent valueKind = iota
-	kindString
-	kindBool
-	kindTime
-	kindNumber // JSON numbers in Extra; s holds the text
+	valAbsent valueKind = iota
+	valString
+	valBool
+	valTime
+	valNumber // JSON numbers in Extra; s holds the text
 )
 
 // attrValue is one value of a simple attribute or sub-attribute.
@@ -552,23 +552,23 @@ type attrValue struct {
 // absent in this model.
 func (v attrValue) present() bool {
 	switch v.kind {
-	case kindString, kindNumber:
+	case valString, valNumber:
 		return v.s != ""
-	case kindBool:
+	case valBool:
 		return true
-	case kindTime:
+	case valTime:
 		return !v.t.IsZero()
 	}
 	return false
 }
 
 func stringValue(s string, fd *fieldDef) attrValue {
-	return attrValue{kind: kindString, s: s, exact: fd.def.caseExact}
+	return attrValue{kind: valString, s: s, exact: fd.def.caseExact}
 }
 
-func boolValue(b bool) attrValue { return attrValue{kind: kindBool, b: b} }
+func boolValue(b bool) attrValue { return attrValue{kind: valBool, b: b} }
 
-func timeValue(t time.Time) attrValue { return attrValue{kind: kindTime, t: t} }
+func timeValue(t time.Time) attrValue { return attrValue{kind: valTime, t: t} }
 
 // scalar returns the value of the simple, single-valued attribute fd.
 // password is absent: it is never returned, so never compared.
@@ -634,7 +634,7 @@ func (s subject) scalar(fd *fieldDef) attrValue {
 // schema, the Enterprise extension when set, and the URN keys of Extra. It
 // reports whether fn returned true for one.
 func (s subject) eachSchema(fn func(attrValue) bool) bool {
-	str := func(urn string) attrValue { return attrValue{kind: kindString, s: urn} }
+	str := func(urn string) attrValue { return attrValue{kind: valString, s: urn} }
 	if s.u != nil {
 		if fn(str(UserSchema)) {
 			return true
@@ -976,16 +976,16 @@ func (c *comparison) test(x attrValue) bool {
 		return true
 	}
 	switch x.kind {
-	case kindString:
+	case valString:
 		if !c.strOK {
 			return false
 		}
 		return compareStrings(c.op, x.s, c.text, x.exact)
-	case kindBool:
+	case valBool:
 		return c.boolOK && x.b == c.b
-	case kindTime:
+	case valTime:
 		return c.timeOK && ordered(c.op, x.t.Compare(c.t))
-	case kindNumber:
+	case valNumber:
 		if !c.numOK {
 			return false
 		}
@@ -1099,9 +1099,9 @@ func testJSON(c *comparison, x any) bool {
 func jsonScalar(x any) attrValue {
 	switch x := x.(type) {
 	case string:
-		return attrValue{kind: kindString, s: x}
+		return attrValue{kind: valString, s: x}
 	case json.Number:
-		return attrValue{kind: kindNumber, s: string(x)}
+		return attrValue{kind: valNumber, s: string(x)}
 	case bool:
 		return boolValue(x)
 	}
@@ -1417,12 +1417,12 @@ func compareSortValues(a, b attrValue) int {
 		return cmp.Compare(a.kind, b.kind)
 	}
 	switch a.kind {
-	case kindString:
+	case valString:
 		if a.exact && b.exact {
 			return strings.Compare(a.s, b.s)
 		}
 		return foldCompare(a.s, b.s)
-	case kindBool:
+	case valBool:
 		switch {
 		case a.b == b.b:
 			return 0
@@ -1430,9 +1430,9 @@ func compareSortValues(a, b attrValue) int {
 			return -1
 		}
 		return 1
-	case kindTime:
+	case valTime:
 		return a.t.Compare(b.t)
-	case kindNumber:
+	case valNumber:
 		if n, ok := compareNumbers(a.s, b.s); ok {
 			return n
 		}
@@ -1466,7 +1466,7 @@ func foldCanon(r rune) rune {
 	return least
 }
 
-func lowerASCII(c byte) byte {
+func foldByteASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		c += 'a' - 'A'
 	}
@@ -1483,7 +1483,7 @@ func foldPrefixLen(s, prefix string) (int, bool) {
 			return 0, false
 		}
 		if a, b := s[i], prefix[j]; a|b < utf8.RuneSelf {
-			if lowerASCII(a) != lowerASCII(b) {
+			if foldByteASCII(a) != foldByteASCII(b) {
 				return 0, false
 			}
 			i++
@@ -1515,7 +1515,7 @@ func foldHasSuffix(s, suffix string) bool {
 			return false
 		}
 		if a, b := s[i-1], suffix[j-1]; a|b < utf8.RuneSelf {
-			if lowerASCII(a) != lowerASCII(b) {
+			if foldByteASCII(a) != foldByteASCII(b) {
 				return false
 			}
 			i--
@@ -1543,7 +1543,7 @@ func foldContains(s, sub string) bool {
 		c := s[i]
 		// An ASCII byte of s can fold-match only the same letter; a non-ASCII
 		// one needs the full check (KELVIN SIGN matches "k").
-		if c >= utf8.RuneSelf || first >= utf8.RuneSelf || lowerASCII(c) == lowerASCII(first) {
+		if c >= utf8.RuneSelf || first >= utf8.RuneSelf || foldByteASCII(c) == foldByteASCII(first) {
 			if foldHasPrefix(s[i:], sub) {
 				return true
 			}
@@ -1564,7 +1564,7 @@ func foldCompare(a, b string) int {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		if x, y := a[i], b[j]; x|y < utf8.RuneSelf {
-			if x, y = lowerASCII(x), lowerASCII(y); x != y {
+			if x, y = foldByteASCII(x), foldByteASCII(y); x != y {
 				return cmp.Compare(x, y)
 			}
 			i++

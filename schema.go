@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
@@ -174,9 +173,4 @@ func lookupGroupAttr(p AttrPath) *attrDef {
 		return d
 	}
 	return commonAttrs.attr(p.Name)
-}
-
-// schemaJSON returns the /Schemas representation of s.
-func (s *resourceSchema) schemaJSON() (json.RawMessage, error) {
-	return json.Marshal(s.def)
 }

@@ -1,0 +1,223 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// This file serves the discovery endpoints of RFC 7644 §4 and what /Groups
+// answers when the store keeps no groups. What they advertise is derived
+// from the Handler, so it stays true: groups only when the store has them,
+// the page-size limit, the body limit.
+
+func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	base := h.baseURL(r)
+	writeJSON(w, http.StatusOK, func(b []byte) []byte {
+		b = append(b, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],`...)
+		b = append(b, `"documentationUri":"https://pkg.go.dev/github.com/scimhost/scim",`...)
+		b = append(b, `"patch":{"supported":`...)
+		b = strconv.AppendBool(b, patchSupported)
+		b = append(b, `},"bulk":{"supported":false,"maxOperations":0,"maxPayloadSize":0},`...)
+		b = append(b, `"filter":{"supported":true,"maxResults":`...)
+		b = strconv.AppendInt(b, int64(h.opts.MaxResults), 10)
+		b = append(b, `},"changePassword":{"supported":false},"sort":{"supported":true},"etag":{"supported":true},`...)
+		b = append(b, `"authenticationSchemes":[{"type":"oauthbearertoken","name":"OAuth Bearer Token",`...)
+		b = append(b, `"description":"Authentication with a bearer token (RFC 6750)","specUri":"https://www.rfc-editor.org/info/rfc6750","primary":true}],`...)
+		b = append(b, `"meta":{"resourceType":"ServiceProviderConfig","location":`...)
+		b = appendJSONString(b, base+"/ServiceProviderConfig")
+		return append(b, "}}"...)
+	})
+}
+
+// schemas returns the schemas this handler serves, core User first.
+func (h *Handler) schemas() []*resourceSchema {
+	s := []*resourceSchema{userSchema, enterpriseSchema}
+	if h.groups != nil {
+		s = append(s, groupSchema)
+	}
+	return s
+}
+
+// appendSchema appends one Schema resource: elimity's definition with our meta.
+func appendSchema(b []byte, s *resourceSchema, base string) []byte {
+	def, err := json.Marshal(s.def.ToMap())
+	if err != nil || len(def) < 2 {
+		// The definitions are static Go values; this cannot fail at run time.
+		panic("scim: schema definition does not marshal: " + s.id)
+	}
+	b = append(b, def[:len(def)-1]...)
+	b = append(b, `,"meta":{"resourceType":"Schema","location":`...)
+	b = appendJSONString(b, base+"/Schemas/"+s.id)
+	return append(b, "}}"...)
+}
+
+func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request) {
+	base, all := h.baseURL(r), h.schemas()
+	writeJSON(w, http.StatusOK, func(b []byte) []byte {
+		b = appendListHeader(b, len(all), 1, len(all))
+		for i, s := range all {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendSchema(b, s, base)
+		}
+		return append(b, "]}"...)
+	})
+}
+
+func (h *Handler) serveSchema(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	for _, s := range h.schemas() {
+		if strings.EqualFold(s.id, id) {
+			base := h.baseURL(r)
+			writeJSON(w, http.StatusOK, func(b []byte) []byte { return appendSchema(b, s, base) })
+			return
+		}
+	}
+	h.fail(w, r, errorf(http.StatusNotFound, "", "no schema "+strconv.Quote(id)))
+}
+
+// appendResourceType appends the ResourceType resource (RFC 7643 §6) named
+// name ("User" or "Group").
+func appendResourceType(b []byte, name, base string) []byte {
+	b = append(b, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],"id":"`...)
+	b = append(b, name...)
+	b = append(b, `","name":"`...)
+	b = append(b, name...)
+	b = append(b, `","endpoint":"/`...)
+	b = append(b, name...)
+	b = append(b, `s","description":"`...)
+	b = append(b, name...)
+	b = append(b, `","schema":"`...)
+	if name == "User" {
+		b = append(b, UserSchema...)
+		b = append(b, `","schemaExtensions":[{"schema":"`...)
+		b = append(b, EnterpriseUserSchema...)
+		b = append(b, `","required":false}]`...)
+	} else {
+		b = append(b, GroupSchema...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"meta":{"resourceType":"ResourceType","location":`...)
+	b = appendJSONString(b, base+"/ResourceTypes/"+name)
+	return append(b, "}}"...)
+}
+
+func (h *Handler) resourceTypeNames() []string {
+	if h.groups != nil {
+		return []string{"User", "Group"}
+	}
+	return []string{"User"}
+}
+
+func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request) {
+	base, names := h.baseURL(r), h.resourceTypeNames()
+	writeJSON(w, http.StatusOK, func(b []byte) []byte {
+		b = appendListHeader(b, len(names), 1, len(names))
+		for i, n := range names {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendResourceType(b, n, base)
+		}
+		return append(b, "]}"...)
+	})
+}
+
+func (h *Handler) serveResourceType(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	for _, n := range h.resourceTypeNames() {
+		if strings.EqualFold(n, id) {
+			base := h.baseURL(r)
+			writeJSON(w, http.StatusOK, func(b []byte) []byte { return appendResourceType(b, n, base) })
+			return
+		}
+	}
+	h.fail(w, r, errorf(http.StatusNotFound, "", "no resource type "+strconv.Quote(id)))
+}
+
+// serveNoGroupsList answers a /Groups query on a users-only store: an empty
+// ListResponse. Entra ID's Test connection probes /Groups, and a 404 there
+// fails the test (CLIENTS.md §2).
+func (h *Handler) serveNoGroupsList(w http.ResponseWriter, r *http.Request) {
+	var p listParams
+	var err error
+	if r.Method == http.MethodPost {
+		p, err = h.searchParams(w, r)
+	} else {
+		p = queryParams(r.URL.Query())
+	}
+	if err == nil {
+		var q Query
+		q, err = h.listQuery(p, "Group")
+		if err == nil {
+			writeJSON(w, http.StatusOK, func(b []byte) []byte {
+				return append(appendListHeader(b, 0, q.StartIndex, 0), "]}"...)
+			})
+			return
+		}
+	}
+	h.fail(w, r, err)
+}
+
+func (h *Handler) serveNoGroupsGet(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, errorf(http.StatusNotFound, "", "Group "+strconv.Quote(r.PathValue("id"))+" not found: groups are not provisioned here"))
+}
+
+func (h *Handler) serveNoGroupsWrite(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, errorf(http.StatusNotImplemented, "", "groups are not provisioned here: turn off group provisioning for this application"))
+}
+
+// serveRootSearch answers POST /.search (RFC 7644 §3.4.3): a search across
+// users and then groups. Paging runs over users first, then groups; sortBy
+// orders within each resource type.
+func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
+	p, err := h.searchParams(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q, err := h.listQuery(p, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	users, err := h.users.list(ctx, q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	users.Resources = users.Resources[:min(len(users.Resources), q.Count)]
+	var groups Page[*Group]
+	if h.groups != nil {
+		gq := q
+		gq.StartIndex = max(1, q.StartIndex-users.TotalResults)
+		gq.Count = q.Count - len(users.Resources)
+		if groups, err = h.groups.list(ctx, gq); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		groups.Resources = groups.Resources[:min(len(groups.Resources), gq.Count)]
+	}
+	base := h.baseURL(r)
+	writeJSON(w, http.StatusOK, func(b []byte) []byte {
+		n := len(users.Resources) + len(groups.Resources)
+		b = appendListHeader(b, users.TotalResults+groups.TotalResults, q.StartIndex, n)
+		for i, u := range users.Resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendUser(b, u, q.Want, base)
+		}
+		for i, g := range groups.Resources {
+			if i > 0 || len(users.Resources) > 0 {
+				b = append(b, ',')
+			}
+			b = appendGroup(b, g, q.Want, base)
+		}
+		return append(b, "]}"...)
+	})
+}

@@ -1,0 +1,468 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// resourceType is one SCIM resource endpoint (/Users or /Groups): the
+// protocol logic is written once over it, and the two resource types differ
+// only in these functions.
+type resourceType[T interface{ *User | *Group }] struct {
+	h        *Handler
+	name     string // "User"
+	endpoint string // "/Users"
+	schema   string // core schema URN
+
+	create  func(context.Context, T) (T, error)
+	get     func(context.Context, string, Projection) (T, error)
+	replace func(context.Context, T) (T, error)
+	del     func(context.Context, string) error
+	list    func(context.Context, Query) (Page[T], error)
+
+	decode func([]byte, decodeOptions) (T, error)
+	encode func([]byte, T, Projection, string) []byte
+	meta   func(T) *Meta
+	setID  func(T, string)
+	// unique names the unique attribute of v, for the 409 detail.
+	unique func(T) string
+	// check runs the host's policies on the final state of a write; old is
+	// nil on create.
+	check func(ctx context.Context, old, v T) error
+}
+
+func newUserType(h *Handler, s UserStore) *resourceType[*User] {
+	return &resourceType[*User]{
+		h: h, name: "User", endpoint: "/Users", schema: UserSchema,
+		create: s.CreateUser, get: s.GetUser, replace: s.ReplaceUser, del: s.DeleteUser, list: s.ListUsers,
+		decode: decodeUser, encode: appendUser,
+		meta:   func(u *User) *Meta { return &u.Meta },
+		setID:  func(u *User, id string) { u.ID = id },
+		unique: func(u *User) string { return "userName " + strconv.Quote(u.UserName) },
+		check:  h.checkUser,
+	}
+}
+
+func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
+	return &resourceType[*Group]{
+		h: h, name: "Group", endpoint: "/Groups", schema: GroupSchema,
+		create: s.CreateGroup, get: s.GetGroup, replace: s.ReplaceGroup, del: s.DeleteGroup, list: s.ListGroups,
+		decode: decodeGroup, encode: appendGroup,
+		meta:   func(g *Group) *Meta { return &g.Meta },
+		setID:  func(g *Group, id string) { g.ID = id },
+		unique: func(g *Group) string { return "displayName " + strconv.Quote(g.DisplayName) },
+		check:  func(context.Context, *Group, *Group) error { return nil },
+	}
+}
+
+// patchSupported says whether PATCH is served; ServiceProviderConfig
+// reports it.
+const patchSupported = false
+
+func handleResource[T interface{ *User | *Group }](mux *http.ServeMux, rt *resourceType[T]) {
+	mux.HandleFunc("GET "+rt.endpoint, rt.serveList)
+	mux.HandleFunc("POST "+rt.endpoint+"/.search", rt.serveSearch)
+	mux.HandleFunc("POST "+rt.endpoint, rt.serveCreate)
+	mux.HandleFunc("GET "+rt.endpoint+"/{id}", rt.serveGet)
+	mux.HandleFunc("PUT "+rt.endpoint+"/{id}", rt.serveReplace)
+	mux.HandleFunc("DELETE "+rt.endpoint+"/{id}", rt.serveDelete)
+}
+
+// storeError turns a store's error into what the client reads, naming the
+// resource where the sentinel alone would be vague.
+func (rt *resourceType[T]) storeError(err error, id string, v T) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found", rt.name, id), Err: err}
+	case errors.Is(err, ErrConflict) && v != nil:
+		return &Error{Status: http.StatusConflict, Type: Uniqueness, Detail: fmt.Sprintf("a %s with %s already exists", rt.name, rt.unique(v)), Err: err}
+	}
+	return err
+}
+
+func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
+	h, id := rt.h, r.PathValue("id")
+	want, err := parseProjection(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := rt.get(r.Context(), id, want)
+	if err != nil {
+		h.fail(w, r, rt.storeError(err, id, nil))
+		return
+	}
+	etag := entityTag(rt.meta(v).Version)
+	if etag != "" {
+		w.Header().Set("ETag", etag)
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, rt.meta(v).Version) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	base := h.baseURL(r)
+	writeJSON(w, http.StatusOK, func(b []byte) []byte { return rt.encode(b, v, want, base) })
+}
+
+func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
+	h := rt.h
+	body, err := h.readBody(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := rt.decode(body, h.decode)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := rt.check(r.Context(), nil, v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	created, err := rt.create(r.Context(), v)
+	if err != nil {
+		h.fail(w, r, rt.storeError(err, "", v))
+		return
+	}
+	rt.writeResource(w, r, http.StatusCreated, created)
+}
+
+// writeResource answers a write with the resource, its ETag and, on create,
+// its Location.
+func (rt *resourceType[T]) writeResource(w http.ResponseWriter, r *http.Request, status int, v T) {
+	base := rt.h.baseURL(r)
+	hd := w.Header()
+	if etag := entityTag(rt.meta(v).Version); etag != "" {
+		hd.Set("ETag", etag)
+	}
+	if status == http.StatusCreated {
+		hd.Set("Location", base+rt.endpoint+"/"+resourceID(v))
+	}
+	writeJSON(w, status, func(b []byte) []byte { return rt.encode(b, v, Projection{}, base) })
+}
+
+func resourceID[T interface{ *User | *Group }](v T) string {
+	switch x := any(v).(type) {
+	case *User:
+		return x.ID
+	case *Group:
+		return x.ID
+	}
+	return ""
+}
+
+func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) {
+	h, id := rt.h, r.PathValue("id")
+	body, err := h.readBody(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := rt.decode(body, h.decode)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rt.setID(v, id)
+	ctx := r.Context()
+	// The stored resource is read first: the policies compare against it,
+	// and If-Match is answered from it. Its version then guards the write,
+	// so a concurrent change between the read and the write is a 412 or a
+	// retry, never a silent overwrite of what the policies checked.
+	old, err := rt.get(ctx, id, Projection{})
+	if err != nil {
+		h.fail(w, r, rt.storeError(err, id, nil))
+		return
+	}
+	if im := r.Header.Get("If-Match"); im != "" && !etagMatches(im, rt.meta(old).Version) {
+		h.fail(w, r, errPreconditionFailed(rt.name, id))
+		return
+	}
+	if err := rt.check(ctx, old, v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rt.meta(v).Version = rt.meta(old).Version
+	replaced, err := rt.replace(ctx, v)
+	if err != nil {
+		if errors.Is(err, ErrVersionMismatch) {
+			err = errPreconditionFailed(rt.name, id)
+		}
+		h.fail(w, r, rt.storeError(err, id, v))
+		return
+	}
+	rt.writeResource(w, r, http.StatusOK, replaced)
+}
+
+func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
+	h, id := rt.h, r.PathValue("id")
+	ctx := r.Context()
+	if im := r.Header.Get("If-Match"); im != "" {
+		old, err := rt.get(ctx, id, Projection{Attributes: []AttrPath{{Name: "id"}}})
+		if err != nil {
+			h.fail(w, r, rt.storeError(err, id, nil))
+			return
+		}
+		if !etagMatches(im, rt.meta(old).Version) {
+			h.fail(w, r, errPreconditionFailed(rt.name, id))
+			return
+		}
+	}
+	if err := rt.del(ctx, id); err != nil {
+		h.fail(w, r, rt.storeError(err, id, nil))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func errPreconditionFailed(name, id string) *Error {
+	return errorf(http.StatusPreconditionFailed, "", fmt.Sprintf("%s %q has changed: its meta.version does not match If-Match", name, id))
+}
+
+func (rt *resourceType[T]) serveList(w http.ResponseWriter, r *http.Request) {
+	q, err := rt.h.listQuery(queryParams(r.URL.Query()), rt.name)
+	if err != nil {
+		rt.h.fail(w, r, err)
+		return
+	}
+	rt.respondList(w, r, q)
+}
+
+func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
+	p, err := rt.h.searchParams(w, r)
+	if err != nil {
+		rt.h.fail(w, r, err)
+		return
+	}
+	q, err := rt.h.listQuery(p, rt.name)
+	if err != nil {
+		rt.h.fail(w, r, err)
+		return
+	}
+	rt.respondList(w, r, q)
+}
+
+func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query) {
+	page, err := rt.list(r.Context(), q)
+	if err != nil {
+		rt.h.fail(w, r, err)
+		return
+	}
+	if len(page.Resources) > q.Count {
+		page.Resources = page.Resources[:q.Count]
+	}
+	base := rt.h.baseURL(r)
+	writeJSON(w, http.StatusOK, func(b []byte) []byte {
+		b = appendListHeader(b, page.TotalResults, q.StartIndex, len(page.Resources))
+		for i, v := range page.Resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = rt.encode(b, v, q.Want, base)
+		}
+		return append(b, "]}"...)
+	})
+}
+
+// appendListHeader starts a ListResponse (RFC 7644 §3.4.2); the caller
+// appends the resources and "]}". Resources is always an array, never null.
+func appendListHeader(b []byte, total, startIndex, items int) []byte {
+	b = append(b, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `,"startIndex":`...)
+	b = strconv.AppendInt(b, int64(startIndex), 10)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(items), 10)
+	return append(b, `,"Resources":[`...)
+}
+
+// listParams are a list request's parameters, from a query string or a
+// SearchRequest body (RFC 7644 §3.4.3).
+type listParams struct {
+	filter, sortBy, sortOrder string
+	startIndex, count         string
+	attributes, excluded      []string
+}
+
+func queryParams(v url.Values) listParams {
+	return listParams{
+		filter:     v.Get("filter"),
+		sortBy:     v.Get("sortBy"),
+		sortOrder:  v.Get("sortOrder"),
+		startIndex: v.Get("startIndex"),
+		count:      v.Get("count"),
+		attributes: splitList(v["attributes"]),
+		excluded:   splitList(v["excludedAttributes"]),
+	}
+}
+
+// splitList splits comma-separated attribute lists; a parameter may also
+// be repeated.
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// searchRequest is the body of POST .search (RFC 7644 §3.4.3). Numbers are
+// json.Number so that a non-integer is reported, not truncated.
+type searchRequest struct {
+	Attributes         []string    `json:"attributes"`
+	ExcludedAttributes []string    `json:"excludedAttributes"`
+	Filter             string      `json:"filter"`
+	SortBy             string      `json:"sortBy"`
+	SortOrder          string      `json:"sortOrder"`
+	StartIndex         json.Number `json:"startIndex"`
+	Count              json.Number `json:"count"`
+}
+
+func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listParams, error) {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return listParams{}, err
+	}
+	var sr searchRequest
+	if err := json.Unmarshal(body, &sr); err != nil {
+		return listParams{}, &Error{Status: http.StatusBadRequest, Type: InvalidSyntax, Detail: "the body is not a valid SearchRequest: " + jsonErrorDetail(err), Err: err}
+	}
+	return listParams{
+		filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder,
+		startIndex: sr.StartIndex.String(), count: sr.Count.String(),
+		attributes: sr.Attributes, excluded: sr.ExcludedAttributes,
+	}, nil
+}
+
+// jsonErrorDetail describes a encoding/json error without echoing Go type
+// names at the client.
+func jsonErrorDetail(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("attribute %q has the wrong type (%s)", te.Field, te.Value)
+		}
+		return fmt.Sprintf("a value has the wrong type (%s)", te.Value)
+	}
+	return "malformed JSON"
+}
+
+// listQuery validates list parameters into a Query for resource (User or
+// Group), applying RFC 7644 §3.4.2.4's rules: startIndex below 1 is 1, a
+// negative count is 0, and count is capped at MaxResults.
+func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
+	q := Query{StartIndex: 1, Count: h.opts.MaxResults}
+	if p.filter != "" {
+		f, err := parseFilter(p.filter, h.limits)
+		if err != nil {
+			return q, err
+		}
+		q.Filter = f
+	}
+	if p.startIndex != "" {
+		n, err := strconv.Atoi(p.startIndex)
+		if err != nil {
+			return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("startIndex %q is not an integer", p.startIndex))
+		}
+		q.StartIndex = max(n, 1)
+	}
+	if p.count != "" {
+		n, err := strconv.Atoi(p.count)
+		if err != nil {
+			return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("count %q is not an integer", p.count))
+		}
+		q.Count = min(max(n, 0), h.opts.MaxResults)
+	}
+	if p.sortBy != "" {
+		by, err := ParseAttrPath(p.sortBy)
+		if err != nil {
+			return q, err
+		}
+		if resource != "" {
+			if err := validateSort(by, resource); err != nil {
+				return q, err
+			}
+		}
+		q.SortBy = by
+	}
+	switch strings.ToLower(p.sortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("sortOrder %q is neither ascending nor descending", p.sortOrder))
+	}
+	var err error
+	q.Want, err = projection(p.attributes, p.excluded)
+	return q, err
+}
+
+func parseProjection(v url.Values) (Projection, error) {
+	return projection(splitList(v["attributes"]), splitList(v["excludedAttributes"]))
+}
+
+func projection(attrs, excluded []string) (Projection, error) {
+	var p Projection
+	for _, s := range attrs {
+		a, err := ParseAttrPath(s)
+		if err != nil {
+			return p, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("attributes: %q is not an attribute path", s))
+		}
+		p.Attributes = append(p.Attributes, a)
+	}
+	for _, s := range excluded {
+		a, err := ParseAttrPath(s)
+		if err != nil {
+			return p, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("excludedAttributes: %q is not an attribute path", s))
+		}
+		p.Excluded = append(p.Excluded, a)
+	}
+	return p, nil
+}
+
+// entityTag returns the weak ETag for a version, "" for none.
+func entityTag(version string) string {
+	if version == "" {
+		return ""
+	}
+	return `W/"` + version + `"`
+}
+
+// etagMatches reports whether an If-Match or If-None-Match header value
+// names version, comparing weakly (RFC 9110 §8.8.3.2): W/ prefixes are
+// ignored, and "*" matches any existing version.
+func etagMatches(header, version string) bool {
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return true
+		}
+		tag = strings.TrimPrefix(tag, "W/")
+		if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+			tag = tag[1 : len(tag)-1]
+		}
+		if version != "" && tag == version {
+			return true
+		}
+	}
+	return false
+}
