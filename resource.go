@@ -35,10 +35,18 @@ type resourceType[T interface{ *User | *Group }] struct {
 	// check runs the host's policies on the final state of a write; old is
 	// nil on create.
 	check func(ctx context.Context, old, v T) error
+	// events describes a successful create (old nil) or update.
+	events func(id string, old, v T) []Event
+	// clone deep-copies; assign replaces dst's attributes with src's, all
+	// but ID and Meta (a PUT).
+	clone  func(T) T
+	assign func(dst, src T)
+	// atomic is the store's UserUpdater or GroupUpdater, nil when it has none.
+	atomic func(ctx context.Context, id string, update func(T) error) (T, error)
 }
 
 func newUserType(h *Handler, s UserStore) *resourceType[*User] {
-	return &resourceType[*User]{
+	rt := &resourceType[*User]{
 		h: h, name: "User", endpoint: "/Users", schema: UserSchema,
 		create: s.CreateUser, get: s.GetUser, replace: s.ReplaceUser, del: s.DeleteUser, list: s.ListUsers,
 		decode: decodeUser, encode: appendUser,
@@ -46,19 +54,45 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 		setID:  func(u *User, id string) { u.ID = id },
 		unique: func(u *User) string { return "userName " + strconv.Quote(u.UserName) },
 		check:  h.checkUser,
+		events: userEvents,
+		clone:  (*User).Clone,
+		assign: replaceUser,
+	}
+	if a, ok := s.(UserUpdater); ok {
+		rt.atomic = a.UpdateUser
+	}
+	return rt
+}
+
+// replaceUser is a PUT: every attribute of dst becomes src's, except the
+// server's (ID, Meta), the read-only groups, and a password the client did
+// not send, since PUT bodies from Okta and Entra never repeat it.
+func replaceUser(dst, src *User) {
+	keep := *dst
+	*dst = *src.Clone()
+	dst.ID, dst.Meta, dst.Groups = keep.ID, keep.Meta, keep.Groups
+	if dst.Password == "" {
+		dst.Password = keep.Password
 	}
 }
 
 func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
-	return &resourceType[*Group]{
+	rt := &resourceType[*Group]{
 		h: h, name: "Group", endpoint: "/Groups", schema: GroupSchema,
 		create: s.CreateGroup, get: s.GetGroup, replace: s.ReplaceGroup, del: s.DeleteGroup, list: s.ListGroups,
 		decode: decodeGroup, encode: appendGroup,
 		meta:   func(g *Group) *Meta { return &g.Meta },
 		setID:  func(g *Group, id string) { g.ID = id },
 		unique: func(g *Group) string { return "displayName " + strconv.Quote(g.DisplayName) },
-		check:  func(context.Context, *Group, *Group) error { return nil },
+		check:  h.checkGroup,
+		events: groupEvents,
+		clone:  (*Group).Clone,
+		assign: func(dst, src *Group) { id, meta := dst.ID, dst.Meta; *dst = *src.Clone(); dst.ID, dst.Meta = id, meta },
 	}
+	if a, ok := s.(GroupUpdater); ok {
+		rt.atomic = a.UpdateGroup
+	}
+	return rt
 }
 
 // patchSupported says whether PATCH is served; ServiceProviderConfig
@@ -135,6 +169,7 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, "", v))
 		return
 	}
+	h.emit(r.Context(), rt.events(resourceID(created), nil, created)...)
 	rt.writeResource(w, r, http.StatusCreated, created)
 }
 
@@ -174,47 +209,81 @@ func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	rt.setID(v, id)
-	ctx := r.Context()
-	// The stored resource is read first: the policies compare against it,
-	// and If-Match is answered from it. Its version then guards the write,
-	// so a concurrent change between the read and the write is a 412 or a
-	// retry, never a silent overwrite of what the policies checked.
-	old, err := rt.get(ctx, id, Projection{})
+	old, replaced, err := rt.update(r.Context(), id, r.Header.Get("If-Match"), func(cur T) error {
+		rt.assign(cur, v)
+		return nil
+	})
 	if err != nil {
-		h.fail(w, r, rt.storeError(err, id, nil))
-		return
-	}
-	if im := r.Header.Get("If-Match"); im != "" && !etagMatches(im, rt.meta(old).Version) {
-		h.fail(w, r, errPreconditionFailed(rt.name, id))
-		return
-	}
-	if err := rt.check(ctx, old, v); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	rt.meta(v).Version = rt.meta(old).Version
-	replaced, err := rt.replace(ctx, v)
-	if err != nil {
-		if errors.Is(err, ErrVersionMismatch) {
-			err = errPreconditionFailed(rt.name, id)
-		}
 		h.fail(w, r, rt.storeError(err, id, v))
 		return
 	}
+	h.emit(r.Context(), rt.events(id, old, replaced)...)
 	rt.writeResource(w, r, http.StatusOK, replaced)
+}
+
+// maxUpdateAttempts bounds update's optimistic retries; each lost race means
+// another writer made progress, so hitting it takes sustained contention on
+// one resource.
+const maxUpdateAttempts = 10
+
+// update is every read-modify-write of one resource (PUT, PATCH): it reads
+// resource id, checks ifMatch (a header value; "" for none) against the
+// version read, lets change modify a copy, runs the host's policies on the
+// result, and stores it. It returns the resource before and after.
+//
+// With a UserUpdater or GroupUpdater the store runs all of this as one
+// atomic step. Otherwise the write carries the version read, and a
+// concurrent writer's ErrVersionMismatch makes update start again from a
+// fresh read, so no update is lost; when the client sent If-Match, the
+// mismatch is its 412 instead.
+func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
+	apply := func(cur T) error {
+		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(cur).Version) {
+			return errPreconditionFailed(rt.name, id)
+		}
+		old = rt.clone(cur)
+		if err := change(cur); err != nil {
+			return err
+		}
+		rt.setID(cur, id)
+		return rt.check(ctx, old, cur)
+	}
+	if rt.atomic != nil {
+		updated, err = rt.atomic(ctx, id, apply)
+		return old, updated, err
+	}
+	for range maxUpdateAttempts {
+		cur, err := rt.get(ctx, id, Projection{})
+		if err != nil {
+			return old, updated, err
+		}
+		if err := apply(cur); err != nil {
+			return old, updated, err
+		}
+		updated, err = rt.replace(ctx, cur)
+		if !errors.Is(err, ErrVersionMismatch) {
+			return old, updated, err
+		}
+		if ifMatch != "" {
+			return old, updated, errPreconditionFailed(rt.name, id)
+		}
+	}
+	return old, updated, &Error{Status: http.StatusConflict, Detail: fmt.Sprintf("%s %q is being changed by other requests; try again", rt.name, id)}
 }
 
 func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 	h, id := rt.h, r.PathValue("id")
 	ctx := r.Context()
-	if im := r.Header.Get("If-Match"); im != "" {
-		old, err := rt.get(ctx, id, Projection{Attributes: []AttrPath{{Name: "id"}}})
-		if err != nil {
+	var old T
+	im := r.Header.Get("If-Match")
+	if im != "" || h.opts.OnChange != nil {
+		// The event carries the deleted user; If-Match needs its version.
+		var err error
+		if old, err = rt.get(ctx, id, Projection{Excluded: []AttrPath{{Name: "members"}}}); err != nil {
 			h.fail(w, r, rt.storeError(err, id, nil))
 			return
 		}
-		if !etagMatches(im, rt.meta(old).Version) {
+		if im != "" && !etagMatches(im, rt.meta(old).Version) {
 			h.fail(w, r, errPreconditionFailed(rt.name, id))
 			return
 		}
@@ -223,7 +292,17 @@ func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
+	h.emit(ctx, deleteEvent(id, old))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteEvent describes a delete; old is the resource as read before it,
+// or nil.
+func deleteEvent[T interface{ *User | *Group }](id string, old T) Event {
+	if u, ok := any(old).(*User); ok {
+		return Event{Kind: UserDeleted, ResourceType: "User", ID: id, User: u}
+	}
+	return Event{Kind: GroupDeleted, ResourceType: "Group", ID: id}
 }
 
 func errPreconditionFailed(name, id string) *Error {

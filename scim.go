@@ -40,6 +40,18 @@ type Options struct {
 	// *Error, which is sent as it is. Domains are passed in lower case.
 	AllowDomain func(ctx context.Context, domain string) error
 
+	// UserPolicies and GroupPolicies are the host's own rules, run in order
+	// on the final state of every write after AllowDomain; see [UserPolicy],
+	// [RequireEmail] and [SeatLimit].
+	UserPolicies  []UserPolicy
+	GroupPolicies []GroupPolicy
+
+	// OnChange, when set, is called after every successful write, once per
+	// [Event], before the response is written; it is never called for a
+	// refused or failed request, nor for a write that changed nothing. It
+	// runs on the request's goroutine: hand slow work off.
+	OnChange func(ctx context.Context, e Event)
+
 	// Logger receives a line for every request (method, path, status,
 	// duration, scimType) at Info level, and the causes of 500s at Error
 	// level. When nil, request lines are not logged and the causes of 500s go
