@@ -109,17 +109,38 @@ type GroupUpdater interface {
 // members and remove members by id, which is every membership change Entra ID
 // sends.
 //
-// PatchMembers adds each of add that is not a member yet and removes each id
-// in remove that is one, as one atomic step, then updates
-// Meta.LastModified and Meta.Version. Adding a member twice or removing a
-// non-member is not an error (clients replay operations). It returns
-// ErrNotFound for an unknown group, and ErrVersionMismatch when version is not
-// empty and is not the stored version.
+// PatchMembers adds each of p.Add that is not a member yet and removes each
+// id in p.Remove that is one, as one atomic step, and when that changed
+// anything updates Meta.LastModified and Meta.Version. Adding a member twice
+// or removing a non-member is not an error (clients replay operations), and
+// the result says what really changed, so that a replay raises no change
+// event. It returns ErrNotFound for an unknown group, and ErrVersionMismatch
+// when p.Version is not empty and is not the stored version.
 //
 // Without it the handler applies membership changes through
 // [GroupUpdater] or GetGroup/ReplaceGroup, which load every member.
 type MemberPatcher interface {
-	PatchMembers(ctx context.Context, groupID, version string, add []Member, remove []string) (*Group, error)
+	PatchMembers(ctx context.Context, groupID string, p MemberPatch) (MemberPatchResult, error)
+}
+
+// MemberPatch is a change of a group's membership.
+type MemberPatch struct {
+	// Version, when not empty, must be the group's stored Meta.Version.
+	Version string
+	// Add are members to add; Remove are member ids to remove. Adds apply
+	// before removes, so an id in both ends up removed.
+	Add    []Member
+	Remove []string
+}
+
+// MemberPatchResult is what PatchMembers did.
+type MemberPatchResult struct {
+	// Group is the group after the change, without its members (Members
+	// nil): loading them would cost O(group size).
+	Group *Group
+	// Added and Removed are the member ids whose membership really changed,
+	// in the order given.
+	Added, Removed []string
 }
 
 // Query is a list request as the handler hands it to a store.

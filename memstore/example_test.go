@@ -38,7 +38,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := s.PatchMembers(ctx, g.ID, "", []scim.Member{{Value: u.ID, Type: "User"}}, nil); err != nil {
+	if _, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID, Type: "User"}}}); err != nil {
 		panic(err)
 	}
 	f, err := scim.ParseFilter(`id eq "` + g.ID + `" and members eq "` + u.ID + `"`)

@@ -922,23 +922,23 @@ func (s *Store) touchGroup(rec *groupRec) {
 // non-member is not an error. When the membership changed, Meta.LastModified
 // and Meta.Version change. It returns the group without its members, or
 // ErrNotFound, or ErrVersionMismatch when version is set and stale.
-func (s *Store) PatchMembers(ctx context.Context, groupID, version string, add []scim.Member, remove []string) (*scim.Group, error) {
+func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberPatch) (scim.MemberPatchResult, error) {
+	var res scim.MemberPatchResult
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return res, err
 	}
 	key := s.tenantOf(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenant(key, false)
 	if t == nil || t.groups[groupID] == nil {
-		return nil, notFound("group", groupID)
+		return res, notFound("group", groupID)
 	}
 	rec := t.groups[groupID]
-	if version != "" && version != rec.g.Meta.Version {
-		return nil, versionMismatch("group", groupID, version, rec.g.Meta.Version)
+	if p.Version != "" && p.Version != rec.g.Meta.Version {
+		return res, versionMismatch("group", groupID, p.Version, rec.g.Meta.Version)
 	}
-	changed := false
-	for _, m := range add {
+	for _, m := range p.Add {
 		k := foldKey(m.Value)
 		if _, ok := rec.index[k]; ok {
 			continue
@@ -947,19 +947,20 @@ func (s *Store) PatchMembers(ctx context.Context, groupID, version string, add [
 		rec.slots = append(rec.slots, memberSlot{m: m})
 		rec.live++
 		t.addMemberOf(k, rec)
-		changed = true
+		res.Added = append(res.Added, m.Value)
 	}
-	for _, v := range remove {
+	for _, v := range p.Remove {
 		k := foldKey(v)
 		if rec.removeSlot(k) {
 			t.removeMemberOf(k, rec)
-			changed = true
+			res.Removed = append(res.Removed, v)
 		}
 	}
-	if changed {
+	if len(res.Added) > 0 || len(res.Removed) > 0 {
 		s.touchGroup(rec)
 	}
-	return groupOut(rec, false), nil
+	res.Group = groupOut(rec, false)
+	return res, nil
 }
 
 // DeleteGroup deletes the group and removes it from the groups it is a

@@ -108,7 +108,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 		{"GetGroup", func() error { _, err := s.GetGroup(b, ga.ID, scim.Projection{}); return err }()},
 		{"ReplaceGroup", func() error { _, err := s.ReplaceGroup(b, ga); return err }()},
 		{"UpdateGroup", func() error { _, err := s.UpdateGroup(b, ga.ID, func(*scim.Group) error { return nil }); return err }()},
-		{"PatchMembers", func() error { _, err := s.PatchMembers(b, ga.ID, "", nil, []string{ua.ID}); return err }()},
+		{"PatchMembers", func() error { _, err := s.PatchMembers(b, ga.ID, scim.MemberPatch{Remove: []string{ua.ID}}); return err }()},
 		{"DeleteGroup", s.DeleteGroup(b, ga.ID)},
 		{"GetUser in a tenant with no data", func() error {
 			_, err := s.GetUser(inTenant(t.Context(), "c"), ua.ID, scim.Projection{})
@@ -342,12 +342,15 @@ func TestMemberOrderAndCaseFolding(t *testing.T) {
 	if diff := cmp.Diff(want, g.Members); diff != "" {
 		t.Errorf("members after create (-want +got):\n%s", diff)
 	}
-	p, err := s.PatchMembers(ctx, g.ID, "", []scim.Member{{Value: "A"}, {Value: "d"}, {Value: "e"}, {Value: "D"}}, []string{"C", "zzz"})
+	p, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: "A"}, {Value: "d"}, {Value: "e"}, {Value: "D"}}, Remove: []string{"C", "zzz"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Members != nil {
-		t.Errorf("PatchMembers returned members %+v, want nil (O(changed))", p.Members)
+	if p.Group.Members != nil {
+		t.Errorf("PatchMembers returned members %+v, want nil (O(changed))", p.Group.Members)
+	}
+	if !cmp.Equal(p.Added, []string{"d", "e"}) || !cmp.Equal(p.Removed, []string{"C"}) {
+		t.Errorf("PatchMembers said it added %q and removed %q, want [d e] and [C]", p.Added, p.Removed)
 	}
 	got, err := s.GetGroup(ctx, g.ID, scim.Projection{})
 	if err != nil {
@@ -389,7 +392,7 @@ func TestMembershipCleanup(t *testing.T) {
 	u, _ := s.CreateUser(ctx, &scim.User{UserName: "u", Active: true})
 	parent, _ := s.CreateGroup(ctx, &scim.Group{DisplayName: "Parent"})
 	child, _ := s.CreateGroup(ctx, &scim.Group{DisplayName: "Child", Members: []scim.Member{{Value: u.ID}}})
-	if _, err := s.PatchMembers(ctx, parent.ID, "", []scim.Member{{Value: u.ID}, {Value: child.ID, Type: "Group"}}, nil); err != nil {
+	if _, err := s.PatchMembers(ctx, parent.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}, {Value: child.ID, Type: "Group"}}}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.GetUser(ctx, u.ID, scim.Projection{})
@@ -445,12 +448,12 @@ func TestNoOpPatchKeepsVersion(t *testing.T) {
 	s := memstore.New()
 	ctx := t.Context()
 	g, _ := s.CreateGroup(ctx, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m"}}})
-	p, err := s.PatchMembers(ctx, g.ID, g.Meta.Version, []scim.Member{{Value: "M"}}, []string{"x"})
+	p, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: "M"}}, Remove: []string{"x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Meta != g.Meta {
-		t.Errorf("a PatchMembers that changed nothing changed meta: %+v → %+v", g.Meta, p.Meta)
+	if p.Group.Meta != g.Meta {
+		t.Errorf("a PatchMembers that changed nothing changed meta: %+v → %+v", g.Meta, p.Group.Meta)
 	}
 }
 
@@ -771,10 +774,10 @@ func BenchmarkMembership(b *testing.B) {
 			remove := []string{"newcomer"}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := s.PatchMembers(ctx, g.ID, "", add, nil); err != nil {
+				if _, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: add}); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := s.PatchMembers(ctx, g.ID, "", nil, remove); err != nil {
+				if _, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Remove: remove}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1359,12 +1359,19 @@ func memberPatcher(t *testing.T, s scim.Store) (scim.GroupStore, scim.MemberPatc
 func testPatchMembers(t *testing.T, s scim.Store) {
 	gs, mp := memberPatcher(t, s)
 	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}}})
-	p, err := mp.PatchMembers(t.Context(), g.ID, "", []scim.Member{{Value: "m2", Type: "User"}, {Value: "m3", Type: "User"}}, []string{"m1"})
+	res, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{
+		Add:    []scim.Member{{Value: "m2", Type: "User"}, {Value: "m3", Type: "User"}},
+		Remove: []string{"m1"},
+	})
 	if err != nil {
 		t.Fatalf("PatchMembers: %v", err)
 	}
+	p := res.Group
 	if p == nil || p.ID != g.ID {
 		t.Fatalf("PatchMembers returned %+v, want the group", p)
+	}
+	if !slices.Equal(res.Added, []string{"m2", "m3"}) || !slices.Equal(res.Removed, []string{"m1"}) {
+		t.Errorf("PatchMembers said it added %q and removed %q, want [m2 m3] and [m1]", res.Added, res.Removed)
 	}
 	if g.Meta.Version != "" && p.Meta.Version == g.Meta.Version {
 		t.Errorf("PatchMembers kept Meta.Version %q", g.Meta.Version)
@@ -1377,7 +1384,7 @@ func testPatchMembers(t *testing.T, s scim.Store) {
 	if got.Meta.LastModified.Before(g.Meta.LastModified) {
 		t.Errorf("PatchMembers moved LastModified back from %v to %v", g.Meta.LastModified, got.Meta.LastModified)
 	}
-	if _, err := mp.PatchMembers(t.Context(), g.ID, got.Meta.Version, nil, []string{"m2"}); err != nil {
+	if _, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: got.Meta.Version, Remove: []string{"m2"}}); err != nil {
 		t.Fatalf("PatchMembers with the current version: %v", err)
 	}
 	sameMembers(t, "after a second PatchMembers", getGroup(t, gs, g.ID), "m3")
@@ -1386,17 +1393,23 @@ func testPatchMembers(t *testing.T, s scim.Store) {
 func testPatchMembersIdempotent(t *testing.T, s scim.Store) {
 	gs, mp := memberPatcher(t, s)
 	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}, {Value: "m2"}}})
+	patch := scim.MemberPatch{Add: []scim.Member{{Value: "m1"}, {Value: "m3"}}, Remove: []string{"m2", "never-a-member"}}
+	want := [][2][]string{{{"m3"}, {"m2"}}, {nil, nil}} // what changed in each round
 	for i := range 2 { // a replayed request
-		if _, err := mp.PatchMembers(t.Context(), g.ID, "", []scim.Member{{Value: "m1"}, {Value: "m3"}}, []string{"m2", "never-a-member"}); err != nil {
+		res, err := mp.PatchMembers(t.Context(), g.ID, patch)
+		if err != nil {
 			t.Fatalf("PatchMembers (round %d): %v", i+1, err)
 		}
 		sameMembers(t, fmt.Sprintf("after PatchMembers round %d", i+1), getGroup(t, gs, g.ID), "m1", "m3")
+		if !slices.Equal(res.Added, want[i][0]) || !slices.Equal(res.Removed, want[i][1]) {
+			t.Errorf("round %d: PatchMembers said it added %q and removed %q, want %q and %q", i+1, res.Added, res.Removed, want[i][0], want[i][1])
+		}
 	}
 }
 
 func testPatchMembersNotFound(t *testing.T, s scim.Store) {
 	_, mp := memberPatcher(t, s)
-	_, err := mp.PatchMembers(t.Context(), "no-such-id", "", []scim.Member{{Value: "m1"}}, nil)
+	_, err := mp.PatchMembers(t.Context(), "no-such-id", scim.MemberPatch{Add: []scim.Member{{Value: "m1"}}})
 	mustBe(t, "PatchMembers(unknown group)", err, scim.ErrNotFound)
 }
 
@@ -1406,10 +1419,10 @@ func testPatchMembersStale(t *testing.T, s scim.Store) {
 	if g.Meta.Version == "" {
 		t.Skip("the store does not version groups (Meta.Version is empty)")
 	}
-	if _, err := mp.PatchMembers(t.Context(), g.ID, g.Meta.Version, []scim.Member{{Value: "m1"}}, nil); err != nil {
+	if _, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: "m1"}}}); err != nil {
 		t.Fatalf("PatchMembers with the current version: %v", err)
 	}
-	_, err := mp.PatchMembers(t.Context(), g.ID, g.Meta.Version, []scim.Member{{Value: "m2"}}, nil)
+	_, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: "m2"}}})
 	mustBe(t, "PatchMembers with a stale version", err, scim.ErrVersionMismatch)
 	sameMembers(t, "after a refused PatchMembers", getGroup(t, gs, g.ID), "m1")
 }
@@ -1421,7 +1434,7 @@ func testPatchMembersStale(t *testing.T, s scim.Store) {
 func addMember(ctx context.Context, s scim.Store, gid, id string) error {
 	m := scim.Member{Value: id, Type: "User"}
 	if mp, ok := s.(scim.MemberPatcher); ok {
-		_, err := mp.PatchMembers(ctx, gid, "", []scim.Member{m}, nil)
+		_, err := mp.PatchMembers(ctx, gid, scim.MemberPatch{Add: []scim.Member{m}})
 		return err
 	}
 	if up, ok := s.(scim.GroupUpdater); ok {

@@ -88,7 +88,7 @@ func (d *defective) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	for _, g := range u.Groups {
-		if _, err := d.Store.PatchMembers(ctx, g.Value, "", []scim.Member{{Value: id}}, nil); err != nil {
+		if _, err := d.Store.PatchMembers(ctx, g.Value, scim.MemberPatch{Add: []scim.Member{{Value: id}}}); err != nil {
 			return err
 		}
 	}
@@ -103,21 +103,33 @@ func (d *defective) GetGroup(ctx context.Context, id string, want scim.Projectio
 	return g, err
 }
 
-func (d *defective) PatchMembers(ctx context.Context, groupID, version string, add []scim.Member, remove []string) (*scim.Group, error) {
+func (d *defective) PatchMembers(ctx context.Context, groupID string, p scim.MemberPatch) (scim.MemberPatchResult, error) {
 	if d.defect == "patchNotIdempotent" {
 		g, err := d.Store.GetGroup(ctx, groupID, scim.Projection{})
 		if err != nil {
-			return nil, err
+			return scim.MemberPatchResult{}, err
 		}
-		for _, a := range add {
+		for _, a := range p.Add {
 			for _, m := range g.Members {
 				if m.Value == a.Value {
-					return nil, errors.New("already a member")
+					return scim.MemberPatchResult{}, errors.New("already a member")
 				}
 			}
 		}
 	}
-	return d.Store.PatchMembers(ctx, groupID, version, add, remove)
+	res, err := d.Store.PatchMembers(ctx, groupID, p)
+	if d.defect == "patchReportsReplays" {
+		res.Added = memberValues(p.Add)
+	}
+	return res, err
+}
+
+func memberValues(ms []scim.Member) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.Value)
+	}
+	return ids
 }
 
 // usersOnly is a Store without groups.
@@ -171,6 +183,7 @@ func TestRunCatchesDefects(t *testing.T) {
 		{"keepMemberships", []string{"Memberships/DeleteUserRemovesItFromGroups"}, nil},
 		{"neverMembers", []string{"Groups/MembersReturnedWhenWanted", "Groups/CreateAssignsIDAndMeta"}, nil},
 		{"patchNotIdempotent", []string{"Capabilities/PatchMembersIsIdempotent"}, nil},
+		{"patchReportsReplays", []string{"Capabilities/PatchMembersIsIdempotent"}, nil},
 		{"usersOnly", nil, []string{"Groups/CreateAssignsIDAndMeta", "Memberships/UserGroupsReflectMembership", "Capabilities/PatchMembersAddsAndRemoves", "Concurrency/FiftyMemberAddsToOneGroup"}},
 	}
 	for _, tc := range cases {
