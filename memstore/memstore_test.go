@@ -108,7 +108,10 @@ func TestTenantsAreIsolated(t *testing.T) {
 		{"GetGroup", func() error { _, err := s.GetGroup(b, ga.ID, scim.Projection{}); return err }()},
 		{"ReplaceGroup", func() error { _, err := s.ReplaceGroup(b, ga); return err }()},
 		{"UpdateGroup", func() error { _, err := s.UpdateGroup(b, ga.ID, func(*scim.Group) error { return nil }); return err }()},
-		{"PatchMembers", func() error { _, err := s.PatchMembers(b, ga.ID, scim.MemberPatch{Remove: []string{ua.ID}}); return err }()},
+		{"PatchMembers", func() error {
+			_, err := s.PatchMembers(b, ga.ID, scim.MemberPatch{Remove: []string{ua.ID}})
+			return err
+		}()},
 		{"DeleteGroup", s.DeleteGroup(b, ga.ID)},
 		{"GetUser in a tenant with no data", func() error {
 			_, err := s.GetUser(inTenant(t.Context(), "c"), ua.ID, scim.Projection{})

@@ -1395,7 +1395,7 @@ func testPatchMembersIdempotent(t *testing.T, s scim.Store) {
 	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}, {Value: "m2"}}})
 	patch := scim.MemberPatch{Add: []scim.Member{{Value: "m1"}, {Value: "m3"}}, Remove: []string{"m2", "never-a-member"}}
 	want := [][2][]string{{{"m3"}, {"m2"}}, {nil, nil}} // what changed in each round
-	for i := range 2 { // a replayed request
+	for i := range 2 {                                  // a replayed request
 		res, err := mp.PatchMembers(t.Context(), g.ID, patch)
 		if err != nil {
 			t.Fatalf("PatchMembers (round %d): %v", i+1, err)
