@@ -687,15 +687,20 @@ func hasURNPrefix(s string) bool {
 	return len(s) >= 4 && strings.EqualFold(s[:4], "urn:")
 }
 
+// isURN reports whether s is a URN: "urn:" and more.
+func isURN(s string) bool {
+	return len(s) > 4 && hasURNPrefix(s)
+}
+
 // extraSchema returns the schema URN an Extra entry belongs to, or "".
 func extraSchema(e extraEntry) string {
-	if !hasURNPrefix(e.key) {
+	if !isURN(e.key) {
 		return ""
 	}
 	if e.val[0] == '{' {
 		return e.key
 	}
-	if i := strings.LastIndexByte(e.key, ':'); i > 3 {
+	if i := strings.LastIndexByte(e.key, ':'); isURN(e.key[:i]) {
 		return e.key[:i]
 	}
 	return ""
