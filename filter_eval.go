@@ -653,12 +653,6 @@ func (s subject) eachSchema(fn func(attrValue) bool) bool {
 	return false
 }
 
-// isURN reports whether an Extra key is a schema URN, which holds an
-// extension's attributes as a JSON object.
-func isURN(k string) bool {
-	return len(k) > 4 && strings.EqualFold(k[:4], "urn:")
-}
-
 // complexElem is one value of a complex attribute of the model: exactly one
 // pointer is set. Pointers into the resource keep it allocation-free.
 type complexElem struct {
