@@ -7,7 +7,8 @@
 // It serves SCIM at http://ADDR/scim/v2, prints that base URL and the bearer
 // token at start, and logs each request. The token comes from -token, else
 // $SCIM_TOKEN, else a random one. -domains lists the verified email domains
-// (exact match, case-insensitive); empty allows every domain.
+// (exact match, case-insensitive); empty allows every domain. Each change
+// (user created, deactivated, members added, ...) is logged as an event.
 package main
 
 import (
@@ -135,6 +136,10 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		BaseURL:     base,
 		AllowDomain: allowDomains(c.domains),
 		Logger:      log,
+		OnChange: func(ctx context.Context, e scim.Event) {
+			log.InfoContext(ctx, "scim change", "kind", e.Kind, "tenant", e.Tenant, "type", e.ResourceType,
+				"id", e.ID, "changed", e.Changed, "members", e.Members)
+		},
 	})
 	if err != nil {
 		ln.Close()
