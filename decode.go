@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -50,8 +51,9 @@ import (
 
 // decodeOptions are the handler's knobs for decoding.
 type decodeOptions struct {
-	strict   bool // turn off the client leniencies (the handler's strict mode)
-	maxDepth int  // maximum JSON nesting depth; 0 (or less) means defaultMaxDepth
+	strict    bool // turn off the client leniencies (the handler's strict mode)
+	maxDepth  int  // maximum JSON nesting depth; 0 (or less) means defaultMaxDepth
+	maxValues int  // maximum values of one multi-valued attribute; 0 (or less) means no limit
 }
 
 // uattr names a top-level attribute of a User, Enterprise attributes
@@ -348,9 +350,11 @@ func groupAttrOf(key []byte) gattr {
 // goes on, so that a syntax error later in the body still wins.
 type decoder struct {
 	reader
-	strict bool
-	err    error
-	buf    [maxKeyLen]byte
+	strict    bool
+	maxValues int // 0: no limit
+	values    int // elements seen in the current multi-valued attribute
+	err       error
+	buf       [maxKeyLen]byte
 	// extraIndex maps the lower-cased Extra keys of the resource being
 	// decoded to the keys as stored, so that keys differing only in case
 	// replace each other in constant time.
@@ -358,7 +362,7 @@ type decoder struct {
 }
 
 func newDecoder(data []byte, opt decodeOptions) decoder {
-	return decoder{reader: newReader(data, opt.maxDepth), strict: opt.strict}
+	return decoder{reader: newReader(data, opt.maxDepth), strict: opt.strict, maxValues: max(opt.maxValues, 0)}
 }
 
 // fail records an invalidValue problem.
@@ -511,6 +515,12 @@ func (d *decoder) element(attr string, first bool) (more, object bool, err error
 	more, err = d.nextElem(first)
 	if !more || err != nil {
 		return false, false, err
+	}
+	if first {
+		d.values = 0
+	}
+	if d.values++; d.maxValues > 0 && d.values == d.maxValues+1 {
+		d.fail(fmt.Sprintf(`attribute "%s" has more than %d values; the limit is %d`, attr, d.maxValues, d.maxValues))
 	}
 	k, err := d.peek()
 	if err != nil {

@@ -42,6 +42,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -1576,4 +1577,55 @@ func foldCompare(a, b string) int {
 		j += m
 	}
 	return cmp.Compare(len(a)-i, len(b)-j)
+}
+
+// validateFilter refuses what RFC 7644 §3.4.2.2 says must fail rather than
+// match nothing: gt, ge, lt and le on a boolean or binary attribute
+// ("SHALL cause a failed response (HTTP status code 400) with scimType
+// invalidFilter"). resource is "User" or "Group"; attributes the schema does
+// not know pass, as the evaluator looks them up in Extra.
+func validateFilter(f Filter, resource string) error {
+	lookup := lookupUserAttr
+	if resource == "Group" {
+		lookup = lookupGroupAttr
+	}
+	var walk func(f Filter, parent *attrDef) error
+	walk = func(f Filter, parent *attrDef) error {
+		switch x := f.(type) {
+		case *LogicalExpr:
+			if x == nil {
+				return nil
+			}
+			if err := walk(x.Left, parent); err != nil {
+				return err
+			}
+			return walk(x.Right, parent)
+		case *NotExpr:
+			if x == nil {
+				return nil
+			}
+			return walk(x.Filter, parent)
+		case *ValuePathExpr:
+			if x == nil {
+				return nil
+			}
+			return walk(x.Filter, lookup(x.Path))
+		case *AttrExpr:
+			if x == nil || (x.Op != OpGt && x.Op != OpGe && x.Op != OpLt && x.Op != OpLe) {
+				return nil
+			}
+			var d *attrDef
+			if parent != nil {
+				d = parent.sub(x.Path.Name)
+			} else if d = lookup(x.Path); d != nil && x.Path.Sub != "" {
+				d = d.sub(x.Path.Sub)
+			}
+			if d != nil && (d.typ == typeBoolean || d.typ == typeBinary) {
+				return errorf(400, InvalidFilter, fmt.Sprintf("operator %s is not defined for %s, a %s attribute: use eq or ne",
+					x.Op, x.Path, map[attrType]string{typeBoolean: "boolean", typeBinary: "binary"}[d.typ]))
+			}
+		}
+		return nil
+	}
+	return walk(f, nil)
 }

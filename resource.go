@@ -455,6 +455,11 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		if err != nil {
 			return q, err
 		}
+		if resource != "" {
+			if err := validateFilter(f, resource); err != nil {
+				return q, err
+			}
+		}
 		q.Filter = f
 	}
 	if p.startIndex != "" {

@@ -70,6 +70,15 @@ type Options struct {
 	// size when a client does not send count; ServiceProviderConfig
 	// advertises it as filter.maxResults. Default 1000.
 	MaxResults int
+	// MaxJSONDepth caps how deeply a request body nests. Real clients nest
+	// three levels; the cap keeps a hostile body from costing deep
+	// recursion. Default 32.
+	MaxJSONDepth int
+	// MaxValues caps the values of one multi-valued attribute in a request
+	// (a group's members in a POST or PUT, a user's emails). Default 10000;
+	// a host that replaces very large groups with PUT raises it together
+	// with MaxBodyBytes.
+	MaxValues int
 }
 
 // The defaults of Options' limits.
@@ -78,6 +87,8 @@ const (
 	DefaultMaxFilterLength = 4096
 	DefaultMaxFilterDepth  = 32
 	DefaultMaxResults      = 1000
+	DefaultMaxJSONDepth    = 32
+	DefaultMaxValues       = 10000
 )
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
@@ -121,6 +132,8 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		{"MaxFilterLength", int64(opts.MaxFilterLength)},
 		{"MaxFilterDepth", int64(opts.MaxFilterDepth)},
 		{"MaxResults", int64(opts.MaxResults)},
+		{"MaxJSONDepth", int64(opts.MaxJSONDepth)},
+		{"MaxValues", int64(opts.MaxValues)},
 	} {
 		if l.v < 0 {
 			return nil, fmt.Errorf("scim: NewHandler: %s is negative", l.name)
@@ -138,10 +151,16 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if opts.MaxResults == 0 {
 		opts.MaxResults = DefaultMaxResults
 	}
+	if opts.MaxJSONDepth == 0 {
+		opts.MaxJSONDepth = DefaultMaxJSONDepth
+	}
+	if opts.MaxValues == 0 {
+		opts.MaxValues = DefaultMaxValues
+	}
 	h := &Handler{
 		opts:   opts,
 		log:    opts.Logger,
-		decode: decodeOptions{strict: opts.Strict},
+		decode: decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
 		limits: filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
 	if h.log == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -265,7 +266,7 @@ func TestUsersOnlyStore(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	h := newHandler(t, memstore.New(), scim.Options{MaxBodyBytes: 4096})
+	h := newHandler(t, memstore.New(), scim.Options{MaxBodyBytes: 4096, MaxValues: 2, MaxJSONDepth: 4})
 	mustCreate(t, h, "/Users", `{"userName":"taken"}`)
 	tests := []struct {
 		name     string
@@ -292,6 +293,10 @@ func TestBadInput(t *testing.T) {
 		{"body too large", request{method: "POST", path: "/Users", body: `{"userName":"` + strings.Repeat("x", 5000) + `"}`}, 413, "", "4096"},
 		{"search body malformed", request{method: "POST", path: "/Users/.search", body: `{"count":"x"}`}, 400, "invalidSyntax", ""},
 		{"unknown user", request{method: "PUT", path: "/Users/nope", body: `{"userName":"n"}`}, 404, "", "nope"},
+		{"too many values", request{method: "POST", path: "/Users", body: `{"userName":"v","emails":[{"value":"a@x.com"},{"value":"b@x.com"},{"value":"c@x.com"}]}`}, 400, "invalidValue", "the limit is 2"},
+		{"too deep", request{method: "POST", path: "/Users", body: `{"userName":"d","urn:x:Ext":{"a":{"b":{"c":{"d":1}}}}}`}, 400, "invalidSyntax", "4"},
+		{"ordering a boolean", request{method: "GET", path: `/Users?filter=active+gt+true`}, 400, "invalidFilter", "boolean"},
+		{"ordering a boolean in a value path", request{method: "GET", path: `/Users?filter=emails[primary+le+false]`}, 400, "invalidFilter", "primary"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,6 +311,27 @@ func TestBadInput(t *testing.T) {
 	allow := serve(t, h, request{method: "DELETE", path: "/Users"})
 	if got := allow.Header().Get("Allow"); !strings.Contains(got, "GET") || !strings.Contains(got, "POST") {
 		t.Errorf("405 Allow = %q", got)
+	}
+}
+
+// unsupportingStore cannot evaluate any filter.
+type unsupportingStore struct{ scim.UserStore }
+
+func (unsupportingStore) ListUsers(context.Context, scim.Query) (scim.Page[*scim.User], error) {
+	return scim.Page[*scim.User]{}, fmt.Errorf("sqlstore: cannot translate %w", scim.ErrUnsupported)
+}
+
+func TestUnsupportedFilterIsInvalidFilter(t *testing.T) {
+	h := newHandler(t, unsupportingStore{memstore.New()}, scim.Options{})
+	rec := serve(t, h, request{method: "GET", path: `/Users?filter=title+co+%22x%22`})
+	wantError(t, rec, 400, "invalidFilter", "not supported")
+	if strings.Contains(rec.Body.String(), "sqlstore") {
+		t.Errorf("the store's error text reached the client: %s", rec.Body)
+	}
+	// A filter on an attribute no user has matches nothing; it is not an error.
+	h = newHandler(t, memstore.New(), scim.Options{})
+	if got := decode(t, serve(t, h, request{method: "GET", path: `/Users?filter=favoriteColor+eq+%22blue%22`})); got["totalResults"] != float64(0) {
+		t.Errorf("unknown attribute: %v", got)
 	}
 }
 
