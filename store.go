@@ -206,8 +206,11 @@ func (p Projection) Wants(name string) bool {
 		if sameAttr(a, urn, attr) {
 			return true
 		}
-		// Asking for a whole extension schema wants its attributes.
-		if a.URN == "" && a.Sub == "" && urn != "" && strings.EqualFold(a.Name, urn) {
+		// Asking for a whole extension schema wants its attributes. The
+		// attribute-path grammar cannot tell a schema URN from a qualified
+		// attribute, so "urn:...:enterprise:2.0:User" parses as URN
+		// "urn:...:enterprise:2.0" and Name "User".
+		if a.Sub == "" && urn != "" && (strings.EqualFold(a.URN+":"+a.Name, urn) || a.URN == "" && strings.EqualFold(a.Name, urn)) {
 			return true
 		}
 	}
