@@ -126,7 +126,7 @@ func (rt *resourceType[T]) storeError(err error, id string, v T) error {
 
 func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
 	h, id := rt.h, r.PathValue("id")
-	want, err := parseProjection(r.URL.Query())
+	want, err := parseProjection(r.URL.RawQuery)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -500,7 +500,13 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 	return q, err
 }
 
-func parseProjection(v url.Values) (Projection, error) {
+// parseProjection reads attributes and excludedAttributes from a query
+// string; most reads have none, and then nothing is parsed.
+func parseProjection(rawQuery string) (Projection, error) {
+	if rawQuery == "" {
+		return Projection{}, nil
+	}
+	v, _ := url.ParseQuery(rawQuery)
 	return projection(splitList(v["attributes"]), splitList(v["excludedAttributes"]))
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,6 +195,9 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.HandleFunc("GET /ResourceTypes", h.serveResourceTypes)
 	mux.HandleFunc("GET /ResourceTypes/{id}", h.serveResourceType)
 	mux.HandleFunc("POST /.search", h.serveRootSearch)
+	// Everything else falls through to SCIM's 404 or 405, so a request is
+	// routed once.
+	mux.HandleFunc("/", h.serveUnrouted)
 	return mux
 }
 
@@ -226,25 +230,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL = &u
 		r = r2
 	}
-	if _, pattern := h.mux.Handler(r); pattern == "" {
-		h.serveUnrouted(sw, r)
-		return
-	}
 	h.mux.ServeHTTP(sw, r)
 }
 
 // serveUnrouted answers a request no route matched: 405 with Allow when the
-// path exists under another method, else 404.
+// path exists under other methods, else 404.
 func (h *Handler) serveUnrouted(w http.ResponseWriter, r *http.Request) {
-	probe, _ := h.mux.Handler(r)
-	rec := &headerRecorder{header: http.Header{}}
-	probe.ServeHTTP(rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", rec.header.Get("Allow"))
-		writeError(w, r, h.log, errorf(http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)))
+	var allow []string
+	for _, m := range [...]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := *r
+		probe.Method = m
+		if _, pattern := h.mux.Handler(&probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		h.fail(w, r, errorf(http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)))
 		return
 	}
-	writeError(w, r, h.log, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s", r.URL.Path)))
+	h.fail(w, r, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s", r.URL.Path)))
 }
 
 // cleanPath collapses repeated slashes and drops a trailing one.
@@ -336,16 +344,6 @@ func (w *statusWriter) status() int {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// headerRecorder captures what net/http's internal 404/405 handlers write.
-type headerRecorder struct {
-	header http.Header
-	status int
-}
-
-func (r *headerRecorder) Header() http.Header         { return r.header }
-func (r *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (r *headerRecorder) WriteHeader(code int)        { r.status = code }
 
 // baseURL returns Options.BaseURL, or the one this request was sent to.
 func (h *Handler) baseURL(r *http.Request) string {
