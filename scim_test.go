@@ -294,6 +294,7 @@ func TestBadInput(t *testing.T) {
 		{"search body malformed", request{method: "POST", path: "/Users/.search", body: `{"count":"x"}`}, 400, "invalidSyntax", ""},
 		{"unknown user", request{method: "PUT", path: "/Users/nope", body: `{"userName":"n"}`}, 404, "", "nope"},
 		{"too many values", request{method: "POST", path: "/Users", body: `{"userName":"v","emails":[{"value":"a@x.com"},{"value":"b@x.com"},{"value":"c@x.com"}]}`}, 400, "invalidValue", "the limit is 2"},
+		{"filter nested too deeply", request{method: "GET", path: "/Users?filter=" + strings.Repeat("(", 40) + "title+pr" + strings.Repeat(")", 40)}, 400, "invalidFilter", "32"},
 		{"too deep", request{method: "POST", path: "/Users", body: `{"userName":"d","urn:x:Ext":{"a":{"b":{"c":{"d":1}}}}}`}, 400, "invalidSyntax", "4"},
 		{"ordering a boolean", request{method: "GET", path: `/Users?filter=active+gt+true`}, 400, "invalidFilter", "boolean"},
 		{"ordering a boolean in a value path", request{method: "GET", path: `/Users?filter=emails[primary+le+false]`}, 400, "invalidFilter", "primary"},
