@@ -56,14 +56,7 @@ func appendSchema(b []byte, s *resourceSchema, base string) []byte {
 func (h *Handler) serveSchemas(w http.ResponseWriter, r *http.Request) {
 	base, all := h.baseURL(r), h.schemas()
 	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		b = appendListHeader(b, len(all), 1, len(all))
-		for i, s := range all {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendSchema(b, s, base)
-		}
-		return append(b, "]}"...)
+		return appendList(b, len(all), 1, all, func(b []byte, s *resourceSchema) []byte { return appendSchema(b, s, base) })
 	})
 }
 
@@ -115,14 +108,7 @@ func (h *Handler) resourceTypeNames() []string {
 func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request) {
 	base, names := h.baseURL(r), h.resourceTypeNames()
 	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		b = appendListHeader(b, len(names), 1, len(names))
-		for i, n := range names {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendResourceType(b, n, base)
-		}
-		return append(b, "]}"...)
+		return appendList(b, len(names), 1, names, func(b []byte, n string) []byte { return appendResourceType(b, n, base) })
 	})
 }
 

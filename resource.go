@@ -343,15 +343,20 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	}
 	base := rt.h.baseURL(r)
 	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		b = appendListHeader(b, page.TotalResults, q.StartIndex, len(page.Resources))
-		for i, v := range page.Resources {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = rt.encode(b, v, q.Want, base)
-		}
-		return append(b, "]}"...)
+		return appendList(b, page.TotalResults, q.StartIndex, page.Resources, func(b []byte, v T) []byte { return rt.encode(b, v, q.Want, base) })
 	})
+}
+
+// appendList appends a ListResponse of items, each written by appendItem.
+func appendList[T any](b []byte, total, startIndex int, items []T, appendItem func([]byte, T) []byte) []byte {
+	b = appendListHeader(b, total, startIndex, len(items))
+	for i, v := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, v)
+	}
+	return append(b, "]}"...)
 }
 
 // appendListHeader starts a ListResponse (RFC 7644 §3.4.2); the caller
