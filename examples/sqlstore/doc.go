@@ -1,0 +1,3 @@
+// Package sqlstore is a scim.Store for PostgreSQL and SQLite over
+// database/sql.
+package sqlstore

@@ -1,0 +1,423 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+
+	"github.com/scimhost/scim"
+)
+
+const groupCols = "g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version, g.doc"
+
+// groupRow is one scim_groups row being scanned.
+type groupRow struct {
+	g       scim.Group
+	version int64
+	doc     []byte
+}
+
+func (r *groupRow) dest() []any {
+	return []any{&r.g.ID, &r.g.DisplayName, &r.g.ExternalID,
+		timeCol{&r.g.Meta.Created}, timeCol{&r.g.Meta.LastModified}, &r.version, &r.doc}
+}
+
+func (r *groupRow) group() (*scim.Group, error) {
+	if err := decodeGroup(r.doc, &r.g); err != nil {
+		return nil, err
+	}
+	r.g.Meta.Version = strconv.FormatInt(r.version, 10)
+	return &r.g, nil
+}
+
+func scanGroups(rows *sql.Rows) ([]*scim.Group, error) {
+	defer rows.Close()
+	groups := []*scim.Group{}
+	for rows.Next() {
+		var r groupRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		g, err := r.group()
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	return groups, rows.Err()
+}
+
+// uniqueMembers returns ms without repeated values, keeping the first of
+// each: a member is identified by its exact value.
+func uniqueMembers(ms []scim.Member) []scim.Member {
+	if len(ms) < 2 {
+		return ms
+	}
+	seen := make(map[string]bool, len(ms))
+	out := ms[:0:0]
+	for _, m := range ms {
+		if !seen[m.Value] {
+			seen[m.Value] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// insertMembers inserts ms into the group with positions first, first+1,
+// ...; members already in the group are left as they are.
+func (s *Store) insertMembers(ctx context.Context, q querier, tenant, groupID string, ms []scim.Member, first int64) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		rows[i] = []any{tenant, groupID, m.Value, fold(m.Value), m.Type, m.Display, m.Ref, first + int64(i)}
+	}
+	return s.insertRows(ctx, q,
+		"INSERT INTO scim_group_members (tenant, group_id, member_id, member_fold, member_type, display, ref, seq)",
+		" ON CONFLICT (tenant, group_id, member_id) DO NOTHING", 8, rows)
+}
+
+// loadMembers fills the Members of groups, in the order they were added.
+func (s *Store) loadMembers(ctx context.Context, q querier, tenant string, groups []*scim.Group) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	byID := make(map[string]*scim.Group, len(groups))
+	args := []any{tenant}
+	for _, g := range groups {
+		g.Members = nil
+		if _, dup := byID[g.ID]; !dup {
+			byID[g.ID] = g
+			args = append(args, g.ID)
+		}
+	}
+	rows, err := s.db.query(ctx, q, `SELECT group_id, member_id, member_type, display, ref FROM scim_group_members
+	WHERE tenant = ? AND group_id IN (`+placeholders(len(args)-1)+`) ORDER BY group_id, seq`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid string
+		var m scim.Member
+		if err := rows.Scan(&gid, &m.Value, &m.Type, &m.Display, &m.Ref); err != nil {
+			return err
+		}
+		if g := byID[gid]; g != nil {
+			g.Members = append(g.Members, m)
+		}
+	}
+	return rows.Err()
+}
+
+// CreateGroup stores a copy of g, members included, under a new random id
+// with version "1", and returns it. It returns scim.ErrConflict when the
+// tenant has a group whose displayName equals g.DisplayName
+// case-insensitively. Repeated member values are stored once.
+func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if g == nil {
+		return nil, errors.New("sqlstore: CreateGroup: nil group")
+	}
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ng := g.Clone()
+	ng.ID = newID()
+	ng.Members = uniqueMembers(ng.Members)
+	now := s.db.timestamp()
+	ng.Meta = scim.Meta{Created: now, LastModified: now, Version: "1"}
+	doc, err := encodeGroup(ng)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.write(ctx, func(q querier) error {
+		if _, err := s.db.exec(ctx, q, `INSERT INTO scim_groups
+	(tenant, id, display_name, display_name_fold, external_id, created, last_modified, version, member_seq, doc)
+	VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			tenant, ng.ID, ng.DisplayName, fold(ng.DisplayName), ng.ExternalID,
+			s.db.timeArg(now), s.db.timeArg(now), len(ng.Members), string(doc)); err != nil {
+			return err
+		}
+		return s.insertMembers(ctx, q, tenant, ng.ID, ng.Members, 0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+// GetGroup returns the group with this id in the tenant, or
+// scim.ErrNotFound. When want.Wants("members") is false it reads the
+// scim_groups row alone and never touches scim_group_members, so its cost
+// does not depend on the group's size; otherwise the group and its members
+// are read from one snapshot.
+func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !want.Wants("members") {
+		return s.getGroup(ctx, s.db.db, tenant, id, "")
+	}
+	var g *scim.Group
+	err = s.db.read(ctx, func(q querier) error {
+		var err error
+		if g, err = s.getGroup(ctx, q, tenant, id, ""); err != nil {
+			return err
+		}
+		return s.loadMembers(ctx, q, tenant, []*scim.Group{g})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (s *Store) getGroup(ctx context.Context, q querier, tenant, id, lock string) (*scim.Group, error) {
+	var r groupRow
+	err := s.db.queryRow(ctx, q, "SELECT "+groupCols+" FROM scim_groups g WHERE g.tenant = ? AND g.id = ?"+lock,
+		[]any{tenant, id}, r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("group", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.group()
+}
+
+// ReplaceGroup replaces the stored group g.ID with g, members included,
+// keeping its id and created time. It returns scim.ErrNotFound,
+// scim.ErrConflict (displayName taken) or scim.ErrVersionMismatch when
+// g.Meta.Version is set and stale. Its cost is proportional to the number
+// of members; membership changes should go through PatchMembers.
+func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if g == nil {
+		return nil, errors.New("sqlstore: ReplaceGroup: nil group")
+	}
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ng := g.Clone()
+	err = s.db.write(ctx, func(q querier) error {
+		return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+// writeGroup stores g and its members over the row g.ID, checking the
+// stored version against version when it is not empty, and fills g.Meta.
+func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *scim.Group, version string) error {
+	g.Members = uniqueMembers(g.Members)
+	doc, err := encodeGroup(g)
+	if err != nil {
+		return err
+	}
+	now := s.db.timestamp()
+	query := `UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?, last_modified = ?,
+	version = version + 1, member_seq = ?, doc = ?
+	WHERE tenant = ? AND id = ?`
+	args := []any{g.DisplayName, fold(g.DisplayName), g.ExternalID, s.db.timeArg(now), len(g.Members), string(doc), tenant, g.ID}
+	if version != "" {
+		n, ok := parseVersion(version)
+		if !ok {
+			return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, g.ID)
+		}
+		query += " AND version = ?"
+		args = append(args, n)
+	}
+	var v int64
+	err = s.db.queryRow(ctx, q, query+" RETURNING created, version", args, timeCol{&g.Meta.Created}, &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, g.ID)
+	}
+	if err != nil {
+		return err
+	}
+	g.Meta.LastModified = now
+	g.Meta.Version = strconv.FormatInt(v, 10)
+	if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, g.ID); err != nil {
+		return err
+	}
+	return s.insertMembers(ctx, q, tenant, g.ID, g.Members, 0)
+}
+
+// DeleteGroup deletes the group, its memberships, and its own membership
+// in other groups (nested groups). It returns scim.ErrNotFound for an
+// unknown id.
+func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.write(ctx, func(q querier) error {
+		res, err := s.db.exec(ctx, q, "DELETE FROM scim_groups WHERE tenant = ? AND id = ?", tenant, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("group", id)
+		}
+		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, id); err != nil {
+			return err
+		}
+		return s.removeMemberEverywhere(ctx, q, tenant, id)
+	})
+}
+
+// UpdateGroup is the atomic read-modify-write of scim.GroupUpdater: it
+// locks the group's row, loads the group with its members, calls update,
+// and stores the result (members rewritten) in one transaction. An error
+// from update rolls back and is returned as it is.
+func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (*scim.Group, error) {
+	if update == nil {
+		return nil, errors.New("sqlstore: UpdateGroup: nil update func")
+	}
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	var out *scim.Group
+	err = s.db.write(ctx, func(q querier) error {
+		g, err := s.getGroup(ctx, q, tenant, id, lock)
+		if err != nil {
+			return err
+		}
+		if err := s.loadMembers(ctx, q, tenant, []*scim.Group{g}); err != nil {
+			return err
+		}
+		version := g.Meta.Version
+		if err := update(g); err != nil {
+			return err
+		}
+		g.ID = id
+		if err := s.writeGroup(ctx, q, tenant, g, version); err != nil {
+			return err
+		}
+		out = g
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PatchMembers implements scim.MemberPatcher in O(len(add) + len(remove))
+// statements' work, whatever the group's size: one UPDATE of the group row
+// (which takes its row lock, so concurrent patches of one group queue and
+// none is lost), one INSERT ... ON CONFLICT DO NOTHING of the new members,
+// one DELETE ... IN of the removed ones. Adds are applied before removes, so
+// an id in both ends up removed. The version is bumped even when nothing
+// changed, as the contract asks.
+//
+// The group it returns has no Members (loading them would cost what this
+// method exists to avoid).
+func (s *Store) PatchMembers(ctx context.Context, groupID, version string, add []scim.Member, remove []string) (*scim.Group, error) {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	add = uniqueMembers(add)
+	var out *scim.Group
+	err = s.db.write(ctx, func(q querier) error {
+		query := `UPDATE scim_groups SET version = version + 1, last_modified = ?, member_seq = member_seq + ?
+	WHERE tenant = ? AND id = ?`
+		args := []any{s.db.timeArg(s.db.timestamp()), len(add), tenant, groupID}
+		if version != "" {
+			n, ok := parseVersion(version)
+			if !ok {
+				return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, groupID)
+			}
+			query += " AND version = ?"
+			args = append(args, n)
+		}
+		var r groupRow
+		var seq int64
+		err := s.db.queryRow(ctx, q, query+" RETURNING id, display_name, external_id, created, last_modified, version, doc, member_seq",
+			args, append(r.dest(), &seq)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, groupID)
+		}
+		if err != nil {
+			return err
+		}
+		if out, err = r.group(); err != nil {
+			return err
+		}
+		if err := s.insertMembers(ctx, q, tenant, groupID, add, seq-int64(len(add))); err != nil {
+			return err
+		}
+		if len(remove) > 0 {
+			args := append(make([]any, 0, len(remove)+2), tenant, groupID)
+			for _, id := range remove {
+				args = append(args, id)
+			}
+			if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
+				placeholders(len(remove))+")", args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListGroups returns the tenant's groups that match q.Filter, sorted and
+// paged in SQL, with their members only when q.Want.Wants("members") (then
+// the page and the members are read from one snapshot). See the package
+// documentation for the filters and sorts it evaluates; any other is
+// scim.ErrUnsupported.
+func (s *Store) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.Group], error) {
+	return s.listGroups(ctx, q, q.Filter)
+}
+
+// listGroups is ListGroups with the filter passed apart from q, as any
+// filter node.
+func (s *Store) listGroups(ctx context.Context, q scim.Query, filter any) (scim.Page[*scim.Group], error) {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	sel, err := s.db.selectFor(groupTable, tenant, q, filter)
+	if err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	var page scim.Page[*scim.Group]
+	run := func(q querier) error {
+		var err error
+		page.Resources, page.TotalResults, err = list(ctx, s.db, q, sel, groupCols, scanGroups)
+		return err
+	}
+	if !q.Want.Wants("members") {
+		err = run(s.db.db)
+	} else {
+		err = s.db.read(ctx, func(rq querier) error {
+			if err := run(rq); err != nil {
+				return err
+			}
+			return s.loadMembers(ctx, rq, tenant, page.Resources)
+		})
+	}
+	if err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	return page, nil
+}

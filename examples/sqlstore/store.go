@@ -1,0 +1,156 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scimhost/scim"
+)
+
+// Store is the scim.Store of one tenant (see [DB.Tenant]) or of the tenant
+// in each call's context (see [DB.ByContext]). Besides scim.Store it
+// implements scim.GroupStore, scim.UserUpdater, scim.GroupUpdater and
+// scim.MemberPatcher. A Store is safe for concurrent use; it holds no state
+// but its tenant, so making one per request is cheap.
+//
+// Its methods return the scim sentinel errors the contract names, wrapped
+// with the id concerned; errors.Is finds them. Stored passwords are not
+// kept: User.Password is ignored.
+type Store struct {
+	db          *DB
+	tenant      string
+	fromContext func(context.Context) string
+}
+
+var (
+	_ scim.Store         = (*Store)(nil)
+	_ scim.GroupStore    = (*Store)(nil)
+	_ scim.UserUpdater   = (*Store)(nil)
+	_ scim.GroupUpdater  = (*Store)(nil)
+	_ scim.MemberPatcher = (*Store)(nil)
+)
+
+func (s *Store) tenantOf(ctx context.Context) (string, error) {
+	if s.fromContext == nil {
+		return s.tenant, nil
+	}
+	if t := s.fromContext(ctx); t != "" {
+		return t, nil
+	}
+	return "", ErrNoTenant
+}
+
+func notFound(kind, id string) error {
+	return fmt.Errorf("sqlstore: %s %q: %w", kind, id, scim.ErrNotFound)
+}
+
+// parseVersion reads a Meta.Version this store issued. ok is false for a
+// version the store cannot have issued, which can only mismatch.
+func parseVersion(v string) (n int64, ok bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n > 0
+}
+
+// missingOrStale explains an UPDATE ... WHERE version = ? that changed no
+// row: the resource is gone (ErrNotFound) or has another version.
+func (s *Store) missingOrStale(ctx context.Context, q querier, table, kind, tenant, id string) error {
+	var one int
+	err := s.db.queryRow(ctx, q, "SELECT 1 FROM "+table+" WHERE tenant = ? AND id = ?", []any{tenant, id}, &one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound(kind, id)
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s %q: %w", kind, id, scim.ErrVersionMismatch)
+}
+
+// insertRows inserts rows of width columns each with as few statements as
+// the drivers' parameter limits allow. head is "INSERT INTO t (cols)", tail
+// what follows the VALUES list.
+func (s *Store) insertRows(ctx context.Context, q querier, head, tail string, width int, rows [][]any) error {
+	const perStatement = 500 // 500 rows × 8 columns stays far below both limits
+	for len(rows) > 0 {
+		n := min(len(rows), perStatement)
+		var b strings.Builder
+		b.Grow(len(head) + len(tail) + n*(2*width+3) + 8)
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, n*width)
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range width {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('?')
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
+		}
+		b.WriteString(tail)
+		if _, err := s.db.exec(ctx, q, b.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// removeMemberEverywhere removes id from every group of tenant it is a
+// direct member of, and bumps those groups' versions, as DeleteUser and
+// DeleteGroup require. The groups are locked in id order before any
+// membership row is touched, the order PatchMembers and UpdateGroup also
+// follow (group row first), so that concurrent deletes and patches queue
+// instead of deadlocking.
+func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, id string) error {
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	rows, err := s.db.query(ctx, q, `SELECT g.id FROM scim_groups g WHERE g.tenant = ? AND g.id IN (
+	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ? AND m.member_id = ?
+) ORDER BY g.id`+lock, tenant, tenant, fold(id), id)
+	if err != nil {
+		return err
+	}
+	var groups []any
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return err
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	args := append([]any{s.db.timeArg(s.db.timestamp()), tenant}, groups...)
+	if _, err := s.db.exec(ctx, q, "UPDATE scim_groups SET version = version + 1, last_modified = ? WHERE tenant = ? AND id IN ("+
+		placeholders(len(groups))+")", args...); err != nil {
+		return err
+	}
+	_, err = s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ? AND member_id = ?",
+		tenant, fold(id), id)
+	return err
+}
