@@ -40,6 +40,11 @@ type field struct {
 	// child, when set, names the child table of a multi-valued attribute;
 	// the comparison happens inside EXISTS over its rows.
 	child *childTable
+	// whole is set when the path names a complex attribute without a
+	// sub-attribute (`emails`, `manager`): comparisons apply to its value,
+	// but `pr` would ask whether any sub-attribute is set, which the
+	// columns cannot tell.
+	whole bool
 }
 
 // childTable is the rows of a multi-valued attribute of one resource.
@@ -97,7 +102,8 @@ func metaField(alias string, p scim.AttrPath) (field, bool) {
 // childField resolves a multi-valued attribute with an optional
 // sub-attribute; the attribute alone means its "value".
 func childField(c *childTable, sub string) (field, bool) {
-	if sub == "" {
+	whole := sub == ""
+	if whole {
 		sub = "value"
 	}
 	f, ok := c.sub[strings.ToLower(sub)]
@@ -105,6 +111,7 @@ func childField(c *childTable, sub string) (field, bool) {
 		return field{}, false
 	}
 	f.child = c
+	f.whole = whole
 	return f, true
 }
 
@@ -114,7 +121,7 @@ var userTable = &table{
 	resolve: func(p scim.AttrPath) (field, bool) {
 		if isURN(p.URN, scim.EnterpriseUserSchema) && strings.EqualFold(p.Name, "manager") &&
 			(p.Sub == "" || strings.EqualFold(p.Sub, "value")) {
-			return field{kind: kindFold, col: "u.manager_fold"}, true
+			return field{kind: kindFold, col: "u.manager_fold", whole: p.Sub == ""}, true
 		}
 		if !isURN(p.URN, scim.UserSchema) {
 			return field{}, false
@@ -313,6 +320,9 @@ func (w *where) compare(fd field, e *scim.AttrExpr) error {
 	switch fd.kind {
 	case kindFold, kindExact, kindID:
 		if e.Op == scim.OpPr {
+			if fd.whole {
+				return unsupported("pr on the complex attribute %s", pathString(e.Path))
+			}
 			if fd.kind == kindID {
 				w.b.WriteString("1 = 1")
 			} else {
