@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/scimhost/scim"
@@ -205,7 +206,7 @@ func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, e
 	}
 	ng := g.Clone()
 	err = s.db.write(ctx, func(q querier) error {
-		return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version)
+		return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -215,17 +216,27 @@ func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, e
 
 // writeGroup stores g and its members over the row g.ID, checking the
 // stored version against version when it is not empty, and fills g.Meta.
-func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *scim.Group, version string) error {
+// old is the group's current membership when the caller has read it (nil
+// when not): then only the difference is written, when the new list keeps
+// the old members in their order and adds new ones at the end, which is
+// what an update that adds or removes a few members produces. Otherwise
+// every membership row is rewritten.
+func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *scim.Group, version string, old []scim.Member) error {
 	g.Members = uniqueMembers(g.Members)
+	diff, incremental := diffMembers(old, g.Members)
 	doc, err := encodeGroup(g)
 	if err != nil {
 		return err
 	}
 	now := s.db.timestamp()
+	seqExpr, seqArg := "member_seq = ?", len(g.Members)
+	if incremental {
+		seqExpr, seqArg = "member_seq = member_seq + ?", len(diff.added)
+	}
 	query := `UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?, last_modified = ?,
-	version = version + 1, member_seq = ?, doc = ?
+	version = version + 1, ` + seqExpr + `, doc = ?
 	WHERE tenant = ? AND id = ?`
-	args := []any{g.DisplayName, fold(g.DisplayName), g.ExternalID, s.db.timeArg(now), len(g.Members), string(doc), tenant, g.ID}
+	args := []any{g.DisplayName, fold(g.DisplayName), g.ExternalID, s.db.timeArg(now), seqArg, string(doc), tenant, g.ID}
 	if version != "" {
 		n, ok := parseVersion(version)
 		if !ok {
@@ -234,8 +245,8 @@ func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *sci
 		query += " AND version = ?"
 		args = append(args, n)
 	}
-	var v int64
-	err = s.db.queryRow(ctx, q, query+" RETURNING created, version", args, timeCol{&g.Meta.Created}, &v)
+	var v, seq int64
+	err = s.db.queryRow(ctx, q, query+" RETURNING created, version, member_seq", args, timeCol{&g.Meta.Created}, &v, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, g.ID)
 	}
@@ -244,10 +255,72 @@ func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *sci
 	}
 	g.Meta.LastModified = now
 	g.Meta.Version = strconv.FormatInt(v, 10)
-	if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, g.ID); err != nil {
-		return err
+	if !incremental {
+		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, g.ID); err != nil {
+			return err
+		}
+		return s.insertMembers(ctx, q, tenant, g.ID, g.Members, 0)
 	}
-	return s.insertMembers(ctx, q, tenant, g.ID, g.Members, 0)
+	for len(diff.removed) > 0 {
+		n := min(len(diff.removed), 500)
+		args := append([]any{tenant, g.ID}, diff.removed[:n]...)
+		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
+			placeholders(n)+")", args...); err != nil {
+			return err
+		}
+		diff.removed = diff.removed[n:]
+	}
+	for _, m := range diff.changed {
+		if _, err := s.db.exec(ctx, q, "UPDATE scim_group_members SET member_type = ?, display = ?, ref = ? WHERE tenant = ? AND group_id = ? AND member_id = ?",
+			m.Type, m.Display, m.Ref, tenant, g.ID, m.Value); err != nil {
+			return err
+		}
+	}
+	return s.insertMembers(ctx, q, tenant, g.ID, diff.added, seq-int64(len(diff.added)))
+}
+
+// memberDiff is how a new member list differs from the stored one.
+type memberDiff struct {
+	removed []any         // member ids, as query arguments
+	changed []scim.Member // kept members whose type, display or $ref changed
+	added   []scim.Member // new members, all after the kept ones
+}
+
+// diffMembers compares the stored members old (in order; nil when unknown)
+// with the new list. ok is false when the new list cannot be written as a
+// difference: old is unknown, or a kept member moved, or a new member
+// comes before a kept one.
+func diffMembers(old, members []scim.Member) (d memberDiff, ok bool) {
+	if old == nil {
+		return d, false
+	}
+	at := make(map[string]int, len(old))
+	for i, m := range old {
+		at[m.Value] = i
+	}
+	last := -1
+	kept := make(map[string]bool, len(members))
+	for _, m := range members {
+		i, was := at[m.Value]
+		if !was {
+			d.added = append(d.added, m)
+			continue
+		}
+		if len(d.added) > 0 || i < last {
+			return memberDiff{}, false
+		}
+		last = i
+		kept[m.Value] = true
+		if old[i] != m {
+			d.changed = append(d.changed, m)
+		}
+	}
+	for _, m := range old {
+		if !kept[m.Value] {
+			d.removed = append(d.removed, m.Value)
+		}
+	}
+	return d, true
 }
 
 // DeleteGroup deletes the group, its memberships, and its own membership
@@ -301,11 +374,16 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 			return err
 		}
 		version := g.Meta.Version
+		old := g.Members
+		if old == nil {
+			old = []scim.Member{}
+		}
+		g.Members = slices.Clone(g.Members)
 		if err := update(g); err != nil {
 			return err
 		}
 		g.ID = id
-		if err := s.writeGroup(ctx, q, tenant, g, version); err != nil {
+		if err := s.writeGroup(ctx, q, tenant, g, version, old); err != nil {
 			return err
 		}
 		out = g

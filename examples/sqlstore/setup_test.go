@@ -172,15 +172,20 @@ func openSQLite(t testing.TB) *DB {
 // tenant's rows when t ends.
 func randomTenant(t testing.TB, db *DB) string {
 	t.Helper()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	tenant := "test-" + hex.EncodeToString(b[:])
+	tenant := "test-" + randomHex()
 	t.Cleanup(func() {
 		if err := db.DeleteTenant(context.Background(), tenant); err != nil {
 			t.Errorf("DeleteTenant: %v", err)
 		}
 	})
 	return tenant
+}
+
+// randomHex returns 16 random hex digits.
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // newStore returns the Store of a fresh tenant.
