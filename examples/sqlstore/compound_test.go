@@ -1,10 +1,10 @@
-//go:build filterstring
+//go:build scimparser
 
-// This file needs the filter nodes of package scim to implement
-// scim.Filter (their String methods come with the filter parser): until
-// then a *scim.AttrExpr cannot be put in LogicalExpr.Left, so compound
-// filters cannot be built by hand. Run it with -tags filterstring; delete
-// the build constraint once the parser is merged.
+// This file needs the filter parser of package scim: scim.ParseFilter, and
+// the String methods without which the filter nodes do not implement
+// scim.Filter, so that a *scim.AttrExpr cannot be put in LogicalExpr.Left
+// and compound filters cannot even be built by hand. Run it with
+// -tags scimparser; delete the build constraint once the parser is merged.
 
 package sqlstore
 
@@ -145,6 +145,90 @@ func TestCompoundGroupFilters(t *testing.T) {
 		}
 		if _, err := s.ListGroups(ctx, scim.Query{Count: 1, Filter: valuePath("members", eq("display", "x"))}); !errors.Is(err, scim.ErrUnsupported) {
 			t.Errorf("members[display eq]: %v, want ErrUnsupported", err)
+		}
+	})
+}
+
+// TestParsedClientFilters runs the filters real clients send, as the
+// parser reads them, against the store: the store and the parser must agree
+// on the shape of the tree (Entra ID's work-email match is a value path
+// whose filter is an and).
+func TestParsedClientFilters(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := newStore(t, db)
+		ctx := t.Context()
+		users := seedUsers(t, s)
+		g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "Sales", ExternalID: "5ad7d4f0",
+			Members: []scim.Member{{Value: users[0].ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		userTests := []struct {
+			filter string
+			want   []string
+		}{
+			{`userName eq "ALICE"`, []string{"alice"}},
+			{`userName eq "` + randomHex() + `"`, []string{}}, // Test Connection
+			{`externalId eq "ext-1"`, []string{"Bob"}},
+			{`externalId eq ext-1`, []string{"Bob"}},
+			{`emails[type eq "work"].value eq "alice@example.com"`, []string{"alice"}},
+			{`emails[type eq "work"].value eq "alice@home.example"`, []string{}},
+			{`emails[type eq "work" and value co "example.org"]`, []string{"axb"}},
+			{`id eq "` + users[0].ID + `" and manager eq "MGR-1"`, []string{"alice"}},
+			{`userName co "%"`, []string{"a%b"}},
+			{`not (externalId pr) or userName eq "bob"`, []string{"Bob", "axb"}},
+			{`urn:ietf:params:scim:schemas:core:2.0:User:userName sw "a_"`, []string{"a_b"}},
+			{`active eq false`, []string{"Bob"}},
+		}
+		for _, tt := range userTests {
+			t.Run(tt.filter, func(t *testing.T) {
+				f, err := scim.ParseFilter(tt.filter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page, err := s.ListUsers(ctx, scim.Query{StartIndex: 1, Count: 100, Filter: f})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := cmp.Diff(tt.want, userNames(page.Resources)); d != "" {
+					t.Errorf("matches (-want +got):\n%s", d)
+				}
+			})
+		}
+		groupTests := []struct {
+			filter string
+			want   int
+		}{
+			{`displayName eq "sales"`, 1},
+			{`id eq "` + g.ID + `" and members eq "` + users[0].ID + `"`, 1},
+			{`id eq "` + g.ID + `" and members eq "` + users[1].ID + `"`, 0},
+			{`externalId eq "5ad7d4f0"`, 1},
+			{`members[value eq "` + users[0].ID + `"]`, 1},
+		}
+		for _, tt := range groupTests {
+			t.Run(tt.filter, func(t *testing.T) {
+				f, err := scim.ParseFilter(tt.filter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page, err := s.ListGroups(ctx, scim.Query{StartIndex: 1, Count: 100, Filter: f,
+					Want: scim.Projection{Excluded: []scim.AttrPath{{Name: "members"}}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if page.TotalResults != tt.want || len(page.Resources) != tt.want {
+					t.Errorf("%d matches (%d on the page), want %d", page.TotalResults, len(page.Resources), tt.want)
+				}
+			})
+		}
+		for _, filter := range []string{`title eq "x"`, `name.givenName eq "x"`, `userName gt "a"`, `emails[display eq "x"]`} {
+			f, err := scim.ParseFilter(filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ListUsers(ctx, scim.Query{Count: 1, Filter: f}); !errors.Is(err, scim.ErrUnsupported) {
+				t.Errorf("%s: %v, want ErrUnsupported", filter, err)
+			}
 		}
 	})
 }
