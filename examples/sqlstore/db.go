@@ -131,15 +131,15 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant string) error {
 // SQLiteDSN returns the modernc.org/sqlite connection string for the
 // database file at path, with what the store expects of each connection:
 // a busy timeout, so that another process's write transaction is waited for
-// rather than failed; foreign keys on, and synchronous=NORMAL, the usual
-// companion of WAL. A host that builds its own DSN should keep
+// rather than failed, and synchronous=NORMAL, the usual companion of WAL:
+// the file stays consistent through a power cut, which may however lose the
+// last transactions (build the DSN with synchronous(FULL) if it must not). A host that builds its own DSN should keep
 // _pragma=busy_timeout when more than one process opens the file; within one
 // process the store queues its writers itself.
 func SQLiteDSN(path string) string {
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	u.RawQuery = q.Encode()
 	return u.String()

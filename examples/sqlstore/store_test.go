@@ -441,6 +441,28 @@ func TestGroupCRUD(t *testing.T) {
 			t.Errorf("GetGroup after update (-want +got):\n%s\n%+v", d, got)
 		}
 
+		// Updates that reorder or insert members rewrite the list; the
+		// order read back is the order written.
+		for _, order := range [][]string{{"u4", "u3", "u1"}, {"u4", "new", "u3"}, {"u3"}} {
+			updated, err = s.UpdateGroup(ctx, created.ID, func(g *scim.Group) error {
+				g.Members = nil
+				for _, v := range order {
+					g.Members = append(g.Members, scim.Member{Value: v, Display: "d-" + v})
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err = s.GetGroup(ctx, created.ID, scim.Projection{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(updated, got); d != "" {
+				t.Errorf("members %v: read back (-want +got):\n%s", order, d)
+			}
+		}
+
 		sentinel := errors.New("no")
 		if _, err := s.UpdateGroup(ctx, created.ID, func(g *scim.Group) error {
 			g.DisplayName = "changed"
@@ -448,7 +470,7 @@ func TestGroupCRUD(t *testing.T) {
 		}); err != sentinel {
 			t.Errorf("UpdateGroup returned %v, want the update's own error", err)
 		}
-		if got, _ := s.GetGroup(ctx, created.ID, scim.Projection{}); got.DisplayName != "Guides" || got.Meta.Version != "3" {
+		if got, _ := s.GetGroup(ctx, created.ID, scim.Projection{}); got.DisplayName != "Guides" || got.Meta.Version != "6" {
 			t.Errorf("a failed update changed the group: %+v", got)
 		}
 
