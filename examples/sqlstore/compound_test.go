@@ -9,6 +9,7 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -231,4 +232,27 @@ func TestParsedClientFilters(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkMemberCheck is Entra ID's membership check, `id eq G and members
+// eq U` with attributes=id, on tenants of 1,000 and 1,000,000 users.
+func BenchmarkMemberCheck(b *testing.B) {
+	for _, size := range []benchSize{bench1k, bench1M} {
+		b.Run(size.name, func(b *testing.B) {
+			t := benchFixture(b, size)
+			ctx := context.Background()
+			q := scim.Query{StartIndex: 1, Count: 100, Want: scim.Projection{Attributes: []scim.AttrPath{{Name: "id"}}},
+				Filter: and(eq("id", t.g10), eq("members", t.memberOf))}
+			b.ReportAllocs()
+			for b.Loop() {
+				page, err := t.store.ListGroups(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if page.TotalResults != 1 {
+					b.Fatalf("%d matches", page.TotalResults)
+				}
+			}
+		})
+	}
 }

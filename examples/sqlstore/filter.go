@@ -519,7 +519,9 @@ func (db *DB) selectFor(t *table, tenant string, q scim.Query, filter any) (sele
 // match zero or one resource); otherwise a COUNT(*) with the same WHERE
 // follows. A single query with count(*) OVER () was measured and rejected:
 // PostgreSQL then materialises every matching row, documents included,
-// before applying LIMIT.
+// before applying LIMIT. On a tenant of a million users, the first page of
+// an unfiltered list took 1.9-6.8 s that way, against 1.6 ms for the page
+// and 0.7-1.1 s for the COUNT(*) as two queries.
 func list[T any](ctx context.Context, db *DB, q querier, s selection, cols string, scan func(*sql.Rows) ([]T, error)) ([]T, int, error) {
 	items := []T{}
 	if s.count > 0 {
