@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimhost/scim"
 )
@@ -110,9 +111,10 @@ func (db *DB) Tenant(tenant string) *Store {
 
 // ByContext returns a Store that takes the tenant of each call from its
 // context with tenant (for example the value an authentication middleware
-// stored there). When tenant returns "", the call fails with [ErrNoTenant].
+// stored there). When tenant returns "" (or is nil), the call fails with
+// [ErrNoTenant].
 func (db *DB) ByContext(tenant func(context.Context) string) *Store {
-	return &Store{db: db, fromContext: tenant}
+	return &Store{db: db, byContext: true, fromContext: tenant}
 }
 
 // DeleteTenant deletes every resource of tenant, for offboarding a
@@ -234,6 +236,14 @@ func (db *DB) mapErr(err error) error {
 	return err
 }
 
+// storable reports whether s can be stored in a text column. PostgreSQL
+// rejects NUL bytes and invalid UTF-8, so no stored id or value equals such
+// a string: lookups answer "not found" and comparisons "false" without
+// asking the database, which would fail the statement.
+func (db *DB) storable(s string) bool {
+	return db.dialect != PostgreSQL || (strings.IndexByte(s, 0) < 0 && utf8.ValidString(s))
+}
+
 // isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its
 // extended forms: another connection holds the write lock.
 func isBusy(err error) bool {
@@ -259,8 +269,10 @@ func (db *DB) write(ctx context.Context, fn func(q querier) error) error {
 	if err != nil {
 		return err
 	}
+	// Also when fn panics (an update callback may): after Commit it is a
+	// no-op.
+	defer func() { _ = tx.Rollback() }()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	return db.mapErr(tx.Commit())
@@ -281,15 +293,22 @@ func (db *DB) writeSQLite(ctx context.Context, fn func(q querier) error) error {
 	if err := db.beginImmediate(ctx, conn); err != nil {
 		return err
 	}
+	done := false
+	defer func() {
+		// On an error, and when fn panics: the connection must not go
+		// back to the pool inside the transaction.
+		if !done {
+			db.rollback(conn)
+		}
+	}()
 	if err := fn(conn); err != nil {
-		db.rollback(conn)
 		return err
 	}
 	// COMMIT must not be interrupted by a cancelled context half-way.
 	if _, err := db.exec(context.WithoutCancel(ctx), conn, "COMMIT"); err != nil {
-		db.rollback(conn)
 		return err
 	}
+	done = true
 	return nil
 }
 

@@ -337,6 +337,10 @@ func (w *where) compare(fd field, e *scim.AttrExpr) error {
 		if fd.kind == kindFold {
 			v = fold(v)
 		}
+		if !w.db.storable(v) {
+			w.b.WriteString("1 = 0") // no stored value contains it
+			return nil
+		}
 		switch e.Op {
 		case scim.OpEq:
 			if v == "" {

@@ -83,35 +83,34 @@ func (s *Store) insertMembers(ctx context.Context, q querier, tenant, groupID st
 
 // loadMembers fills the Members of groups, in the order they were added.
 func (s *Store) loadMembers(ctx context.Context, q querier, tenant string, groups []*scim.Group) error {
-	if len(groups) == 0 {
-		return nil
-	}
 	byID := make(map[string]*scim.Group, len(groups))
-	args := []any{tenant}
+	var ids []any
 	for _, g := range groups {
 		g.Members = nil
 		if _, dup := byID[g.ID]; !dup {
 			byID[g.ID] = g
-			args = append(args, g.ID)
+			ids = append(ids, g.ID)
 		}
 	}
-	rows, err := s.db.query(ctx, q, `SELECT group_id, member_id, member_type, display, ref FROM scim_group_members
-	WHERE tenant = ? AND group_id IN (`+placeholders(len(args)-1)+`) ORDER BY group_id, seq`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var gid string
-		var m scim.Member
-		if err := rows.Scan(&gid, &m.Value, &m.Type, &m.Display, &m.Ref); err != nil {
+	return inChunks(ids, func(part []any) error {
+		rows, err := s.db.query(ctx, q, `SELECT group_id, member_id, member_type, display, ref FROM scim_group_members
+	WHERE tenant = ? AND group_id IN (`+placeholders(len(part))+`) ORDER BY group_id, seq`, append([]any{tenant}, part...)...)
+		if err != nil {
 			return err
 		}
-		if g := byID[gid]; g != nil {
-			g.Members = append(g.Members, m)
+		defer rows.Close()
+		for rows.Next() {
+			var gid string
+			var m scim.Member
+			if err := rows.Scan(&gid, &m.Value, &m.Type, &m.Display, &m.Ref); err != nil {
+				return err
+			}
+			if g := byID[gid]; g != nil {
+				g.Members = append(g.Members, m)
+			}
 		}
-	}
-	return rows.Err()
+		return rows.Err()
+	})
 }
 
 // CreateGroup stores a copy of g, members included, under a new random id
@@ -157,7 +156,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, er
 // does not depend on the group's size; otherwise the group and its members
 // are read from one snapshot.
 func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +199,7 @@ func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, e
 	if g == nil {
 		return nil, errors.New("sqlstore: ReplaceGroup: nil group")
 	}
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "group", g.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -261,14 +260,8 @@ func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *sci
 		}
 		return s.insertMembers(ctx, q, tenant, g.ID, g.Members, 0)
 	}
-	for len(diff.removed) > 0 {
-		n := min(len(diff.removed), 500)
-		args := append([]any{tenant, g.ID}, diff.removed[:n]...)
-		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
-			placeholders(n)+")", args...); err != nil {
-			return err
-		}
-		diff.removed = diff.removed[n:]
+	if err := s.deleteMembers(ctx, q, tenant, g.ID, diff.removed); err != nil {
+		return err
 	}
 	for _, m := range diff.changed {
 		if _, err := s.db.exec(ctx, q, "UPDATE scim_group_members SET member_type = ?, display = ?, ref = ? WHERE tenant = ? AND group_id = ? AND member_id = ?",
@@ -277,6 +270,16 @@ func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *sci
 		}
 	}
 	return s.insertMembers(ctx, q, tenant, g.ID, diff.added, seq-int64(len(diff.added)))
+}
+
+// deleteMembers removes the members ids (strings, as query arguments) from
+// the group.
+func (s *Store) deleteMembers(ctx context.Context, q querier, tenant, groupID string, ids []any) error {
+	return inChunks(ids, func(part []any) error {
+		_, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
+			placeholders(len(part))+")", append([]any{tenant, groupID}, part...)...)
+		return err
+	})
 }
 
 // memberDiff is how a new member list differs from the stored one.
@@ -327,7 +330,7 @@ func diffMembers(old, members []scim.Member) (d memberDiff, ok bool) {
 // in other groups (nested groups). It returns scim.ErrNotFound for an
 // unknown id.
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return err
 	}
@@ -356,7 +359,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 	if update == nil {
 		return nil, errors.New("sqlstore: UpdateGroup: nil update func")
 	}
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +409,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 // The group it returns has no Members (loading them would cost what this
 // method exists to avoid).
 func (s *Store) PatchMembers(ctx context.Context, groupID, version string, add []scim.Member, remove []string) (*scim.Group, error) {
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "group", groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -440,17 +443,13 @@ func (s *Store) PatchMembers(ctx context.Context, groupID, version string, add [
 		if err := s.insertMembers(ctx, q, tenant, groupID, add, seq-int64(len(add))); err != nil {
 			return err
 		}
-		if len(remove) > 0 {
-			args := append(make([]any, 0, len(remove)+2), tenant, groupID)
-			for _, id := range remove {
-				args = append(args, id)
-			}
-			if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
-				placeholders(len(remove))+")", args...); err != nil {
-				return err
+		ids := make([]any, 0, len(remove))
+		for _, id := range remove {
+			if s.db.storable(id) { // others cannot be members
+				ids = append(ids, id)
 			}
 		}
-		return nil
+		return s.deleteMembers(ctx, q, tenant, groupID, ids)
 	})
 	if err != nil {
 		return nil, err

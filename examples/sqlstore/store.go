@@ -18,11 +18,12 @@ import (
 // but its tenant, so making one per request is cheap.
 //
 // Its methods return the scim sentinel errors the contract names, wrapped
-// with the id concerned; errors.Is finds them. Stored passwords are not
-// kept: User.Password is ignored.
+// with the id concerned; errors.Is finds them. Passwords are not kept:
+// User.Password is ignored. The zero Store is not usable.
 type Store struct {
 	db          *DB
 	tenant      string
+	byContext   bool
 	fromContext func(context.Context) string
 }
 
@@ -35,13 +36,25 @@ var (
 )
 
 func (s *Store) tenantOf(ctx context.Context) (string, error) {
-	if s.fromContext == nil {
+	if !s.byContext {
 		return s.tenant, nil
 	}
-	if t := s.fromContext(ctx); t != "" {
-		return t, nil
+	if s.fromContext != nil {
+		if t := s.fromContext(ctx); t != "" {
+			return t, nil
+		}
 	}
 	return "", ErrNoTenant
+}
+
+// scope is tenantOf for a call about the resource id of kind: an id that
+// no row can hold is ErrNotFound without a query.
+func (s *Store) scope(ctx context.Context, kind, id string) (string, error) {
+	tenant, err := s.tenantOf(ctx)
+	if err == nil && !s.db.storable(id) {
+		err = notFound(kind, id)
+	}
+	return tenant, err
 }
 
 func notFound(kind, id string) error {
@@ -104,6 +117,23 @@ func (s *Store) insertRows(ctx context.Context, q querier, head, tail string, wi
 	return nil
 }
 
+// maxInList bounds the values of one IN (...) list, far below both
+// databases' limits on bound parameters.
+const maxInList = 1000
+
+// inChunks calls f with successive parts of vals, each at most maxInList
+// long.
+func inChunks[T any](vals []T, f func(part []T) error) error {
+	for len(vals) > 0 {
+		n := min(len(vals), maxInList)
+		if err := f(vals[:n]); err != nil {
+			return err
+		}
+		vals = vals[n:]
+	}
+	return nil
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	if n <= 0 {
@@ -145,9 +175,13 @@ func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, i
 	if len(groups) == 0 {
 		return nil
 	}
-	args := append([]any{s.db.timeArg(s.db.timestamp()), tenant}, groups...)
-	if _, err := s.db.exec(ctx, q, "UPDATE scim_groups SET version = version + 1, last_modified = ? WHERE tenant = ? AND id IN ("+
-		placeholders(len(groups))+")", args...); err != nil {
+	now := s.db.timeArg(s.db.timestamp())
+	err = inChunks(groups, func(part []any) error {
+		_, err := s.db.exec(ctx, q, "UPDATE scim_groups SET version = version + 1, last_modified = ? WHERE tenant = ? AND id IN ("+
+			placeholders(len(part))+")", append([]any{now, tenant}, part...)...)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	_, err = s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ? AND member_id = ?",

@@ -319,6 +319,9 @@ func TestByContext(t *testing.T) {
 		if _, err := s.ListUsers(t.Context(), scim.Query{}); !errors.Is(err, ErrNoTenant) {
 			t.Errorf("list with no tenant in context: %v, want ErrNoTenant", err)
 		}
+		if _, err := db.ByContext(nil).CreateUser(ctx, &scim.User{UserName: "x"}); !errors.Is(err, ErrNoTenant) {
+			t.Errorf("ByContext(nil): %v, want ErrNoTenant", err)
+		}
 	})
 }
 
@@ -695,6 +698,87 @@ func TestPatchMembers(t *testing.T) {
 			if i == 0 && (full.Members[1] != scim.Member{Value: "m2", Display: "Two", Type: "User"}) {
 				t.Errorf("member stored as %+v", full.Members[1])
 			}
+		}
+	})
+}
+
+// TestUnstorableStrings: PostgreSQL cannot store NUL bytes or invalid UTF-8
+// in text. Lookups and filters with such strings find nothing instead of
+// failing; writes fail with a 400 the client can read. SQLite stores them.
+func TestUnstorableStrings(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		for _, bad := range []string{"a\x00b", "a\xffb"} {
+			if _, err := s.GetUser(ctx, bad, scim.Projection{}); !errors.Is(err, scim.ErrNotFound) {
+				t.Errorf("GetUser(%q): %v, want ErrNotFound", bad, err)
+			}
+			if _, err := s.PatchMembers(ctx, bad, "", nil, nil); !errors.Is(err, scim.ErrNotFound) {
+				t.Errorf("PatchMembers(%q): %v, want ErrNotFound", bad, err)
+			}
+			for _, op := range []scim.Operator{scim.OpEq, scim.OpCo} {
+				for _, attr := range []string{"userName", "externalId", "emails.value"} {
+					if _, err := s.listUsers(ctx, scim.Query{Count: 1}, cmpx(attr, op, bad)); err != nil {
+						t.Errorf("%s %s %q: %v", attr, op, bad, err)
+					}
+				}
+			}
+			u, err := s.CreateUser(ctx, &scim.User{UserName: bad})
+			if db.dialect == SQLite {
+				if err != nil {
+					t.Errorf("SQLite CreateUser(%q): %v", bad, err)
+					continue
+				}
+				page, err := s.listUsers(ctx, scim.Query{Count: 1}, eq("userName", bad))
+				if err != nil || page.TotalResults != 1 || page.Resources[0].ID != u.ID {
+					t.Errorf("SQLite userName eq %q: %+v, %v", bad, page, err)
+				}
+				continue
+			}
+			var se *scim.Error
+			if !errors.As(err, &se) || se.Status != 400 || se.Type != scim.InvalidValue {
+				t.Errorf("PostgreSQL CreateUser(%q): %v, want a 400 invalidValue", bad, err)
+			}
+		}
+		g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "g", Members: []scim.Member{{Value: "m"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PatchMembers(ctx, g.ID, "", nil, []string{"m", "x\x00"}); err != nil {
+			t.Errorf("removing an unstorable id: %v", err)
+		}
+	})
+}
+
+// TestUpdatePanics: an update callback that panics leaves no transaction
+// open and no lock held.
+func TestUpdatePanics(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "g"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 { // more than one writer slot's worth
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Error("the panic did not propagate")
+					}
+				}()
+				_, _ = s.UpdateGroup(ctx, g.ID, func(g *scim.Group) error {
+					g.DisplayName = "changed"
+					panic("boom")
+				})
+			}()
+		}
+		got, err := s.PatchMembers(ctx, g.ID, "1", []scim.Member{{Value: "after"}}, nil)
+		if err != nil {
+			t.Fatalf("write after the panics: %v", err)
+		}
+		if got.DisplayName != "g" || got.Meta.Version != "2" {
+			t.Errorf("after the panics the group is %+v", got)
 		}
 	})
 }

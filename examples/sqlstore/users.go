@@ -108,7 +108,7 @@ func (s *Store) insertEmails(ctx context.Context, q querier, tenant string, u *s
 // GetUser returns the user with this id in the tenant, or scim.ErrNotFound.
 // Its Groups are loaded (one more query) only when want.Wants("groups").
 func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return nil, err
 	}
@@ -135,39 +135,38 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*
 
 // loadUserGroups fills the Groups of users from the memberships index.
 func (s *Store) loadUserGroups(ctx context.Context, q querier, tenant string, users []*scim.User) error {
-	if len(users) == 0 {
-		return nil
-	}
 	byID := make(map[string]*scim.User, len(users))
-	args := []any{tenant}
+	var folded []any
 	for _, u := range users {
 		u.Groups = nil
 		if _, dup := byID[u.ID]; !dup {
 			byID[u.ID] = u
-			args = append(args, fold(u.ID))
+			folded = append(folded, fold(u.ID))
 		}
 	}
-	rows, err := s.db.query(ctx, q, `SELECT m.member_id, g.id, g.display_name
+	return inChunks(folded, func(part []any) error {
+		rows, err := s.db.query(ctx, q, `SELECT m.member_id, g.id, g.display_name
 	FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
-	WHERE m.tenant = ? AND m.member_fold IN (`+placeholders(len(args)-1)+`)
-	ORDER BY g.display_name_fold, g.id`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var member string
-		var ref scim.GroupRef
-		if err := rows.Scan(&member, &ref.Value, &ref.Display); err != nil {
+	WHERE m.tenant = ? AND m.member_fold IN (`+placeholders(len(part))+`)
+	ORDER BY g.display_name_fold, g.id`, append([]any{tenant}, part...)...)
+		if err != nil {
 			return err
 		}
-		// member_fold matched; membership itself is by exact id.
-		if u := byID[member]; u != nil {
-			ref.Type = "direct"
-			u.Groups = append(u.Groups, ref)
+		defer rows.Close()
+		for rows.Next() {
+			var member string
+			var ref scim.GroupRef
+			if err := rows.Scan(&member, &ref.Value, &ref.Display); err != nil {
+				return err
+			}
+			// member_fold matched; membership itself is by exact id.
+			if u := byID[member]; u != nil {
+				ref.Type = "direct"
+				u.Groups = append(u.Groups, ref)
+			}
 		}
-	}
-	return rows.Err()
+		return rows.Err()
+	})
 }
 
 // ReplaceUser replaces the stored user u.ID with u, keeping its id and
@@ -178,7 +177,7 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (*scim.User, erro
 	if u == nil {
 		return nil, errors.New("sqlstore: ReplaceUser: nil user")
 	}
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "user", u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +237,7 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 // memberships (bumping the version of each group it leaves). It returns
 // scim.ErrNotFound for an unknown id.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return err
 	}
@@ -269,7 +268,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	if update == nil {
 		return nil, errors.New("sqlstore: UpdateUser: nil update func")
 	}
-	tenant, err := s.tenantOf(ctx)
+	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return nil, err
 	}
