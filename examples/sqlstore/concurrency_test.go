@@ -311,3 +311,48 @@ func TestOpenRejects(t *testing.T) {
 		t.Error("Open with the zero Dialect succeeded")
 	}
 }
+
+// TestConcurrentNestedDeletes deletes groups nested in each other (a in b,
+// b in a) at the same time as patches of both: nothing deadlocks and no
+// membership of a deleted group survives.
+func TestConcurrentNestedDeletes(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := newStore(t, db)
+		ctx := t.Context()
+		for round := range 10 {
+			a, err := s.CreateGroup(ctx, &scim.Group{DisplayName: fmt.Sprint("a", round)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.CreateGroup(ctx, &scim.Group{DisplayName: fmt.Sprint("b", round), Members: []scim.Member{{Value: a.ID, Type: "Group"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.PatchMembers(ctx, a.ID, "", []scim.Member{{Value: b.ID, Type: "Group"}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			errs := run(4, func(i int) error {
+				switch i {
+				case 0:
+					return s.DeleteGroup(ctx, a.ID)
+				case 1:
+					return s.DeleteGroup(ctx, b.ID)
+				case 2:
+					_, err := s.PatchMembers(ctx, a.ID, "", []scim.Member{{Value: "x"}}, nil)
+					return err
+				default:
+					_, err := s.PatchMembers(ctx, b.ID, "", nil, []string{a.ID})
+					return err
+				}
+			})
+			for i, err := range errs {
+				if err != nil && !(i >= 2 && errors.Is(err, scim.ErrNotFound)) {
+					t.Fatalf("round %d, op %d: %v", round, i, err)
+				}
+			}
+		}
+		if n := countRows(t, db, "scim_group_members", s.tenant); n != 0 {
+			t.Errorf("%d memberships left", n)
+		}
+	})
+}

@@ -335,6 +335,16 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 		return err
 	}
 	return s.db.write(ctx, func(q querier) error {
+		if s.db.dialect == PostgreSQL {
+			// Lock the group with the groups it is nested in, in id
+			// order, as every multi-group write does: two groups nested
+			// in each other and deleted at once must not deadlock.
+			if _, err := s.db.exec(ctx, q, `SELECT g.id FROM scim_groups g WHERE g.tenant = ? AND (g.id = ? OR g.id IN (
+	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ? AND m.member_id = ?
+)) ORDER BY g.id FOR UPDATE`, tenant, id, tenant, fold(id), id); err != nil {
+				return err
+			}
+		}
 		res, err := s.db.exec(ctx, q, "DELETE FROM scim_groups WHERE tenant = ? AND id = ?", tenant, id)
 		if err != nil {
 			return err
