@@ -104,7 +104,8 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Tenant returns the Store of one tenant: every method reads and writes
 // only the rows of tenant, so another tenant's ids are ErrNotFound and
 // userNames are unique per tenant only. Any string is a valid tenant id,
-// the empty string included (a single-tenant host may use it).
+// the empty string included (a single-tenant host may use it), except
+// that PostgreSQL cannot store NUL bytes.
 func (db *DB) Tenant(tenant string) *Store {
 	return &Store{db: db, tenant: tenant}
 }

@@ -36,7 +36,14 @@
 // tenant; [DB.ByContext] returns a Store that reads the tenant of each call
 // from its context, with a function the host supplies (typically reading
 // what its authentication middleware stored), and fails with [ErrNoTenant]
-// when there is none. Ids of another tenant are scim.ErrNotFound, and
+// when there is none. With the library's BearerAuth middleware:
+//
+//	store := db.ByContext(func(ctx context.Context) string {
+//		t, _ := scim.TenantFrom(ctx)
+//		return t.ID
+//	})
+//
+// Ids of another tenant are scim.ErrNotFound, and
 // userName and displayName are unique per tenant. [DB.DeleteTenant] removes
 // a tenant's data.
 //
