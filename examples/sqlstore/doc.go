@@ -209,4 +209,29 @@
 // share one set of B-trees, so a lookup walks the same depth in both; what
 // remains of the 1k/1M gap in UserNameEq is memory locality (a working set
 // of 4096 users spread over 270 MB of table instead of a few pages).
+// AddMember was measured before PatchMembers reported what changed; with
+// the statement that costs (SELECT ... FOR UPDATE before the INSERT), 8
+// runs interleaved with the earlier code gave medians of 1.32/1.18 ms
+// against 1.19/1.07 ms, a difference within the noise (p > 0.2).
+//
+// Throughput through HTTP: the demo server's stack (BearerAuth,
+// scim.Handler, this store over a ByContext tenant) behind an
+// httptest.Server, 8 concurrent clients creating 100,000 users as Entra ID
+// sends them (userName, externalId, name, displayName, a work email, an
+// Enterprise department), starting from an empty database:
+//
+//	cd examples
+//	go test ./server -run '^$' -bench CreateUsersHTTP -benchtime 1x
+//
+// One run on the development machine, the clients, the server and the
+// database sharing its 2 cores:
+//
+//	PostgreSQL 15 (synchronous_commit on)        1,496 users/s  (67 s)
+//	SQLite, WAL, synchronous=NORMAL              2,342 users/s  (43 s)
+//
+// Each create is one transaction (the user row and its email rows). The
+// cores were the limit, not the disk: during a second PostgreSQL run
+// (1,081 users/s, with other jobs' builds and tests running beside it)
+// vmstat showed under 5% idle and under 2% I/O wait. Read the figures as
+// floors for a dedicated machine.
 package sqlstore

@@ -13,8 +13,6 @@ import (
 
 const groupCols = "g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version, g.doc"
 
-// groupReturning is groupCols for a RETURNING clause, which takes no alias.
-const groupReturning = "id, display_name, external_id, created, last_modified, version, doc"
 
 // groupRow is one scim_groups row being scanned.
 type groupRow struct {
@@ -510,10 +508,9 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 		if len(res.Added) > 0 {
 			bump = len(add)
 		}
-		r = groupRow{}
 		err = s.db.queryRow(ctx, q, `UPDATE scim_groups SET version = version + 1, last_modified = ?, member_seq = member_seq + ?
-	WHERE tenant = ? AND id = ? RETURNING `+groupReturning,
-			[]any{s.db.timeArg(s.db.timestamp()), bump, tenant, groupID}, r.dest()...)
+	WHERE tenant = ? AND id = ? RETURNING last_modified, version`,
+			[]any{s.db.timeArg(s.db.timestamp()), bump, tenant, groupID}, timeCol{&r.g.Meta.LastModified}, &r.version)
 		if err != nil {
 			return err
 		}
