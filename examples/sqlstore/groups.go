@@ -13,7 +13,6 @@ import (
 
 const groupCols = "g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version, g.doc"
 
-
 // groupRow is one scim_groups row being scanned.
 type groupRow struct {
 	g       scim.Group
