@@ -251,9 +251,16 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A request still running, or a client's connection that never
+		// sent one (net/http waits 5 s for those): stopping cuts them.
+		fmt.Fprintln(out, "Stopping: closing the connections still open after 10 s.")
+		err = srv.Close()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
