@@ -1,18 +1,35 @@
 // Command server is the scimhost demo: a SCIM 2.0 endpoint that Microsoft
-// Entra ID (or Okta, or curl) can provision, over the reference in-memory
-// store.
+// Entra ID (or Okta, or curl) can provision.
 //
-//	go run ./examples/server [-addr 127.0.0.1:8080] [-db memory] [-token T] [-domains a.com,b.com]
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db] [-token T] [-domains a.com,b.com]
 //
 // It serves SCIM at http://ADDR/scim/v2, prints that base URL and the bearer
 // token at start, and logs each request. The token comes from -token, else
-// $SCIM_TOKEN, else a random one. -domains lists the verified email domains
-// (exact match, case-insensitive); empty allows every domain. Each change
-// (user created, deactivated, members added, ...) is logged as an event.
+// $SCIM_TOKEN, else a random one, which changes at every start: pass the
+// same token again to keep a configured client working across restarts.
+// -domains lists the verified email domains (exact match,
+// case-insensitive); empty allows every domain. Each change (user created,
+// deactivated, members added, ...) is logged as an event.
+//
+// -db chooses the store:
+//
+//   - a file path (the default is scim.db in the working directory): a
+//     SQLite database through examples/sqlstore and the pure-Go
+//     modernc.org/sqlite, created on first use, so that users, groups and
+//     their ids survive a restart; no setup needed;
+//   - a postgres:// or postgresql:// URL: a PostgreSQL database through
+//     examples/sqlstore and pgx (the store creates its tables, named
+//     scim_*, in the connection's current schema);
+//   - "memory": the in-memory reference store (memstore); everything is
+//     lost on exit.
+//
+// Every store is scoped to the tenant that BearerAuth finds for the token
+// ("demo"), as a multi-tenant host's would be.
 package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,20 +37,29 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
 	"github.com/scimhost/scim"
+	"github.com/scimhost/scim/examples/sqlstore"
 	"github.com/scimhost/scim/memstore"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, nil)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -h: the usage is printed; that is all that was asked.
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
@@ -53,7 +79,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.db, "db", "memory", `store: "memory" (the in-memory reference store; data is lost on exit)`)
+	fs.StringVar(&c.db, "db", "scim.db", "store: a SQLite `file` (created if missing), a postgres:// URL, or \"memory\" (lost on exit)")
 	fs.StringVar(&c.token, "token", "", "bearer token clients must send (default $SCIM_TOKEN, else a random one)")
 	fs.StringVar(&domains, "domains", "", "verified email domains, comma-separated; empty allows every domain")
 	if err := fs.Parse(args); err != nil {
@@ -73,13 +99,52 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	return c, nil
 }
 
-// openStore opens the store the -db flag names.
-func openStore(db string) (scim.Store, error) {
-	switch db {
-	case "memory":
-		return memstore.New(memstore.WithTenant(tenantKey)), nil
+// openStore opens the store the -db flag names. It returns what to print
+// about it, and a function that closes the database (nil for memory).
+func openStore(ctx context.Context, db string) (store scim.Store, desc string, closeDB func() error, err error) {
+	if db == "memory" {
+		return memstore.New(memstore.WithTenant(tenantKey)), "in memory (lost on exit)", nil, nil
 	}
-	return nil, fmt.Errorf("-db %q: only \"memory\" is supported", db)
+	var (
+		driver, dsn string
+		dialect     sqlstore.Dialect
+	)
+	scheme, _, isURL := strings.Cut(db, "://")
+	switch {
+	case db == "" || db == ":memory:":
+		// One in-memory SQLite database per pooled connection would look
+		// like lost writes.
+		return nil, "", nil, fmt.Errorf("-db %q: give a file name, a postgres:// URL or \"memory\"", db)
+	case isURL && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql")):
+		u, err := url.Parse(db)
+		if err != nil {
+			// The error would quote the URL and its password.
+			return nil, "", nil, errors.New("-db: the PostgreSQL URL does not parse")
+		}
+		driver, dsn, dialect, desc = "pgx", db, sqlstore.PostgreSQL, "PostgreSQL "+u.Redacted()
+	case isURL:
+		return nil, "", nil, fmt.Errorf("-db: %s:// is not supported: give a SQLite file name, a postgres:// URL or \"memory\"", scheme)
+	default:
+		driver, dsn, dialect, desc = "sqlite", sqlstore.SQLiteDSN(db), sqlstore.SQLite, "SQLite "+db
+	}
+	sqlDB, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if dialect == sqlstore.PostgreSQL {
+		// Entra ID sends requests in parallel; stay well below the
+		// server's max_connections (100 by default).
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	sdb, err := sqlstore.Open(ctx, sqlDB, dialect)
+	if err != nil {
+		sqlDB.Close()
+		return nil, "", nil, fmt.Errorf("opening %s: %w", desc, err)
+	}
+	return sdb.ByContext(tenantKey), desc, sqlDB.Close, nil
 }
 
 // tenantKey scopes the store to the tenant BearerAuth found for the token.
@@ -106,35 +171,18 @@ func allowDomains(domains []string) func(context.Context, string) error {
 	}
 }
 
-// run serves until ctx is done. When ready is not nil it receives the
-// listening address (for tests, which listen on port 0).
-func run(ctx context.Context, args []string, out io.Writer, ready chan<- string) error {
-	c, err := parseFlags(args, out)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(c.db)
-	if err != nil {
-		return err
-	}
-	token := c.token
-	if token == "" {
-		token, _ = scim.NewToken()
-	}
+// newMux returns the demo's routes: the SCIM handler over store at
+// /scim/v2/ (base, when not empty, is its absolute URL), behind BearerAuth
+// accepting token for the tenant "demo". Requests and changes are logged to
+// log.
+func newMux(store scim.Store, token, base string, domains []string, log *slog.Logger) (http.Handler, error) {
 	var tokens scim.Tokens
 	if err := tokens.Add("demo", scim.HashToken(token)); err != nil {
-		return err
+		return nil, err
 	}
-
-	log := slog.New(slog.NewTextHandler(out, nil))
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String() + "/scim/v2"
 	h, err := scim.NewHandler(store, scim.Options{
 		BaseURL:     base,
-		AllowDomain: allowDomains(c.domains),
+		AllowDomain: allowDomains(domains),
 		Logger:      log,
 		OnChange: func(ctx context.Context, e scim.Event) {
 			log.InfoContext(ctx, "scim change", "kind", e.Kind, "tenant", e.Tenant, "type", e.ResourceType,
@@ -142,15 +190,55 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		},
 	})
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+	return mux, nil
+}
 
-	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\n", base, token)
+// run serves until ctx is done. When ready is not nil it receives the
+// listening address (for tests, which listen on port 0).
+func run(ctx context.Context, args []string, out io.Writer, ready chan<- string) (err error) {
+	c, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	store, desc, closeDB, err := openStore(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	if closeDB != nil {
+		defer func() {
+			if cerr := closeDB(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+	}
+	token := c.token
+	randomToken := token == ""
+	if randomToken {
+		token, _ = scim.NewToken()
+	}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String() + "/scim/v2"
+	mux, err := newMux(store, token, base, c.domains, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\nStore:             %s\n", base, token, desc)
 	if len(c.domains) > 0 {
 		fmt.Fprintf(out, "Verified domains:  %s\n", strings.Join(c.domains, ", "))
+	}
+	if randomToken && closeDB != nil {
+		// The data outlives this process; a random token does not.
+		fmt.Fprintln(out, "The token changes at every start: pass it with -token or $SCIM_TOKEN to keep clients working after a restart.")
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if ready != nil {
@@ -163,9 +251,16 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A request still running, or a client's connection that never
+		// sent one (net/http waits 5 s for those): stopping cuts them.
+		fmt.Fprintln(out, "Stopping: closing the connections still open after 10 s.")
+		err = srv.Close()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

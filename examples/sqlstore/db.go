@@ -1,0 +1,493 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/scimhost/scim"
+)
+
+// Dialect is the SQL database behind a [DB]. It decides the placeholders,
+// column types, locking and error codes the store uses.
+type Dialect uint8
+
+// The supported dialects. The zero Dialect is invalid.
+const (
+	// PostgreSQL 12 or later, through a database/sql driver whose errors
+	// have a SQLState() string method: github.com/jackc/pgx/v5/stdlib
+	// (driver name "pgx") is the one tested; lib/pq works too.
+	PostgreSQL Dialect = iota + 1
+	// SQLite 3.35 or later through modernc.org/sqlite (pure Go, driver name
+	// "sqlite"). See [SQLiteDSN] for the connection string to use.
+	SQLite
+)
+
+// String returns "postgres" or "sqlite".
+func (d Dialect) String() string {
+	switch d {
+	case PostgreSQL:
+		return "postgres"
+	case SQLite:
+		return "sqlite"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// ErrNoTenant is returned by every method of a [Store] made with
+// [DB.ByContext] when the context carries no tenant: a request that reached
+// the store without passing the authentication middleware is a bug in the
+// host, and serving it from some default tenant would leak data.
+var ErrNoTenant = errors.New("sqlstore: no tenant in the request context")
+
+// DB is a database holding the SCIM resources of any number of tenants.
+// Make one with [Open]; [DB.Tenant] and [DB.ByContext] hand out the
+// scim.Store values the handler uses. A DB is safe for concurrent use and
+// does not own the *sql.DB it was given: closing that is the caller's job.
+type DB struct {
+	db      *sql.DB
+	dialect Dialect
+	// wsem lets one SQLite write transaction run at a time in this process,
+	// so that writers queue in Go instead of spinning on SQLITE_BUSY; other
+	// processes are kept out by BEGIN IMMEDIATE.
+	wsem chan struct{}
+	// now is the clock; tests replace it.
+	now func() time.Time
+	// onQuery, when set, sees the text of every statement the store runs;
+	// the tests use it to prove which tables a method touches.
+	onQuery func(query string)
+}
+
+// Open prepares db to store SCIM resources in dialect: it creates or
+// upgrades the store's tables (all named scim_*, in the connection's current
+// schema) by running the migrations it embeds that the database has not run
+// yet, recorded in scim_schema_migrations. Open is idempotent and safe to
+// run from many processes at once: on PostgreSQL the migrations run in one
+// transaction under an advisory lock, on SQLite in one BEGIN IMMEDIATE
+// transaction. On SQLite, Open also switches the database file to WAL mode
+// (a persistent setting) so that readers never wait for the writer.
+//
+// It returns an error when dialect is not one of the constants, when the
+// database cannot be reached, or when its schema is newer than this package.
+func Open(ctx context.Context, db *sql.DB, dialect Dialect) (*DB, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: Open: nil *sql.DB")
+	}
+	d := &DB{db: db, dialect: dialect, now: time.Now}
+	switch dialect {
+	case PostgreSQL:
+	case SQLite:
+		d.wsem = make(chan struct{}, 1)
+	default:
+		return nil, fmt.Errorf("sqlstore: Open: unknown dialect %v", dialect)
+	}
+	if err := d.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("sqlstore: migrating the %v schema: %w", dialect, err)
+	}
+	return d, nil
+}
+
+// Dialect returns the dialect db was opened with.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Tenant returns the Store of one tenant: every method reads and writes
+// only the rows of tenant, so another tenant's ids are ErrNotFound and
+// userNames are unique per tenant only. Any string is a valid tenant id,
+// the empty string included (a single-tenant host may use it), except
+// that PostgreSQL cannot store NUL bytes.
+func (db *DB) Tenant(tenant string) *Store {
+	return &Store{db: db, tenant: tenant}
+}
+
+// ByContext returns a Store that takes the tenant of each call from its
+// context with tenant (for example the value an authentication middleware
+// stored there). When tenant returns "" (or is nil), the call fails with
+// [ErrNoTenant].
+func (db *DB) ByContext(tenant func(context.Context) string) *Store {
+	return &Store{db: db, byContext: true, fromContext: tenant}
+}
+
+// DeleteTenant deletes every resource of tenant, for offboarding a
+// workspace. Deleting a tenant that has nothing stored is not an error.
+func (db *DB) DeleteTenant(ctx context.Context, tenant string) error {
+	return db.write(ctx, func(q querier) error {
+		for _, table := range []string{"scim_group_members", "scim_groups", "scim_user_emails", "scim_users"} {
+			if _, err := db.exec(ctx, q, "DELETE FROM "+table+" WHERE tenant = ?", tenant); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SQLiteDSN returns the modernc.org/sqlite connection string for the
+// database file at path, with what the store expects of each connection:
+// a busy timeout, so that another process's write transaction is waited for
+// rather than failed, and synchronous=NORMAL, the usual companion of WAL:
+// the file stays consistent through a power cut, which may however lose the
+// last transactions (build the DSN with synchronous(FULL) if it must not). A host that builds its own DSN should keep
+// _pragma=busy_timeout when more than one process opens the file; within one
+// process the store queues its writers itself.
+func SQLiteDSN(path string) string {
+	u := url.URL{Scheme: "file", OmitHost: true, Path: path}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rebind turns the ? placeholders the store's SQL is written with into
+// PostgreSQL's $1, $2, ... The store's SQL has no ? anywhere else.
+func (db *DB) rebind(query string) string {
+	if db.dialect != PostgreSQL || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	query = db.rebind(query)
+	if db.onQuery != nil {
+		db.onQuery(query)
+	}
+	r, err := q.ExecContext(ctx, query, args...)
+	return r, db.mapErr(err)
+}
+
+func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	query = db.rebind(query)
+	if db.onQuery != nil {
+		db.onQuery(query)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	return rows, db.mapErr(err)
+}
+
+// queryRow runs a query expected to return at most one row and scans it;
+// it returns sql.ErrNoRows when there is none.
+func (db *DB) queryRow(ctx context.Context, q querier, query string, args []any, dest ...any) error {
+	query = db.rebind(query)
+	if db.onQuery != nil {
+		db.onQuery(query)
+	}
+	return db.mapErr(q.QueryRowContext(ctx, query, args...).Scan(dest...))
+}
+
+// mapErr turns the drivers' uniqueness violations into scim.ErrConflict,
+// keeping the driver's error in the chain for logs. It inspects errors by
+// method rather than by type so that the package needs no driver:
+// pgconn.PgError and pq.Error have SQLState(), modernc's sqlite.Error has
+// Code().
+func (db *DB) mapErr(err error) error {
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	switch db.dialect {
+	case PostgreSQL:
+		var e interface{ SQLState() string }
+		if errors.As(err, &e) {
+			switch e.SQLState() {
+			case "23505": // unique_violation
+				return fmt.Errorf("%w: %w", scim.ErrConflict, err)
+			case "22021", "22P05": // a NUL byte or invalid UTF-8 in a value
+				return &scim.Error{Status: 400, Type: scim.InvalidValue,
+					Detail: "a value contains a character that cannot be stored (NUL or invalid UTF-8)", Err: err}
+			}
+		}
+	case SQLite:
+		var e interface{ Code() int }
+		if errors.As(err, &e) {
+			switch e.Code() {
+			case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+				return fmt.Errorf("%w: %w", scim.ErrConflict, err)
+			}
+		}
+	}
+	return err
+}
+
+// storable reports whether s can be stored in a text column. PostgreSQL
+// rejects NUL bytes and invalid UTF-8, so no stored id or value equals such
+// a string: lookups answer "not found" and comparisons "false" without
+// asking the database, which would fail the statement.
+func (db *DB) storable(s string) bool {
+	return db.dialect != PostgreSQL || (strings.IndexByte(s, 0) < 0 && utf8.ValidString(s))
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its
+// extended forms: another connection holds the write lock.
+func isBusy(err error) bool {
+	var e interface{ Code() int }
+	return errors.As(err, &e) && e.Code()&0xff == 5
+}
+
+// write runs fn as one write transaction and commits it when fn returns
+// nil. On PostgreSQL it is an ordinary READ COMMITTED transaction; fn takes
+// the row locks it needs (UPDATE, SELECT ... FOR UPDATE) before reading.
+//
+// On SQLite, database/sql starts transactions with a deferred BEGIN, whose
+// read-then-write upgrade fails with SQLITE_BUSY when another writer got in
+// between, and that busy_timeout does not help. So write queues on wsem
+// (one writer per process), then runs BEGIN IMMEDIATE by hand on a
+// dedicated connection, retrying while another process holds the lock.
+// This works whatever DSN the host used (no _txlock needed).
+func (db *DB) write(ctx context.Context, fn func(q querier) error) error {
+	if db.dialect == SQLite {
+		return db.writeSQLite(ctx, fn)
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	// Also when fn panics (an update callback may): after Commit it is a
+	// no-op.
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return db.mapErr(tx.Commit())
+}
+
+func (db *DB) writeSQLite(ctx context.Context, fn func(q querier) error) error {
+	select {
+	case db.wsem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.wsem }()
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := db.beginImmediate(ctx, conn); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		// On an error, and when fn panics: the connection must not go
+		// back to the pool inside the transaction.
+		if !done {
+			db.rollback(conn)
+		}
+	}()
+	if err := fn(conn); err != nil {
+		return err
+	}
+	// COMMIT must not be interrupted by a cancelled context half-way.
+	if _, err := db.exec(context.WithoutCancel(ctx), conn, "COMMIT"); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+func (db *DB) beginImmediate(ctx context.Context, conn *sql.Conn) error {
+	delay := time.Millisecond
+	for {
+		_, err := db.exec(ctx, conn, "BEGIN IMMEDIATE")
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		delay = min(2*delay, 100*time.Millisecond)
+	}
+}
+
+// rollback ends the transaction on conn. If that fails, conn may still be
+// inside it, so it is closed rather than returned to the pool.
+func (db *DB) rollback(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// read runs fn on a consistent snapshot, for reads that take more than one
+// statement (a group and its members).
+func (db *DB) read(ctx context.Context, fn func(q querier) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.dialect == PostgreSQL {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
+
+// timeArg is a time as the dialect's column stores it: timestamptz on
+// PostgreSQL, microseconds since the epoch on SQLite.
+func (db *DB) timeArg(t time.Time) any {
+	if db.dialect == SQLite {
+		return t.UnixMicro()
+	}
+	return t
+}
+
+// timestamp returns the current time as the store keeps it: UTC, to the
+// microsecond, which both column types hold exactly.
+func (db *DB) timestamp() time.Time {
+	return db.now().UTC().Truncate(time.Microsecond)
+}
+
+// timeCol scans either column type into a UTC time.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		*c.t = v.UTC()
+	case int64:
+		*c.t = time.UnixMicro(v).UTC()
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into a time", v)
+	}
+	return nil
+}
+
+//go:embed migrations
+var migrations embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations returns the dialect's migrations in version order. Their
+// files are named NNNN_name.sql.
+func loadMigrations(d Dialect) ([]migration, error) {
+	dir := path.Join("migrations", d.String())
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration file %s is not named NNNN_name.sql", e.Name())
+		}
+		b, err := fs.ReadFile(migrations, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("two migrations have version %d", ms[i].version)
+		}
+	}
+	return ms, nil
+}
+
+// migrationLock is the PostgreSQL advisory lock key that serializes
+// migrations: "scimhost" in ASCII.
+const migrationLock = 0x7363696d686f7374
+
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := loadMigrations(db.dialect)
+	if err != nil {
+		return err
+	}
+	if db.dialect == SQLite {
+		// journal_mode cannot change inside a transaction. An in-memory
+		// database answers "memory" and stays so, which is fine.
+		var mode string
+		if err := db.queryRow(ctx, db.db, "PRAGMA journal_mode=WAL", nil, &mode); err != nil {
+			return err
+		}
+	}
+	return db.write(ctx, func(q querier) error {
+		if db.dialect == PostgreSQL {
+			if _, err := db.exec(ctx, q, "SELECT pg_advisory_xact_lock(?)", int64(migrationLock)); err != nil {
+				return err
+			}
+		}
+		if _, err := db.exec(ctx, q, `CREATE TABLE IF NOT EXISTS scim_schema_migrations (
+	version    integer PRIMARY KEY,
+	name       text NOT NULL,
+	applied_at text NOT NULL
+)`); err != nil {
+			return err
+		}
+		rows, err := db.query(ctx, q, "SELECT version FROM scim_schema_migrations")
+		if err != nil {
+			return err
+		}
+		applied := map[int]bool{}
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return err
+			}
+			applied[v] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		latest := ms[len(ms)-1].version
+		for v := range applied {
+			if v > latest {
+				return fmt.Errorf("the database has schema version %d, newer than this package's %d", v, latest)
+			}
+		}
+		for _, m := range ms {
+			if applied[m.version] {
+				continue
+			}
+			if _, err := db.exec(ctx, q, m.sql); err != nil {
+				return fmt.Errorf("migration %d_%s: %w", m.version, m.name, err)
+			}
+			if _, err := db.exec(ctx, q, "INSERT INTO scim_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				m.version, m.name, db.timestamp().Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,237 @@
+// Package sqlstore is a scim.Store for PostgreSQL and SQLite over
+// database/sql: users, groups and memberships of any number of tenants in
+// one database, with the filters Entra ID sends evaluated in SQL on
+// indexed columns.
+//
+// It lives in the examples module so that the library's own go.mod needs no
+// database driver. Copy it, or import it and register a driver yourself.
+//
+// # Opening
+//
+// Register a driver, open a *sql.DB, and hand it to [Open] with its
+// dialect. Open creates or upgrades the tables (see Schema below):
+//
+//	import _ "github.com/jackc/pgx/v5/stdlib"
+//
+//	sqlDB, err := sql.Open("pgx", "postgres://app@db/app")
+//	db, err := sqlstore.Open(ctx, sqlDB, sqlstore.PostgreSQL)
+//	store := db.Tenant("acme") // a scim.Store for one tenant
+//
+// or, for SQLite, with the pure-Go modernc.org/sqlite (no cgo):
+//
+//	import _ "modernc.org/sqlite"
+//
+//	sqlDB, err := sql.Open("sqlite", sqlstore.SQLiteDSN("/var/lib/app/scim.db"))
+//	db, err := sqlstore.Open(ctx, sqlDB, sqlstore.SQLite)
+//
+// Any PostgreSQL driver whose errors have a SQLState() string method works
+// (pgx's stdlib, lib/pq); pgx is the one tested. Bound the pool
+// (sql.DB.SetMaxOpenConns) below the server's max_connections: Entra ID
+// sends requests in parallel. For SQLite use a file, not ":memory:" (every
+// pooled connection would get its own empty database).
+//
+// # Tenants
+//
+// Every row carries a tenant id. [DB.Tenant] returns the Store of one
+// tenant; [DB.ByContext] returns a Store that reads the tenant of each call
+// from its context, with a function the host supplies (typically reading
+// what its authentication middleware stored), and fails with [ErrNoTenant]
+// when there is none. With the library's BearerAuth middleware:
+//
+//	store := db.ByContext(func(ctx context.Context) string {
+//		t, _ := scim.TenantFrom(ctx)
+//		return t.ID
+//	})
+//
+// Ids of another tenant are scim.ErrNotFound, and
+// userName and displayName are unique per tenant. [DB.DeleteTenant] removes
+// a tenant's data.
+//
+// # Schema
+//
+// Open runs the migrations embedded in the package (migrations/<dialect>/)
+// that the database has not run yet, and records them in
+// scim_schema_migrations. It is safe to call from several processes at
+// once: PostgreSQL migrates in one transaction under an advisory lock,
+// SQLite in one BEGIN IMMEDIATE transaction. A database migrated by a newer
+// release of this package is refused rather than used. The tables, all in
+// the connection's current schema:
+//
+//   - scim_users: tenant, id, user_name, user_name_fold, external_id,
+//     manager_fold, active, created, last_modified, version, and doc, a JSON
+//     document holding every other attribute. Unique on (tenant,
+//     user_name_fold); indexed on (tenant, external_id) and (tenant,
+//     created, id).
+//   - scim_user_emails: (tenant, user_id, seq, type_fold, value_fold), an
+//     index of the emails kept in doc, indexed on (tenant, value_fold). It
+//     takes the place of a single email column, which could not answer
+//     emails[type eq "work"].value exactly for a user with two emails.
+//   - scim_groups: tenant, id, display_name, display_name_fold (unique per
+//     tenant), external_id, created, last_modified, version, member_seq, doc
+//     (the group's unknown attributes).
+//   - scim_group_members: (tenant, group_id, member_id) primary key,
+//     member_fold, member_type, display, ref and seq (the order members were
+//     added in), indexed on (tenant, member_fold, group_id) for
+//     `members eq` and for a user's groups.
+//
+// The *_fold columns hold values folded in Go so that two strings are equal
+// exactly when strings.EqualFold says so, on both databases (PostgreSQL's
+// lower() depends on the locale, SQLite's folds ASCII only). On PostgreSQL
+// the compared columns use the "C" collation, so sorting is byte order, as
+// on SQLite.
+//
+// Ids are random UUIDs (version 4). Versions are integers counted up on
+// every write, exposed as their decimal string. Times are UTC with
+// microsecond precision (timestamptz on PostgreSQL, integer microseconds on
+// SQLite), so what a write returns is exactly what a read returns.
+// User.Password is never stored. The doc column keeps Extra values byte for
+// byte.
+//
+// # Filters and sorting
+//
+// ListUsers and ListGroups translate the filter into SQL with bound
+// parameters. What they translate:
+//
+//   - Users: id (eq, pr), userName (eq, co, sw, ew, pr; case-insensitive),
+//     externalId (eq, co, sw, ew, pr; case-exact), active (eq true/false,
+//     also the strings "True"/"False" that Entra ID sends),
+//     emails, emails.value and emails.type (eq, co, sw, ew; case-insensitive;
+//     pr on emails.value), value paths on emails over value and type
+//     (emails[type eq "work"].value eq "x", Entra ID's match by work
+//     email, is one), the Enterprise manager and manager.value
+//     (case-insensitive; pr on manager.value only), meta.created and
+//     meta.lastModified (gt, ge, lt, le with an RFC 3339 dateTime; a
+//     value finer than the stored microseconds compares exactly), and pr
+//     alone on the singular strings kept in doc (title, displayName,
+//     nickName, profileUrl, userType, preferredLanguage, locale, timezone,
+//     the sub-attributes of name, and the Enterprise employeeNumber,
+//     costCenter, organization, division and department): presence needs
+//     no case folding, so the JSON document answers it exactly, without an
+//     index.
+//   - Groups: id, displayName (case-insensitive), externalId as for users;
+//     members and members.value (eq, co, sw, ew; case-insensitive, as the
+//     schema says), value paths on members over value, meta.created and
+//     meta.lastModified. `id eq "G" and members eq "U"`, Entra ID's
+//     membership check, is two index lookups.
+//   - and, or, not over any of these.
+//
+// co, sw and ew use LIKE with %, _ and \ escaped (GLOB on SQLite for the
+// case-exact externalId, as SQLite's LIKE ignores ASCII case). An absent
+// attribute is an empty string, never NULL, so it matches no comparison and
+// not() is plain negation. Anything else (comparisons on attributes kept
+// only in doc, ne, gt on strings, pr on a whole complex attribute) is
+// scim.ErrUnsupported:
+// the handler answers 400 invalidFilter rather than return a wrong set. A
+// malformed dateTime is a 400 invalidFilter *scim.Error naming the
+// attribute.
+//
+// sortBy may be id, externalId, meta.created, meta.lastModified, and
+// userName for users or displayName for groups; others are
+// scim.ErrUnsupported. Strings sort case-insensitively where the schema says
+// so, in byte order; resources without an externalId sort last in either
+// direction. Every order ends with (created, id), so pages are stable.
+// Paging is LIMIT/OFFSET; TotalResults comes from the page itself when the
+// page is not full (one query for Entra ID's lookups), else from a COUNT(*)
+// with the same WHERE.
+//
+// Reading a group without its members (Projection.Wants("members") false,
+// which is how Entra ID reads groups) reads the scim_groups row only and
+// never touches scim_group_members. User.Groups is filled from the
+// membership index when Wants("groups").
+//
+// # Writes and concurrency
+//
+// Uniqueness is the database's: the unique indexes raise the driver's
+// unique-violation error (SQLSTATE 23505; SQLite extended codes 2067 and
+// 1555), which the store wraps so that errors.Is(err, scim.ErrConflict).
+// A replace carrying a version updates with WHERE version = n; no row
+// updated means scim.ErrNotFound or scim.ErrVersionMismatch, told apart by
+// a second look.
+//
+// UpdateUser and UpdateGroup (the scim.UserUpdater and scim.GroupUpdater
+// capabilities) lock the row first: SELECT ... FOR UPDATE on PostgreSQL.
+// SQLite has no row locks, and database/sql starts its transactions with a
+// deferred BEGIN, whose upgrade from reader to writer fails with
+// SQLITE_BUSY when another connection wrote in between (busy_timeout does
+// not help there). So every SQLite write transaction here runs on a
+// dedicated connection that issues BEGIN IMMEDIATE itself, retrying while
+// another process holds the lock, and writers of one process queue in Go
+// first. This works with any DSN: no _txlock parameter and no
+// single-connection pool are needed. Open switches the file to WAL mode so
+// that reads never wait for the writer.
+//
+// PatchMembers (scim.MemberPatcher) costs what the change costs, whatever
+// the group's size: it locks the group's row (SELECT ... FOR UPDATE on
+// PostgreSQL), checks the version, inserts the added members with INSERT
+// ... ON CONFLICT DO NOTHING RETURNING member_id and deletes the removed
+// ones with DELETE ... IN (...) RETURNING member_id, so that the result
+// names exactly the members that changed (a replayed add reports nothing,
+// and raises no change event), and bumps the version and lastModified in
+// the same transaction only when something changed. Concurrent patches of
+// one group queue on the row lock, none is lost, and none deadlocks;
+// DeleteUser and DeleteGroup, which remove a member from every group it is
+// in, lock those groups in id order before touching memberships, so they
+// queue behind patches too. The group PatchMembers returns has no Members.
+// Members are identified by their exact value (the ids this store hands
+// out are lower-case), while filters on members compare case-insensitively
+// as the schema says.
+//
+// # Tests and benchmarks
+//
+// The tests run every check on both dialects. PostgreSQL comes from
+// SCIMHOST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test);
+// when it is unreachable those halves are skipped, or fail when CI=true.
+// Tests use the schema scimhost_test and a fresh random tenant each.
+// TestStoretest runs the contract checks of package storetest on both
+// dialects.
+//
+// The benchmarks run on PostgreSQL only, in the schema scimhost_bench,
+// whose tenants of 1,000 and 1,000,000 users (with groups of 10 and 100,000
+// members) are seeded with generate_series on the first run (about 25 s)
+// and reused afterwards:
+//
+//	cd examples
+//	go test ./sqlstore -run '^$' -bench . -count 10 | tee bench.txt
+//	benchstat bench.txt
+//
+// Figures on the development machine (2 cores shared with other jobs,
+// PostgreSQL 15 with its default 128 MB of shared_buffers, over loopback),
+// medians of 20 runs, time per operation:
+//
+//	benchmark (small/large)          small     large    ratio
+//	UserNameEq (1k/1M users)         192 µs    213 µs   1.11  the user, then its groups
+//	MemberCheck (1k/1M users)        124 µs    120 µs   0.96  id eq G and members eq U
+//	GetGroupNoMembers (10/100k)       83 µs     79 µs   0.95
+//	AddMember (10/100k members)     1.32 ms   0.93 ms   0.70  a commit's fsync; minima 758/739 µs
+//
+// The machine's load made single runs vary by up to ±40% (AddMember, bound
+// by the disk, more), so compare medians of many runs. The two tenants
+// share one set of B-trees, so a lookup walks the same depth in both; what
+// remains of the 1k/1M gap in UserNameEq is memory locality (a working set
+// of 4096 users spread over 270 MB of table instead of a few pages).
+// AddMember was measured before PatchMembers reported what changed; with
+// the statement that costs (SELECT ... FOR UPDATE before the INSERT), 8
+// runs interleaved with the earlier code gave medians of 1.32/1.18 ms
+// against 1.19/1.07 ms, a difference within the noise (p > 0.2).
+//
+// Throughput through HTTP: the demo server's stack (BearerAuth,
+// scim.Handler, this store over a ByContext tenant) behind an
+// httptest.Server, 8 concurrent clients creating 100,000 users as Entra ID
+// sends them (userName, externalId, name, displayName, a work email, an
+// Enterprise department), starting from an empty database:
+//
+//	cd examples
+//	go test ./server -run '^$' -bench CreateUsersHTTP -benchtime 1x
+//
+// One run on the development machine, the clients, the server and the
+// database sharing its 2 cores:
+//
+//	PostgreSQL 15 (synchronous_commit on)        1,496 users/s  (67 s)
+//	SQLite, WAL, synchronous=NORMAL              2,342 users/s  (43 s)
+//
+// Each create is one transaction (the user row and its email rows). The
+// cores were the limit, not the disk: during a second PostgreSQL run
+// (1,081 users/s, with other jobs' builds and tests running beside it)
+// vmstat showed under 5% idle and under 2% I/O wait. Read the figures as
+// floors for a dedicated machine.
+package sqlstore

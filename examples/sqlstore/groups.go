@@ -1,0 +1,559 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/scimhost/scim"
+)
+
+const groupCols = "g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version, g.doc"
+
+// groupRow is one scim_groups row being scanned.
+type groupRow struct {
+	g       scim.Group
+	version int64
+	doc     []byte
+}
+
+func (r *groupRow) dest() []any {
+	return []any{&r.g.ID, &r.g.DisplayName, &r.g.ExternalID,
+		timeCol{&r.g.Meta.Created}, timeCol{&r.g.Meta.LastModified}, &r.version, &r.doc}
+}
+
+func (r *groupRow) group() (*scim.Group, error) {
+	if err := decodeGroup(r.doc, &r.g); err != nil {
+		return nil, err
+	}
+	r.g.Meta.Version = strconv.FormatInt(r.version, 10)
+	return &r.g, nil
+}
+
+func scanGroups(rows *sql.Rows) ([]*scim.Group, error) {
+	defer rows.Close()
+	groups := []*scim.Group{}
+	for rows.Next() {
+		var r groupRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		g, err := r.group()
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	return groups, rows.Err()
+}
+
+// uniqueMembers returns ms without repeated values, keeping the first of
+// each: a member is identified by its exact value.
+func uniqueMembers(ms []scim.Member) []scim.Member {
+	if len(ms) < 2 {
+		return ms
+	}
+	seen := make(map[string]bool, len(ms))
+	out := ms[:0:0]
+	for _, m := range ms {
+		if !seen[m.Value] {
+			seen[m.Value] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// insertMembers inserts ms into the group with positions first, first+1,
+// ...; members already in the group are left as they are. When returned
+// is not nil it is called with the id of each member inserted, which were
+// not members before.
+func (s *Store) insertMembers(ctx context.Context, q querier, tenant, groupID string, ms []scim.Member, first int64, returned func(string)) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		rows[i] = []any{tenant, groupID, m.Value, fold(m.Value), m.Type, m.Display, m.Ref, first + int64(i)}
+	}
+	tail := " ON CONFLICT (tenant, group_id, member_id) DO NOTHING"
+	if returned != nil {
+		tail += " RETURNING member_id"
+	}
+	return s.insertRows(ctx, q,
+		"INSERT INTO scim_group_members (tenant, group_id, member_id, member_fold, member_type, display, ref, seq)",
+		tail, 8, rows, returned)
+}
+
+// loadMembers fills the Members of groups, in the order they were added.
+func (s *Store) loadMembers(ctx context.Context, q querier, tenant string, groups []*scim.Group) error {
+	byID := make(map[string]*scim.Group, len(groups))
+	var ids []any
+	for _, g := range groups {
+		g.Members = nil
+		if _, dup := byID[g.ID]; !dup {
+			byID[g.ID] = g
+			ids = append(ids, g.ID)
+		}
+	}
+	return inChunks(ids, func(part []any) error {
+		rows, err := s.db.query(ctx, q, `SELECT group_id, member_id, member_type, display, ref FROM scim_group_members
+	WHERE tenant = ? AND group_id IN (`+placeholders(len(part))+`) ORDER BY group_id, seq`, append([]any{tenant}, part...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var gid string
+			var m scim.Member
+			if err := rows.Scan(&gid, &m.Value, &m.Type, &m.Display, &m.Ref); err != nil {
+				return err
+			}
+			if g := byID[gid]; g != nil {
+				g.Members = append(g.Members, m)
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// CreateGroup stores a copy of g, members included, under a new random id
+// with version "1", and returns it. It returns scim.ErrConflict when the
+// tenant has a group whose displayName equals g.DisplayName
+// case-insensitively. Repeated member values are stored once.
+func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if g == nil {
+		return nil, errors.New("sqlstore: CreateGroup: nil group")
+	}
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ng := g.Clone()
+	ng.ID = newID()
+	ng.Members = uniqueMembers(ng.Members)
+	now := s.db.timestamp()
+	ng.Meta = scim.Meta{Created: now, LastModified: now, Version: "1"}
+	doc, err := encodeGroup(ng)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.write(ctx, func(q querier) error {
+		if _, err := s.db.exec(ctx, q, `INSERT INTO scim_groups
+	(tenant, id, display_name, display_name_fold, external_id, created, last_modified, version, member_seq, doc)
+	VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			tenant, ng.ID, ng.DisplayName, fold(ng.DisplayName), ng.ExternalID,
+			s.db.timeArg(now), s.db.timeArg(now), len(ng.Members), string(doc)); err != nil {
+			return err
+		}
+		return s.insertMembers(ctx, q, tenant, ng.ID, ng.Members, 0, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+// GetGroup returns the group with this id in the tenant, or
+// scim.ErrNotFound. When want.Wants("members") is false it reads the
+// scim_groups row alone and never touches scim_group_members, so its cost
+// does not depend on the group's size; otherwise the group and its members
+// are read from one snapshot.
+func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
+	tenant, err := s.scope(ctx, "group", id)
+	if err != nil {
+		return nil, err
+	}
+	if !want.Wants("members") {
+		return s.getGroup(ctx, s.db.db, tenant, id, "")
+	}
+	var g *scim.Group
+	err = s.db.read(ctx, func(q querier) error {
+		var err error
+		if g, err = s.getGroup(ctx, q, tenant, id, ""); err != nil {
+			return err
+		}
+		return s.loadMembers(ctx, q, tenant, []*scim.Group{g})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (s *Store) getGroup(ctx context.Context, q querier, tenant, id, lock string) (*scim.Group, error) {
+	var r groupRow
+	err := s.db.queryRow(ctx, q, "SELECT "+groupCols+" FROM scim_groups g WHERE g.tenant = ? AND g.id = ?"+lock,
+		[]any{tenant, id}, r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("group", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.group()
+}
+
+// ReplaceGroup replaces the stored group g.ID with g, members included,
+// keeping its id and created time. It returns scim.ErrNotFound,
+// scim.ErrConflict (displayName taken) or scim.ErrVersionMismatch when
+// g.Meta.Version is set and stale. Its cost is proportional to the number
+// of members; membership changes should go through PatchMembers.
+func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if g == nil {
+		return nil, errors.New("sqlstore: ReplaceGroup: nil group")
+	}
+	tenant, err := s.scope(ctx, "group", g.ID)
+	if err != nil {
+		return nil, err
+	}
+	ng := g.Clone()
+	err = s.db.write(ctx, func(q querier) error {
+		return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+// writeGroup stores g and its members over the row g.ID, checking the
+// stored version against version when it is not empty, and fills g.Meta.
+// old is the group's current membership when the caller has read it (nil
+// when not): then only the difference is written, when the new list keeps
+// the old members in their order and adds new ones at the end, which is
+// what an update that adds or removes a few members produces. Otherwise
+// every membership row is rewritten.
+func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *scim.Group, version string, old []scim.Member) error {
+	g.Members = uniqueMembers(g.Members)
+	diff, incremental := diffMembers(old, g.Members)
+	doc, err := encodeGroup(g)
+	if err != nil {
+		return err
+	}
+	now := s.db.timestamp()
+	seqExpr, seqArg := "member_seq = ?", len(g.Members)
+	if incremental {
+		seqExpr, seqArg = "member_seq = member_seq + ?", len(diff.added)
+	}
+	query := `UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?, last_modified = ?,
+	version = version + 1, ` + seqExpr + `, doc = ?
+	WHERE tenant = ? AND id = ?`
+	args := []any{g.DisplayName, fold(g.DisplayName), g.ExternalID, s.db.timeArg(now), seqArg, string(doc), tenant, g.ID}
+	if version != "" {
+		n, ok := parseVersion(version)
+		if !ok {
+			return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, g.ID)
+		}
+		query += " AND version = ?"
+		args = append(args, n)
+	}
+	var v, seq int64
+	err = s.db.queryRow(ctx, q, query+" RETURNING created, version, member_seq", args, timeCol{&g.Meta.Created}, &v, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.missingOrStale(ctx, q, "scim_groups", "group", tenant, g.ID)
+	}
+	if err != nil {
+		return err
+	}
+	g.Meta.LastModified = now
+	g.Meta.Version = strconv.FormatInt(v, 10)
+	if !incremental {
+		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, g.ID); err != nil {
+			return err
+		}
+		return s.insertMembers(ctx, q, tenant, g.ID, g.Members, 0, nil)
+	}
+	if err := s.deleteMembers(ctx, q, tenant, g.ID, diff.removed, nil); err != nil {
+		return err
+	}
+	for _, m := range diff.changed {
+		if _, err := s.db.exec(ctx, q, "UPDATE scim_group_members SET member_type = ?, display = ?, ref = ? WHERE tenant = ? AND group_id = ? AND member_id = ?",
+			m.Type, m.Display, m.Ref, tenant, g.ID, m.Value); err != nil {
+			return err
+		}
+	}
+	return s.insertMembers(ctx, q, tenant, g.ID, diff.added, seq-int64(len(diff.added)), nil)
+}
+
+// deleteMembers removes the members ids (strings, as query arguments) from
+// the group. When returned is not nil it is called with the id of each
+// member deleted.
+func (s *Store) deleteMembers(ctx context.Context, q querier, tenant, groupID string, ids []any, returned func(string)) error {
+	tail := ")"
+	if returned != nil {
+		tail += " RETURNING member_id"
+	}
+	return inChunks(ids, func(part []any) error {
+		return s.execReturning(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
+			placeholders(len(part))+tail, append([]any{tenant, groupID}, part...), returned)
+	})
+}
+
+// memberDiff is how a new member list differs from the stored one.
+type memberDiff struct {
+	removed []any         // member ids, as query arguments
+	changed []scim.Member // kept members whose type, display or $ref changed
+	added   []scim.Member // new members, all after the kept ones
+}
+
+// diffMembers compares the stored members old (in order; nil when unknown)
+// with the new list. ok is false when the new list cannot be written as a
+// difference: old is unknown, or a kept member moved, or a new member
+// comes before a kept one.
+func diffMembers(old, members []scim.Member) (d memberDiff, ok bool) {
+	if old == nil {
+		return d, false
+	}
+	at := make(map[string]int, len(old))
+	for i, m := range old {
+		at[m.Value] = i
+	}
+	last := -1
+	kept := make(map[string]bool, len(members))
+	for _, m := range members {
+		i, was := at[m.Value]
+		if !was {
+			d.added = append(d.added, m)
+			continue
+		}
+		if len(d.added) > 0 || i < last {
+			return memberDiff{}, false
+		}
+		last = i
+		kept[m.Value] = true
+		if old[i] != m {
+			d.changed = append(d.changed, m)
+		}
+	}
+	for _, m := range old {
+		if !kept[m.Value] {
+			d.removed = append(d.removed, m.Value)
+		}
+	}
+	return d, true
+}
+
+// DeleteGroup deletes the group, its memberships, and its own membership
+// in other groups (nested groups). It returns scim.ErrNotFound for an
+// unknown id.
+func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	tenant, err := s.scope(ctx, "group", id)
+	if err != nil {
+		return err
+	}
+	return s.db.write(ctx, func(q querier) error {
+		if s.db.dialect == PostgreSQL {
+			// Lock the group with the groups it is nested in, in id
+			// order, as every multi-group write does: two groups nested
+			// in each other and deleted at once must not deadlock.
+			if _, err := s.db.exec(ctx, q, `SELECT g.id FROM scim_groups g WHERE g.tenant = ? AND (g.id = ? OR g.id IN (
+	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ? AND m.member_id = ?
+)) ORDER BY g.id FOR UPDATE`, tenant, id, tenant, fold(id), id); err != nil {
+				return err
+			}
+		}
+		res, err := s.db.exec(ctx, q, "DELETE FROM scim_groups WHERE tenant = ? AND id = ?", tenant, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("group", id)
+		}
+		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, id); err != nil {
+			return err
+		}
+		return s.removeMemberEverywhere(ctx, q, tenant, id)
+	})
+}
+
+// UpdateGroup is the atomic read-modify-write of scim.GroupUpdater: it
+// locks the group's row, loads the group with its members, calls update,
+// and stores the result (members rewritten) in one transaction. An error
+// from update rolls back and is returned as it is.
+func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (*scim.Group, error) {
+	if update == nil {
+		return nil, errors.New("sqlstore: UpdateGroup: nil update func")
+	}
+	tenant, err := s.scope(ctx, "group", id)
+	if err != nil {
+		return nil, err
+	}
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	var out *scim.Group
+	err = s.db.write(ctx, func(q querier) error {
+		g, err := s.getGroup(ctx, q, tenant, id, lock)
+		if err != nil {
+			return err
+		}
+		if err := s.loadMembers(ctx, q, tenant, []*scim.Group{g}); err != nil {
+			return err
+		}
+		version := g.Meta.Version
+		old := g.Members
+		if old == nil {
+			old = []scim.Member{}
+		}
+		g.Members = slices.Clone(g.Members)
+		if err := update(g); err != nil {
+			return err
+		}
+		g.ID = id
+		if err := s.writeGroup(ctx, q, tenant, g, version, old); err != nil {
+			return err
+		}
+		out = g
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PatchMembers implements scim.MemberPatcher with work proportional to
+// len(p.Add) + len(p.Remove), whatever the group's size, in one
+// transaction:
+//
+//  1. read the group's row, locking it (FOR UPDATE on PostgreSQL; the
+//     transaction's write lock on SQLite), and compare p.Version with it;
+//  2. INSERT the added members ... ON CONFLICT DO NOTHING RETURNING
+//     member_id, which names the members that were not members before;
+//  3. DELETE the removed ones ... RETURNING member_id, which names those
+//     that were;
+//  4. only when 2 or 3 returned a row, UPDATE the group's version,
+//     last_modified and member_seq.
+//
+// Concurrent patches of one group queue on its row lock, so none is lost,
+// and every write of memberships takes the group's lock first, so none
+// deadlocks. Adds apply before removes: an id in both is reported in Added
+// and in Removed and ends up removed. Members are identified by their exact
+// value. A patch that changes nothing (a replayed request) keeps the
+// version and LastModified, but a stale p.Version is still
+// scim.ErrVersionMismatch.
+//
+// The group in the result has no Members (loading them would cost what
+// this method exists to avoid).
+func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberPatch) (scim.MemberPatchResult, error) {
+	tenant, err := s.scope(ctx, "group", groupID)
+	if err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	add := uniqueMembers(p.Add)
+	remove := make([]any, 0, len(p.Remove))
+	seen := make(map[string]bool, len(p.Remove))
+	for _, id := range p.Remove {
+		// Ids PostgreSQL cannot store cannot be members.
+		if !seen[id] && s.db.storable(id) {
+			seen[id] = true
+			remove = append(remove, id)
+		}
+	}
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	var res scim.MemberPatchResult
+	err = s.db.write(ctx, func(q querier) error {
+		res = scim.MemberPatchResult{}
+		var r groupRow
+		var seq int64
+		err := s.db.queryRow(ctx, q, "SELECT "+groupCols+", g.member_seq FROM scim_groups g WHERE g.tenant = ? AND g.id = ?"+lock,
+			[]any{tenant, groupID}, append(r.dest(), &seq)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("group", groupID)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Version != "" {
+			if n, ok := parseVersion(p.Version); !ok || n != r.version {
+				return fmt.Errorf("sqlstore: group %q: version %q, stored %d: %w", groupID, p.Version, r.version, scim.ErrVersionMismatch)
+			}
+		}
+		added := map[string]bool{}
+		if err := s.insertMembers(ctx, q, tenant, groupID, add, seq, func(id string) { added[id] = true }); err != nil {
+			return err
+		}
+		removed := map[string]bool{}
+		if err := s.deleteMembers(ctx, q, tenant, groupID, remove, func(id string) { removed[id] = true }); err != nil {
+			return err
+		}
+		// Report in the order given, whatever order RETURNING used.
+		for _, m := range add {
+			if added[m.Value] {
+				res.Added = append(res.Added, m.Value)
+			}
+		}
+		for _, id := range remove {
+			if removed[id.(string)] {
+				res.Removed = append(res.Removed, id.(string))
+			}
+		}
+		if len(res.Added) == 0 && len(res.Removed) == 0 {
+			res.Group, err = r.group()
+			return err
+		}
+		// Positions seq .. seq+len(add)-1 may now be taken.
+		bump := 0
+		if len(res.Added) > 0 {
+			bump = len(add)
+		}
+		err = s.db.queryRow(ctx, q, `UPDATE scim_groups SET version = version + 1, last_modified = ?, member_seq = member_seq + ?
+	WHERE tenant = ? AND id = ? RETURNING last_modified, version`,
+			[]any{s.db.timeArg(s.db.timestamp()), bump, tenant, groupID}, timeCol{&r.g.Meta.LastModified}, &r.version)
+		if err != nil {
+			return err
+		}
+		res.Group, err = r.group()
+		return err
+	})
+	if err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	return res, nil
+}
+
+// ListGroups returns the tenant's groups that match q.Filter, sorted and
+// paged in SQL, with their members only when q.Want.Wants("members") (then
+// the page and the members are read from one snapshot). See the package
+// documentation for the filters and sorts it evaluates; any other is
+// scim.ErrUnsupported.
+func (s *Store) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.Group], error) {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	sel, err := s.db.selectFor(groupTable, tenant, q)
+	if err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	var page scim.Page[*scim.Group]
+	run := func(q querier) error {
+		var err error
+		page.Resources, page.TotalResults, err = list(ctx, s.db, q, sel, groupCols, scanGroups)
+		return err
+	}
+	if !q.Want.Wants("members") {
+		err = run(s.db.db)
+	} else {
+		err = s.db.read(ctx, func(rq querier) error {
+			if err := run(rq); err != nil {
+				return err
+			}
+			return s.loadMembers(ctx, rq, tenant, page.Resources)
+		})
+	}
+	if err != nil {
+		return scim.Page[*scim.Group]{}, err
+	}
+	return page, nil
+}

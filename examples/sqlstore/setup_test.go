@@ -1,0 +1,251 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/scimhost/scim"
+	_ "modernc.org/sqlite"
+)
+
+// The tests run every contract check on both dialects. PostgreSQL comes
+// from SCIMHOST_POSTGRES_URL (default: postgres://postgres@127.0.0.1:5432/test);
+// when it is unreachable the PostgreSQL half is skipped, unless CI=true, where
+// it fails. Tests share the schema scimhost_test and isolate themselves with
+// a fresh random tenant each, removed at the end, so runs are repeatable and
+// parallel-safe. SQLite gets a fresh file per test.
+
+const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// testSchema holds the tables of the test runs; benchmarks use their own.
+const testSchema = "scimhost_test"
+
+type dialectSetup struct {
+	name string
+	// open returns a fresh *DB (its own hooks and clock) over a database
+	// that may be shared with other tests.
+	open func(t testing.TB) *DB
+}
+
+var dialects = []dialectSetup{
+	{name: "postgres", open: openPostgres},
+	{name: "sqlite", open: openSQLite},
+}
+
+// eachDialect runs f as a parallel subtest per dialect.
+func eachDialect(t *testing.T, f func(t *testing.T, db *DB)) {
+	t.Helper()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, d.open(t))
+		})
+	}
+}
+
+func postgresURL() string {
+	if u := os.Getenv("SCIMHOST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return defaultPostgresURL
+}
+
+// withSearchPath returns the connection URL with its search_path set, which
+// pgx sends as a run-time parameter.
+func withSearchPath(t testing.TB, raw, schema string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		// A keyword/value connection string.
+		return raw + " search_path=" + schema
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+var postgresPools sync.Map // schema → *postgresPool
+
+type postgresPool struct {
+	once sync.Once
+	db   *sql.DB
+	err  error
+	skip string
+}
+
+// postgresDB returns a process-wide pool whose search_path is schema,
+// creating the schema if needed; it skips or fails t when PostgreSQL is not
+// reachable.
+func postgresDB(t testing.TB, schema string) *sql.DB {
+	t.Helper()
+	v, _ := postgresPools.LoadOrStore(schema, &postgresPool{})
+	p := v.(*postgresPool)
+	p.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		admin, err := sql.Open("pgx", postgresURL())
+		if err != nil {
+			p.err = err
+			return
+		}
+		defer admin.Close()
+		if err := admin.PingContext(ctx); err != nil {
+			p.skip = "PostgreSQL unreachable at " + postgresURL() + " (set SCIMHOST_POSTGRES_URL): " + err.Error()
+			return
+		}
+		// Concurrent CREATE SCHEMA IF NOT EXISTS can still collide in
+		// the catalog, so serialize it across processes.
+		tx, err := admin.BeginTx(ctx, nil)
+		if err != nil {
+			p.err = err
+			return
+		}
+		defer func() { _ = tx.Rollback() }()
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
+			p.err = err
+			return
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS "`+schema+`"`); err != nil {
+			p.err = err
+			return
+		}
+		if p.err = tx.Commit(); p.err != nil {
+			return
+		}
+		db, err := sql.Open("pgx", withSearchPath(t, postgresURL(), schema))
+		if err != nil {
+			p.err = err
+			return
+		}
+		// PostgreSQL allows 100 connections by default; the concurrency
+		// tests start hundreds of goroutines.
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+		p.db = db
+	})
+	switch {
+	case p.err != nil:
+		t.Fatalf("PostgreSQL setup: %v", p.err)
+	case p.skip != "" && os.Getenv("CI") == "true":
+		t.Fatal(p.skip)
+	case p.skip != "":
+		t.Skip(p.skip)
+	}
+	return p.db
+}
+
+func openPostgres(t testing.TB) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), postgresDB(t, testSchema), PostgreSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func openSQLite(t testing.TB) *DB {
+	t.Helper()
+	sdb, err := sql.Open("sqlite", SQLiteDSN(filepath.Join(t.TempDir(), "scim.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sdb.Close() })
+	db, err := Open(context.Background(), sdb, SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// randomTenant returns a tenant id no other test uses, and deletes the
+// tenant's rows when t ends.
+func randomTenant(t testing.TB, db *DB) string {
+	t.Helper()
+	tenant := "test-" + randomHex()
+	t.Cleanup(func() {
+		if err := db.DeleteTenant(context.Background(), tenant); err != nil {
+			t.Errorf("DeleteTenant: %v", err)
+		}
+	})
+	return tenant
+}
+
+// randomHex returns 16 random hex digits.
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newStore returns the Store of a fresh tenant.
+func newStore(t testing.TB, db *DB) *Store {
+	return db.Tenant(randomTenant(t, db))
+}
+
+// listUsers is ListUsers with the filter given apart from the rest of q.
+func (s *Store) listUsers(ctx context.Context, q scim.Query, f scim.Filter) (scim.Page[*scim.User], error) {
+	q.Filter = f
+	return s.ListUsers(ctx, q)
+}
+
+// listGroups is ListGroups with the filter given apart from the rest of q.
+func (s *Store) listGroups(ctx context.Context, q scim.Query, f scim.Filter) (scim.Page[*scim.Group], error) {
+	q.Filter = f
+	return s.ListGroups(ctx, q)
+}
+
+// fakeClock makes db's clock advance by one millisecond at every reading,
+// so that creation order is strict and predictable.
+func fakeClock(db *DB) {
+	var n atomic.Int64
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	db.now = func() time.Time { return base.Add(time.Duration(n.Add(1)) * time.Millisecond) }
+}
+
+// queryLog records the statements db runs.
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func logQueries(db *DB) *queryLog {
+	l := &queryLog{}
+	db.onQuery = func(q string) {
+		l.mu.Lock()
+		l.queries = append(l.queries, q)
+		l.mu.Unlock()
+	}
+	return l
+}
+
+// take returns and forgets the statements recorded so far.
+func (l *queryLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queries
+	l.queries = nil
+	return q
+}
+
+// touching returns the statements of qs that mention table.
+func touching(qs []string, table string) []string {
+	var out []string
+	for _, q := range qs {
+		if strings.Contains(q, table) {
+			out = append(out, q)
+		}
+	}
+	return out
+}

@@ -1,0 +1,214 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scimhost/scim"
+)
+
+// Store is the scim.Store of one tenant (see [DB.Tenant]) or of the tenant
+// in each call's context (see [DB.ByContext]). Besides scim.Store it
+// implements scim.GroupStore, scim.UserUpdater, scim.GroupUpdater and
+// scim.MemberPatcher. A Store is safe for concurrent use; it holds no state
+// but its tenant, so making one per request is cheap.
+//
+// Its methods return the scim sentinel errors the contract names, wrapped
+// with the id concerned; errors.Is finds them. Passwords are not kept:
+// User.Password is ignored. The zero Store is not usable.
+type Store struct {
+	db          *DB
+	tenant      string
+	byContext   bool
+	fromContext func(context.Context) string
+}
+
+var (
+	_ scim.Store         = (*Store)(nil)
+	_ scim.GroupStore    = (*Store)(nil)
+	_ scim.UserUpdater   = (*Store)(nil)
+	_ scim.GroupUpdater  = (*Store)(nil)
+	_ scim.MemberPatcher = (*Store)(nil)
+)
+
+func (s *Store) tenantOf(ctx context.Context) (string, error) {
+	if !s.byContext {
+		return s.tenant, nil
+	}
+	if s.fromContext != nil {
+		if t := s.fromContext(ctx); t != "" {
+			return t, nil
+		}
+	}
+	return "", ErrNoTenant
+}
+
+// scope is tenantOf for a call about the resource id of kind: an id that
+// no row can hold is ErrNotFound without a query.
+func (s *Store) scope(ctx context.Context, kind, id string) (string, error) {
+	tenant, err := s.tenantOf(ctx)
+	if err == nil && !s.db.storable(id) {
+		err = notFound(kind, id)
+	}
+	return tenant, err
+}
+
+func notFound(kind, id string) error {
+	return fmt.Errorf("sqlstore: %s %q: %w", kind, id, scim.ErrNotFound)
+}
+
+// parseVersion reads a Meta.Version this store issued. ok is false for a
+// version the store cannot have issued, which can only mismatch.
+func parseVersion(v string) (n int64, ok bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n > 0
+}
+
+// missingOrStale explains an UPDATE ... WHERE version = ? that changed no
+// row: the resource is gone (ErrNotFound) or has another version.
+func (s *Store) missingOrStale(ctx context.Context, q querier, table, kind, tenant, id string) error {
+	var one int
+	err := s.db.queryRow(ctx, q, "SELECT 1 FROM "+table+" WHERE tenant = ? AND id = ?", []any{tenant, id}, &one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound(kind, id)
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s %q: %w", kind, id, scim.ErrVersionMismatch)
+}
+
+// insertRows inserts rows of width columns each with as few statements as
+// the drivers' parameter limits allow. head is "INSERT INTO t (cols)", tail
+// what follows the VALUES list. When returned is not nil, tail ends with a
+// RETURNING clause of one text column, and returned is called with the
+// value of every row returned.
+func (s *Store) insertRows(ctx context.Context, q querier, head, tail string, width int, rows [][]any, returned func(string)) error {
+	const perStatement = 500 // 500 rows × 8 columns stays far below both limits
+	for len(rows) > 0 {
+		n := min(len(rows), perStatement)
+		var b strings.Builder
+		b.Grow(len(head) + len(tail) + n*(2*width+3) + 8)
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, n*width)
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range width {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('?')
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
+		}
+		b.WriteString(tail)
+		if err := s.execReturning(ctx, q, b.String(), args, returned); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// execReturning runs query, and when returned is not nil calls it with the
+// one text column of each row the query returns.
+func (s *Store) execReturning(ctx context.Context, q querier, query string, args []any, returned func(string)) error {
+	if returned == nil {
+		_, err := s.db.exec(ctx, q, query, args...)
+		return err
+	}
+	rows, err := s.db.query(ctx, q, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		returned(v)
+	}
+	return s.db.mapErr(rows.Err())
+}
+
+// maxInList bounds the values of one IN (...) list, far below both
+// databases' limits on bound parameters.
+const maxInList = 1000
+
+// inChunks calls f with successive parts of vals, each at most maxInList
+// long.
+func inChunks[T any](vals []T, f func(part []T) error) error {
+	for len(vals) > 0 {
+		n := min(len(vals), maxInList)
+		if err := f(vals[:n]); err != nil {
+			return err
+		}
+		vals = vals[n:]
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// removeMemberEverywhere removes id from every group of tenant it is a
+// direct member of, and bumps those groups' versions, as DeleteUser and
+// DeleteGroup require. The groups are locked in id order before any
+// membership row is touched, the order PatchMembers and UpdateGroup also
+// follow (group row first), so that concurrent deletes and patches queue
+// instead of deadlocking.
+func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, id string) error {
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	rows, err := s.db.query(ctx, q, `SELECT g.id FROM scim_groups g WHERE g.tenant = ? AND g.id IN (
+	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ? AND m.member_id = ?
+) ORDER BY g.id`+lock, tenant, tenant, fold(id), id)
+	if err != nil {
+		return err
+	}
+	var groups []any
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return err
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	now := s.db.timeArg(s.db.timestamp())
+	err = inChunks(groups, func(part []any) error {
+		_, err := s.db.exec(ctx, q, "UPDATE scim_groups SET version = version + 1, last_modified = ? WHERE tenant = ? AND id IN ("+
+			placeholders(len(part))+")", append([]any{now, tenant}, part...)...)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ? AND member_id = ?",
+		tenant, fold(id), id)
+	return err
+}

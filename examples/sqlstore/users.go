@@ -1,0 +1,336 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+
+	"github.com/scimhost/scim"
+)
+
+const userCols = "u.id, u.user_name, u.external_id, u.active, u.created, u.last_modified, u.version, u.doc"
+
+// userRow is one scim_users row being scanned.
+type userRow struct {
+	u       scim.User
+	version int64
+	doc     []byte
+}
+
+func (r *userRow) dest() []any {
+	return []any{&r.u.ID, &r.u.UserName, &r.u.ExternalID, &r.u.Active,
+		timeCol{&r.u.Meta.Created}, timeCol{&r.u.Meta.LastModified}, &r.version, &r.doc}
+}
+
+func (r *userRow) user() (*scim.User, error) {
+	if err := decodeUser(r.doc, &r.u); err != nil {
+		return nil, err
+	}
+	r.u.Meta.Version = strconv.FormatInt(r.version, 10)
+	return &r.u, nil
+}
+
+func scanUsers(rows *sql.Rows) ([]*scim.User, error) {
+	defer rows.Close()
+	users := []*scim.User{}
+	for rows.Next() {
+		var r userRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		u, err := r.user()
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// managerFold is the manager_fold column of u.
+func managerFold(u *scim.User) string {
+	if u.Enterprise != nil && u.Enterprise.Manager != nil {
+		return fold(u.Enterprise.Manager.Value)
+	}
+	return ""
+}
+
+// CreateUser stores a copy of u under a new random id (a UUID) with
+// version "1", and returns it. It returns scim.ErrConflict when the tenant
+// has a user whose userName equals u.UserName case-insensitively.
+func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+	if u == nil {
+		return nil, errors.New("sqlstore: CreateUser: nil user")
+	}
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nu := u.Clone()
+	nu.ID = newID()
+	nu.Password = ""
+	nu.Groups = nil
+	now := s.db.timestamp()
+	nu.Meta = scim.Meta{Created: now, LastModified: now, Version: "1"}
+	doc, err := encodeUser(nu)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.write(ctx, func(q querier) error {
+		if _, err := s.db.exec(ctx, q, `INSERT INTO scim_users
+	(tenant, id, user_name, user_name_fold, external_id, manager_fold, active, created, last_modified, version, doc)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			tenant, nu.ID, nu.UserName, fold(nu.UserName), nu.ExternalID, managerFold(nu), nu.Active,
+			s.db.timeArg(now), s.db.timeArg(now), string(doc)); err != nil {
+			return err
+		}
+		return s.insertEmails(ctx, q, tenant, nu)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nu, nil
+}
+
+// insertEmails indexes u's emails for filters; the doc column keeps them.
+func (s *Store) insertEmails(ctx context.Context, q querier, tenant string, u *scim.User) error {
+	if len(u.Emails) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(u.Emails))
+	for i, e := range u.Emails {
+		rows[i] = []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)}
+	}
+	return s.insertRows(ctx, q, "INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold)", "", 5, rows, nil)
+}
+
+// GetUser returns the user with this id in the tenant, or scim.ErrNotFound.
+// Its Groups are loaded (one more query) only when want.Wants("groups").
+func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	tenant, err := s.scope(ctx, "user", id)
+	if err != nil {
+		return nil, err
+	}
+	var r userRow
+	err = s.db.queryRow(ctx, s.db.db, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?",
+		[]any{tenant, id}, r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.user()
+	if err != nil {
+		return nil, err
+	}
+	if want.Wants("groups") {
+		if err := s.loadUserGroups(ctx, s.db.db, tenant, []*scim.User{u}); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// loadUserGroups fills the Groups of users from the memberships index.
+func (s *Store) loadUserGroups(ctx context.Context, q querier, tenant string, users []*scim.User) error {
+	byID := make(map[string]*scim.User, len(users))
+	var folded []any
+	for _, u := range users {
+		u.Groups = nil
+		if _, dup := byID[u.ID]; !dup {
+			byID[u.ID] = u
+			folded = append(folded, fold(u.ID))
+		}
+	}
+	return inChunks(folded, func(part []any) error {
+		rows, err := s.db.query(ctx, q, `SELECT m.member_id, g.id, g.display_name
+	FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+	WHERE m.tenant = ? AND m.member_fold IN (`+placeholders(len(part))+`)
+	ORDER BY g.display_name_fold, g.id`, append([]any{tenant}, part...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var member string
+			var ref scim.GroupRef
+			if err := rows.Scan(&member, &ref.Value, &ref.Display); err != nil {
+				return err
+			}
+			// member_fold matched; membership itself is by exact id.
+			if u := byID[member]; u != nil {
+				ref.Type = "direct"
+				u.Groups = append(u.Groups, ref)
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// ReplaceUser replaces the stored user u.ID with u, keeping its id and
+// created time, and returns it with its new version. It returns
+// scim.ErrNotFound, scim.ErrConflict (userName taken) or
+// scim.ErrVersionMismatch when u.Meta.Version is set and stale.
+func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+	if u == nil {
+		return nil, errors.New("sqlstore: ReplaceUser: nil user")
+	}
+	tenant, err := s.scope(ctx, "user", u.ID)
+	if err != nil {
+		return nil, err
+	}
+	nu := u.Clone()
+	err = s.db.write(ctx, func(q querier) error {
+		return s.writeUser(ctx, q, tenant, nu, nu.Meta.Version)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nu, nil
+}
+
+// writeUser stores u over the row u.ID, checking the stored version against
+// version when it is not empty, and fills u's Meta and Groups from the
+// database.
+func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string) error {
+	u.Password = ""
+	doc, err := encodeUser(u)
+	if err != nil {
+		return err
+	}
+	now := s.db.timestamp()
+	query := `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, manager_fold = ?, active = ?,
+	last_modified = ?, version = version + 1, doc = ?
+	WHERE tenant = ? AND id = ?`
+	args := []any{u.UserName, fold(u.UserName), u.ExternalID, managerFold(u), u.Active,
+		s.db.timeArg(now), string(doc), tenant, u.ID}
+	if version != "" {
+		n, ok := parseVersion(version)
+		if !ok {
+			return s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
+		}
+		query += " AND version = ?"
+		args = append(args, n)
+	}
+	var v int64
+	err = s.db.queryRow(ctx, q, query+" RETURNING created, version", args, timeCol{&u.Meta.Created}, &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
+	}
+	if err != nil {
+		return err
+	}
+	u.Meta.LastModified = now
+	u.Meta.Version = strconv.FormatInt(v, 10)
+	if _, err := s.db.exec(ctx, q, "DELETE FROM scim_user_emails WHERE tenant = ? AND user_id = ?", tenant, u.ID); err != nil {
+		return err
+	}
+	if err := s.insertEmails(ctx, q, tenant, u); err != nil {
+		return err
+	}
+	return s.loadUserGroups(ctx, q, tenant, []*scim.User{u})
+}
+
+// DeleteUser deletes the user and, in the same transaction, its
+// memberships (bumping the version of each group it leaves). It returns
+// scim.ErrNotFound for an unknown id.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	tenant, err := s.scope(ctx, "user", id)
+	if err != nil {
+		return err
+	}
+	return s.db.write(ctx, func(q querier) error {
+		res, err := s.db.exec(ctx, q, "DELETE FROM scim_users WHERE tenant = ? AND id = ?", tenant, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("user", id)
+		}
+		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_user_emails WHERE tenant = ? AND user_id = ?", tenant, id); err != nil {
+			return err
+		}
+		return s.removeMemberEverywhere(ctx, q, tenant, id)
+	})
+}
+
+// UpdateUser is the atomic read-modify-write of scim.UserUpdater: it locks
+// the user's row (SELECT ... FOR UPDATE on PostgreSQL; the database write
+// lock on SQLite), calls update on the loaded user (Groups included), and
+// stores the result, all in one transaction. An error from update rolls
+// back and is returned as it is. It returns scim.ErrNotFound and
+// scim.ErrConflict as ReplaceUser does.
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (*scim.User, error) {
+	if update == nil {
+		return nil, errors.New("sqlstore: UpdateUser: nil update func")
+	}
+	tenant, err := s.scope(ctx, "user", id)
+	if err != nil {
+		return nil, err
+	}
+	var out *scim.User
+	err = s.db.write(ctx, func(q querier) error {
+		lock := ""
+		if s.db.dialect == PostgreSQL {
+			lock = " FOR UPDATE"
+		}
+		var r userRow
+		err := s.db.queryRow(ctx, q, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock,
+			[]any{tenant, id}, r.dest()...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("user", id)
+		}
+		if err != nil {
+			return err
+		}
+		u, err := r.user()
+		if err != nil {
+			return err
+		}
+		if err := s.loadUserGroups(ctx, q, tenant, []*scim.User{u}); err != nil {
+			return err
+		}
+		version := u.Meta.Version
+		if err := update(u); err != nil {
+			return err
+		}
+		u.ID = id
+		if err := s.writeUser(ctx, q, tenant, u, version); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListUsers returns the tenant's users that match q.Filter, sorted and
+// paged in SQL. See the package documentation for the filters and sorts it
+// evaluates; any other is scim.ErrUnsupported, never a guess.
+func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	sel, err := s.db.selectFor(userTable, tenant, q)
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	users, total, err := list(ctx, s.db, s.db.db, sel, userCols, scanUsers)
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	if q.Want.Wants("groups") {
+		if err := s.loadUserGroups(ctx, s.db.db, tenant, users); err != nil {
+			return scim.Page[*scim.User]{}, err
+		}
+	}
+	return scim.Page[*scim.User]{Resources: users, TotalResults: total}, nil
+}
