@@ -70,6 +70,12 @@ type Options struct {
 	// size when a client does not send count; ServiceProviderConfig
 	// advertises it as filter.maxResults. Default 1000.
 	MaxResults int
+	// MaxPatchOperations caps the operations in one PATCH request; more is
+	// refused with 413, as RFC 7644 §3.7.4 refuses a Bulk request over its
+	// maxOperations (ServiceProviderConfig's patch has no field to
+	// advertise it). Entra ID sends one operation per changed attribute or
+	// membership. Default 1000.
+	MaxPatchOperations int
 }
 
 // The defaults of Options' limits.
@@ -94,6 +100,8 @@ type Handler struct {
 	mux    *http.ServeMux
 	decode decodeOptions
 	limits filterLimits
+	// members is the store's MemberPatcher, nil when it has none.
+	members MemberPatcher
 }
 
 // NewHandler returns a Handler serving store. When store also implements
@@ -121,6 +129,7 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		{"MaxFilterLength", int64(opts.MaxFilterLength)},
 		{"MaxFilterDepth", int64(opts.MaxFilterDepth)},
 		{"MaxResults", int64(opts.MaxResults)},
+		{"MaxPatchOperations", int64(opts.MaxPatchOperations)},
 	} {
 		if l.v < 0 {
 			return nil, fmt.Errorf("scim: NewHandler: %s is negative", l.name)
@@ -138,6 +147,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if opts.MaxResults == 0 {
 		opts.MaxResults = DefaultMaxResults
 	}
+	if opts.MaxPatchOperations == 0 {
+		opts.MaxPatchOperations = DefaultMaxPatchOperations
+	}
 	h := &Handler{
 		opts:   opts,
 		log:    opts.Logger,
@@ -150,6 +162,7 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	h.users = newUserType(h, store)
 	if gs, ok := store.(GroupStore); ok {
 		h.groups = newGroupType(h, gs)
+		h.members, _ = store.(MemberPatcher)
 	}
 	h.mux = h.routes()
 	return h, nil
