@@ -1171,16 +1171,17 @@ func patchMulti[E comparable](m *multiAttr[E], s *[]E, kind patchKind, f Filter,
 	}
 	var zero E
 	switch {
-	case kind == patchRemove && si < 0:
+	case kind == patchAdd && jsonEmpty(raw):
+		return nil
+	case (kind == patchRemove || jsonEmpty(raw)) && si < 0:
+		// A remove, or a replace with nothing.
 		removeAt(s, matches)
 		return nil
-	case kind == patchRemove:
+	case kind == patchRemove || jsonEmpty(raw):
 		for _, i := range matches {
 			m.setSub(&(*s)[i], si, &zero)
 		}
 		dropEmpty(s)
-		return nil
-	case kind == patchAdd && jsonEmpty(raw):
 		return nil
 	}
 	var v E
@@ -1195,7 +1196,7 @@ func patchMulti[E comparable](m *multiAttr[E], s *[]E, kind patchKind, f Filter,
 	}
 	if len(matches) == 0 {
 		if v == zero {
-			return nil // clearing what is not there
+			return nil // nothing to set, so nothing to create
 		}
 		if opt.strict() {
 			return errorf(400, NoTarget, `the filter selects no value of "`+m.name+`" (strict mode turns off the compatibility rule `+ruleValuePathCreates+`)`)
@@ -1288,8 +1289,13 @@ func (m *multiAttr[E]) add(s *[]E, vs []E) error {
 	for i := range vs {
 		v := &vs[i]
 		if j := find(v); j >= 0 {
-			m.merge(&(*s)[j], v)
-			touched = append(touched, j)
+			// A value already there: RFC 7644 §3.5.2.1 makes that no
+			// change, except for the sub-attributes the add sets anew;
+			// immutable ones stay as they are.
+			if !m.immutable {
+				m.merge(&(*s)[j], v)
+				touched = append(touched, j)
+			}
 			continue
 		}
 		*s = append(*s, *v)
@@ -1308,13 +1314,10 @@ func (m *multiAttr[E]) removeListed(s *[]E, vs []E) {
 	}
 	// The common case, members by value: one pass with a set.
 	byValue := indexFold(m.subs, "value") == 0
-	for i := range vs {
+	for i := 0; byValue && i < len(vs); i++ {
 		var only E
 		*m.str(&only, 0) = *m.str(&vs[i], 0)
-		if !byValue || vs[i] != only {
-			byValue = false
-			break
-		}
+		byValue = vs[i] == only
 	}
 	keep := (*s)[:0]
 	if byValue {
