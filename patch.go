@@ -109,7 +109,7 @@ type patchOp struct {
 
 // describe names the operation for an error detail.
 func (o *patchOp) describe() string {
-	if !o.hasPath {
+	if o.rawPath == "" {
 		return "operation " + strconv.Itoa(o.index) + " (" + o.kind.String() + ", no path)"
 	}
 	return "operation " + strconv.Itoa(o.index) + " (" + o.kind.String() + " " + strconv.Quote(o.rawPath) + ")"
