@@ -79,7 +79,7 @@ var compatRules = []compatRule{
 	},
 	{
 		name:          ruleValuePathCreates,
-		accepts:       `An add or replace on a value path that selects nothing creates the value the filter's equalities describe: emails[type eq "work"].value creates the work email, and several adds on addresses[type eq "work"].<sub> build one work address.`,
+		accepts:       `An add or replace on a value path that selects nothing creates the value the filter's equalities describe: emails[type eq "work"].value creates the work email, and several adds on addresses[type eq "work"].locality and .postalCode build one work address.`,
 		where:         "patch.go (patchMulti)",
 		source:        `CLIENTS.md §5 "Value-path on a missing element": the SCIM Validator's "Patch User - Add Attributes" (S25), one address from several adds (S26), a replace keeps the other emails (S27); §10`,
 		strictRefuses: true,
@@ -87,15 +87,15 @@ var compatRules = []compatRule{
 	},
 	{
 		name:          ruleRemoveByValue,
-		accepts:       `A remove of a multi-valued attribute with a value list removes the listed values only: {"op":"Remove","path":"members","value":[{"value":"<id>"}]} removes that member. Read by RFC 7644 it would remove every member; that never happens, in any mode. A remove of another attribute ignores its value.`,
+		accepts:       `A remove of a multi-valued attribute with a value list removes the listed values only: {"op":"Remove","path":"members","value":[{"value":"u1"}]} removes that member. Read by RFC 7644 it would remove every member; that never happens, in any mode. A remove of another attribute ignores its value.`,
 		where:         "patch.go (patchMultiWhole, removeValue); patch_handler.go (the membership fast path)",
 		source:        `CLIENTS.md §5 "Remove group member" default body (S2) and tutorial (S1); §10; JumpCloud's members remove (S70)`,
 		strictRefuses: true,
-		strict:        `400 invalidSyntax: remove takes no value; filter the values in the path instead (members[value eq "<id>"])`,
+		strict:        `400 invalidSyntax: remove takes no value; filter the values in the path instead (members[value eq "u1"])`,
 	},
 	{
 		name:    ruleMemberRefNull,
-		accepts: `"$ref": null in member values: [{"$ref":null,"value":"<id>"}].`,
+		accepts: `"$ref": null in member values: [{"$ref":null,"value":"u1"}].`,
 		where:   "decode.go (members)",
 		source:  `CLIENTS.md §5 tutorial group Add and Remove members (S1); §10`,
 		strict:  "accepted: null is unassigned (RFC 7643 §2.5)",
@@ -110,7 +110,7 @@ var compatRules = []compatRule{
 	},
 	{
 		name:          ruleSingularFilter,
-		accepts:       `A value filter on the single-valued manager (or name): remove "manager[value eq \"<id>\"]" removes the manager when it is that one, and nothing otherwise.`,
+		accepts:       `A value filter on the single-valued manager (or name): remove "manager[value eq \"271\"]" removes the manager when it is that one, and nothing otherwise.`,
 		where:         "patch.go (patchUserSingular)",
 		source:        `CLIENTS.md §5 "Manager" 5: the reported Entra removal (S34)`,
 		strictRefuses: true,
@@ -141,7 +141,7 @@ var compatRules = []compatRule{
 	},
 	{
 		name:    ruleIDEcho,
-		accepts: `"id" in a PATCH equal to the resource's own changes nothing: Okta renames groups with {"op":"replace","value":{"id":"<id>","displayName":"..."}}; "schemas" and "meta" in a value without path are ignored.`,
+		accepts: `"id" in a PATCH equal to the resource's own changes nothing: Okta renames groups with {"op":"replace","value":{"id":"42","displayName":"..."}}; "schemas" and "meta" in a value without path are ignored.`,
 		where:   "patch.go (patchID, eachTarget)",
 		source:  `CLIENTS.md §11 Okta "Groups (Push Groups)" (S50)`,
 		strict:  "accepted: an equal value modifies nothing (RFC 7644 §3.5.2); another id is 400 mutability",
