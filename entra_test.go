@@ -227,8 +227,10 @@ var clientsPatchCases = []patchCase{
 			`{"op":"Replace","path":"emails[type eq \"work\"].value","value":"updatedEmail@microsoft.com"}`,
 			`{"op":"Replace","path":"name.familyName","value":"updatedFamilyName"}`,
 		),
-		checkUser: wantUser(func(u *User) { u.Emails[0].Value, u.Name.FamilyName = "updatedEmail@microsoft.com", "updatedFamilyName" }),
-		strict:    ruleOpNameCase,
+		checkUser: wantUser(func(u *User) {
+			u.Emails[0].Value, u.Name.FamilyName = "updatedEmail@microsoft.com", "updatedFamilyName"
+		}),
+		strict: ruleOpNameCase,
 	},
 	{
 		name:      "§5 S1 rename",
