@@ -22,6 +22,20 @@ func ApplyPatchForTest(u *User, body []byte, strict bool) error {
 	return applyUserPatch(u, ops, opt)
 }
 
+// ClientsPatchBodiesForTest returns the bodies of clientsPatchCases, the
+// PATCH bodies of CLIENTS.md, to seed the fuzz targets of package
+// scim_test. It exists only in tests.
+func ClientsPatchBodiesForTest() (users, groups [][]byte) {
+	for _, c := range clientsPatchCases {
+		if c.group {
+			groups = append(groups, c.body)
+		} else {
+			users = append(users, c.body)
+		}
+	}
+	return users, groups
+}
+
 // patchBody builds a PatchOp body.
 func patchBody(ops ...string) []byte {
 	return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`)
@@ -108,7 +122,6 @@ func (c patchCase) run(t *testing.T) {
 	}
 }
 
-const entURN = EnterpriseUserSchema
 
 // clientsPatchCases is every PATCH body in CLIENTS.md §5 and §10, and
 // Okta's and JumpCloud's of §11.

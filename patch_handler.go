@@ -137,8 +137,9 @@ func (rt *resourceType[T]) writePatched(w http.ResponseWriter, r *http.Request, 
 // "members" with a list of values), the membership changes Entra ID, Okta
 // and JumpCloud send; and if so returns them as one MemberPatch. Operations
 // apply in order, so for each id the last operation that names it decides
-// whether it ends up a member. A value that does not decode is the error
-// the slow path would report.
+// whether it ends up a member; an id removed and then added again is left
+// to the slow path. A value that does not decode is the error the slow
+// path would report.
 func memberPatchOf(ops []patchOp, opt patchOptions) (MemberPatch, bool, error) {
 	type change struct {
 		add bool
@@ -148,11 +149,17 @@ func memberPatchOf(ops []patchOp, opt patchOptions) (MemberPatch, bool, error) {
 		order []string
 		last  = make(map[string]change, len(ops))
 	)
+	readded := false
 	set := func(add bool, m Member) {
 		k := foldString(m.Value)
-		if _, seen := last[k]; !seen {
+		prev, seen := last[k]
+		if !seen {
 			order = append(order, k)
 		}
+		// A member removed and added again by one PATCH is a new member,
+		// whose display or type may differ: PatchMembers, which keeps a
+		// member it has, cannot say that.
+		readded = readded || (add && seen && !prev.add)
 		last[k] = change{add: add, m: m}
 	}
 	for i := range ops {
@@ -200,6 +207,9 @@ func memberPatchOf(ops []patchOp, opt patchOptions) (MemberPatch, bool, error) {
 		default:
 			return MemberPatch{}, false, nil
 		}
+	}
+	if readded {
+		return MemberPatch{}, false, nil
 	}
 	var mp MemberPatch
 	for _, k := range order {

@@ -400,6 +400,7 @@ func TestPatchGroupMembershipFastPath(t *testing.T) {
 		body        string
 		wantMembers []string
 		wantEvents  []scim.Event
+		slow        bool // the PATCH needs the whole group
 	}{
 		{
 			name:        "add a list",
@@ -427,11 +428,24 @@ func TestPatchGroupMembershipFastPath(t *testing.T) {
 		{
 			name: "operations apply in order: the last one naming a member decides",
 			body: patchOf(
-				`{"op":"remove","path":"members[value eq \"u3\"]"}`,
-				`{"op":"add","path":"members","value":[{"value":"u3"},{"value":"u5"}]}`,
+				`{"op":"add","path":"members","value":[{"value":"u5"},{"value":"u6"}]}`,
 				`{"op":"remove","path":"members[value eq \"u5\"]"}`,
+				`{"op":"remove","path":"members[value eq \"u3\"]"}`,
 			),
-			wantMembers: []string{"u3", "u4"},
+			wantMembers: []string{"u4", "u6"},
+			wantEvents: []scim.Event{
+				{Kind: scim.MembersAdded, ResourceType: "Group", ID: gid, Changed: []string{"members"}, Members: []string{"u6"}},
+				{Kind: scim.MembersRemoved, ResourceType: "Group", ID: gid, Changed: []string{"members"}, Members: []string{"u3"}},
+			},
+		},
+		{
+			name: "a member removed and added again is a new member: the read-modify-write path",
+			body: patchOf(
+				`{"op":"remove","path":"members[value eq \"u4\"]"}`,
+				`{"op":"add","path":"members","value":[{"value":"u4","display":"Dee Four"}]}`,
+			),
+			slow:        true,
+			wantMembers: []string{"u6", "u4"},
 		},
 	}
 	for _, tt := range tests {
@@ -442,14 +456,18 @@ func TestPatchGroupMembershipFastPath(t *testing.T) {
 			if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
 				t.Fatalf("PATCH: %d %s, want 204 without body", rec.Code, rec.Body)
 			}
-			if store.getGroup.Load() != gets || store.updateGroup.Load() != updates || store.replaceGroup.Load() != replaces {
-				t.Errorf("a membership PATCH read or rewrote the whole group")
+			if whole := store.getGroup.Load() != gets || store.updateGroup.Load() != updates || store.replaceGroup.Load() != replaces; whole != tt.slow {
+				t.Errorf("read or rewrote the whole group: %v, want %v", whole, tt.slow)
 			}
 			get := serve(t, h, request{method: "GET", path: "/Groups/" + gid})
 			g := decode(t, get)
 			var members []string
 			for _, m := range g["members"].([]any) {
-				members = append(members, m.(map[string]any)["value"].(string))
+				mm := m.(map[string]any)
+				members = append(members, mm["value"].(string))
+				if tt.slow && mm["value"] == "u4" && mm["display"] != "Dee Four" {
+					t.Errorf("the member added again is %v", mm)
+				}
 			}
 			if diff := cmp.Diff(tt.wantMembers, members); diff != "" {
 				t.Errorf("members (-want +got):\n%s", diff)
@@ -465,7 +483,8 @@ func TestPatchGroupMembershipFastPath(t *testing.T) {
 			}
 		})
 	}
-	// The group policy saw groups holding only the members being added.
+	// The group policy saw groups holding only the members being added,
+	// and on the read-modify-write path the whole group.
 	var added [][]string
 	for _, g := range seen {
 		var ids []string
@@ -474,7 +493,7 @@ func TestPatchGroupMembershipFastPath(t *testing.T) {
 		}
 		added = append(added, ids)
 	}
-	if diff := cmp.Diff([][]string{{"u3", "u4"}, {"U3"}, nil, nil, {"u3"}}, added); diff != "" {
+	if diff := cmp.Diff([][]string{{"u3", "u4"}, {"U3"}, nil, nil, {"u6"}, {"u6", "u4"}}, added); diff != "" {
 		t.Errorf("the group policy saw (-want +got):\n%s", diff)
 	}
 }
