@@ -122,7 +122,6 @@ func (c patchCase) run(t *testing.T) {
 	}
 }
 
-
 // clientsPatchCases is every PATCH body in CLIENTS.md §5 and §10, and
 // Okta's and JumpCloud's of §11.
 var clientsPatchCases = []patchCase{
