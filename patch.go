@@ -33,17 +33,19 @@ import (
 //     attribute (name, the Enterprise object, a custom extension's object)
 //     gets the sub-attributes given, keeping the others; a multi-valued
 //     attribute gets the values given, a value equal to one it has (same
-//     value and type; for members the same value; for addresses the same
-//     sub-attributes) merging into that one rather than repeating it, so a
-//     replayed add changes nothing. The manager is a reference, set whole.
+//     value and type; for addresses the same sub-attributes) merging into
+//     that one rather than repeating it, so a replayed add changes nothing.
+//     A member the group has stays as it is: the sub-attributes of members
+//     are immutable. The manager is a reference, set whole.
 //   - replace (§3.5.2.3): as add, except that a multi-valued attribute
 //     without a filter has all its values replaced.
 //   - remove (§3.5.2.2): needs a path (noTarget without one). It clears the
 //     attribute, the sub-attribute, or the values a filter selects; a
 //     filter that selects nothing removes nothing (clients replay removes).
 //     A "value" on a remove of a multi-valued attribute lists the values to
-//     remove (rule remove-members-by-value): never every value, in any mode;
-//     strict mode refuses such a remove.
+//     remove, each removing the values whose sub-attributes equal all those
+//     it sets (rule remove-members-by-value): never every value, in any
+//     mode; strict mode refuses such a remove.
 //   - A path with a value filter (`emails[type eq "work"].value`) works on
 //     the values the filter selects: add merges into them, replace replaces
 //     them (a filter's equalities that the new value leaves unset are kept),
@@ -72,9 +74,6 @@ import (
 
 // patchOpSchema is the URN of a PATCH request body (RFC 7644 §3.5.2).
 const patchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-// DefaultMaxPatchOperations is Options.MaxPatchOperations' default.
-const DefaultMaxPatchOperations = 1000
 
 type patchKind uint8
 
@@ -109,7 +108,7 @@ type patchOp struct {
 
 // describe names the operation for an error detail.
 func (o *patchOp) describe() string {
-	if o.rawPath == "" {
+	if strings.TrimSpace(o.rawPath) == "" {
 		return "operation " + strconv.Itoa(o.index) + " (" + o.kind.String() + ", no path)"
 	}
 	return "operation " + strconv.Itoa(o.index) + " (" + o.kind.String() + " " + strconv.Quote(o.rawPath) + ")"

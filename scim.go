@@ -84,6 +84,8 @@ const (
 	DefaultMaxFilterLength = 4096
 	DefaultMaxFilterDepth  = 32
 	DefaultMaxResults      = 1000
+	// DefaultMaxPatchOperations is Options.MaxPatchOperations' default.
+	DefaultMaxPatchOperations = 1000
 )
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
