@@ -564,6 +564,7 @@ var ruleCases = map[string][]ruleCase{
 	},
 	ruleRemoveByValue: {
 		{name: "members", run: patchGroupCase(patchBody(`{"op":"remove","path":"members","value":[{"value":"u1091"},{"value":"f648f8d5ea4e4cd38e9c"}]}`), wantMembers("7f4bc1a3-285e-48ae-8202-5accb43efb0e")), strict: "remove takes no \"value\"; to remove some values of \"members\", filter them in the path"},
+		{name: "a member is its value: $ref and display in the list do not narrow it", run: patchGroupCase(patchBody(`{"op":"remove","path":"members","value":[{"$ref":"https://x.example/scim/Users/u1091","value":"U1091","display":"Old name"}]}`), wantMembers("7f4bc1a3-285e-48ae-8202-5accb43efb0e", "f648f8d5ea4e4cd38e9c")), strict: ruleRemoveByValue},
 		{name: "an empty list removes nothing, never everything", run: patchGroupCase(patchBody(`{"op":"remove","path":"members","value":[]}`), wantMembers("u1091", "7f4bc1a3-285e-48ae-8202-5accb43efb0e", "f648f8d5ea4e4cd38e9c")), strict: ruleRemoveByValue},
 		{name: "emails", run: patchUserCase(patchBody(`{"op":"remove","path":"emails","value":[{"value":"BJENSEN@contoso.com"}]}`), wantUser(func(u *User) { u.Emails = nil })), strict: ruleRemoveByValue},
 		{name: "a value on another remove is ignored", run: patchUserCase(patchBody(`{"op":"remove","path":"title","value":"Tour Guide"}`), wantUser(func(u *User) { u.Title = "" })), strict: ruleRemoveByValue},

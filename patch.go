@@ -1306,14 +1306,17 @@ func (m *multiAttr[E]) add(s *[]E, vs []E) error {
 	return m.onePrimary(*s, touched)
 }
 
-// removeListed removes the values that a value of vs covers.
+// removeListed removes the values that a value of vs covers; members by
+// their value alone.
 func (m *multiAttr[E]) removeListed(s *[]E, vs []E) {
 	if len(vs) == 0 || len(*s) == 0 {
 		return
 	}
-	// The common case, members by value: one pass with a set.
+	// A member is its value, whatever else the list says of it ($ref,
+	// display); other values listed by value alone are found the same way,
+	// in one pass with a set.
 	byValue := indexFold(m.subs, "value") == 0
-	for i := 0; byValue && i < len(vs); i++ {
+	for i := 0; byValue && !m.immutable && i < len(vs); i++ {
 		var only E
 		*m.str(&only, 0) = *m.str(&vs[i], 0)
 		byValue = vs[i] == only

@@ -194,12 +194,7 @@ func memberPatchOf(ops []patchOp, opt patchOptions) (MemberPatch, bool, error) {
 				return MemberPatch{}, false, o.wrap(err)
 			}
 			for _, m := range ms {
-				if m != (Member{Value: m.Value}) {
-					// Other sub-attributes narrow the removal: the slow
-					// path compares them.
-					return MemberPatch{}, false, nil
-				}
-				set(false, m)
+				set(false, Member{Value: m.Value})
 			}
 		case o.kind == patchRemove:
 			v, ok := memberValueFilter(p.Filter)

@@ -421,7 +421,7 @@ func TestPatchGroupMembershipFastPath(t *testing.T) {
 		},
 		{
 			name:        "remove with a value list removes those members only",
-			body:        patchOf(`{"op":"Remove","path":"members","value":[{"value":"u2"},{"value":"nobody"}]}`),
+			body:        patchOf(`{"op":"Remove","path":"members","value":[{"$ref":"https://app.example.com/scim/v2/Users/u2","value":"u2"},{"value":"nobody"}]}`),
 			wantMembers: []string{"u3", "u4"},
 			wantEvents:  []scim.Event{{Kind: scim.MembersRemoved, ResourceType: "Group", ID: gid, Changed: []string{"members"}, Members: []string{"u2"}}},
 		},
