@@ -239,6 +239,17 @@ func readPatchSchemas(r *reader, fail func(error)) (bool, error) {
 	}
 }
 
+// opString returns the op name s as a string, without allocating for the
+// spellings clients send.
+func opString(s []byte) string {
+	for _, name := range [...]string{"add", "remove", "replace", "Add", "Remove", "Replace"} {
+		if string(s) == name {
+			return name
+		}
+	}
+	return string(s)
+}
+
 // readOperations reads "Operations".
 func readOperations(r *reader, opt patchOptions, maxOps int, fail func(error)) ([]patchOp, error) {
 	k, err := r.peek()
@@ -257,7 +268,7 @@ func readOperations(r *reader, opt patchOptions, maxOps int, fail func(error)) (
 	if err := r.open(); err != nil {
 		return nil, err
 	}
-	var ops []patchOp
+	ops := make([]patchOp, 0, 4)
 	for first := true; ; first = false {
 		more, err := r.nextElem(first)
 		if err != nil {
@@ -316,8 +327,9 @@ func readOperation(r *reader, index int, opt patchOptions, fail func(error)) (pa
 			if ek, err = r.peek(); err == nil {
 				if ek == kindString {
 					var s []byte
-					s, err = r.readString()
-					opName = string(s)
+					if s, err = r.readString(); err == nil {
+						opName = opString(s)
+					}
 				} else {
 					fail(errorf(400, InvalidSyntax, prefix+`"op" must be a string, found `+ek.phrase()))
 					err = r.skipValue()
