@@ -45,9 +45,9 @@ import (
 //   - At most one value of a multi-valued attribute may have primary true
 //     (RFC 7643 §2.4); more is 400 invalidValue.
 //
-// Leniencies, on unless decodeOptions.strict (see stringBool, manager and
-// members below, each with its source in /work/shared/CLIENTS.md):
-// string booleans; the manager as a bare id or an array.
+// Leniencies, on unless decodeOptions.strict: the compatibility rules
+// string-booleans (stringBool) and manager-shapes (manager), named with
+// their sources in entra.go; member-ref-null (members) holds in every mode.
 
 // decodeOptions are the handler's knobs for decoding.
 type decodeOptions struct {
@@ -470,9 +470,9 @@ func (d *decoder) boolean(attr, sub string) (v, present bool, err error) {
 	return false, false, d.mismatch(attr, sub, "a boolean", k)
 }
 
-// stringBool implements the leniency "string booleans": where the schema
-// says boolean, the strings "true" and "false" in any case are accepted
-// for true and false. Entra ID's default mapping of active is the
+// stringBool implements the compatibility rule string-booleans: where the
+// schema says boolean, the strings "true" and "false" in any case are
+// accepted for true and false. Entra ID's default mapping of active is the
 // expression Switch([IsSoftDeleted], , "False", "True", "True", "False"),
 // which yields strings (CLIENTS.md §9 table, S40), and its PATCH without
 // the aadOptscim062020 flag disables a user with "value": "False"
@@ -732,8 +732,8 @@ const managerAttr = EnterpriseUserSchema + ":manager"
 
 // manager decodes the Enterprise manager attribute; nil is no manager.
 //
-// It implements the leniency "manager shapes": besides the RFC 7643 §4.3
-// complex form {"value": id, "$ref": uri}, it accepts the bare id string
+// It implements the compatibility rule manager-shapes: besides the RFC 7643
+// §4.3 complex form {"value": id, "$ref": uri}, it accepts the bare id string
 // ("manager": "271"), which is what Entra ID sends (CLIENTS.md §5
 // "Manager" 1: S29, S30, confirmed by Microsoft staff in S32), and an
 // array whose first element is the complex form

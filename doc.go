@@ -64,6 +64,36 @@
 // its group memberships, until a DELETE. Query strings arrive form-encoded
 // ('+' for space), which net/url decodes.
 //
+// # PATCH
+//
+// PATCH /Users/{id} and /Groups/{id} implement RFC 7644 §3.5.2 on the
+// typed model: add, remove and replace, with or without a path, value
+// filters (`emails[type eq "work"].value`), sub-attributes and
+// URN-qualified extension attributes. A PATCH applies all its operations or
+// none; its result is validated as a create is and passes through
+// Options.AllowDomain and the host's policies like any other write. Errors
+// are 400s that name the operation and its path; read-only attributes (id,
+// meta, groups) are 400 mutability; more than Options.MaxPatchOperations
+// operations is 413. A PATCH that changes nothing writes nothing and raises
+// no [Event], so a client's retry is harmless.
+//
+// A user PATCH answers 200 with the user, projected by "attributes" and
+// "excludedAttributes". A group PATCH answers 204 No Content, as Entra ID
+// recommends, unless the request has one of those parameters (RFC 7644
+// requires 200 then). Both carry the new ETag, and If-Match makes either
+// conditional (412 when stale). When the store implements [MemberPatcher],
+// a group PATCH that only adds members and removes members by id goes to
+// PatchMembers without loading the group, so it costs the same with ten
+// members as with a hundred thousand; any other group PATCH is a
+// read-modify-write of the whole group.
+//
+// The compatibility rules (entra.go, listed in the README) accept what
+// Entra ID, Okta and JumpCloud send beyond the RFC: op names in any case,
+// "True"/"False" for booleans, a no-path value whose keys are paths, a value
+// filter that creates the value it selects, a remove of members that lists
+// them in its value (never a removal of every member), the manager's shapes.
+// Options.Strict turns them off.
+//
 // # Testing a Store
 //
 // Package storetest turns the Store contract into executable checks:

@@ -97,7 +97,7 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 
 // patchSupported says whether PATCH is served; ServiceProviderConfig
 // reports it.
-const patchSupported = false
+const patchSupported = true
 
 func handleResource[T interface{ *User | *Group }](mux *http.ServeMux, rt *resourceType[T]) {
 	mux.HandleFunc("GET "+rt.endpoint, rt.serveList)
@@ -105,6 +105,7 @@ func handleResource[T interface{ *User | *Group }](mux *http.ServeMux, rt *resou
 	mux.HandleFunc("POST "+rt.endpoint, rt.serveCreate)
 	mux.HandleFunc("GET "+rt.endpoint+"/{id}", rt.serveGet)
 	mux.HandleFunc("PUT "+rt.endpoint+"/{id}", rt.serveReplace)
+	mux.HandleFunc("PATCH "+rt.endpoint+"/{id}", rt.servePatch)
 	mux.HandleFunc("DELETE "+rt.endpoint+"/{id}", rt.serveDelete)
 }
 

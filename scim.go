@@ -80,16 +80,23 @@ type Options struct {
 	// a host that replaces very large groups with PUT raises it together
 	// with MaxBodyBytes.
 	MaxValues int
+	// MaxPatchOperations caps the operations in one PATCH request; more is
+	// refused with 413, as RFC 7644 §3.7.4 refuses a Bulk request over its
+	// maxOperations (ServiceProviderConfig's patch has no field to
+	// advertise it). Entra ID sends one operation per changed attribute or
+	// membership. Default 1000.
+	MaxPatchOperations int
 }
 
 // The defaults of Options' limits.
 const (
-	DefaultMaxBodyBytes    = 1 << 20
-	DefaultMaxFilterLength = 4096
-	DefaultMaxFilterDepth  = 32
-	DefaultMaxResults      = 1000
-	DefaultMaxJSONDepth    = 32
-	DefaultMaxValues       = 10000
+	DefaultMaxBodyBytes       = 1 << 20
+	DefaultMaxFilterLength    = 4096
+	DefaultMaxFilterDepth     = 32
+	DefaultMaxResults         = 1000
+	DefaultMaxJSONDepth       = 32
+	DefaultMaxValues          = 10000
+	DefaultMaxPatchOperations = 1000
 )
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
@@ -106,6 +113,8 @@ type Handler struct {
 	mux    *http.ServeMux
 	decode decodeOptions
 	limits filterLimits
+	// members is the store's MemberPatcher, nil when it has none.
+	members MemberPatcher
 }
 
 // NewHandler returns a Handler serving store. When store also implements
@@ -135,6 +144,7 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		{"MaxResults", int64(opts.MaxResults)},
 		{"MaxJSONDepth", int64(opts.MaxJSONDepth)},
 		{"MaxValues", int64(opts.MaxValues)},
+		{"MaxPatchOperations", int64(opts.MaxPatchOperations)},
 	} {
 		if l.v < 0 {
 			return nil, fmt.Errorf("scim: NewHandler: %s is negative", l.name)
@@ -158,6 +168,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if opts.MaxValues == 0 {
 		opts.MaxValues = DefaultMaxValues
 	}
+	if opts.MaxPatchOperations == 0 {
+		opts.MaxPatchOperations = DefaultMaxPatchOperations
+	}
 	h := &Handler{
 		opts:   opts,
 		log:    opts.Logger,
@@ -170,6 +183,7 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	h.users = newUserType(h, store)
 	if gs, ok := store.(GroupStore); ok {
 		h.groups = newGroupType(h, gs)
+		h.members, _ = store.(MemberPatcher)
 	}
 	h.mux = h.routes()
 	return h, nil
