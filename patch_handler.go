@@ -31,10 +31,14 @@ import (
 // changed nothing: there is nothing to store.
 var errPatchNoChange = errors.New("scim: the PATCH changes nothing")
 
+// patchOptions are the handler's options for parsing and applying PATCH.
 func (h *Handler) patchOptions() patchOptions {
 	return patchOptions{decode: h.decode, maxOps: h.opts.MaxPatchOperations}
 }
 
+// servePatch serves PATCH on one resource: parse, then the membership fast
+// path or the read-modify-write, then events and the answer described at
+// the top of this file.
 func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 	h, id, ctx := rt.h, r.PathValue("id"), r.Context()
 	body, err := h.readBody(w, r)
@@ -92,7 +96,8 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.opts.OnChange != nil {
-		// Describing the change compares encodings: not for nobody.
+		// Describing the change compares encodings; skip it when nobody
+		// listens.
 		h.emit(ctx, rt.events(id, old, updated)...)
 	}
 	rt.writePatched(w, r, updated, withBody, want)
