@@ -18,7 +18,8 @@ type UserPolicy func(ctx context.Context, old, u *User) error
 
 // GroupPolicy is [UserPolicy] for groups. On a membership-only PATCH that the
 // store applies through [MemberPatcher], the handler does not load the
-// group, so g.Members holds only the members being added.
+// group: old holds only the group's id, and g.Members only the members being
+// added.
 type GroupPolicy func(ctx context.Context, old, g *Group) error
 
 // Refuse returns the error a policy returns to refuse a write: 400

@@ -253,6 +253,12 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 		updated, err = rt.atomic(ctx, id, apply)
 		return old, updated, err
 	}
+	// Writers to one resource in this process take turns, so they never
+	// make each other retry; the version check still guards against other
+	// processes, which is what the retries are for.
+	mu := rt.h.updateLock(ctx, rt.name, id)
+	mu.Lock()
+	defer mu.Unlock()
 	for range maxUpdateAttempts {
 		cur, err := rt.get(ctx, id, Projection{})
 		if err != nil {

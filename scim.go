@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"mime"
@@ -34,8 +35,9 @@ type Options struct {
 	Strict bool
 
 	// AllowDomain, when set, is asked about the domain of every email value
-	// (and a userName that is an email address) that a create or replace
-	// introduces: values that are new or changed against the stored user.
+	// (and a userName that is an email address) that a create, replace or
+	// PATCH introduces: values that are new or changed against the stored
+	// user, checked on the final state after all of a PATCH's operations.
 	// A nil error allows it. Any other error refuses the request with 400
 	// invalidValue naming the domain and the attribute, unless the error is a
 	// *Error, which is sent as it is. Domains are passed in lower case.
@@ -115,6 +117,21 @@ type Handler struct {
 	limits filterLimits
 	// members is the store's MemberPatcher, nil when it has none.
 	members MemberPatcher
+	// updateLocks serialise read-modify-writes of one resource within this
+	// process when the store has no atomic update; see updateLock.
+	updateLocks [64]sync.Mutex
+}
+
+// updateLock returns the lock for resource id of type name in ctx's tenant.
+// Resources share the 64 locks by hash: two that collide only take turns.
+func (h *Handler) updateLock(ctx context.Context, name, id string) *sync.Mutex {
+	f := fnv.New32a()
+	t, _ := TenantFrom(ctx)
+	for _, s := range [...]string{t.ID, name, id} {
+		f.Write([]byte(s))
+		f.Write([]byte{0})
+	}
+	return &h.updateLocks[f.Sum32()%uint32(len(h.updateLocks))]
 }
 
 // NewHandler returns a Handler serving store. When store also implements
