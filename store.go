@@ -2,8 +2,11 @@ package scim
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // The sentinel errors of the Store contract. A Store returns them, or wraps
@@ -234,4 +237,51 @@ func splitURN(name string) (urn, attr string) {
 	}
 	i := strings.LastIndexByte(name, ':')
 	return name[:i], name[i+1:]
+}
+
+// FoldCase returns the key under which SCIM compares strings that are not
+// case-exact (userName, emails.value, a group's displayName): two strings
+// are equal ignoring case — as strings.EqualFold and the filter evaluator
+// decide — exactly when their keys are equal. A Store indexes such
+// attributes by it, so that its uniqueness checks and lookups agree with
+// MatchUser; memstore and examples/sqlstore do.
+//
+// Every rune becomes one representative of its simple case-folding orbit:
+// ASCII letters lower case, other runes the orbit's smallest member (so
+// KELVIN SIGN and 'ſ' fold with 'k' and 's', which strings.ToLower misses).
+// Invalid UTF-8 becomes U+FFFD, as EqualFold reads it. An ASCII string
+// without upper-case letters is its own key, returned without allocating.
+func FoldCase(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			var b strings.Builder
+			b.Grow(len(s))
+			for _, r := range s {
+				b.WriteRune(foldCanon(r))
+			}
+			return b.String()
+		}
+	}
+	return s
+}
+
+// NewID returns a random UUID (version 4) in its canonical lower-case form,
+// the id shape Entra ID and most clients expect, for a Store to assign to a
+// new resource. It draws 122 random bits from crypto/rand.
+func NewID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails since Go 1.24
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
 }

@@ -1,7 +1,9 @@
 package scim_test
 
 import (
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/scimhost/scim"
 )
@@ -43,5 +45,59 @@ func TestProjectionWants(t *testing.T) {
 				t.Errorf("Wants(%q) = %v, want %v", tt.attr, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFoldCaseAgreesWithEqualFold(t *testing.T) {
+	for _, tt := range []struct {
+		a, b  string
+		equal bool
+	}{
+		{"Ada@Contoso.com", "ada@contoso.COM", true},
+		{"ſam", "SAM", true},            // LATIN SMALL LETTER LONG S folds with s
+		{"\u212Aelvin", "kelvin", true}, // KELVIN SIGN folds with k
+		{"İstanbul", "istanbul", false}, // not under simple folding
+		{"straße", "STRASSE", false},    // not under simple folding
+		{"a\xffb", "A\uFFFDB", true},    // invalid UTF-8 reads as U+FFFD
+	} {
+		if got := scim.FoldCase(tt.a) == scim.FoldCase(tt.b); got != tt.equal || strings.EqualFold(tt.a, tt.b) != tt.equal {
+			t.Errorf("FoldCase(%q) == FoldCase(%q) is %v, want %v (EqualFold says %v)", tt.a, tt.b, got, tt.equal, strings.EqualFold(tt.a, tt.b))
+		}
+	}
+	// Every rune's key is EqualFold to it, and its whole orbit shares the key.
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r == 0x10000 {
+			r = 0x1E900 // past the planes without case, to the last cased block
+		}
+		if r > 0x1E95F {
+			break
+		}
+		s := string(r)
+		k := scim.FoldCase(s)
+		if !strings.EqualFold(k, s) {
+			t.Fatalf("FoldCase(%U) = %q, not EqualFold to it", r, k)
+		}
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if scim.FoldCase(string(f)) != k {
+				t.Fatalf("%U and %U fold together but get keys %q and %q", r, f, k, scim.FoldCase(string(f)))
+			}
+		}
+	}
+	if s := "already-lower@example.com"; testing.AllocsPerRun(10, func() { scim.FoldCase(s) }) != 0 {
+		t.Error("FoldCase allocates for a lower-case ASCII string")
+	}
+}
+
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := scim.NewID()
+		if len(id) != 36 || id[14] != '4' || !strings.ContainsRune("89ab", rune(id[19])) || strings.ToLower(id) != id {
+			t.Fatalf("NewID() = %q, not a lower-case UUIDv4", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID() repeated %q", id)
+		}
+		seen[id] = true
 	}
 }

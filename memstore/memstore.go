@@ -63,8 +63,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,8 +70,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/scimhost/scim"
 )
@@ -232,25 +228,10 @@ func (s *Store) nextVersion() string {
 	return strconv.FormatUint(s.version, 10)
 }
 
-// newID returns a random UUIDv4 not used by a user or group of t.
+// newID returns a random UUID (scim.NewID) not used by a user or group of t.
 func (t *tenant) newID() string {
 	for {
-		var b [16]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		var h [36]byte
-		hex.Encode(h[0:8], b[0:4])
-		h[8] = '-'
-		hex.Encode(h[9:13], b[4:6])
-		h[13] = '-'
-		hex.Encode(h[14:18], b[6:8])
-		h[18] = '-'
-		hex.Encode(h[19:23], b[8:10])
-		h[23] = '-'
-		hex.Encode(h[24:], b[10:])
-		id := string(h[:])
-		if t.users[id] == nil && t.groups[id] == nil {
+		if id := scim.NewID(); t.users[id] == nil && t.groups[id] == nil {
 			return id
 		}
 	}
@@ -1183,39 +1164,6 @@ func matchGroup(f scim.Filter, rec *groupRec) bool {
 
 // ---- case folding ----
 
-// foldKey returns a key under which two strings are equal exactly when
-// strings.EqualFold says they are: each rune is replaced by one
-// representative of its simple case-folding orbit. strings.ToLower is not
-// such a key: it maps 'ſ' to itself although EqualFold("ſ", "s"), and 'İ'
-// to "i" although not EqualFold("İ", "i"). Invalid UTF-8 bytes become
-// U+FFFD, as EqualFold decodes them. An ASCII string without upper case is
-// its own key, without allocating.
-func foldKey(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
-			var b strings.Builder
-			b.Grow(len(s))
-			for _, r := range s {
-				b.WriteRune(foldRune(r))
-			}
-			return b.String()
-		}
-	}
-	return s
-}
-
-// foldRune returns the representative of r's case-folding orbit: ASCII
-// letters in lower case, otherwise the orbit's smallest rune, lowered when
-// it is an ASCII letter (KELVIN SIGN → k).
-func foldRune(r rune) rune {
-	least := r
-	if r >= utf8.RuneSelf {
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-	}
-	if 'A' <= least && least <= 'Z' {
-		least += 'a' - 'A'
-	}
-	return least
-}
+// foldKey is the key of case-insensitive indexes: scim.FoldCase, so that
+// uniqueness and lookups agree with the filter evaluator.
+func foldKey(s string) string { return scim.FoldCase(s) }
