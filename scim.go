@@ -151,42 +151,31 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		}
 		opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	}
-	for _, l := range []struct {
-		name string
-		v    int64
-	}{
-		{"MaxBodyBytes", opts.MaxBodyBytes},
-		{"MaxFilterLength", int64(opts.MaxFilterLength)},
-		{"MaxFilterDepth", int64(opts.MaxFilterDepth)},
-		{"MaxResults", int64(opts.MaxResults)},
-		{"MaxJSONDepth", int64(opts.MaxJSONDepth)},
-		{"MaxValues", int64(opts.MaxValues)},
-		{"MaxPatchOperations", int64(opts.MaxPatchOperations)},
-	} {
-		if l.v < 0 {
-			return nil, fmt.Errorf("scim: NewHandler: %s is negative", l.name)
-		}
+	// Each limit: a negative value is a mistake, zero means the default.
+	if opts.MaxBodyBytes < 0 {
+		return nil, errors.New("scim: NewHandler: MaxBodyBytes is negative")
 	}
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if opts.MaxFilterLength == 0 {
-		opts.MaxFilterLength = DefaultMaxFilterLength
-	}
-	if opts.MaxFilterDepth == 0 {
-		opts.MaxFilterDepth = DefaultMaxFilterDepth
-	}
-	if opts.MaxResults == 0 {
-		opts.MaxResults = DefaultMaxResults
-	}
-	if opts.MaxJSONDepth == 0 {
-		opts.MaxJSONDepth = DefaultMaxJSONDepth
-	}
-	if opts.MaxValues == 0 {
-		opts.MaxValues = DefaultMaxValues
-	}
-	if opts.MaxPatchOperations == 0 {
-		opts.MaxPatchOperations = DefaultMaxPatchOperations
+	for _, l := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"MaxFilterLength", &opts.MaxFilterLength, DefaultMaxFilterLength},
+		{"MaxFilterDepth", &opts.MaxFilterDepth, DefaultMaxFilterDepth},
+		{"MaxResults", &opts.MaxResults, DefaultMaxResults},
+		{"MaxJSONDepth", &opts.MaxJSONDepth, DefaultMaxJSONDepth},
+		{"MaxValues", &opts.MaxValues, DefaultMaxValues},
+		{"MaxPatchOperations", &opts.MaxPatchOperations, DefaultMaxPatchOperations},
+	} {
+		switch {
+		case *l.v < 0:
+			return nil, fmt.Errorf("scim: NewHandler: %s is negative", l.name)
+		case *l.v == 0:
+			*l.v = l.def
+		}
 	}
 	h := &Handler{
 		opts:   opts,
