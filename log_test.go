@@ -1,0 +1,41 @@
+package scim_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/scimhost/scim"
+	"github.com/scimhost/scim/memstore"
+)
+
+func TestRequestLog(t *testing.T) {
+	var buf bytes.Buffer
+	h := newHandler(t, memstore.New(), scim.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	ctx := scim.WithTenant(context.Background(), scim.Tenant{ID: "acme"})
+	tenantH := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r.WithContext(ctx)) })
+
+	serve(t, tenantH, request{method: "GET", path: `/Users?filter=userName+eq+%22ceo@acme.com%22&count=5`,
+		header: map[string]string{"Authorization": "Bearer scim_secret"}})
+	serve(t, tenantH, request{method: "GET", path: `/Users?filter=userName+equals+%22x%22`})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one line per request, got:\n%s", buf.String())
+	}
+	for _, want := range []string{"method=GET", "path=/Users", "status=200", "duration=", "query=filter,count", "tenant=acme"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("log line %q lacks %q", lines[0], want)
+		}
+	}
+	if !strings.Contains(lines[1], "status=400") || !strings.Contains(lines[1], "scimType=invalidFilter") {
+		t.Errorf("error line %q lacks the status or scimType", lines[1])
+	}
+	for _, secret := range []string{"ceo@acme.com", "scim_secret", "Bearer"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("the request log carries %q:\n%s", secret, buf.String())
+		}
+	}
+}
