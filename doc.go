@@ -43,7 +43,12 @@
 // sort and a [Projection], so `excludedAttributes=members` never loads a large
 // group's members. A store that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
-// return more than the filter matches.
+// return more than the filter matches. [FoldCase] is the key to index
+// case-insensitive attributes by, so that a store agrees with the evaluator;
+// [NewID] makes the GUID-shaped ids clients expect. Concurrent writes lose
+// nothing: the handler writes through the store's atomic capability when it
+// has one, and otherwise with the version it read, retrying on
+// ErrVersionMismatch.
 //
 // # Errors
 //
@@ -93,6 +98,25 @@
 // filter that creates the value it selects, a remove of members that lists
 // them in its value (never a removal of every member), the manager's shapes.
 // Options.Strict turns them off.
+//
+// # Policies, events and limits
+//
+// Options.AllowDomain refuses emails on domains a workspace has not
+// verified, naming the domain in a 400. Options.UserPolicies and
+// GroupPolicies run the host's own rules ([RequireEmail], [SeatLimit]) on
+// the final state of every write; a policy refuses with an [*Error] whose
+// words the client reads. Options.OnChange receives an [Event] after every
+// successful write that changed something — created, updated, deactivated,
+// reactivated, deleted, renamed, members added or removed — never for a
+// refused one, so a host can revoke a deactivated user's sessions and keep
+// an audit log.
+//
+// Every limit has a safe default and answers a SCIM error that names it:
+// body size (413), filter length and nesting, page size (count is capped at
+// MaxResults), PATCH operations (413), values per multi-valued attribute,
+// JSON nesting. A panic while serving is recovered, logged and answered 500.
+// With Options.Logger set, every request is logged (method, path, status,
+// duration, tenant, scimType) without query values, bodies or tokens.
 //
 // # Testing a Store
 //
