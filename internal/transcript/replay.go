@@ -32,9 +32,20 @@ type Options struct {
 	// Token is the bearer token sent in every request's Authorization
 	// header.
 	Token string
-	// VolatileMeta makes [Replayer.Diff] compare modulo the timestamps
-	// and versions a store chooses itself (see [NormalizeVolatile]): set
-	// it for a store whose clock and versions a test cannot fix.
+	// VolatileMeta makes [Replayer.Diff] compare modulo the values a
+	// store chooses itself, for a store whose clock and version counter a
+	// test cannot fix: the ETag header's value, and meta.created,
+	// meta.lastModified and meta.version in the body, at any depth (every
+	// resource of a ListResponse too). In both the expected and the
+	// answered response, each such value is replaced by its number in the
+	// order the replay has shown the values of its resource and kind so
+	// far: "(version 2)" is the second distinct version of that resource,
+	// "(time 1)" its first distinct timestamp (created and lastModified
+	// count together). So the values themselves are not compared, but when
+	// they change and repeat is: a retried PATCH that keeps the version
+	// and lastModified, an ETag equal to the meta.version of the same
+	// resource, meta.created staying put and equal to lastModified at
+	// creation. Everything else is compared exactly.
 	VolatileMeta bool
 }
 
@@ -47,6 +58,10 @@ type Replayer struct {
 	names map[string]string // name → id
 	ids   map[string]string // id → name
 	count map[string]int    // resources created per collection, for default names
+
+	// want and got rename the volatile values of the expected and the
+	// answered responses, with VolatileMeta.
+	want, got *volatile
 }
 
 // NewReplayer returns a Replayer that sends requests as opts says.
@@ -182,70 +197,155 @@ func (rp *Replayer) Do(ctx context.Context, ex Exchange) (Exchange, error) {
 
 // Diff compares the responses of want, the expected exchange, and got, what
 // [Replayer.Do] returned for it: status, ETag and Location headers, and
-// body. It returns "" when they are equal, else a diff (-want +got). With
-// Options.VolatileMeta both are passed through [NormalizeVolatile] first.
+// body. It returns "" when they are equal, else a diff (-want +got).
+//
+// With Options.VolatileMeta both are normalised first (see
+// [Options].VolatileMeta); the normalisation remembers the values seen so
+// far, so call Diff once for every exchange, in order.
 func (rp *Replayer) Diff(want, got Exchange) string {
 	w := Exchange{Status: want.Status, RespHeader: want.RespHeader, RespBody: want.RespBody}
 	g := Exchange{Status: got.Status, RespHeader: got.RespHeader, RespBody: got.RespBody}
 	if rp.opts.VolatileMeta {
-		w, g = NormalizeVolatile(w), NormalizeVolatile(g)
+		if rp.want == nil {
+			rp.want, rp.got = &volatile{}, &volatile{}
+		}
+		w, g = rp.want.normalize(want.Target, w), rp.got.normalize(got.Target, g)
 	}
 	return cmp.Diff(w, g)
 }
 
-// Volatile is what [NormalizeVolatile] writes in place of a value a store
-// chooses itself.
-const Volatile = "(volatile)"
-
-// volatileMeta are the members of meta whose values come from the store's
-// clock and version counter.
-var volatileMeta = []string{`"created": `, `"lastModified": `, `"version": `}
-
-// NormalizeVolatile returns ex with the values a store chooses itself
-// replaced by [Volatile]: the ETag response header's value, and in the
-// response body the values of meta.created, meta.lastModified and
-// meta.version of every resource, at any depth (a ListResponse's
-// Resources included). Everything else is kept: whether the ETag header
-// is present, whether meta has these members, and every other member
-// (meta.location and meta.resourceType too) in its order.
+// volatile renames the values a store chooses itself, in one stream of
+// responses (the expected ones, or those a replay got), by their order of
+// first appearance per resource: the first version of /Users/{{ada}} that
+// the stream shows becomes "(version 1)", the next distinct one "(version
+// 2)", and a repeated one keeps its name. meta.created and meta.lastModified
+// share one sequence, "(time 1)", "(time 2)", so that a resource's created
+// and lastModified are equal exactly when they were equal in the other
+// stream. Two streams then compare equal exactly when each resource's
+// versions and times changed and repeated at the same exchanges, whatever
+// the values: a retried PATCH that keeps the version, a GET showing the
+// version the PATCH's ETag announced, and meta.created staying put are all
+// still compared.
 //
-// The body must be indented as [Replayer.Do] and the transcript files
-// indent it (json.Indent with two spaces), which puts every member on a
-// line of its own; a body that is not is returned unchanged.
-func NormalizeVolatile(ex Exchange) Exchange {
+// The resource of an ETag header is the one the exchange's Location
+// header, else its target, names (/Users/{id} or /Groups/{id}); that of a
+// meta object, its meta.location. A value whose resource neither names is
+// written "(version)" or "(time)", unnumbered.
+type volatile struct {
+	seen map[string]map[string]int // resource and kind → value → number
+}
+
+// rename returns the name of value, of kind "version" or "time", for
+// resource.
+func (v *volatile) rename(resource, kind, value string) string {
+	if resource == "" {
+		return "(" + kind + ")"
+	}
+	if v.seen == nil {
+		v.seen = map[string]map[string]int{}
+	}
+	key := resource + " " + kind
+	m := v.seen[key]
+	if m == nil {
+		m = map[string]int{}
+		v.seen[key] = m
+	}
+	n, ok := m[value]
+	if !ok {
+		n = len(m) + 1
+		m[value] = n
+	}
+	return fmt.Sprintf("(%s %d)", kind, n)
+}
+
+// resourceOf returns the resource, "Users/{{ada}}", that a Location URL or
+// a request target names, or "" when it names no single resource.
+func resourceOf(s string) string {
+	s, _, _ = strings.Cut(s, "?")
+	_, s, ok := strings.Cut(s, "/scim/v2/")
+	if !ok {
+		return ""
+	}
+	coll, id, ok := strings.Cut(s, "/")
+	if !ok || id == "" || id == ".search" || strings.Contains(id, "/") || (coll != "Users" && coll != "Groups") {
+		return ""
+	}
+	return s
+}
+
+// volatileKinds maps the members of meta whose values come from the store's
+// clock and version counter to their kind.
+var volatileKinds = map[string]string{"created": "time", "lastModified": "time", "version": "version"}
+
+// normalize returns ex, the response to a request to target, with its
+// volatile values renamed. The body must be indented as [Replayer.Do] and
+// the transcript files indent it (json.Indent with two spaces), which puts
+// every member on a line of its own; lines that are not a string member of
+// a meta object are kept as they are, and so is everything else: whether
+// the ETag header is present, whether meta has these members, and every
+// other member (meta.location and meta.resourceType too) in its order.
+func (v *volatile) normalize(target string, ex Exchange) Exchange {
 	if ex.RespHeader != nil {
+		resource := resourceOf(target)
+		for _, h := range ex.RespHeader {
+			if http.CanonicalHeaderKey(h[0]) == "Location" {
+				resource = resourceOf(h[1])
+			}
+		}
 		h := slices.Clone(ex.RespHeader)
 		for i := range h {
 			if http.CanonicalHeaderKey(h[i][0]) == "Etag" {
-				h[i][1] = Volatile
+				h[i][1] = v.rename(resource, "version", h[i][1])
 			}
 		}
 		ex.RespHeader = h
 	}
 	lines := strings.Split(ex.RespBody, "\n")
-	meta := -1 // the indentation of the meta object's key line while inside it
-	for i, line := range lines {
-		trimmed := strings.TrimLeft(line, " ")
-		indent := len(line) - len(trimmed)
-		switch {
-		case meta < 0:
-			if trimmed == `"meta": {` {
-				meta = indent
+	for i := 0; i < len(lines); i++ {
+		trimmed := strings.TrimLeft(lines[i], " ")
+		if trimmed != `"meta": {` {
+			continue
+		}
+		// The meta object: its members, one level deeper, up to the line
+		// closing it at the key's indentation.
+		indent := len(lines[i]) - len(trimmed)
+		type member struct {
+			line                   int
+			key, kind, value, rest string
+		}
+		var members []member
+		resource := ""
+		for i++; i < len(lines); i++ {
+			line := lines[i]
+			trimmed := strings.TrimLeft(line, " ")
+			if len(line)-len(trimmed) == indent && strings.HasPrefix(trimmed, "}") {
+				break
 			}
-		case indent == meta && strings.HasPrefix(trimmed, "}"):
-			meta = -1
-		case indent == meta+2:
-			for _, key := range volatileMeta {
-				// A JSON string value on one line: key, value, and a
-				// comma unless it is the last member.
-				if strings.HasPrefix(trimmed, key+`"`) {
-					comma := ""
-					if strings.HasSuffix(trimmed, ",") {
-						comma = ","
-					}
-					lines[i] = line[:indent] + key + strconv.Quote(Volatile) + comma
+			if len(line)-len(trimmed) != indent+2 {
+				continue
+			}
+			rawKey, rest, ok := strings.Cut(trimmed, ": ")
+			var key, value string
+			if !ok || json.Unmarshal([]byte(rawKey), &key) != nil {
+				continue
+			}
+			raw, comma := strings.CutSuffix(rest, ",")
+			if json.Unmarshal([]byte(raw), &value) != nil {
+				continue // not a string
+			}
+			if key == "location" {
+				resource = resourceOf(value)
+			}
+			if kind, ok := volatileKinds[key]; ok {
+				c := ""
+				if comma {
+					c = ","
 				}
+				members = append(members, member{line: i, key: rawKey, kind: kind, value: value, rest: c})
 			}
+		}
+		for _, m := range members {
+			lines[m.line] = lines[m.line][:indent+2] + m.key + ": " + strconv.Quote(v.rename(resource, m.kind, m.value)) + m.rest
 		}
 	}
 	ex.RespBody = strings.Join(lines, "\n")

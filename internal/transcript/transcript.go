@@ -53,10 +53,10 @@
 // Over memstore with a fixed clock the timestamps and versions are
 // deterministic, and compared exactly. A store with a real clock and
 // versions of its own (examples/sqlstore counts versions per resource)
-// sets [Options].VolatileMeta: Diff then compares modulo meta.created,
-// meta.lastModified, meta.version and the ETag header's value, replacing
-// each with [Volatile] in both the expected and the answered exchange (see
-// [NormalizeVolatile]), and still compares everything else.
+// sets [Options].VolatileMeta: Diff then compares the ETag header,
+// meta.created, meta.lastModified and meta.version by when they change
+// and repeat per resource rather than by value, in both the expected and
+// the answered responses, and still compares everything else exactly.
 package transcript
 
 import (

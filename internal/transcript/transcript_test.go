@@ -112,37 +112,58 @@ func TestFiles(t *testing.T) {
 	}
 }
 
-func TestNormalizeVolatile(t *testing.T) {
-	tests := []struct {
-		name     string
+// userBody is an indented user ada with the given meta values.
+func userBody(created, lastModified, version string) string {
+	return fmt.Sprintf(`{
+  "id": "{{ada}}",
+  "meta": {
+    "resourceType": "User",
+    "created": %q,
+    "lastModified": %q,
+    "location": "https://app.example.com/scim/v2/Users/{{ada}}",
+    "version": %q
+  }
+}`, created, lastModified, version)
+}
+
+func TestVolatileNormalize(t *testing.T) {
+	type step struct {
+		target   string
 		in, want Exchange
+	}
+	tests := []struct {
+		name  string
+		steps []step
 	}{
 		{
-			name: "a resource and its ETag",
-			in: Exchange{Status: 200, RespHeader: [][2]string{{"ETag", `W/"4"`}, {"Location", "https://app.example.com/scim/v2/Users/{{ada}}"}}, RespBody: `{
-  "id": "{{ada}}",
-  "meta": {
-    "resourceType": "User",
-    "created": "2026-03-02T09:00:00Z",
-    "lastModified": "2026-03-02T09:00:00.001Z",
-    "location": "https://app.example.com/scim/v2/Users/{{ada}}",
-    "version": "W/\"4\""
-  }
-}`},
-			want: Exchange{Status: 200, RespHeader: [][2]string{{"ETag", Volatile}, {"Location", "https://app.example.com/scim/v2/Users/{{ada}}"}}, RespBody: `{
-  "id": "{{ada}}",
-  "meta": {
-    "resourceType": "User",
-    "created": "(volatile)",
-    "lastModified": "(volatile)",
-    "location": "https://app.example.com/scim/v2/Users/{{ada}}",
-    "version": "(volatile)"
-  }
-}`},
+			name: "values numbered per resource in order of appearance, ETag and meta.version together",
+			steps: []step{
+				{
+					target: "/scim/v2/Users",
+					in: Exchange{Status: 201, RespHeader: [][2]string{{"ETag", `W/"7"`}, {"Location", "https://app.example.com/scim/v2/Users/{{ada}}"}},
+						RespBody: userBody("2026-03-02T09:00:00Z", "2026-03-02T09:00:00Z", `W/"7"`)},
+					want: Exchange{Status: 201, RespHeader: [][2]string{{"ETag", "(version 1)"}, {"Location", "https://app.example.com/scim/v2/Users/{{ada}}"}},
+						RespBody: userBody("(time 1)", "(time 1)", "(version 1)")},
+				},
+				{
+					target: "/scim/v2/Users/{{ada}}",
+					in:     Exchange{Status: 204, RespHeader: [][2]string{{"ETag", `W/"9"`}}},
+					want:   Exchange{Status: 204, RespHeader: [][2]string{{"ETag", "(version 2)"}}},
+				},
+				{
+					target: "/scim/v2/Users/{{ada}}?attributes=userName",
+					in: Exchange{Status: 200, RespHeader: [][2]string{{"ETag", `W/"9"`}},
+						RespBody: userBody("2026-03-02T09:00:00Z", "2026-03-02T09:00:01Z", `W/"9"`)},
+					want: Exchange{Status: 200, RespHeader: [][2]string{{"ETag", "(version 2)"}},
+						RespBody: userBody("(time 1)", "(time 2)", "(version 2)")},
+				},
+			},
 		},
 		{
-			name: "every resource of a list; members of the same name outside meta are kept",
-			in: Exchange{Status: 200, RespBody: `{
+			name: "every resource of a list on its own; members of the same names outside meta kept",
+			steps: []step{{
+				target: "/scim/v2/Groups?filter=x",
+				in: Exchange{Status: 200, RespBody: `{
   "Resources": [
     {
       "version": "kept",
@@ -151,18 +172,26 @@ func TestNormalizeVolatile(t *testing.T) {
       },
       "meta": {
         "created": "2026-03-02T09:00:00Z",
+        "location": "https://app.example.com/scim/v2/Groups/{{a}}",
         "version": "W/\"1\""
       }
     },
     {
       "meta": {
-        "lastModified": "2026-03-02T09:00:00Z"
+        "lastModified": "2026-03-02T09:00:00Z",
+        "location": "https://app.example.com/scim/v2/Groups/{{b}}",
+        "version": "W/\"2\""
       },
       "created": "kept"
+    },
+    {
+      "meta": {
+        "version": "W/\"2\""
+      }
     }
   ]
 }`},
-			want: Exchange{Status: 200, RespBody: `{
+				want: Exchange{Status: 200, RespBody: `{
   "Resources": [
     {
       "version": "kept",
@@ -170,42 +199,130 @@ func TestNormalizeVolatile(t *testing.T) {
         "created": "kept"
       },
       "meta": {
-        "created": "(volatile)",
-        "version": "(volatile)"
+        "created": "(time 1)",
+        "location": "https://app.example.com/scim/v2/Groups/{{a}}",
+        "version": "(version 1)"
       }
     },
     {
       "meta": {
-        "lastModified": "(volatile)"
+        "lastModified": "(time 1)",
+        "location": "https://app.example.com/scim/v2/Groups/{{b}}",
+        "version": "(version 1)"
       },
       "created": "kept"
+    },
+    {
+      "meta": {
+        "version": "(version)"
+      }
     }
   ]
 }`},
+			}},
 		},
 		{
-			name: "no meta, no headers",
-			in:   Exchange{Status: 204},
-			want: Exchange{Status: 204},
+			name: "an ETag whose resource is unknown",
+			steps: []step{{
+				target: "/scim/v2/Users/.search",
+				in:     Exchange{Status: 200, RespHeader: [][2]string{{"ETag", `W/"1"`}}},
+				want:   Exchange{Status: 200, RespHeader: [][2]string{{"ETag", "(version)"}}},
+			}},
+		},
+		{
+			name: "no headers, no body",
+			steps: []step{{
+				target: "/scim/v2/Users/{{ada}}",
+				in:     Exchange{Status: 204},
+				want:   Exchange{Status: 204},
+			}},
 		},
 		{
 			name: "a body not indented is kept",
-			in:   Exchange{Status: 200, RespBody: `{"meta":{"version":"W/\"1\""}}`},
-			want: Exchange{Status: 200, RespBody: `{"meta":{"version":"W/\"1\""}}`},
+			steps: []step{{
+				target: "/scim/v2/Users/{{ada}}",
+				in:     Exchange{Status: 200, RespBody: `{"meta":{"version":"W/\"1\""}}`},
+				want:   Exchange{Status: 200, RespBody: `{"meta":{"version":"W/\"1\""}}`},
+			}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := tt.in
-			got := NormalizeVolatile(in)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("NormalizeVolatile (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.in, in); diff != "" {
-				t.Errorf("NormalizeVolatile changed its argument's headers (-before +after):\n%s", diff)
+			var v volatile
+			for i, s := range tt.steps {
+				in := s.in
+				got := v.normalize(s.target, in)
+				if diff := cmp.Diff(s.want, got); diff != "" {
+					t.Errorf("step %d: normalize (-want +got):\n%s", i, diff)
+				}
+				if diff := cmp.Diff(s.in, in); diff != "" {
+					t.Errorf("step %d: normalize changed its argument (-before +after):\n%s", i, diff)
+				}
 			}
 		})
 	}
+}
+
+// TestDiffVolatileMeta: with VolatileMeta, Diff ignores the values a store
+// chooses but not when they change.
+func TestDiffVolatileMeta(t *testing.T) {
+	created := Exchange{Method: "POST", Target: "/scim/v2/Users", Status: 201,
+		RespHeader: [][2]string{{"ETag", `W/"1"`}, {"Location", "https://app.example.com/scim/v2/Users/{{ada}}"}},
+		RespBody:   userBody("2026-03-02T09:00:00Z", "2026-03-02T09:00:00Z", `W/"1"`)}
+	patched := func(version string) Exchange {
+		return Exchange{Method: "PATCH", Target: "/scim/v2/Users/{{ada}}", Status: 204, RespHeader: [][2]string{{"ETag", version}}}
+	}
+	read := func(created, lastModified, version string) Exchange {
+		return Exchange{Method: "GET", Target: "/scim/v2/Users/{{ada}}", Status: 200,
+			RespHeader: [][2]string{{"ETag", version}}, RespBody: userBody(created, lastModified, version)}
+	}
+	// The expected stream: memstore's global counter and fixed clock.
+	want := []Exchange{created, patched(`W/"4"`), patched(`W/"4"`), read("2026-03-02T09:00:00Z", "2026-03-02T09:00:00.001Z", `W/"4"`)}
+	sqlCreated := created
+	sqlCreated.RespHeader = [][2]string{{"ETag", `W/"1"`}, {"Location", "https://app.example.com/scim/v2/Users/{{ada}}"}}
+	sqlCreated.RespBody = userBody("2026-07-01T12:00:00.123456Z", "2026-07-01T12:00:00.123456Z", `W/"1"`)
+	tests := []struct {
+		name     string
+		got      []Exchange
+		wantDiff []bool // per exchange
+	}{
+		{
+			name:     "other values, same changes",
+			got:      []Exchange{sqlCreated, patched(`W/"2"`), patched(`W/"2"`), read("2026-07-01T12:00:00.123456Z", "2026-07-01T12:00:00.5Z", `W/"2"`)},
+			wantDiff: []bool{false, false, false, false},
+		},
+		{
+			name:     "a retried PATCH bumps the version",
+			got:      []Exchange{sqlCreated, patched(`W/"2"`), patched(`W/"3"`), read("2026-07-01T12:00:00.123456Z", "2026-07-01T12:00:00.5Z", `W/"3"`)},
+			wantDiff: []bool{false, false, true, true},
+		},
+		{
+			name:     "created changes",
+			got:      []Exchange{sqlCreated, patched(`W/"2"`), patched(`W/"2"`), read("2026-07-01T12:00:00.5Z", "2026-07-01T12:00:00.5Z", `W/"2"`)},
+			wantDiff: []bool{false, false, false, true},
+		},
+		{
+			name:     "the ETag is not meta.version",
+			got:      []Exchange{sqlCreated, patched(`W/"2"`), patched(`W/"2"`), read("2026-07-01T12:00:00.123456Z", "2026-07-01T12:00:00.5Z", `W/"1"`)},
+			wantDiff: []bool{false, false, false, true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rp := NewReplayer(Options{VolatileMeta: true})
+			for i := range want {
+				diff := rp.Diff(want[i], tt.got[i])
+				if (diff != "") != tt.wantDiff[i] {
+					t.Errorf("exchange %d (%s): Diff = %q, want a diff: %v", i, want[i].Method, diff, tt.wantDiff[i])
+				}
+			}
+		})
+	}
+	t.Run("without VolatileMeta", func(t *testing.T) {
+		if NewReplayer(Options{}).Diff(created, sqlCreated) == "" {
+			t.Error("other times compare equal")
+		}
+	})
 }
 
 // fakeSCIM answers like the library's handler would, at base: a POST to
