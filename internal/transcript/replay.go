@@ -61,7 +61,7 @@ type Replayer struct {
 
 	// want and got rename the volatile values of the expected and the
 	// answered responses, with VolatileMeta.
-	want, got *volatile
+	want, got volatile
 }
 
 // NewReplayer returns a Replayer that sends requests as opts says.
@@ -206,9 +206,6 @@ func (rp *Replayer) Diff(want, got Exchange) string {
 	w := Exchange{Status: want.Status, RespHeader: want.RespHeader, RespBody: want.RespBody}
 	g := Exchange{Status: got.Status, RespHeader: got.RespHeader, RespBody: got.RespBody}
 	if rp.opts.VolatileMeta {
-		if rp.want == nil {
-			rp.want, rp.got = &volatile{}, &volatile{}
-		}
 		w, g = rp.want.normalize(want.Target, w), rp.got.normalize(got.Target, g)
 	}
 	return cmp.Diff(w, g)
