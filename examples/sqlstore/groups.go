@@ -133,7 +133,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, er
 		return nil, err
 	}
 	ng := g.Clone()
-	ng.ID = newID()
+	ng.ID = scim.NewID()
 	ng.Members = uniqueMembers(ng.Members)
 	now := s.db.timestamp()
 	ng.Meta = scim.Meta{Created: now, LastModified: now, Version: "1"}

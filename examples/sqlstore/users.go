@@ -68,7 +68,7 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 		return nil, err
 	}
 	nu := u.Clone()
-	nu.ID = newID()
+	nu.ID = scim.NewID()
 	nu.Password = ""
 	nu.Groups = nil
 	now := s.db.timestamp()
