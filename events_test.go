@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -144,4 +145,36 @@ func TestPolicies(t *testing.T) {
 	}})
 	rec := serve(t, h2, request{method: "POST", path: "/Users", body: `{"userName":"x"}`})
 	wantError(t, rec, 500, "", "internal server error")
+}
+
+// TestPolicyMayQueryTheStore: SeatLimit counts active users through the
+// store while a reactivation is being written, which must not deadlock on
+// the store's own lock (memstore's UpdateUser holds it).
+func TestPolicyMayQueryTheStore(t *testing.T) {
+	store := memstore.New()
+	countActive := func(ctx context.Context) (int, error) {
+		active, _ := scim.ParseFilter("active eq true")
+		page, err := store.ListUsers(ctx, scim.Query{Filter: active, StartIndex: 1})
+		return page.TotalResults, err
+	}
+	h := newHandler(t, store, scim.Options{UserPolicies: []scim.UserPolicy{scim.SeatLimit(1, countActive)}})
+	a := mustCreate(t, h, "/Users", `{"userName":"a","active":false}`)["id"].(string)
+	b := mustCreate(t, h, "/Users", `{"userName":"b","active":false}`)["id"].(string)
+	done := make(chan [3]int, 1)
+	go func() {
+		done <- [3]int{
+			serve(t, h, request{method: "PUT", path: "/Users/" + a, body: `{"userName":"a","active":true}`}).Code,
+			serve(t, h, request{method: "PATCH", path: "/Users/" + b, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"True"}]}`}).Code,
+			serve(t, h, request{method: "PATCH", path: "/Users/" + a, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`}).Code,
+		}
+	}()
+	select {
+	case got := <-done:
+		// a takes the one seat; b is refused; deactivating a is always allowed.
+		if got != [3]int{200, 403, 200} {
+			t.Errorf("statuses %v, want [200 403 200]", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a policy that queries the store deadlocked the write")
+	}
 }

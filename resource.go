@@ -232,30 +232,18 @@ const maxUpdateAttempts = 10
 // version read, lets change modify a copy, runs the host's policies on the
 // result, and stores it. It returns the resource before and after.
 //
-// With a UserUpdater or GroupUpdater the store runs all of this as one
-// atomic step. Otherwise the write carries the version read, and a
-// concurrent writer's ErrVersionMismatch makes update start again from a
-// fresh read, so no update is lost; when the client sent If-Match, the
-// mismatch is its 412 instead.
+// The policies run outside any lock of the store's, because a policy may
+// query the store (SeatLimit counts the active users). The write then
+// carries what the policies saw: with a UserUpdater or GroupUpdater, the
+// store's atomic step re-applies change only if the version is still the one
+// read; otherwise ReplaceUser or ReplaceGroup carries that version. Either
+// way a concurrent writer makes update start again from a fresh read, so no
+// update is lost and no policy is skipped; when the client sent If-Match,
+// the fresh read is its 412 instead.
 func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
-	apply := func(cur T) error {
-		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(cur).Version) {
-			return errPreconditionFailed(rt.name, id)
-		}
-		old = rt.clone(cur)
-		if err := change(cur); err != nil {
-			return err
-		}
-		rt.setID(cur, id)
-		return rt.check(ctx, old, cur)
-	}
-	if rt.atomic != nil {
-		updated, err = rt.atomic(ctx, id, apply)
-		return old, updated, err
-	}
 	// Writers to one resource in this process take turns, so they never
-	// make each other retry; the version check still guards against other
-	// processes, which is what the retries are for.
+	// make each other start again; the version check still guards against
+	// other processes, which is what the retries are for.
 	mu := rt.h.updateLock(ctx, rt.name, id)
 	mu.Lock()
 	defer mu.Unlock()
@@ -264,11 +252,37 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 		if err != nil {
 			return old, updated, err
 		}
-		if err := apply(cur); err != nil {
+		read := rt.meta(cur).Version
+		if ifMatch != "" && !etagMatches(ifMatch, read) {
+			return old, updated, errPreconditionFailed(rt.name, id)
+		}
+		old = rt.clone(cur)
+		if err := change(cur); err != nil {
 			return old, updated, err
 		}
-		updated, err = rt.replace(ctx, cur)
-		if !errors.Is(err, ErrVersionMismatch) {
+		rt.setID(cur, id)
+		if err := rt.check(ctx, old, cur); err != nil {
+			return old, updated, err
+		}
+		if rt.atomic != nil {
+			updated, err = rt.atomic(ctx, id, func(c T) error {
+				if rt.meta(c).Version != read {
+					return errChangedMeanwhile
+				}
+				if err := change(c); err != nil {
+					return err
+				}
+				rt.setID(c, id)
+				return nil
+			})
+		} else {
+			rt.meta(cur).Version = read
+			updated, err = rt.replace(ctx, cur)
+			if errors.Is(err, ErrVersionMismatch) {
+				err = errChangedMeanwhile
+			}
+		}
+		if !errors.Is(err, errChangedMeanwhile) {
 			return old, updated, err
 		}
 		if ifMatch != "" {
@@ -277,6 +291,10 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 	}
 	return old, updated, &Error{Status: http.StatusConflict, Detail: fmt.Sprintf("%s %q is being changed by other requests; try again", rt.name, id)}
 }
+
+// errChangedMeanwhile tells update that another writer changed the resource
+// between its read and its write.
+var errChangedMeanwhile = errors.New("scim: the resource changed during the update")
 
 func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 	h, id := rt.h, r.PathValue("id")
