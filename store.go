@@ -93,9 +93,14 @@ type GroupStore interface {
 // if update returns an error, nothing is stored and that error is returned.
 // It returns ErrNotFound for an unknown id and ErrConflict as ReplaceUser.
 //
-// Without it the handler reads with GetUser, applies the change, and writes
-// with ReplaceUser carrying the version it read, retrying on
-// ErrVersionMismatch; that is correct but costs a retry under contention.
+// The handler reads with GetUser and runs the host's policies first, outside
+// the store's lock (a policy may query the store); its update function then
+// only re-applies the change, after checking that the version is still the
+// one it read, and never calls the store.
+//
+// Without it the handler writes with ReplaceUser carrying the version it
+// read, retrying on ErrVersionMismatch: just as correct, one store call
+// fewer, but an update from another process costs a retry.
 type UserUpdater interface {
 	UpdateUser(ctx context.Context, id string, update func(*User) error) (*User, error)
 }
