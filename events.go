@@ -56,13 +56,15 @@ type Event struct {
 	Group *Group
 }
 
-// emit calls Options.OnChange with each event, when it is set.
-func (h *Handler) emit(ctx context.Context, events ...Event) {
+// emit calls Options.OnChange with each event describe returns. describe
+// runs only when OnChange is set: telling what an update changed compares
+// encodings, work a request need not do when nobody listens.
+func (h *Handler) emit(ctx context.Context, describe func() []Event) {
 	if h.opts.OnChange == nil {
 		return
 	}
 	tenant, _ := TenantFrom(ctx)
-	for _, e := range events {
+	for _, e := range describe() {
 		e.Tenant = tenant.ID
 		h.opts.OnChange(ctx, e)
 	}

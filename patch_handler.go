@@ -95,11 +95,7 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, attempted))
 		return
 	}
-	if h.opts.OnChange != nil {
-		// Describing the change compares encodings; skip it when nobody
-		// listens.
-		h.emit(ctx, rt.events(id, old, updated)...)
-	}
+	h.emit(ctx, func() []Event { return rt.events(id, old, updated) })
 	rt.writePatched(w, r, updated, withBody, want)
 }
 
@@ -277,7 +273,7 @@ func (rt *resourceType[T]) patchMembers(w http.ResponseWriter, r *http.Request, 
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	h.emit(ctx, memberEvents(id, res.Group, res.Added, res.Removed)...)
+	h.emit(ctx, func() []Event { return memberEvents(id, res.Group, res.Added, res.Removed) })
 	if withBody {
 		// The client asked to see the group (RFC 7644 §3.5.2): read it,
 		// members only if it wants them.

@@ -170,7 +170,7 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, "", v))
 		return
 	}
-	h.emit(r.Context(), rt.events(resourceID(created), nil, created)...)
+	h.emit(r.Context(), func() []Event { return rt.events(resourceID(created), nil, created) })
 	rt.writeResource(w, r, http.StatusCreated, created)
 }
 
@@ -218,7 +218,7 @@ func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, rt.storeError(err, id, v))
 		return
 	}
-	h.emit(r.Context(), rt.events(id, old, replaced)...)
+	h.emit(r.Context(), func() []Event { return rt.events(id, old, replaced) })
 	rt.writeResource(w, r, http.StatusOK, replaced)
 }
 
@@ -317,7 +317,7 @@ func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	h.emit(ctx, deleteEvent(id, old))
+	h.emit(ctx, func() []Event { return []Event{deleteEvent(id, old)} })
 	w.WriteHeader(http.StatusNoContent)
 }
 
