@@ -1478,6 +1478,14 @@ func TestSetUserAttrDoesNotAlias(t *testing.T) {
 	if err := setUserAttr(&u, AttrPath{Name: "manager", Sub: "value"}, json.RawMessage(`"n"`), lenient); err != nil {
 		t.Fatal(err)
 	}
+	orig.Extra = map[string]json.RawMessage{"seat": json.RawMessage(`1`)}
+	u.Extra = orig.Extra
+	if err := setUserAttr(&u, AttrPath{Name: "seat"}, json.RawMessage(`2`), lenient); err != nil {
+		t.Fatal(err)
+	}
+	if string(orig.Extra["seat"]) != "1" || string(u.Extra["seat"]) != "2" {
+		t.Errorf("setUserAttr wrote through a shared Extra map: %s %s", orig.Extra["seat"], u.Extra["seat"])
+	}
 	if keep.Department != "D" || keep.Manager.Value != "m" {
 		t.Errorf("setUserAttr wrote through a shared pointer: %+v %+v", keep, keep.Manager)
 	}

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 )
 
@@ -1261,7 +1262,8 @@ func invalidPath(detail string) error {
 // A sub-attribute of a multi-valued attribute cannot be set without a value
 // filter, which is the PATCH layer's to apply: that, and a sub-attribute
 // the schema does not define, is 400 invalidPath. On any error u is
-// unchanged. Every error is a 400 *Error.
+// unchanged, and u is never changed through memory it shares with another
+// value (a shallow copy). Every error is a 400 *Error.
 //
 // An unknown attribute qualified by a custom extension URN
 // ("urn:...:Acme:2.0:User:costCode") is set inside that extension's object
@@ -1415,7 +1417,7 @@ func setGroupAttr(g *Group, p AttrPath, raw json.RawMessage, opt decodeOptions) 
 // setExtra sets the unknown attribute p in *m from the value being
 // decoded. core says p.URN is empty or the resource's core schema, so that
 // p.Name is a top-level key.
-func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool) error {
+func (d *decoder) setExtra(dst *map[string]json.RawMessage, p AttrPath, core bool) error {
 	raw, hasNull, err := d.rawValue()
 	if err != nil {
 		return err
@@ -1424,10 +1426,13 @@ func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool)
 		return err
 	}
 	v := cleanExtra(raw, hasNull)
+	// Copy on write, as for Enterprise in setUserAttr: a shallow copy of
+	// the resource must not see the change.
+	m := maps.Clone(*dst)
 	key, path := p.Name, []string(nil)
 	if !core {
 		key = p.URN + ":" + p.Name
-		if _, ok := findFold(*m, key); !ok && !strings.EqualFold(p.URN, EnterpriseUserSchema) {
+		if _, ok := findFold(m, key); !ok && !strings.EqualFold(p.URN, EnterpriseUserSchema) {
 			// A custom extension's attribute lives in the
 			// extension's object (RFC 7643 §3.3).
 			key, path = p.URN, []string{p.Name}
@@ -1438,12 +1443,13 @@ func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool)
 	}
 	if len(path) > 0 {
 		// Changing a member keeps the object's key as it is.
-		if old, ok := findFold(*m, key); ok {
+		if old, ok := findFold(m, key); ok {
 			key = old
 		}
-		v = setJSONPath((*m)[key], path, v)
+		v = setJSONPath(m[key], path, v)
 	}
-	putExtra(m, key, v)
+	putExtra(&m, key, v)
+	*dst = m
 	return nil
 }
 
