@@ -166,3 +166,57 @@ func BenchmarkMarshalUserBaseline(b *testing.B) {
 	}
 	b.SetBytes(int64(len(out)))
 }
+
+// BenchmarkDecodeUserFull decodes RFC 7643's full user: every attribute,
+// the Enterprise extension, and read-only attributes to skip.
+func BenchmarkDecodeUserFull(b *testing.B) {
+	body := []byte(rfcFullUser)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeUser(body, decodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendUserFull(b *testing.B) {
+	u := goldenUser()
+	buf := make([]byte, 0, 8192)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendUser(buf[:0], u, Projection{}, "https://app.example.com/scim/v2")
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkAppendUserProjected is a user written under
+// attributes=userName,emails.value,urn:...:enterprise:2.0:User:manager.
+func BenchmarkAppendUserProjected(b *testing.B) {
+	u := goldenUser()
+	p := Projection{Attributes: []AttrPath{
+		{Name: "userName"}, {Name: "emails", Sub: "value"}, {URN: EnterpriseUserSchema, Name: "manager"},
+	}}
+	buf := make([]byte, 0, 8192)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendUser(buf[:0], u, p, "https://app.example.com/scim/v2")
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkAppendGroupExcludedMembers is the group read Entra ID sends
+// (excludedAttributes=members) on a group of 1,000 members.
+func BenchmarkAppendGroupExcludedMembers(b *testing.B) {
+	g := &Group{ID: "e9e30dba-f08f-4109-8486-d5c6a331660a", DisplayName: "Tour Guides", Meta: Meta{Version: "12"}}
+	for i := range 1000 {
+		g.Members = append(g.Members, Member{Value: "2819c223-7f76-453a-919d-" + string(rune('a'+i%26))})
+	}
+	p := Projection{Excluded: []AttrPath{{Name: "members"}}}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendGroup(buf[:0], g, p, "https://app.example.com/scim/v2")
+	}
+	b.SetBytes(int64(len(buf)))
+}

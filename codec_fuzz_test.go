@@ -110,7 +110,7 @@ func checkSchemas(t *testing.T, out []byte, core string) {
 	if err := json.Unmarshal(top["schemas"], &listed); err != nil || len(listed) == 0 || listed[0] != core {
 		t.Fatalf("schemas %s: want %s first", top["schemas"], core)
 	}
-	used := map[string]bool{strings.ToLower(core): true}
+	used := map[string]bool{asciiLower(core): true}
 	isURN := func(s string) bool { return len(s) > 4 && strings.EqualFold(s[:4], "urn:") }
 	for k, v := range top {
 		if !isURN(k) {
@@ -121,12 +121,12 @@ func checkSchemas(t *testing.T, out []byte, core string) {
 			s = k[:strings.LastIndexByte(k, ':')]
 		}
 		if isURN(s) {
-			used[strings.ToLower(s)] = true
+			used[asciiLower(s)] = true
 		}
 	}
 	seen := map[string]bool{}
 	for _, s := range listed {
-		ls := strings.ToLower(s)
+		ls := asciiLower(s)
 		if seen[ls] {
 			t.Errorf("schema %q listed twice: %s", s, out)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1150,6 +1151,38 @@ func TestAppendGroupGolden(t *testing.T) {
 	checkOutput(t, got, true)
 }
 
+// TestAppendManyExtensions writes more Extra attributes than
+// appendExtraSchemas compares pairwise: 20 custom extensions, each as an
+// object and as a qualified attribute in another case. Each schema is
+// listed once, in the order of the sorted keys.
+func TestAppendManyExtensions(t *testing.T) {
+	g := &Group{DisplayName: "G", Extra: map[string]json.RawMessage{}}
+	var keys []string
+	for i := range 20 {
+		n := strconv.Itoa(i)
+		g.Extra["urn:x:"+n] = json.RawMessage(`{"a":1}`)
+		g.Extra["URN:X:"+n+":b"] = json.RawMessage(`2`)
+		keys = append(keys, "urn:x:"+n, "URN:X:"+n+":b")
+	}
+	slices.Sort(keys)
+	want := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"`
+	body := ""
+	for _, k := range keys {
+		if strings.HasPrefix(k, "URN") { // sorted first: their schemas are listed
+			want += `,"` + k[:strings.LastIndexByte(k, ':')] + `"`
+			body += `,"` + k + `":2`
+		} else {
+			body += `,"` + k + `":{"a":1}`
+		}
+	}
+	want += `],"displayName":"G"` + body + `}`
+	got := appendGroup(nil, g, Projection{Excluded: []AttrPath{{Name: "members"}, {Name: "meta"}}}, "")
+	if string(got) != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+	checkOutput(t, got, true)
+}
+
 func TestAppendDetails(t *testing.T) {
 	tests := []struct {
 		name string
@@ -1323,6 +1356,7 @@ func TestSetUserAttr(t *testing.T) {
 		raw    string
 		opt    decodeOptions
 		change func(u *User) // applied to base() to give the expected user
+		before func(u *User) // applied to base() before the call, when set
 		typ    ErrorType     // error expected when set
 		detail string
 	}{
@@ -1348,6 +1382,9 @@ func TestSetUserAttr(t *testing.T) {
 		{name: "manager removed with an empty string", path: AttrPath{Name: "manager"}, raw: `""`, change: func(u *User) { u.Enterprise.Manager = nil }},
 		{name: "manager.value", path: AttrPath{Name: "manager", Sub: "value"}, raw: `"m2"`, change: func(u *User) { u.Enterprise.Manager.Value = "m2" }},
 		{name: "manager.value null removes the manager", path: AttrPath{Name: "manager", Sub: "value"}, raw: `null`, change: func(u *User) { u.Enterprise.Manager = nil }},
+		{name: "manager.$ref", path: AttrPath{Name: "manager", Sub: "$ref"}, raw: `"../Users/m1"`, change: func(u *User) { u.Enterprise.Manager.Ref = "../Users/m1" }},
+		{name: "manager.$ref without a manager sets none", path: AttrPath{Name: "manager", Sub: "$REF"}, raw: `"r"`, change: func(u *User) {},
+			before: func(u *User) { u.Enterprise.Manager = nil }},
 		{name: "manager.displayName ignored", path: AttrPath{Name: "manager", Sub: "displayName"}, raw: `"X"`, change: func(u *User) {}},
 		{name: "enterprise object replaced whole", path: AttrPath{Name: EnterpriseUserSchema}, raw: `{"costCenter":"9"}`, change: func(u *User) { u.Enterprise = &EnterpriseUser{CostCenter: "9"} }},
 		{name: "enterprise emptied is nil", path: AttrPath{Name: EnterpriseUserSchema}, raw: `{}`, change: func(u *User) { u.Enterprise = nil }},
@@ -1400,14 +1437,18 @@ func TestSetUserAttr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := base()
+			start := base
+			if tt.before != nil {
+				start = func() *User { u := base(); tt.before(u); return u }
+			}
+			u := start()
 			err := setUserAttr(u, tt.path, json.RawMessage(tt.raw), tt.opt)
 			if tt.typ != "" {
 				e := scimError(t, err)
 				if e.Type != tt.typ || e.Detail != tt.detail {
 					t.Errorf("got %s %q\nwant %s %q", e.Type, e.Detail, tt.typ, tt.detail)
 				}
-				if diff := cmp.Diff(base(), u); diff != "" {
+				if diff := cmp.Diff(start(), u); diff != "" {
 					t.Errorf("the user changed on error (-before +after):\n%s", diff)
 				}
 				return
@@ -1415,7 +1456,7 @@ func TestSetUserAttr(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := base()
+			want := start()
 			tt.change(want)
 			if want.Enterprise.IsZero() {
 				want.Enterprise = nil
@@ -1436,6 +1477,14 @@ func TestSetUserAttrDoesNotAlias(t *testing.T) {
 	}
 	if err := setUserAttr(&u, AttrPath{Name: "manager", Sub: "value"}, json.RawMessage(`"n"`), lenient); err != nil {
 		t.Fatal(err)
+	}
+	orig.Extra = map[string]json.RawMessage{"seat": json.RawMessage(`1`)}
+	u.Extra = orig.Extra
+	if err := setUserAttr(&u, AttrPath{Name: "seat"}, json.RawMessage(`2`), lenient); err != nil {
+		t.Fatal(err)
+	}
+	if string(orig.Extra["seat"]) != "1" || string(u.Extra["seat"]) != "2" {
+		t.Errorf("setUserAttr wrote through a shared Extra map: %s %s", orig.Extra["seat"], u.Extra["seat"])
 	}
 	if keep.Department != "D" || keep.Manager.Value != "m" {
 		t.Errorf("setUserAttr wrote through a shared pointer: %+v %+v", keep, keep.Manager)
@@ -1524,14 +1573,14 @@ func TestAttributeTables(t *testing.T) {
 		}
 	}
 	userInfo := func(key string) (string, []string, bool) {
-		a := userAttrOf([]byte(key))
+		a := userAttrOf(key)
 		if a == uaUnknown {
 			return "", nil, false
 		}
 		return userAttrInfo[a].name, userAttrInfo[a].subs, true
 	}
 	groupInfo := func(key string) (string, []string, bool) {
-		a := groupAttrOf([]byte(key))
+		a := groupAttrOf(key)
 		if a == gaUnknown {
 			return "", nil, false
 		}

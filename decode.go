@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -27,19 +28,23 @@ import (
 //     groups, manager.displayName. password (write-only) is kept.
 //   - A top-level key that names no attribute of the model is kept in Extra,
 //     keyed as sent, its value the raw JSON as sent, with nulls removed (so
-//     that a response never carries null). Keys that differ only in case
-//     name the same attribute: the last one wins. Unknown sub-attributes of
-//     a known complex attribute (name, emails[], the Enterprise object,
+//     that a response never carries null). Unknown sub-attributes of a
+//     known complex attribute (name, emails[], the Enterprise object,
 //     manager, members[]) are dropped: the typed model has no place for
 //     them.
-//   - When a key appears twice, the last one wins.
+//   - When a key appears twice, in the same case or not, the last one wins;
+//     the Enterprise object and URN-qualified Enterprise keys merge,
+//     attribute by attribute.
 //   - Malformed JSON, a body that is not one JSON object, data after it, or
 //     nesting deeper than decodeOptions.maxDepth is 400 invalidSyntax ("the
 //     request body message structure was invalid", RFC 7644 §3.12). A value
 //     of the wrong type, a missing userName (displayName for groups), or a
 //     multi-valued attribute with more than one primary value is 400
-//     invalidValue. A syntax error anywhere wins over an invalidValue
-//     earlier in the body; otherwise the first problem is reported.
+//     invalidValue ("the value specified was not compatible with the
+//     operation or attribute type"). A syntax error anywhere wins over an
+//     invalidValue earlier in the body; otherwise the first problem is
+//     reported. Details name the attribute (sub-attributes dotted,
+//     Enterprise attributes URN-qualified) or the byte offset.
 //   - A multi-valued attribute must be an array: no client in CLIENTS.md
 //     sends a lone object, so one is rejected with a detail that says so.
 //   - At most one value of a multi-valued attribute may have primary true
@@ -161,13 +166,17 @@ const (
 // are unknown without further ado.
 const maxKeyLen = 96
 
+// text is a key as the decoder reads it or as a path names it.
+type text interface{ ~string | ~[]byte }
+
 // lowerASCII lower-cases the ASCII letters of s into buf; ok is false when s
 // does not fit.
-func lowerASCII(buf *[maxKeyLen]byte, s []byte) (lower []byte, ok bool) {
+func lowerASCII[T text](buf *[maxKeyLen]byte, s T) (lower []byte, ok bool) {
 	if len(s) > len(buf) {
 		return nil, false
 	}
-	for i, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -186,7 +195,7 @@ func cutPrefixColon(s []byte, prefix string) ([]byte, bool) {
 
 // userAttrOf returns the attribute a top-level key names, matching as the
 // package comment says, or uaUnknown.
-func userAttrOf(key []byte) uattr {
+func userAttrOf[T text](key T) uattr {
 	var buf [maxKeyLen]byte
 	k, ok := lowerASCII(&buf, key)
 	if !ok {
@@ -315,7 +324,7 @@ var groupAttrInfo = [numGroupAttrs]struct {
 }
 
 // groupAttrOf is userAttrOf for Group.
-func groupAttrOf(key []byte) gattr {
+func groupAttrOf[T text](key T) gattr {
 	var buf [maxKeyLen]byte
 	k, ok := lowerASCII(&buf, key)
 	if !ok {
@@ -916,15 +925,15 @@ func enterprise(u *User) *EnterpriseUser {
 // enterpriseObject decodes the Enterprise extension object into u,
 // attribute by attribute; null removes the extension.
 func (d *decoder) enterpriseObject(u *User) error {
-	ok, err := d.objectOf(EnterpriseUserSchema)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if d.err == nil {
+	if k, err := d.peek(); err != nil || k == kindNull {
+		if err == nil {
+			_, _, err = d.scanLiteral()
 			u.Enterprise = nil
 		}
-		return nil
+		return err
+	}
+	if ok, err := d.objectOf(EnterpriseUserSchema); !ok || err != nil {
+		return err
 	}
 	for first := true; ; first = false {
 		key, ok, err := d.nextMember(first)
@@ -1208,13 +1217,36 @@ func (d *decoder) groupAttr(g *Group, a gattr) (err error) {
 	return err
 }
 
-// pathKey is the top-level key an attribute path names: "urn:...:name" or
-// "name".
-func pathKey(p AttrPath) string {
+// pathKeyIn writes the top-level key the path p names ("urn:...:name" or
+// "name") into buf, without allocating; a key too long for buf names no
+// attribute of the model and comes back as nil.
+func pathKeyIn(buf *[maxKeyLen]byte, p AttrPath) []byte {
 	if p.URN == "" {
-		return p.Name
+		if len(p.Name) > len(buf) {
+			return nil
+		}
+		return buf[:copy(buf[:], p.Name)]
 	}
-	return p.URN + ":" + p.Name
+	n := len(p.URN) + 1 + len(p.Name)
+	if n > len(buf) {
+		return nil
+	}
+	copy(buf[:], p.URN)
+	buf[len(p.URN)] = ':'
+	copy(buf[len(p.URN)+1:], p.Name)
+	return buf[:n]
+}
+
+// userAttrOfPath returns the attribute the path p names, ignoring p.Sub.
+func userAttrOfPath(p AttrPath) uattr {
+	var buf [maxKeyLen]byte
+	return userAttrOf(pathKeyIn(&buf, p))
+}
+
+// groupAttrOfPath is groupAttrOfPath(p).
+func groupAttrOfPath(p AttrPath) gattr {
+	var buf [maxKeyLen]byte
+	return groupAttrOf(pathKeyIn(&buf, p))
 }
 
 func invalidPath(detail string) error {
@@ -1232,14 +1264,15 @@ func invalidPath(detail string) error {
 // A sub-attribute of a multi-valued attribute cannot be set without a value
 // filter, which is the PATCH layer's to apply: that, and a sub-attribute
 // the schema does not define, is 400 invalidPath. On any error u is
-// unchanged. Every error is a 400 *Error.
+// unchanged, and u is never changed through memory it shares with another
+// value (a shallow copy). Every error is a 400 *Error.
 //
 // An unknown attribute qualified by a custom extension URN
 // ("urn:...:Acme:2.0:User:costCode") is set inside that extension's object
 // in Extra, unless Extra already keeps it under its URN-qualified key.
 func setUserAttr(u *User, p AttrPath, raw json.RawMessage, opt decodeOptions) error {
 	d := newDecoder(raw, opt)
-	a := userAttrOf([]byte(pathKey(p)))
+	a := userAttrOfPath(p)
 	if a == uaUnknown {
 		return d.setExtra(&u.Extra, p, isURNOf(p.URN, UserSchema))
 	}
@@ -1283,7 +1316,7 @@ func isURNOf(urn, core string) bool {
 func (d *decoder) userSubAttr(u *User, a uattr, sub string) error {
 	info := userAttrInfo[a]
 	var buf [maxKeyLen]byte
-	lsub, _ := lowerASCII(&buf, []byte(sub))
+	lsub, _ := lowerASCII(&buf, sub)
 	switch a {
 	case uaID, uaSchemas, uaMeta, uaGroups:
 		return d.skipValue() // read-only, as in userAttr
@@ -1317,7 +1350,12 @@ func (d *decoder) userSubAttr(u *User, a uattr, sub string) error {
 		if err != nil {
 			return err
 		}
-		if mp := checkManager(d, m); mp != nil || u.Enterprise != nil {
+		// Without a value there is no manager, whatever $ref says.
+		var mp *Manager
+		if m.Value != "" {
+			mp = &m
+		}
+		if mp != nil || u.Enterprise != nil {
 			enterprise(u).Manager = mp
 		}
 		return nil
@@ -1347,7 +1385,7 @@ func indexFold(names []string, name string) int {
 // and unknown attributes in Extra; id, meta and schemas are ignored.
 func setGroupAttr(g *Group, p AttrPath, raw json.RawMessage, opt decodeOptions) error {
 	d := newDecoder(raw, opt)
-	a := groupAttrOf([]byte(pathKey(p)))
+	a := groupAttrOfPath(p)
 	if a == gaUnknown {
 		return d.setExtra(&g.Extra, p, isURNOf(p.URN, GroupSchema))
 	}
@@ -1381,7 +1419,7 @@ func setGroupAttr(g *Group, p AttrPath, raw json.RawMessage, opt decodeOptions) 
 // setExtra sets the unknown attribute p in *m from the value being
 // decoded. core says p.URN is empty or the resource's core schema, so that
 // p.Name is a top-level key.
-func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool) error {
+func (d *decoder) setExtra(dst *map[string]json.RawMessage, p AttrPath, core bool) error {
 	raw, hasNull, err := d.rawValue()
 	if err != nil {
 		return err
@@ -1390,10 +1428,13 @@ func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool)
 		return err
 	}
 	v := cleanExtra(raw, hasNull)
+	// Copy on write, as for Enterprise in setUserAttr: a shallow copy of
+	// the resource must not see the change.
+	m := maps.Clone(*dst)
 	key, path := p.Name, []string(nil)
 	if !core {
 		key = p.URN + ":" + p.Name
-		if _, ok := findFold(*m, key); !ok && !strings.EqualFold(p.URN, EnterpriseUserSchema) {
+		if _, ok := findFold(m, key); !ok && !strings.EqualFold(p.URN, EnterpriseUserSchema) {
 			// A custom extension's attribute lives in the
 			// extension's object (RFC 7643 §3.3).
 			key, path = p.URN, []string{p.Name}
@@ -1404,12 +1445,13 @@ func (d *decoder) setExtra(m *map[string]json.RawMessage, p AttrPath, core bool)
 	}
 	if len(path) > 0 {
 		// Changing a member keeps the object's key as it is.
-		if old, ok := findFold(*m, key); ok {
+		if old, ok := findFold(m, key); ok {
 			key = old
 		}
-		v = setJSONPath((*m)[key], path, v)
+		v = setJSONPath(m[key], path, v)
 	}
-	putExtra(m, key, v)
+	putExtra(&m, key, v)
+	*dst = m
 	return nil
 }
 

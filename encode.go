@@ -79,14 +79,14 @@ var (
 // names (all the Enterprise attributes for the Enterprise URN) and the
 // sub-attribute, -1 for the whole attribute, -2 for an unknown one.
 func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
-	a := userAttrOf([]byte(pathKey(p)))
+	a := userAttrOfPath(p)
 	switch a {
 	case uaUnknown:
 		return 1, 0, -2 // empty range
 	case uaEnterprise:
 		if p.Sub != "" {
 			var buf [maxKeyLen]byte
-			lsub, _ := lowerASCII(&buf, []byte(p.Sub))
+			lsub, _ := lowerASCII(&buf, p.Sub)
 			if ea := enterpriseAttr(lsub); ea != uaUnknown {
 				return ea, ea, -1
 			}
@@ -142,7 +142,7 @@ func compileUserMask(p Projection) userMask {
 }
 
 func groupPathAttr(p AttrPath) (gattr, int) {
-	a := groupAttrOf([]byte(pathKey(p)))
+	a := groupAttrOfPath(p)
 	if a == gaUnknown || p.Sub == "" {
 		return a, -1
 	}
@@ -196,7 +196,7 @@ func appendUser(b []byte, u *User, p Projection, baseURL string) []byte {
 	}
 	var extras []extraEntry
 	if len(u.Extra) != 0 {
-		extras = collectExtra(u.Extra, p, func(k string) bool { return userAttrOf([]byte(k)) != uaUnknown })
+		extras = collectExtra(u.Extra, p, func(k string) bool { return userAttrOf(k) != uaUnknown })
 	}
 	ent := enterpriseWritten(u.Enterprise, m, baseURL)
 
@@ -281,7 +281,7 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 	}
 	var extras []extraEntry
 	if len(g.Extra) != 0 {
-		extras = collectExtra(g.Extra, p, func(k string) bool { return groupAttrOf([]byte(k)) != gaUnknown })
+		extras = collectExtra(g.Extra, p, func(k string) bool { return groupAttrOf(k) != gaUnknown })
 	}
 	b = append(b, `{"schemas":["`+GroupSchema+`"`...)
 	b = appendExtraSchemas(b, extras, GroupSchema, "")
@@ -658,7 +658,7 @@ func trimJSONSpace(v []byte) []byte {
 // top of this file).
 func extraWanted(key string, p Projection) bool {
 	for _, x := range p.Excluded {
-		if x.Sub == "" && pathCovers(pathKey(x), key) {
+		if x.Sub == "" && pathCovers(x, key) {
 			return false
 		}
 	}
@@ -666,21 +666,31 @@ func extraWanted(key string, p Projection) bool {
 		return true
 	}
 	for _, a := range p.Attributes {
-		k := pathKey(a)
 		// The attribute itself, an attribute of a named extension, or
 		// an extension object holding the named attribute.
-		if pathCovers(k, key) || (a.URN != "" && strings.EqualFold(a.URN, key)) {
+		if pathCovers(a, key) || (a.URN != "" && strings.EqualFold(a.URN, key)) {
 			return true
 		}
 	}
 	return false
 }
 
-// pathCovers reports whether the attribute path k names key or a schema
-// URN that qualifies key.
-func pathCovers(k, key string) bool {
-	return strings.EqualFold(k, key) ||
-		(len(key) > len(k) && key[len(k)] == ':' && strings.EqualFold(key[:len(k)], k) && hasURNPrefix(k))
+// pathCovers reports whether the attribute path a names key, or names a
+// schema URN that qualifies key, comparing without building the path's key.
+func pathCovers(a AttrPath, key string) bool {
+	// rest is what of key follows the path's key, if key starts with it.
+	rest, ok := key, true
+	if a.URN != "" {
+		ok = len(rest) > len(a.URN) && rest[len(a.URN)] == ':' && strings.EqualFold(rest[:len(a.URN)], a.URN)
+		if ok {
+			rest = rest[len(a.URN)+1:]
+		}
+	}
+	if !ok || len(rest) < len(a.Name) || !strings.EqualFold(rest[:len(a.Name)], a.Name) {
+		return false
+	}
+	rest = rest[len(a.Name):]
+	return rest == "" || (rest[0] == ':' && isURN(key[:len(key)-len(rest)]))
 }
 
 func hasURNPrefix(s string) bool {
@@ -709,20 +719,29 @@ func extraSchema(e extraEntry) string {
 // appendExtraSchemas appends to the schemas array the schema URNs of the
 // extras, each once, except core and ext (already listed; ext may be "").
 func appendExtraSchemas(b []byte, extras []extraEntry, core, ext string) []byte {
+	// A few extras are compared pairwise, without allocating; many (a
+	// hostile body may carry thousands) go through a map.
+	const pairwise = 16
 	var seen map[string]bool
-	for _, e := range extras {
+	for i, e := range extras {
 		s := extraSchema(e)
-		if s == "" || strings.EqualFold(s, core) || (ext != "" && strings.EqualFold(s, ext)) {
+		if s == "" || equalFoldASCII(s, core) || (ext != "" && equalFoldASCII(s, ext)) {
 			continue
 		}
-		ls := asciiLower(s)
-		if seen[ls] {
-			continue
+		if len(extras) <= pairwise {
+			if slices.ContainsFunc(extras[:i], func(o extraEntry) bool { return equalFoldASCII(extraSchema(o), s) }) {
+				continue
+			}
+		} else {
+			ls := asciiLower(s)
+			if seen[ls] {
+				continue
+			}
+			if seen == nil {
+				seen = make(map[string]bool)
+			}
+			seen[ls] = true
 		}
-		if seen == nil {
-			seen = make(map[string]bool)
-		}
-		seen[ls] = true
 		b = append(b, ',')
 		b = appendJSONString(b, s)
 	}

@@ -1427,3 +1427,12 @@ func dropEmpty[E comparable](s *[]E) {
 	}
 	removeAt(s, at)
 }
+
+// pathKey is the top-level key an attribute path names: "urn:...:name" or
+// "name".
+func pathKey(p AttrPath) string {
+	if p.URN == "" {
+		return p.Name
+	}
+	return p.URN + ":" + p.Name
+}
