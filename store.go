@@ -249,7 +249,7 @@ func splitURN(name string) (urn, attr string) {
 // are equal ignoring case — as strings.EqualFold and the filter evaluator
 // decide — exactly when their keys are equal. A Store indexes such
 // attributes by it, so that its uniqueness checks and lookups agree with
-// MatchUser; memstore and examples/sqlstore do.
+// MatchUser; memstore and sqlstore do.
 //
 // Every rune becomes one representative of its simple case-folding orbit:
 // ASCII letters lower case, other runes the orbit's smallest member (so

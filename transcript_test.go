@@ -2,7 +2,7 @@ package scim_test
 
 // Golden transcripts: what Entra ID and Okta send, exchange by exchange, with
 // what this library answers, in testdata/entra and testdata/okta. Their
-// format, parser and replayer are in internal/transcript, whose package
+// format, parser and replayer are in package transcript, whose package
 // comment describes them; the demo server replays the same files over SQL
 // stores (examples/server, TestTranscriptsThroughDemo).
 //
@@ -26,8 +26,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scimhost/scim"
-	"github.com/scimhost/scim/internal/transcript"
 	"github.com/scimhost/scim/memstore"
+	"github.com/scimhost/scim/transcript"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected responses of the golden transcripts in testdata/entra and testdata/okta")

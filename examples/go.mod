@@ -3,15 +3,16 @@ module github.com/scimhost/scim/examples
 go 1.24.0
 
 require (
-	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.8.0
-	github.com/scimhost/scim v0.0.0
+	github.com/scimhost/scim v0.1.0
+	github.com/scimhost/scim/sqlstore v0.1.0
 	modernc.org/sqlite v1.46.1
 )
 
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/elimity-com/scim v0.0.0-20260728105928-2641426a1539 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
@@ -29,4 +30,7 @@ require (
 	modernc.org/memory v1.11.0 // indirect
 )
 
-replace github.com/scimhost/scim => ../
+replace (
+	github.com/scimhost/scim => ../
+	github.com/scimhost/scim/sqlstore => ../sqlstore
+)

@@ -18,7 +18,7 @@ import (
 // from 8 concurrent clients, as Entra ID's first provisioning cycle of a
 // large tenant does, and reports users per second. Each run starts on an
 // empty store: a fresh PostgreSQL schema, or a fresh SQLite file. It takes
-// about a minute per store; see examples/sqlstore/doc.go for the command and
+// about a minute per store; see sqlstore/doc.go for the command and
 // the figures.
 func BenchmarkCreateUsersHTTP(b *testing.B) {
 	for _, be := range backends {

@@ -14,11 +14,11 @@
 // -db chooses the store:
 //
 //   - a file path (the default is scim.db in the working directory): a
-//     SQLite database through examples/sqlstore and the pure-Go
+//     SQLite database through sqlstore and the pure-Go
 //     modernc.org/sqlite, created on first use, so that users, groups and
 //     their ids survive a restart; no setup needed;
 //   - a postgres:// or postgresql:// URL: a PostgreSQL database through
-//     examples/sqlstore and pgx (the store creates its tables, named
+//     sqlstore and pgx (the store creates its tables, named
 //     scim_*, in the connection's current schema);
 //   - "memory": the in-memory reference store (memstore); everything is
 //     lost on exit.
@@ -48,8 +48,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/scimhost/scim"
-	"github.com/scimhost/scim/examples/sqlstore"
 	"github.com/scimhost/scim/memstore"
+	"github.com/scimhost/scim/sqlstore"
 )
 
 func main() {

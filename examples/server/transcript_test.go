@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimhost/scim/internal/transcript"
+	"github.com/scimhost/scim/transcript"
 )
 
 // TestTranscriptsThroughDemo replays every golden transcript of

@@ -52,7 +52,7 @@
 //
 // Over memstore with a fixed clock the timestamps and versions are
 // deterministic, and compared exactly. A store with a real clock and
-// versions of its own (examples/sqlstore counts versions per resource)
+// versions of its own (sqlstore counts versions per resource)
 // sets [Options].VolatileMeta: Diff then compares the ETag header,
 // meta.created, meta.lastModified and meta.version by when they change
 // and repeat per resource rather than by value, in both the expected and

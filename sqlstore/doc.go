@@ -3,8 +3,10 @@
 // one database, with the filters Entra ID sends evaluated in SQL on
 // indexed columns.
 //
-// It lives in the examples module so that the library's own go.mod needs no
-// database driver. Copy it, or import it and register a driver yourself.
+// It is a module of its own, github.com/scimhost/scim/sqlstore, released with
+// its own tags, so that the library's go.mod needs no database code. At run
+// time it needs only the root module and database/sql: the host registers the
+// driver (the drivers in its go.mod serve its tests only).
 //
 // # Opening
 //
@@ -190,7 +192,6 @@
 // members) are seeded with generate_series on the first run (about 25 s)
 // and reused afterwards:
 //
-//	cd examples
 //	go test ./sqlstore -run '^$' -bench . -count 10 | tee bench.txt
 //	benchstat bench.txt
 //
