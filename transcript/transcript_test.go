@@ -100,7 +100,7 @@ func TestCollection(t *testing.T) {
 }
 
 func TestFiles(t *testing.T) {
-	files, err := Files("../../testdata")
+	files, err := Files("../testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
