@@ -25,10 +25,7 @@ func send(h http.Handler, method, target, body string) string {
 // A host mounts the handler under its SCIM base URL, behind bearer-token
 // authentication. This is the request Entra ID's Test connection sends.
 func ExampleNewHandler() {
-	store := memstore.New(memstore.WithTenant(func(ctx context.Context) string {
-		t, _ := scim.TenantFrom(ctx)
-		return t.ID
-	}))
+	store := memstore.New() // one tenant per workspace, from BearerAuth
 	h, err := scim.NewHandler(store, scim.Options{BaseURL: "https://app.example.com/scim/v2"})
 	if err != nil {
 		panic(err)

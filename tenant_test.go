@@ -1,7 +1,6 @@
 package scim_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,10 +13,7 @@ import (
 // TestTenantsAreIsolated mounts one handler for two workspaces, told apart by
 // their tokens, as a multi-tenant SaaS does.
 func TestTenantsAreIsolated(t *testing.T) {
-	store := memstore.New(memstore.WithTenant(func(ctx context.Context) string {
-		tenant, _ := scim.TenantFrom(ctx)
-		return tenant.ID
-	}))
+	store := memstore.New() // scoped by scim.TenantFrom by default
 	h := newHandler(t, store, scim.Options{})
 	var tokens scim.Tokens
 	tokens.Add("acme", scim.HashToken("scim_acme"))

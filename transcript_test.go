@@ -16,7 +16,6 @@ package scim_test
 // the diff before committing it.
 
 import (
-	"context"
 	"flag"
 	"net/http"
 	"os"
@@ -43,7 +42,6 @@ func newReplayer(t *testing.T) *transcript.Replayer {
 	t.Helper()
 	store := memstore.New(
 		memstore.WithClock(func() time.Time { return transcriptClock }),
-		memstore.WithTenant(func(ctx context.Context) string { tn, _ := scim.TenantFrom(ctx); return tn.ID }),
 	)
 	h := newHandler(t, store, scim.Options{})
 	var tokens scim.Tokens

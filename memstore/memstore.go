@@ -53,11 +53,20 @@
 //     a caller can tell "not loaded" from "no members".
 //   - PatchMembers returns the group without its members (Members nil), so
 //     that it stays O(members changed); it applies add before remove.
-//   - UpdateUser and UpdateGroup call update with the Store's lock held:
-//     update must not call the Store.
+//   - UpdateUser and UpdateGroup call update with the tenant's lock held:
+//     update must not call the Store. (The handler computes a PATCH before
+//     the call and only swaps in its result, so a costly PATCH holds the
+//     lock no longer than a PUT.)
+//   - Without [WithTenant], the tenant is the one [scim.TenantFrom] finds in
+//     the request's context: a Store behind [scim.BearerAuth] is
+//     multi-tenant, and one used without a tenant in the context holds one.
 //
-// A Store is safe for concurrent use; one sync.RWMutex guards it, so reads
-// proceed in parallel and writes are serialized.
+// A Store is safe for concurrent use. Each tenant has its own
+// sync.RWMutex: a tenant's reads proceed in parallel, its writes are
+// serialized, and one tenant's writes never wait for another's. A scan
+// (a filter no index answers) checks the request's context as it goes, so a
+// request that is cancelled or past its deadline stops holding the read
+// lock.
 package memstore
 
 import (
@@ -69,6 +78,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimhost/scim"
@@ -89,9 +99,9 @@ type Store struct {
 	tenantOf func(context.Context) string
 	now      func() time.Time
 
-	mu      sync.RWMutex
+	mu      sync.Mutex // guards the map only; each tenant has its own lock
 	tenants map[string]*tenant
-	version uint64 // the last Meta.Version handed out
+	version atomic.Uint64 // the last Meta.Version handed out
 }
 
 // Option configures a Store.
@@ -99,9 +109,11 @@ type Option func(*Store)
 
 // WithTenant makes the Store partition its data by the tenant key f
 // returns for a request's context: each tenant has its own users, groups
-// and indexes, and another tenant's id is ErrNotFound. Pass the tenant
-// accessor of the authentication middleware. Without it every request is in
-// one tenant.
+// and indexes, and another tenant's id is ErrNotFound. Without it the key is
+// the ID of the [scim.Tenant] that [scim.TenantFrom] finds in the context,
+// which is what [scim.BearerAuth] puts there, and "" (one tenant) for a
+// context without one. Pass it when the host's own authentication keeps the
+// tenant elsewhere; a nil f keeps the default.
 func WithTenant(f func(context.Context) string) Option {
 	return func(s *Store) {
 		if f != nil {
@@ -120,10 +132,12 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// New returns an empty Store.
+// New returns an empty Store, partitioned by the tenant of each request's
+// context (see [WithTenant]): behind scim.BearerAuth it is multi-tenant, and
+// without a tenant in the context it holds one.
 func New(opts ...Option) *Store {
 	s := &Store{
-		tenantOf: func(context.Context) string { return "" },
+		tenantOf: tenantFromContext,
 		now:      time.Now,
 		tenants:  map[string]*tenant{},
 	}
@@ -133,9 +147,18 @@ func New(opts ...Option) *Store {
 	return s
 }
 
+// tenantFromContext is the default tenant key: the ID of scim.TenantFrom.
+func tenantFromContext(ctx context.Context) string {
+	t, _ := scim.TenantFrom(ctx)
+	return t.ID
+}
+
 // tenant is one tenant's data. Lists keep creation order and are compacted
 // when half of them are tombstones.
 type tenant struct {
+	// mu guards everything below: one tenant's requests never wait for
+	// another's.
+	mu  sync.RWMutex
 	seq uint64 // creation sequence of users and groups
 
 	users      map[string]*userRec   // id →
@@ -203,11 +226,22 @@ func (r *groupRec) members() []scim.Member {
 	return ms
 }
 
-// tenant returns the caller's tenant; nil when it has no data and create is
-// false.
+// noTenant stands for a tenant that has no data yet: it is never written
+// (every write to it finds nothing to change), so a read of an unknown
+// tenant creates nothing.
+var noTenant = newTenant()
+
+// tenant returns the tenant of key, creating it when create is set, and
+// noTenant when it has no data and create is false. Tenants are never
+// removed, so a caller may lock it after s.mu is released.
 func (s *Store) tenant(key string, create bool) *tenant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	t := s.tenants[key]
-	if t == nil && create {
+	if t == nil {
+		if !create {
+			return noTenant
+		}
 		t = newTenant()
 		s.tenants[key] = t
 	}
@@ -224,8 +258,7 @@ func (s *Store) stamp(prev time.Time) time.Time {
 }
 
 func (s *Store) nextVersion() string {
-	s.version++
-	return strconv.FormatUint(s.version, 10)
+	return strconv.FormatUint(s.version.Add(1), 10)
 }
 
 // newID returns a random UUID (scim.NewID) not used by a user or group of t.
@@ -260,9 +293,9 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 	key := s.tenantOf(ctx)
 	c := u.Clone()
 	c.Groups = nil
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err := t.checkUserName(c.UserName, nil); err != nil {
 		return nil, err
 	}
@@ -284,9 +317,9 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*
 		return nil, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	t := s.tenant(key, false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if t == nil || t.users[id] == nil {
 		return nil, notFound("user", id)
 	}
@@ -306,9 +339,9 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (*scim.User, erro
 	}
 	key := s.tenantOf(ctx)
 	c := u.Clone()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.users[c.ID] == nil {
 		return nil, notFound("user", c.ID)
 	}
@@ -332,9 +365,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		return nil, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.users[id] == nil {
 		return nil, notFound("user", id)
 	}
@@ -376,9 +409,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.users[id] == nil {
 		return notFound("user", id)
 	}
@@ -443,16 +476,28 @@ func (t *tenant) unindexUser(rec *userRec) {
 	}
 }
 
-// emailKeys returns the distinct fold keys of u's email values.
+// emailKeys returns the distinct fold keys of u's email values, in time
+// linear in their number (a user may have thousands).
 func emailKeys(u *scim.User) []string {
-	var ks []string
+	ks := make([]string, 0, len(u.Emails))
+	var seen map[string]struct{}
+	if len(u.Emails) > 8 {
+		seen = make(map[string]struct{}, len(u.Emails))
+	}
 	for _, e := range u.Emails {
 		if e.Value == "" {
 			continue
 		}
-		if k := foldKey(e.Value); !slices.Contains(ks, k) {
-			ks = append(ks, k)
+		k := foldKey(e.Value)
+		if seen != nil {
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
+		} else if slices.Contains(ks, k) {
+			continue
 		}
+		ks = append(ks, k)
 	}
 	return ks
 }
@@ -519,9 +564,9 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.Us
 		return scim.Page[*scim.User]{}, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	t := s.tenant(key, false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if t == nil {
 		return scim.Page[*scim.User]{Resources: []*scim.User{}}, nil
 	}
@@ -533,7 +578,12 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.Us
 	// reads it.
 	needGroups := mentions(q.Filter, "groups") || strings.EqualFold(q.SortBy.Name, "groups")
 	var matches []*scim.User
-	for _, rec := range cands {
+	for i, rec := range cands {
+		if i%scanCheck == scanCheck-1 {
+			if err := ctx.Err(); err != nil {
+				return scim.Page[*scim.User]{}, err
+			}
+		}
 		if rec.dead {
 			continue
 		}
@@ -557,6 +607,11 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.Us
 	}
 	return page, nil
 }
+
+// scanCheck is how many records a scan evaluates between looks at its
+// context: often enough to stop within milliseconds, rarely enough to cost
+// nothing.
+const scanCheck = 1024
 
 // pageOf returns the part of rs that a 1-based startIndex and a count
 // select.
@@ -710,9 +765,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, er
 	c := g.Clone()
 	members := c.Members
 	c.Members = nil
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err := t.checkDisplayName(c.DisplayName, nil); err != nil {
 		return nil, err
 	}
@@ -735,9 +790,9 @@ func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (
 		return nil, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	t := s.tenant(key, false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if t == nil || t.groups[id] == nil {
 		return nil, notFound("group", id)
 	}
@@ -757,9 +812,9 @@ func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, e
 	}
 	key := s.tenantOf(ctx)
 	c := g.Clone()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.groups[c.ID] == nil {
 		return nil, notFound("group", c.ID)
 	}
@@ -783,9 +838,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 		return nil, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.groups[id] == nil {
 		return nil, notFound("group", id)
 	}
@@ -909,9 +964,9 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 		return res, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.groups[groupID] == nil {
 		return res, notFound("group", groupID)
 	}
@@ -951,9 +1006,9 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 		return err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(key, false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t == nil || t.groups[id] == nil {
 		return notFound("group", id)
 	}
@@ -1021,9 +1076,9 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.G
 		return scim.Page[*scim.Group]{}, err
 	}
 	key := s.tenantOf(ctx)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	t := s.tenant(key, false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if t == nil {
 		return scim.Page[*scim.Group]{Resources: []*scim.Group{}}, nil
 	}
@@ -1034,7 +1089,12 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.G
 	sortMembers := strings.EqualFold(q.SortBy.Name, "members")
 	var matches []*groupRec
 	var views []*scim.Group // the groups to sort, when sorting
-	for _, rec := range cands {
+	for i, rec := range cands {
+		if i%scanCheck == scanCheck-1 {
+			if err := ctx.Err(); err != nil {
+				return scim.Page[*scim.Group]{}, err
+			}
+		}
 		if rec.dead || !matchGroup(q.Filter, rec) {
 			continue
 		}

@@ -103,7 +103,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // about it, and a function that closes the database (nil for memory).
 func openStore(ctx context.Context, db string) (store scim.Store, desc string, closeDB func() error, err error) {
 	if db == "memory" {
-		return memstore.New(memstore.WithTenant(tenantKey)), "in memory (lost on exit)", nil, nil
+		return memstore.New(), "in memory (lost on exit)", nil, nil
 	}
 	var (
 		driver, dsn string
