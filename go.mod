@@ -1,6 +1,6 @@
 module github.com/scimhost/scim
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/elimity-com/scim v0.0.0-20260728105928-2641426a1539
@@ -11,4 +11,5 @@ require (
 require (
 	github.com/q-uint/parser v0.3.1 // indirect
 	github.com/q-uint/xsd-datetime v1.0.0 // indirect
+	golang.org/x/time v0.14.0 // indirect
 )

@@ -76,6 +76,9 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 
 	var unchanged, attempted T
 	old, updated, err := rt.update(ctx, id, ifMatch, func(cur T) error {
+		if err := checkPatchCost(cur, ops, h.opts.MaxPatchCost); err != nil {
+			return err
+		}
 		before := rt.fingerprint(cur)
 		if err := applyPatchTo(cur, ops, opt); err != nil {
 			return err

@@ -41,6 +41,9 @@ type resourceType[T interface{ *User | *Group }] struct {
 	// but ID and Meta (a PUT).
 	clone  func(T) T
 	assign func(dst, src T)
+	// adopt makes dst, the store's copy inside its atomic step, the state
+	// src the handler computed (sharing src's slices: src is not used after).
+	adopt func(dst, src T)
 	// atomic is the store's UserUpdater or GroupUpdater, nil when it has none.
 	atomic func(ctx context.Context, id string, update func(T) error) (T, error)
 }
@@ -57,6 +60,7 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 		events: userEvents,
 		clone:  (*User).Clone,
 		assign: replaceUser,
+		adopt:  func(dst, src *User) { *dst = *src },
 	}
 	if a, ok := s.(UserUpdater); ok {
 		rt.atomic = a.UpdateUser
@@ -88,6 +92,7 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 		events: groupEvents,
 		clone:  (*Group).Clone,
 		assign: func(dst, src *Group) { id, meta := dst.ID, dst.Meta; *dst = *src.Clone(); dst.ID, dst.Meta = id, meta },
+		adopt:  func(dst, src *Group) { *dst = *src },
 	}
 	if a, ok := s.(GroupUpdater); ok {
 		rt.atomic = a.UpdateGroup
@@ -146,7 +151,7 @@ func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	base := h.baseURL(r)
-	writeJSON(w, http.StatusOK, func(b []byte) []byte { return rt.encode(b, v, want, base) })
+	h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return rt.encode(b, v, want, base) })
 }
 
 func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
@@ -232,11 +237,12 @@ const maxUpdateAttempts = 10
 // version read, lets change modify a copy, runs the host's policies on the
 // result, and stores it. It returns the resource before and after.
 //
-// The policies run outside any lock of the store's, because a policy may
-// query the store (SeatLimit counts the active users). The write then
-// carries what the policies saw: with a UserUpdater or GroupUpdater, the
-// store's atomic step re-applies change only if the version is still the one
-// read; otherwise ReplaceUser or ReplaceGroup carries that version. Either
+// change and the policies run outside any lock of the store's, because a
+// policy may query the store (SeatLimit counts the active users) and a
+// PATCH may be costly. The write then carries what the policies saw: with a
+// UserUpdater or GroupUpdater, the store's atomic step stores the computed
+// result only if the version is still the one read; otherwise ReplaceUser or
+// ReplaceGroup carries that version. Either
 // way a concurrent writer makes update start again from a fresh read, so no
 // update is lost and no policy is skipped; when the client sent If-Match,
 // the fresh read is its 412 instead.
@@ -265,14 +271,15 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 			return old, updated, err
 		}
 		if rt.atomic != nil {
+			// The change was computed above, outside the store's lock;
+			// under it, the result is only swapped in, so a costly PATCH
+			// holds the lock no longer than a PUT.
+			computed := cur
 			updated, err = rt.atomic(ctx, id, func(c T) error {
 				if rt.meta(c).Version != read {
 					return errChangedMeanwhile
 				}
-				if err := change(c); err != nil {
-					return err
-				}
-				rt.setID(c, id)
+				rt.adopt(c, computed)
 				return nil
 			})
 		} else {
@@ -367,9 +374,47 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 		page.Resources = page.Resources[:q.Count]
 	}
 	base := rt.h.baseURL(r)
+	items, n, err := rt.encodePage(page, q.StartIndex, q.Want, base)
+	if err != nil {
+		rt.h.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		return appendList(b, page.TotalResults, q.StartIndex, page.Resources, func(b []byte, v T) []byte { return rt.encode(b, v, q.Want, base) })
+		b = appendListHeader(b, page.TotalResults, q.StartIndex, n)
+		b = append(b, *items...)
+		return append(b, "]}"...)
 	})
+	putBuffer(items, *items)
+}
+
+// encodePage encodes, comma-separated, the first n resources of page that
+// fit in Options.MaxResponseBytes with the ListResponse around them (RFC
+// 7644 §3.4.2.4 lets a page hold fewer than asked; itemsPerPage says how
+// many). The first resource alone not fitting is an error: a page of none
+// would make a client's paging stall. items is a pooled buffer for the
+// caller to return.
+func (rt *resourceType[T]) encodePage(page Page[T], startIndex int, want Projection, base string) (items *[]byte, n int, err error) {
+	budget := rt.h.opts.MaxResponseBytes - len(appendListHeader(nil, page.TotalResults, startIndex, len(page.Resources))) - len("]}")
+	items = bufPool.Get().(*[]byte)
+	b := (*items)[:0]
+	for i, v := range page.Resources {
+		mark := len(b)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = rt.encode(b, v, want, base)
+		if len(b) > budget {
+			if i == 0 {
+				putBuffer(items, b)
+				return nil, 0, rt.h.errTooLarge(rt.name, resourceID(v), len(b)-mark)
+			}
+			b = b[:mark]
+			break
+		}
+		n++
+	}
+	*items = b
+	return items, n, nil
 }
 
 // appendList appends a ListResponse of items, each written by appendItem.
@@ -489,6 +534,9 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			if err := validateFilter(f, resource); err != nil {
 				return q, err
 			}
+		}
+		if err := checkFilterCost(f, h.opts.MaxFilterCost); err != nil {
+			return q, err
 		}
 		q.Filter = f
 	}

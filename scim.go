@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -88,6 +89,65 @@ type Options struct {
 	// advertise it). Entra ID sends one operation per changed attribute or
 	// membership. Default 1000.
 	MaxPatchOperations int
+	// MaxPatchCost caps the work of a PATCH applied as a read-modify-write
+	// (every PATCH but a membership change through a [MemberPatcher]): each
+	// operation costs 1 plus the values the resource holds in the attribute
+	// it targets (all of them for an operation without path) plus those the
+	// earlier operations may have added there, since applying it scans them.
+	// A costlier PATCH is refused with 413 after the resource is read and
+	// before any operation is applied. Default 1,000,000, about a tenth of a
+	// second of work: Entra ID's PATCHes cost tens, while 1,000 value-path
+	// operations on a user with 10,000 emails cost ten million.
+	MaxPatchCost int
+	// MaxFilterCost caps the estimated cost of a filter, checked when it is
+	// parsed, before any store sees it, so that the bound is the same for
+	// every store: a comparison costs 1, a substring comparison (co, sw, ew)
+	// 2, a value path 1 plus its filter. A costlier filter is refused with
+	// 400 invalidFilter naming the limit. The filters Entra ID, Okta and
+	// the other clients send cost 1 to 3. Default 32, which memstore
+	// evaluates on 100,000 users in well under a second; what a store's
+	// scan costs beyond that depends on the values it holds (a user's
+	// emails), which no estimate from the filter can see.
+	MaxFilterCost int
+	// MaxResponseBytes caps the body of a response to a read: a list page
+	// holds fewer resources than asked when the next one would pass it, and
+	// says so in itemsPerPage, as RFC 7644 §3.4.2.4 allows; the client's
+	// next startIndex then continues after them. A single resource larger
+	// than the budget (a group of hundreds of thousands of members with
+	// their $ref) is refused with 400 tooMany and a detail suggesting
+	// excludedAttributes, never sent truncated. Writes answer the resource
+	// they stored whatever its size: an error there would hide a write that
+	// happened. Default 16 MiB.
+	MaxResponseBytes int
+	// BodyReadTimeout bounds the time to read a request body, from the
+	// moment the handler starts reading it: a body dribbled a byte at a time
+	// is cut off with 408 and the connection closed, instead of holding a
+	// connection and a goroutine for as long as the client likes. It is set
+	// with http.ResponseController, so it needs a ResponseWriter that
+	// supports read deadlines (net/http's does, through middleware whose
+	// writers have an Unwrap method); the http.Server's ReadTimeout remains
+	// the host's backstop. Default 10 s: a 1 MiB body takes less than a
+	// second on any link a provisioning client uses.
+	BodyReadTimeout time.Duration
+
+	// RateLimit, when positive, limits each tenant (the [Tenant] that
+	// BearerAuth put in the request's context; one shared bucket for
+	// requests without one) to that many requests per second on average,
+	// with bursts of RateBurst. A request over the limit is answered 429
+	// with a Retry-After header and a SCIM error, and costs nothing else.
+	// It is off by default because a limit set too low breaks provisioning:
+	// Entra ID counts failures and quarantines a provisioning job that sees
+	// many, and its application gallery asks a SCIM endpoint to sustain at
+	// least 25 requests per second per tenant
+	// (https://learn.microsoft.com/entra/identity/enterprise-apps/app-gallery-user-provisioning-requirements).
+	// When set, stay well above that; clients that honour Retry-After (the
+	// IPSIE SCIM profile asks servers to send it) then slow down instead of
+	// failing.
+	RateLimit float64
+	// RateBurst is how many requests a tenant may send at once above
+	// RateLimit. Default (when RateLimit is set): twice RateLimit, at
+	// least 1.
+	RateBurst int
 }
 
 // The defaults of Options' limits.
@@ -99,6 +159,10 @@ const (
 	DefaultMaxJSONDepth       = 32
 	DefaultMaxValues          = 10000
 	DefaultMaxPatchOperations = 1000
+	DefaultMaxPatchCost       = 1_000_000
+	DefaultMaxFilterCost      = 32
+	DefaultMaxResponseBytes   = 16 << 20
+	DefaultBodyReadTimeout    = 10 * time.Second
 )
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
@@ -117,6 +181,8 @@ type Handler struct {
 	limits filterLimits
 	// members is the store's MemberPatcher, nil when it has none.
 	members MemberPatcher
+	// limiter is Options.RateLimit's, nil when it is off.
+	limiter *tenantLimiter
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
@@ -158,6 +224,12 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.BodyReadTimeout < 0 {
+		return nil, errors.New("scim: NewHandler: BodyReadTimeout is negative")
+	}
+	if opts.BodyReadTimeout == 0 {
+		opts.BodyReadTimeout = DefaultBodyReadTimeout
+	}
 	for _, l := range []struct {
 		name string
 		v    *int
@@ -169,6 +241,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		{"MaxJSONDepth", &opts.MaxJSONDepth, DefaultMaxJSONDepth},
 		{"MaxValues", &opts.MaxValues, DefaultMaxValues},
 		{"MaxPatchOperations", &opts.MaxPatchOperations, DefaultMaxPatchOperations},
+		{"MaxPatchCost", &opts.MaxPatchCost, DefaultMaxPatchCost},
+		{"MaxFilterCost", &opts.MaxFilterCost, DefaultMaxFilterCost},
+		{"MaxResponseBytes", &opts.MaxResponseBytes, DefaultMaxResponseBytes},
 	} {
 		switch {
 		case *l.v < 0:
@@ -177,8 +252,13 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 			*l.v = l.def
 		}
 	}
+	limiter, err := newTenantLimiter(opts.RateLimit, opts.RateBurst)
+	if err != nil {
+		return nil, err
+	}
 	h := &Handler{
-		opts:   opts,
+		opts:    opts,
+		limiter: limiter,
 		log:    opts.Logger,
 		decode: decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
 		limits: filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
@@ -242,6 +322,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.logRequest(r, sw, time.Since(start))
 		}
 	}()
+	if h.limiter != nil && !h.limiter.allow(sw, r) {
+		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
+		return
+	}
 	if p := cleanPath(r.URL.Path); p != r.URL.Path {
 		r2 := new(http.Request)
 		*r2 = *r
@@ -395,11 +479,24 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 			return nil, errorf(http.StatusUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q is not supported; send application/scim+json", ct))
 		}
 	}
+	// A deadline for the body alone, cleared once it is read: left in
+	// place, it would cancel the request's context when net/http's
+	// background read of the idle connection hits it.
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(h.opts.BodyReadTimeout)) == nil {
+		defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("request body is larger than the limit of %d bytes", h.opts.MaxBodyBytes))
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection cannot carry another request: its body was
+			// not read to the end.
+			w.Header().Set("Connection", "close")
+			return nil, &Error{Status: http.StatusRequestTimeout, Detail: fmt.Sprintf("the request body did not arrive within %s, the limit of this server", h.opts.BodyReadTimeout), Err: err}
 		}
 		return nil, &Error{Status: http.StatusBadRequest, Type: InvalidSyntax, Detail: "could not read the request body", Err: err}
 	}
@@ -414,13 +511,43 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 func writeJSON(w http.ResponseWriter, status int, build func([]byte) []byte) {
 	bp := bufPool.Get().(*[]byte)
 	b := build((*bp)[:0])
+	writeBuffer(w, status, bp, b)
+}
+
+// writeRead is writeJSON for the answer to a read of the resource name id:
+// a body over Options.MaxResponseBytes is refused, never sent truncated.
+func (h *Handler) writeRead(w http.ResponseWriter, r *http.Request, name, id string, build func([]byte) []byte) {
+	bp := bufPool.Get().(*[]byte)
+	b := build((*bp)[:0])
+	if len(b) > h.opts.MaxResponseBytes {
+		putBuffer(bp, b)
+		w.Header().Del("ETag")
+		h.fail(w, r, h.errTooLarge(name, id, len(b)))
+		return
+	}
+	writeBuffer(w, http.StatusOK, bp, b)
+}
+
+// errTooLarge refuses to send resource name id, size bytes encoded.
+func (h *Handler) errTooLarge(name, id string, size int) *Error {
+	return errorf(http.StatusBadRequest, TooMany, fmt.Sprintf("%s %q is %d bytes encoded, more than this server's response limit of %d bytes; ask for fewer attributes (excludedAttributes=members leaves out a group's members)", name, id, size, h.opts.MaxResponseBytes))
+}
+
+// writeBuffer writes b, built in the pooled buffer bp, and returns bp to
+// the pool.
+func writeBuffer(w http.ResponseWriter, status int, bp *[]byte, b []byte) {
 	hd := w.Header()
 	hd["Content-Type"] = contentTypeHeader
 	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+	putBuffer(bp, b)
+}
+
+// putBuffer returns bp to the pool holding b, its grown contents.
+func putBuffer(bp *[]byte, b []byte) {
 	if cap(b) <= 1<<20 { // do not let one huge group pin memory
-		*bp = b
+		*bp = b[:0]
 		bufPool.Put(bp)
 	}
 }
