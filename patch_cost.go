@@ -83,6 +83,6 @@ func checkPatchCost[T interface{ *User | *Group }](v T, ops []patchOp, limit int
 		return nil
 	}
 	return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf(
-		"the PATCH would cost %d (%d operations, one of them over %d values), more than this server's limit of %d: each operation costs 1 plus the values of the attribute it changes; send fewer operations per request",
+		"the PATCH would cost %d (%d operations, one of them on %d values), more than this server's limit of %d: each operation costs 1 plus the values of the attribute it changes; send fewer operations per request",
 		cost, len(ops), widest, limit))
 }
