@@ -259,9 +259,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	h := &Handler{
 		opts:    opts,
 		limiter: limiter,
-		log:    opts.Logger,
-		decode: decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
-		limits: filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
+		log:     opts.Logger,
+		decode:  decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
+		limits:  filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
 	if h.log == nil {
 		h.log = slog.Default()
