@@ -257,12 +257,12 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{
-		opts:    opts,
-		limiter: limiter,
-		log:     opts.Logger,
-		decode:  decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
-		limits:  filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
+		opts:   opts,
+		log:    opts.Logger,
+		decode: decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
+		limits: filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
+	h.limiter = limiter
 	if h.log == nil {
 		h.log = slog.Default()
 	}
