@@ -25,6 +25,11 @@
 //
 // Every store is scoped to the tenant that BearerAuth finds for the token
 // ("demo"), as a multi-tenant host's would be.
+//
+// The http.Server has production settings for SCIM (see newServer): header,
+// read, write and idle timeouts, and a cap on header size, so that idle or
+// slow clients cannot hold its connections; the mux is wrapped in
+// scim.CleanPaths, so that a Tenant URL pasted with a trailing slash works.
 package main
 
 import (
@@ -194,7 +199,47 @@ func newMux(store scim.Store, token, base string, domains []string, log *slog.Lo
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
-	return mux, nil
+	// "POST /scim/v2//Users", from a Tenant URL pasted with a trailing
+	// slash, reaches the handler instead of the mux's redirect.
+	return scim.CleanPaths("/scim/v2", mux), nil
+}
+
+// The demo's http.Server settings, chosen for SCIM clients: Entra ID and
+// Okta give up on a response after about 60 s and then retry, so nothing
+// is gained by serving one for longer; a client that opens connections and
+// sends nothing, or never reads its answer, must not hold them.
+const (
+	// readHeaderTimeout bounds the wait for a request's headers, which a
+	// client sends at once: a connection that sends nothing is closed.
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout bounds reading a whole request, headers and body (the
+	// handler's own Options.BodyReadTimeout, 10 s, usually ends a dribbled
+	// body first).
+	readTimeout = 30 * time.Second
+	// writeTimeout bounds a request from the end of its headers to the end
+	// of its answer, so a client that never reads its response lets go of
+	// the memory it holds; 60 s is what the clients wait.
+	writeTimeout = 60 * time.Second
+	// idleTimeout closes a keep-alive connection idle that long: clients
+	// reconnect cheaply, and idle sockets count against the process's
+	// descriptor limit.
+	idleTimeout = 30 * time.Second
+	// maxHeaderBytes caps a request's headers: a bearer token, even a JWT,
+	// is a few KiB.
+	maxHeaderBytes = 64 << 10
+)
+
+// newServer returns the demo's http.Server serving h, with the settings
+// above.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
 }
 
 // run serves until ctx is done. When ready is not nil it receives the
@@ -240,7 +285,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		// The data outlives this process; a random token does not.
 		fmt.Fprintln(out, "The token changes at every start: pass it with -token or $SCIM_TOKEN to keep clients working after a restart.")
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(mux)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
