@@ -177,9 +177,9 @@ func memberPatchOf(ops []patchOp, opt patchOptions) (MemberPatch, bool, error) {
 		}
 		switch {
 		case o.kind == patchAdd && p.Filter == nil:
-			if jsonEmpty(o.value) {
-				continue
-			}
+			// Decoded as the read-modify-write decodes it, so that an
+			// empty value that is not a list ("" or {}) is the same 400
+			// on both paths.
 			ms, err := membersAttr.decodeList(o.value, opt)
 			if err != nil {
 				return MemberPatch{}, false, o.wrap(err)
