@@ -13,6 +13,14 @@
 //	})
 //	if err != nil { ... }
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+//	srv := &http.Server{
+//		Handler:           scim.CleanPaths("/scim/v2", mux),
+//		ReadHeaderTimeout: 10 * time.Second,
+//		ReadTimeout:       30 * time.Second,
+//		WriteTimeout:      60 * time.Second,
+//		IdleTimeout:       30 * time.Second,
+//		MaxHeaderBytes:    64 << 10,
+//	}
 //
 // The Handler sees paths relative to the base URL ("/Users/42") and routes
 // them itself: /Users, /Groups, /ServiceProviderConfig, /Schemas,
@@ -20,12 +28,21 @@
 // errors (404, 405 with Allow), not net/http's plain text. Options' zero
 // value works; NewHandler validates it.
 //
+// [CleanPaths] lets "POST /scim/v2//Users", which a Tenant URL pasted with
+// a trailing slash produces, reach the Handler: http.ServeMux would answer
+// it with a redirect that clients do not follow. The server's timeouts are
+// chosen for SCIM: Entra ID and Okta wait about 60 s for an answer, so
+// nothing is served longer than that, and a connection that sends nothing,
+// dribbles its body or stays idle is closed instead of held (the demo
+// server, examples/server, uses these values and tests them).
+//
 // # Tenants and tokens
 //
 // One endpoint serves every workspace: [BearerAuth] resolves the bearer
 // token to a [Tenant] through a [TokenLookup] ([Tokens] is an in-memory one
 // that keeps only SHA-256 hashes) and puts it in the request context, where a
-// Store finds it with [TenantFrom] and scopes every call to it. A tenant whose
+// Store finds it with [TenantFrom] and scopes every call to it (memstore
+// does so by default). A tenant whose
 // sync is switched off ([Tenant.Disabled]) gets 403 with a detail that says so,
 // which is what an admin reads after Entra's Test connection.
 //
@@ -117,6 +134,27 @@
 // JSON nesting. A panic while serving is recovered, logged and answered 500.
 // With Options.Logger set, every request is logged (method, path, status,
 // duration, tenant, scimType) without query values, bodies or tokens.
+//
+// Other limits keep one client, token or request from taking the service
+// from the other tenants:
+//
+//   - Options.BodyReadTimeout: a request body must arrive within 10 s; a
+//     body dribbled a byte at a time is cut off with 408.
+//   - Options.MaxFilterCost: a filter's cost, estimated from its parsed
+//     form (comparisons, substring comparisons, value paths) before any
+//     store sees it, so the bound is the same for every store; a costlier
+//     one is 400 invalidFilter naming the limit.
+//   - Options.MaxPatchCost: a read-modify-write PATCH costing more than
+//     operations × values touched allow is 413 before any operation is
+//     applied. The PATCH is computed once, outside the store's lock, and
+//     the store's atomic step only swaps in the result if the version is
+//     unchanged (starting again otherwise).
+//   - Options.MaxResponseBytes: a list page holds fewer resources than
+//     asked when the next would pass the budget, with itemsPerPage telling
+//     the truth (RFC 7644 §3.4.2.4); a single resource over it is 400
+//     tooMany, never a truncated body.
+//   - Options.RateLimit: an optional token bucket per tenant answering 429
+//     with Retry-After; off by default (see its doc for why).
 //
 // # Testing a Store
 //

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scimhost/scim"
 	"github.com/scimhost/scim/memstore"
@@ -72,4 +73,125 @@ func BenchmarkHostileFilter(b *testing.B) {
 	all := strings.Split(orOf(31, func(i int) string { return fmt.Sprintf(`title eq "x%d"`, i) }), " or ")
 	run("costliest=32-eq-all-match-sortBy", balancedOr(append(all, `title eq "Engineer"`))+"&sortBy=name.familyName&sortOrder=descending", http.StatusOK)
 	run("refused=33-eq", orOf(33, func(i int) string { return fmt.Sprintf(`title eq "x%d"`, i) }), http.StatusBadRequest)
+}
+
+// BenchmarkHostilePatch is the 1,000-operation PATCH on a user with
+// 10,000 emails beside the incremental-cycle PATCH Entra ID sends on a
+// typical user: refused by MaxPatchCost (the default) and, with the bound
+// raised past it, answered.
+func BenchmarkHostilePatch(b *testing.B) {
+	patch := func(b *testing.B, h http.Handler, id, body string, status int) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if rec := serve(b, h, request{method: "PATCH", path: "/Users/" + id, body: body}); rec.Code != status {
+				b.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		}
+	}
+	b.Run("plain=entra-patch", func(b *testing.B) {
+		h := newHandler(b, memstore.New(), scim.Options{})
+		id := mustCreate(b, h, "/Users", entraUserBody("bjensen"))["id"].(string)
+		patch(b, h, id, entraPatchDefault, http.StatusOK)
+	})
+	hostile := valuePathPatch("big", 1000)
+	for _, c := range []struct {
+		name   string
+		limit  int
+		status int
+	}{
+		{"hostile=refused", 0, http.StatusRequestEntityTooLarge},
+		{"hostile=answered", 20_000_000, http.StatusOK},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := newHandler(b, memstore.New(), scim.Options{MaxPatchCost: c.limit, MaxBodyBytes: 4 << 20})
+			id := mustCreate(b, h, "/Users", bigUserBody("big", 10000))["id"].(string)
+			patch(b, h, id, hostile, c.status)
+		})
+	}
+}
+
+// BenchmarkHostileOtherTenant is one tenant's GET /Users/{id} while
+// another tenant sends the 1,000-operation PATCH on a 10,000-email user
+// back to back, answered (MaxPatchCost raised past it, the worst case: the
+// PATCH computes for most of a second) or refused (the default). It
+// reports the slowest GET as max-ms: the stall the other tenant sees.
+func BenchmarkHostileOtherTenant(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		limit int
+		load  bool
+	}{
+		{"plain=get-alone", 0, false},
+		{"get-during-refused-patch", 0, true},
+		{"get-during-answered-patch", 20_000_000, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var tokens scim.Tokens
+			tokens.Add("attacker", scim.HashToken("scim_attacker"))
+			tokens.Add("victim", scim.HashToken("scim_victim"))
+			h := scim.BearerAuth(tokens.Lookup)(newHandler(b, memstore.New(), scim.Options{MaxPatchCost: c.limit, MaxBodyBytes: 4 << 20}))
+			as := func(token string, r request) request {
+				r.header = map[string]string{"Authorization": "Bearer " + token}
+				return r
+			}
+			rec := serve(b, h, as("scim_attacker", request{method: "POST", path: "/Users", body: bigUserBody("big", 10000)}))
+			bigID := decode(b, rec)["id"].(string)
+			rec = serve(b, h, as("scim_victim", request{method: "POST", path: "/Users", body: entraUserBody("bjensen")}))
+			victimGet := as("scim_victim", request{method: "GET", path: "/Users/" + decode(b, rec)["id"].(string)})
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			if c.load {
+				body := valuePathPatch("big", 1000)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						serve(b, h, as("scim_attacker", request{method: "PATCH", path: "/Users/" + bigID, body: body}))
+					}
+				}()
+			}
+			var slowest time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if rec := serve(b, h, victimGet); rec.Code != http.StatusOK {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+				slowest = max(slowest, time.Since(t0))
+			}
+			close(stop)
+			wg.Wait()
+			b.ReportMetric(float64(slowest)/float64(time.Millisecond), "max-ms")
+		})
+	}
+}
+
+// BenchmarkHostileCreate is memstore's create of a user with 10,000 emails
+// (linear in their number) beside Entra ID's create of a typical user.
+func BenchmarkHostileCreate(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		body func(i int) string
+	}{
+		{"plain=entra-create", func(i int) string { return entraUserBody(fmt.Sprintf("u%d", i)) }},
+		{"emails=2500", func(i int) string { return bigUserBody(fmt.Sprintf("u%d", i), 2500) }},
+		{"emails=10000", func(i int) string { return bigUserBody(fmt.Sprintf("u%d", i), 10000) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := newHandler(b, memstore.New(), scim.Options{MaxBodyBytes: 4 << 20})
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				if rec := serve(b, h, request{method: "POST", path: "/Users", body: c.body(i)}); rec.Code != http.StatusCreated {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
 }

@@ -136,9 +136,10 @@ type Options struct {
 	// with bursts of RateBurst. A request over the limit is answered 429
 	// with a Retry-After header and a SCIM error, and costs nothing else.
 	// It is off by default because a limit set too low breaks provisioning:
-	// Entra ID counts failures and quarantines a provisioning job that sees
-	// many, and its application gallery asks a SCIM endpoint to sustain at
-	// least 25 requests per second per tenant
+	// Entra ID quarantines a provisioning job that sees many failures
+	// (https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status),
+	// and its application gallery asks a SCIM endpoint to sustain at least
+	// 25 requests per second per tenant
 	// (https://learn.microsoft.com/entra/identity/enterprise-apps/app-gallery-user-provisioning-requirements).
 	// When set, stay well above that; clients that honour Retry-After (the
 	// IPSIE SCIM profile asks servers to send it) then slow down instead of
