@@ -189,21 +189,20 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 		groups.Resources = groups.Resources[:min(len(groups.Resources), gq.Count)]
 	}
 	base := h.baseURL(r)
-	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		n := len(users.Resources) + len(groups.Resources)
-		b = appendListHeader(b, users.TotalResults+groups.TotalResults, q.StartIndex, n)
-		for i, u := range users.Resources {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendUser(b, u, q.Want, base)
+	pb := h.newPageBudget(users.TotalResults+groups.TotalResults, q.StartIndex, len(users.Resources)+len(groups.Resources))
+	for _, u := range users.Resources {
+		if _, err := pb.add("User", u.ID, func(b []byte) []byte { return appendUser(b, u, q.Want, base) }); err != nil {
+			pb.free()
+			h.fail(w, r, err)
+			return
 		}
-		for i, g := range groups.Resources {
-			if i > 0 || len(users.Resources) > 0 {
-				b = append(b, ',')
-			}
-			b = appendGroup(b, g, q.Want, base)
+	}
+	for _, g := range groups.Resources {
+		if _, err := pb.add("Group", g.ID, func(b []byte) []byte { return appendGroup(b, g, q.Want, base) }); err != nil {
+			pb.free()
+			h.fail(w, r, err)
+			return
 		}
-		return append(b, "]}"...)
-	})
+	}
+	pb.write(w)
 }

@@ -221,6 +221,15 @@ func TestResponseByteBudget(t *testing.T) {
 			t.Errorf("count=%d: paging saw %d users, want 40", count, seen)
 		}
 	}
+	// POST /.search, across users and groups, keeps the same budget.
+	rec := serve(t, h, request{method: "POST", path: "/.search", body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"count":1000}`})
+	var sr struct{ ItemsPerPage, TotalResults int }
+	if err := json.Unmarshal(rec.Body.Bytes(), &sr); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("POST /.search: %d %s", rec.Code, rec.Body)
+	}
+	if rec.Body.Len() > budget || sr.ItemsPerPage == 0 || sr.ItemsPerPage >= 40 || sr.TotalResults != 40 {
+		t.Errorf("POST /.search: %d bytes, %+v", rec.Body.Len(), sr)
+	}
 	// A page that holds every user it was asked for is not cut.
 	if got, _ := list(t, h, "/Users?count=10&excludedAttributes=emails"); got.resources != 10 {
 		t.Errorf("a small page: %+v", got)
@@ -230,7 +239,7 @@ func TestResponseByteBudget(t *testing.T) {
 	huge := mustCreate(t, h, "/Users", bigUserBody("huge", 6000))
 	id := huge["id"].(string)
 	wantError(t, serve(t, h, request{method: "GET", path: "/Users/" + id}), http.StatusBadRequest, "tooMany", "response limit of 262144 bytes")
-	rec := serve(t, h, request{method: "GET", path: "/Users?filter=userName+eq+%22huge%22"})
+	rec = serve(t, h, request{method: "GET", path: "/Users?filter=userName+eq+%22huge%22"})
 	wantError(t, rec, http.StatusBadRequest, "tooMany", "excludedAttributes")
 	if rec.Header().Get("ETag") != "" {
 		t.Error("the error carries an ETag")

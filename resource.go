@@ -374,48 +374,77 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 		page.Resources = page.Resources[:q.Count]
 	}
 	base := rt.h.baseURL(r)
-	items, n, err := rt.encodePage(page, q.StartIndex, q.Want, base)
-	if err != nil {
-		rt.h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		b = appendListHeader(b, page.TotalResults, q.StartIndex, n)
-		b = append(b, *items...)
-		return append(b, "]}"...)
-	})
-	putBuffer(items, *items)
-}
-
-// encodePage encodes, comma-separated, the first n resources of page that
-// fit in Options.MaxResponseBytes with the ListResponse around them (RFC
-// 7644 §3.4.2.4 lets a page hold fewer than asked; itemsPerPage says how
-// many). The first resource alone not fitting is an error: a page of none
-// would make a client's paging stall. items is a pooled buffer for the
-// caller to return.
-func (rt *resourceType[T]) encodePage(page Page[T], startIndex int, want Projection, base string) (items *[]byte, n int, err error) {
-	budget := rt.h.opts.MaxResponseBytes - len(appendListHeader(nil, page.TotalResults, startIndex, len(page.Resources))) - len("]}")
-	items = bufPool.Get().(*[]byte)
-	b := (*items)[:0]
-	for i, v := range page.Resources {
-		mark := len(b)
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = rt.encode(b, v, want, base)
-		if len(b) > budget {
-			if i == 0 {
-				putBuffer(items, b)
-				return nil, 0, rt.h.errTooLarge(rt.name, resourceID(v), len(b)-mark)
-			}
-			b = b[:mark]
+	pb := rt.h.newPageBudget(page.TotalResults, q.StartIndex, len(page.Resources))
+	for _, v := range page.Resources {
+		if ok, err := pb.add(rt.name, resourceID(v), func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }); err != nil {
+			pb.free()
+			rt.h.fail(w, r, err)
+			return
+		} else if !ok {
 			break
 		}
-		n++
 	}
-	*items = b
-	return items, n, nil
+	pb.write(w)
 }
+
+// pageBudget encodes the resources of one ListResponse within
+// Options.MaxResponseBytes: RFC 7644 §3.4.2.4 lets a page hold fewer
+// resources than asked, and itemsPerPage says how many it holds, so the
+// client's next startIndex continues after them. The first resource alone
+// not fitting is an error: a page of none would stall a client's paging.
+type pageBudget struct {
+	h                 *Handler
+	total, startIndex int
+	bp                *[]byte // pooled buffer of the encoded resources
+	b                 []byte
+	budget            int // for the resources, without the ListResponse around them
+	n                 int
+	full              bool
+}
+
+// newPageBudget starts a page of at most max resources out of total.
+func (h *Handler) newPageBudget(total, startIndex, max int) *pageBudget {
+	bp := bufPool.Get().(*[]byte)
+	return &pageBudget{
+		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
+		budget: h.opts.MaxResponseBytes - len(appendListHeader(nil, total, startIndex, max)) - len("]}"),
+	}
+}
+
+// add appends the resource name id that encode writes, and reports whether
+// it fitted; once one has not, the page is full and add appends nothing.
+func (pb *pageBudget) add(name, id string, encode func([]byte) []byte) (bool, error) {
+	if pb.full {
+		return false, nil
+	}
+	mark := len(pb.b)
+	if pb.n > 0 {
+		pb.b = append(pb.b, ',')
+	}
+	pb.b = encode(pb.b)
+	if len(pb.b) > pb.budget {
+		size := len(pb.b) - mark
+		pb.b, pb.full = pb.b[:mark], true
+		if pb.n == 0 {
+			return false, pb.h.errTooLarge(name, id, size)
+		}
+		return false, nil
+	}
+	pb.n++
+	return true, nil
+}
+
+// write answers 200 with the ListResponse and frees the buffer.
+func (pb *pageBudget) write(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, func(b []byte) []byte {
+		b = appendListHeader(b, pb.total, pb.startIndex, pb.n)
+		b = append(b, pb.b...)
+		return append(b, "]}"...)
+	})
+	pb.free()
+}
+
+func (pb *pageBudget) free() { putBuffer(pb.bp, pb.b) }
 
 // appendList appends a ListResponse of items, each written by appendItem.
 func appendList[T any](b []byte, total, startIndex int, items []T, appendItem func([]byte, T) []byte) []byte {
