@@ -382,3 +382,42 @@ func TestRateLimitPerTenant(t *testing.T) {
 		}
 	}
 }
+
+// timedUpdater times what runs inside UpdateUser's atomic step, where a
+// store holds its lock.
+type timedUpdater struct {
+	*memstore.Store
+	inside time.Duration
+}
+
+func (s *timedUpdater) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (*scim.User, error) {
+	return s.Store.UpdateUser(ctx, id, func(u *scim.User) error {
+		t0 := time.Now()
+		err := update(u)
+		s.inside += time.Since(t0)
+		return err
+	})
+}
+
+// TestPatchComputedOutsideStoreLock: the handler applies a PATCH before
+// the store's atomic step and only swaps the result in there, so a costly
+// PATCH holds a store's lock for a sliver of its time.
+func TestPatchComputedOutsideStoreLock(t *testing.T) {
+	store := &timedUpdater{Store: memstore.New()}
+	h := newHandler(t, store, scim.Options{MaxPatchCost: 20_000_000})
+	id := mustCreate(t, h, "/Users", bigUserBody("big", 10000))["id"].(string)
+	t0 := time.Now()
+	rec := serve(t, h, request{method: "PATCH", path: "/Users/" + id, body: valuePathPatch("big", 200)})
+	total := time.Since(t0)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", rec.Code, rec.Body)
+	}
+	if store.inside*10 > total {
+		t.Errorf("the update ran %v of the request's %v inside the store's atomic step", store.inside, total)
+	}
+	got := decode(t, rec)
+	emails := got["emails"].([]any)
+	if typ := emails[7].(map[string]any)["type"]; typ != "home" {
+		t.Errorf("the PATCH did not reach the store: emails[7].type = %v", typ)
+	}
+}
