@@ -46,6 +46,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -935,7 +937,7 @@ func newComparison(op Operator, v Value, typ attrType, typed bool) (c comparison
 		if v.Kind != KindString || !ordering {
 			return c, false
 		}
-		t, err := time.Parse(time.RFC3339Nano, v.Text)
+		t, err := parseFilterTime(v.Text)
 		if err != nil {
 			return c, false
 		}
@@ -947,6 +949,31 @@ func newComparison(op Operator, v Value, typ attrType, typed bool) (c comparison
 		return c, c.numOK
 	}
 	return c, false
+}
+
+// filterTimes caches the dateTimes of filter values: a store's scan
+// evaluates the same comparison on every resource, and parsing its value
+// each time cost more than the comparison (Okta's incremental import,
+// meta.lastModified gt "...", is such a scan). A few hundred entries cover
+// the values in use; past that, values are parsed without caching.
+var filterTimes struct {
+	sync.Map // string → time.Time
+	n        atomic.Int32
+}
+
+const maxFilterTimes = 512
+
+func parseFilterTime(s string) (time.Time, error) {
+	if t, ok := filterTimes.Load(s); ok {
+		return t.(time.Time), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil && filterTimes.n.Load() < maxFilterTimes {
+		if _, loaded := filterTimes.LoadOrStore(s, t); !loaded {
+			filterTimes.n.Add(1)
+		}
+	}
+	return t, err
 }
 
 func parseBool(s string) (b, ok bool) {
