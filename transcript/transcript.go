@@ -60,10 +60,13 @@
 package transcript
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -264,4 +267,59 @@ func Collection(target string) string {
 		}
 	}
 	return "resource"
+}
+
+// String writes ex as one exchange of a transcript, as [Transcript.Format]
+// writes it.
+func (ex Exchange) String() string {
+	return (&Transcript{Exchanges: []Exchange{ex}}).Format()
+}
+
+// Capture returns the exchange of an HTTP request and its response, in
+// the transcript's notation but with the ids as they are: the method and
+// req.URL's path and query as the target; the request headers other than
+// those a [Replayer] sets itself or that say nothing about SCIM
+// (Authorization, Content-Type, Content-Length, Accept, Accept-Encoding,
+// User-Agent), sorted by name; the body; the status, the ETag and Location
+// headers, and the response body, indented when it is JSON. body and
+// respBody are the bodies, which the caller has read. A nil resp (no
+// answer) leaves the response empty.
+//
+// It is how a tool that talks to a SCIM server itself (scimcheck) logs
+// what it sent and got in the same notation as the golden transcripts.
+func Capture(req *http.Request, body []byte, resp *http.Response, respBody []byte) Exchange {
+	ex := Exchange{Method: req.Method, Body: strings.TrimSpace(string(body))}
+	if req.URL != nil {
+		ex.Target = req.URL.RequestURI()
+	}
+	keys := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Content-Type", "Content-Length", "Accept", "Accept-Encoding", "User-Agent":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range req.Header[k] {
+			ex.Header = append(ex.Header, [2]string{k, v})
+		}
+	}
+	if resp == nil {
+		return ex
+	}
+	ex.Status = resp.StatusCode
+	for _, k := range []string{"ETag", "Location"} {
+		if v := resp.Header.Get(k); v != "" {
+			ex.RespHeader = append(ex.RespHeader, [2]string{k, v})
+		}
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, respBody, "", "  ") == nil {
+		ex.RespBody = pretty.String()
+	} else {
+		ex.RespBody = strings.TrimSpace(string(respBody))
+	}
+	return ex
 }
