@@ -217,7 +217,6 @@ func galleryGroupCreate(t *T) error {
 	if id == "" {
 		return failf(on(r), "the create's answer has no id")
 	}
-	t.s.track("Groups", id)
 	if got := str(r.JSON(), "displayName"); got != name {
 		return failf(on(r), "the created group's displayName is %q, sent %q", got, name)
 	}
@@ -451,6 +450,5 @@ func galleryRestore(t *T) error {
 	if id == "" {
 		return failf(on(again), "the create's answer has no id")
 	}
-	t.s.track("Users", id)
 	return matchOne(t, "/Users?"+eqFilter("userName", u.userName), id, "the restored user must be found by userName")
 }

@@ -98,7 +98,6 @@ func (t *T) createUser(body obj) (user, error) {
 	if id == "" {
 		return user{}, failf(on(r), "the 201 has no id: Entra ID keeps the id of the create's answer for every later request to the user (RFC 7643 §3.1)")
 	}
-	t.s.track("Users", id)
 	u := user{id: id, created: r}
 	u.userName, _ = body["userName"].(string)
 	u.externalId, _ = body["externalId"].(string)
@@ -159,7 +158,6 @@ func (t *T) createGroup(body obj) (group, error) {
 	if id == "" {
 		return group{}, failf(on(r), "the 201 has no id: clients address the group by the id of the create's answer (RFC 7643 §3.1)")
 	}
-	t.s.track("Groups", id)
 	g := group{id: id, created: r}
 	g.displayName, _ = body["displayName"].(string)
 	return g, nil

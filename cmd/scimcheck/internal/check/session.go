@@ -246,7 +246,9 @@ func (t *T) do(method, path string, body any, headers ...header) (*Response, err
 // then headers (an empty value removes a header; an empty User-Agent sends
 // none).
 func (t *T) send(method string, target *url.URL, body string, headers ...header) (*Response, error) {
-	ctx, cancel := context.WithTimeout(t.ctx, t.s.limit)
+	// A request runs to its end, or to the limit, even when the run is
+	// interrupted: what it creates must be seen to be deleted.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), t.s.limit)
 	defer cancel()
 	var rd io.Reader
 	if body != "" {
@@ -280,6 +282,15 @@ func (t *T) send(method string, target *url.URL, body string, headers ...header)
 	}
 	r.Duration = time.Since(start)
 	t.record(r)
+	if method == "POST" && r.Status == http.StatusCreated {
+		// Tracked here, before a cancellation is looked at, so that an
+		// interrupted run deletes what its last request created.
+		if coll := createdIn(target.Path); coll != "" {
+			if id := str(r.JSON(), "id"); id != "" {
+				t.s.track(coll, id)
+			}
+		}
+	}
 	if t.ctx.Err() != nil {
 		return nil, t.ctx.Err()
 	}
@@ -307,6 +318,17 @@ func (s *session) target(path string) (*url.URL, error) {
 		u.RawQuery = s.base.RawQuery + "&" + q
 	}
 	return &u, nil
+}
+
+// createdIn returns the collection a POST to path creates in, "Users" or
+// "Groups", or "" for any other path.
+func createdIn(path string) string {
+	for _, c := range []string{"Users", "Groups"} {
+		if strings.HasSuffix(path, "/"+c) {
+			return c
+		}
+	}
+	return ""
 }
 
 // record counts r and writes it to the exchange log.
