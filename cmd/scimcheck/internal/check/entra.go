@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -34,6 +35,7 @@ func init() {
 		check{name: "match-user-by-work-email", optional: true, reproduces: `matching on the work email, when an admin makes it the matching attribute: emails[type eq "work"].value eq "<email>"`, run: matchByWorkEmail},
 		check{name: "update-user-default", reproduces: `an incremental update without the flag: one capitalised "Replace" per changed attribute, value paths and the enterprise URN included`, run: func(t *T) error { return updateUser(t, shapeDefault) }},
 		check{name: "update-user-aadOptscim062020", reproduces: `an incremental update with ?aadOptscim062020: one path-less "replace" whose keys are attribute paths ("name.givenName", URN-qualified), plus the value-path operation`, run: func(t *T) error { return updateUser(t, shapeFlag) }},
+		check{name: "rename-userName", reproduces: `a user renamed in the directory: {"op":"Replace","path":"userName","value":...} keeps the id; the new userName matches, the old one does not`, run: renameUserName},
 		check{name: "disable-re-enable-default", reproduces: `soft delete without the flag: {"op":"Replace","path":"active","value":"False"}, the user still found by id and by filter, then "True"`, run: func(t *T) error { return disableReEnable(t, shapeDefault) }},
 		check{name: "disable-re-enable-aadOptscim062020", reproduces: `soft delete with ?aadOptscim062020: {"op":"replace","path":"active","value":false}, then true`, run: func(t *T) error { return disableReEnable(t, shapeFlag) }},
 		check{name: "disabled-user-keeps-memberships", reproduces: "a disabled user stays in its groups: Entra does not push memberships again when it re-enables the user", run: disabledKeepsMemberships},
@@ -41,6 +43,7 @@ func init() {
 		check{name: "create-group", reproduces: `the group's first cycle: GET /Groups?excludedAttributes=members&filter=displayName eq (no match), then POST Entra's body (two schemas, no members)`, run: entraCreateGroup},
 		check{name: "group-excludedAttributes-members", reproduces: "Entra reads groups with excludedAttributes=members, by id and by filter, and must not get the members back", run: excludedMembers},
 		check{name: "rename-group", reproduces: `{"op":"Replace","path":"displayName","value":...} on a group`, run: renameGroup},
+		check{name: "delete-group", reproduces: "a group deleted in the directory or unassigned: DELETE /Groups/{id} answers 204, then the group is 404 and its displayName matches nothing", run: deleteGroup},
 		check{name: "members-add-default", reproduces: `{"op":"Add","path":"members","value":[{"$ref":null,"value":"<id>"},...]}: several members in one PATCH, "$ref": null`, run: func(t *T) error { return membersAdd(t, shapeDefault) }},
 		check{name: "members-remove-with-value", reproduces: `the default member removal {"op":"Remove","path":"members","value":[{"value":"<id>"}]}: removes that member, never the whole group`, run: func(t *T) error { return membersRemove(t, shapeDefault) }},
 		check{name: "members-add-aadOptscim062020", reproduces: `{"op":"add","path":"members","value":[{"value":"<id>"}]} with ?aadOptscim062020`, run: func(t *T) error { return membersAdd(t, shapeFlag) }},
@@ -655,4 +658,58 @@ func valuePathCreates(t *T) error {
 		return failf(on(pr, r), "the work address is %s, want type work, streetAddress, locality and postalCode as sent", show(a))
 	}
 	return nil
+}
+
+func renameUserName(t *T) error {
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	renamed := t.s.name("renamed") + "@" + t.s.domain
+	pr, err := t.patch("/Users/"+u.id, patchOp(op("Replace", "userName", renamed)), "Entra renames a user whose userPrincipalName changed this way ("+learnSCIM+")")
+	if err != nil {
+		return err
+	}
+	if err := matchOne(t, "/Users?"+eqFilter("userName", renamed), u.id, "after a rename Entra matches the user by its new userName; the id must not change"); err != nil {
+		return err
+	}
+	r, err := t.do("GET", "/Users?"+eqFilter("userName", u.userName), nil)
+	if err != nil {
+		return err
+	}
+	if err := emptyList(r, "after the rename the old userName must match nothing"); err != nil {
+		var o *outcome
+		if errors.As(err, &o) {
+			o.shown = on(pr, r)
+		}
+		return err
+	}
+	return nil
+}
+
+func deleteGroup(t *T) error {
+	g, err := t.setupGroup()
+	if err != nil {
+		return err
+	}
+	r, err := t.do("DELETE", "/Groups/"+g.id, nil)
+	if err != nil {
+		return err
+	}
+	if err := expect(r, "Entra deletes a group deleted in the directory or taken out of scope ("+learnSCIM+")", http.StatusNoContent); err != nil {
+		return err
+	}
+	t.s.forget(g.id)
+	gr, err := t.do("GET", "/Groups/"+g.id+"?excludedAttributes=members", nil)
+	if err != nil {
+		return err
+	}
+	if gr.Status != http.StatusNotFound {
+		return failf(on(r, gr), "after DELETE answered 204, GET /Groups/%s answers %d, want 404", g.id, gr.Status)
+	}
+	fr, err := t.do("GET", "/Groups?excludedAttributes=members&"+eqFilter("displayName", g.displayName), nil)
+	if err != nil {
+		return err
+	}
+	return emptyList(fr, "Entra looks up the displayName of a deleted group")
 }

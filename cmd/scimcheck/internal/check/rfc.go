@@ -17,6 +17,8 @@ func init() {
 		check{name: "schemas", reproduces: "GET /Schemas: a ListResponse of schemas with ids and attributes; GET /Schemas/{id} (RFC 7643 §7, RFC 7644 §4)", run: rfcSchemas},
 		check{name: "content-type", reproduces: "responses are application/scim+json (RFC 7644 §3.1), as Entra ID asks", run: rfcContentType},
 		check{name: "error-bodies", reproduces: "404 for an unknown user and group, 400 invalidFilter for a filter that does not parse: SCIM error bodies with status as a string (RFC 7644 §3.12)", run: rfcErrors},
+		check{name: "invalid-requests-400", reproduces: "a body that is not JSON, a user without userName, a PATCH with an unknown op: 400 with a SCIM error and the right scimType, and nothing changed (RFC 7644 §3.12)", run: rfcInvalid},
+		check{name: "unknown-endpoint", optional: true, reproduces: "an unknown path answers 404 and an unsupported method 405, as SCIM errors (RFC 7644 §3.12)", run: rfcUnknownEndpoint},
 		check{name: "uniqueness-409", reproduces: "a second user with the same userName in other case: 409 with scimType uniqueness (RFC 7644 §3.3; userName is caseExact false, RFC 7643 §4.1.1)", run: rfcUniqueness},
 		check{name: "etags", reproduces: "meta.version as the ETag: If-None-Match answers 304, a stale If-Match answers 412 (RFC 7644 §3.14)", run: rfcETags},
 		check{name: "paging", reproduces: "startIndex and count: count=0 gives totalResults only, a startIndex past the end gives an empty page, startIndex below 1 reads as 1 (RFC 7644 §3.4.2.4)", run: rfcPaging},
@@ -342,6 +344,70 @@ func rfcSearch(t *T) error {
 	}
 	if len(res) != 1 || str(res[0], "id") != u.id {
 		return failf(on(r), "POST /Users/.search found %s, want %q", quote(ids(res)), u.id)
+	}
+	return nil
+}
+
+func rfcInvalid(t *T) error {
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	tests := []struct {
+		what, method, path string
+		body               any
+		scimType           string
+	}{
+		{"a body that is not JSON", "POST", "/Users", `{"userName": `, "invalidSyntax"},
+		{"a user without userName (required, RFC 7643 §4.1.1)", "POST", "/Users", obj{"schemas": []string{userURN}, "displayName": "no userName"}, "invalidValue"},
+		{"a PATCH whose op is not add, remove or replace", "PATCH", "/Users/" + u.id, patchOp(op("frobnicate", "displayName", "x")), "invalidSyntax"},
+	}
+	for _, tt := range tests {
+		r, err := t.do(tt.method, tt.path, tt.body)
+		if err != nil {
+			return err
+		}
+		if r.Status >= 500 {
+			return failf(on(r), "%s answered %d: input the client controls is the client's error, never a server error; answer 400 with scimType %s (RFC 7644 §3.12)", tt.what, r.Status, tt.scimType)
+		}
+		if err := expect(r, tt.what+" is refused with 400 (RFC 7644 §3.12)", http.StatusBadRequest); err != nil {
+			return err
+		}
+		m := r.Object()
+		if m == nil || !slices.Contains(stringList(list(m, "schemas")), errorURN) {
+			return failf(on(r), "the 400 for %s is not a SCIM error body (RFC 7644 §3.12)", tt.what)
+		}
+		if st := str(m, "scimType"); st == "" {
+			return warnf(on(r), "the 400 for %s has no scimType: send %s, so that a client and an admin know what to fix (RFC 7644 §3.12)", tt.what, tt.scimType)
+		}
+	}
+	r, m, err := t.read("/Users/"+u.id, "reading the user after the refused PATCH")
+	if err != nil {
+		return err
+	}
+	if str(m, "displayName") == "x" {
+		return failf(on(r), "a refused PATCH changed the user: a PATCH applies all its operations or none (RFC 7644 §3.5.2)")
+	}
+	return nil
+}
+
+func rfcUnknownEndpoint(t *T) error {
+	r, err := t.do("GET", "/"+t.s.name("NoSuchEndpoint"), nil)
+	if err != nil {
+		return err
+	}
+	if err := expect(r, "an unknown endpoint answers 404", http.StatusNotFound); err != nil {
+		return err
+	}
+	if !slices.Contains(stringList(list(r.JSON(), "schemas")), errorURN) {
+		return failf(on(r), "the 404 for an unknown endpoint is not a SCIM error body (RFC 7644 §3.12): clients show the detail to the admin")
+	}
+	r, err = t.do("DELETE", "/Users", nil)
+	if err != nil {
+		return err
+	}
+	if err := expect(r, "DELETE of the whole /Users collection is not a SCIM operation: answer 405 Method Not Allowed", http.StatusMethodNotAllowed); err != nil {
+		return err
 	}
 	return nil
 }
