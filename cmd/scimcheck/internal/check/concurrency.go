@@ -47,7 +47,7 @@ func parallelMemberPatches(t *T) error {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				var body obj
+				var body patchBody
 				if opName == "Add" {
 					body = patchOp(op("Add", "members", members(id)))
 				} else {

@@ -189,7 +189,7 @@ func updateUser(t *T, shape string) error {
 	}
 	n := t.s.name("upd")
 	email := n + "@" + t.s.domain
-	var body obj
+	var body patchBody
 	if shape == shapeDefault {
 		body = patchOp(
 			op("Replace", "displayName", "Ada "+n),
@@ -465,7 +465,7 @@ func membersAdd(t *T, shape string) error {
 	if err != nil {
 		return err
 	}
-	var body obj
+	var body patchBody
 	want := []string{a.id, b.id}
 	if shape == shapeDefault {
 		body = patchOp(op("Add", "members", []obj{{"$ref": nil, "value": a.id}, {"$ref": nil, "value": b.id}}))
@@ -508,7 +508,7 @@ func membersRemove(t *T, shape string) error {
 	if err != nil {
 		return err
 	}
-	var body obj
+	var body patchBody
 	if shape == shapeDefault {
 		body = patchOp(op("Remove", "members", members(us[0].id)))
 	} else {

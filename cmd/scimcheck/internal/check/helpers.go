@@ -40,9 +40,16 @@ func op(name, path string, value any) obj {
 	return o
 }
 
+// patchBody is a PATCH request body, its members in the order clients
+// send them.
+type patchBody struct {
+	Schemas    []string `json:"schemas"`
+	Operations []obj    `json:"Operations"`
+}
+
 // patchOp returns a PATCH body of ops.
-func patchOp(ops ...obj) obj {
-	return obj{"schemas": []string{patchURN}, "Operations": ops}
+func patchOp(ops ...obj) patchBody {
+	return patchBody{Schemas: []string{patchURN}, Operations: ops}
 }
 
 // members returns the value of a members operation: one {"value": id} per
@@ -200,7 +207,7 @@ func (t *T) read(path, why string) (*Response, map[string]any, error) {
 
 // patch sends a PATCH and expects 200 or 204 (RFC 7644 §3.5.2), with why
 // the client needs it to succeed.
-func (t *T) patch(path string, body obj, why string) (*Response, error) {
+func (t *T) patch(path string, body patchBody, why string) (*Response, error) {
 	r, err := t.do("PATCH", path, body)
 	if err != nil {
 		return nil, err

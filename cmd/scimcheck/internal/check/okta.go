@@ -234,7 +234,7 @@ func oktaGroupPush(t *T) error {
 	name := t.s.name("pushed")
 	steps := []struct {
 		what string
-		body obj
+		body patchBody
 		want []string
 	}{
 		{"the path-less rename carrying the group's id", patchOp(op("replace", "", obj{"id": id, "displayName": name})), nil},

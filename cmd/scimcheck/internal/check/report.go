@@ -12,7 +12,11 @@ import (
 // id and the time, then, indented, the message and the exchanges of a
 // failure or warning.
 func WriteLine(w io.Writer, r Result) error {
-	_, err := fmt.Fprintf(w, "%s %s (%s, %d requests)\n", r.Status, r.ID(), round(r.Duration), r.Requests)
+	plural := "s"
+	if r.Requests == 1 {
+		plural = ""
+	}
+	_, err := fmt.Fprintf(w, "%s %s (%s, %d request%s)\n", r.Status, r.ID(), round(r.Duration), r.Requests, plural)
 	if err != nil {
 		return err
 	}
