@@ -30,6 +30,7 @@ func init() {
 		check{name: "test-connection-users", reproduces: `Test connection: GET /Users?filter=userName eq "<random GUID>", with no User-Agent, must answer 200 and an empty ListResponse`, run: testConnectionUsers},
 		check{name: "test-connection-groups", reproduces: `Test connection's group probe: GET /Groups?excludedAttributes=members&filter=displayName eq "<random GUID>" must answer 200 and an empty ListResponse`, run: testConnectionGroups},
 		check{name: "create-user", reproduces: "the first cycle: match by userName (no match), then POST Entra's create body; 201 with the id, userName as sent, readable by id", run: entraCreateUser},
+		check{name: "create-user-with-nulls", optional: true, reproduces: `the create body of Microsoft's older samples: explicit nulls (addresses, phoneNumbers, title, department, manager) and the mistyped schema "...:enterprise:2.0User"; null is absent, an unknown schema URN is tolerated`, run: createWithNulls},
 		check{name: "match-user-by-userName", reproduces: `the match before every create and in incremental cycles: userName eq "<userName>" finds exactly the user`, run: matchByUserName},
 		check{name: "match-user-by-externalId", optional: true, reproduces: `matching on externalId, when an admin makes it the matching attribute: externalId eq "<value>"`, run: matchByExternalID},
 		check{name: "match-user-by-work-email", optional: true, reproduces: `matching on the work email, when an admin makes it the matching attribute: emails[type eq "work"].value eq "<email>"`, run: matchByWorkEmail},
@@ -50,8 +51,10 @@ func init() {
 		check{name: "members-remove-aadOptscim062020", reproduces: `{"op":"remove","path":"members[value eq \"<id>\"]"} with ?aadOptscim062020`, run: func(t *T) error { return membersRemove(t, shapeFlag) }},
 		check{name: "membership-query", optional: true, reproduces: `the membership check GET /Groups?filter=id eq "<group>" and members eq "<user>"&attributes=id`, run: membershipQuery},
 		check{name: "manager-set-and-change", reproduces: `the manager, written after both users exist: {"op":"Add","path":"<enterprise URN>:manager","value":"<id>"} (a bare id), then a Replace; read back as {"value":"<id>"}`, run: managerSetChange},
+		check{name: "manager-other-shapes", optional: true, reproduces: `the manager in the other shapes seen from Entra: the SDK-era {"op":"Add","path":"manager","value":[{"$ref":...,"value":"<id>"}]}, and the reported removal {"op":"remove","path":"manager[value eq \"<id>\"]"}`, run: managerOtherShapes},
 		check{name: "manager-query", optional: true, reproduces: `the manager reference check GET /Users?filter=id eq "<user>" and manager eq "<manager>"&attributes=id`, run: managerQuery},
-		check{name: "value-path-creates", reproduces: `Add on phoneNumbers[type eq "work"].value and on three sub-attributes of addresses[type eq "work"] of a user that has none: one phone number, one address`, run: valuePathCreates},
+		check{name: "value-path-creates", reproduces: `Add on phoneNumbers[type eq "work"].value and on three sub-attributes of addresses[type eq "work"] of a user that has none: one phone number, one address; addresses[type eq "other"].Formatted and emails[type eq "other"].Value as Microsoft's mapping table writes them`, run: valuePathCreates},
+		check{name: "app-role-value-path", optional: true, reproduces: `the SingleAppRoleAssignment mapping: {"op":"Add","path":"roles[primary eq \"True\"].value","value":"<role>"} creates a primary role`, run: appRoleValuePath},
 	)
 }
 
@@ -637,6 +640,8 @@ func valuePathCreates(t *T) error {
 		op("Add", `addresses[type eq "work"].streetAddress`, "1 Main St"),
 		op("Add", `addresses[type eq "work"].locality`, "Redmond"),
 		op("Add", `addresses[type eq "work"].postalCode`, "98052"),
+		op("Add", `addresses[type eq "other"].Formatted`, "Building 1"),
+		op("Add", `emails[type eq "other"].Value`, "other-"+u.userName),
 	), `Entra adds a work phone and address to a user that has none with value paths; a value path that matches nothing must create the value (the Microsoft SCIM Validator's "Patch User - Add Attributes")`)
 	if err != nil {
 		return err
@@ -649,13 +654,107 @@ func valuePathCreates(t *T) error {
 	if len(phones) != 1 || str(phones[0], "value") != "+1 555 0100" || str(phones[0], "type") != "work" {
 		return failf(on(pr, r), `after adding phoneNumbers[type eq "work"].value the phone numbers are %s, want one {"type":"work","value":"+1 555 0100"}`, show(phones))
 	}
-	addrs := list(m, "addresses")
-	if len(addrs) != 1 {
-		return failf(on(pr, r), `three adds on addresses[type eq "work"] made %d addresses, want one work address holding all three values: %s`, len(addrs), show(addrs))
+	var work, other []any
+	for _, a := range list(m, "addresses") {
+		switch str(a, "type") {
+		case "work":
+			work = append(work, a)
+		case "other":
+			other = append(other, a)
+		}
 	}
-	a := addrs[0]
-	if str(a, "type") != "work" || str(a, "streetAddress") != "1 Main St" || str(a, "locality") != "Redmond" || str(a, "postalCode") != "98052" {
-		return failf(on(pr, r), "the work address is %s, want type work, streetAddress, locality and postalCode as sent", show(a))
+	if len(work) != 1 {
+		return failf(on(pr, r), `three adds on addresses[type eq "work"] made %d work addresses, want one holding all three values: %s`, len(work), show(list(m, "addresses")))
+	}
+	a := work[0]
+	if str(a, "streetAddress") != "1 Main St" || str(a, "locality") != "Redmond" || str(a, "postalCode") != "98052" {
+		return failf(on(pr, r), "the work address is %s, want streetAddress, locality and postalCode as sent", show(a))
+	}
+	if len(other) != 1 || str(other[0], "formatted") != "Building 1" {
+		return failf(on(pr, r), `an add on addresses[type eq "other"].Formatted made the addresses %s, want one other address formatted "Building 1": sub-attribute names are case-insensitive (RFC 7643 §2.1)`, show(list(m, "addresses")))
+	}
+	var others []string
+	for _, e := range list(m, "emails") {
+		if str(e, "type") == "other" {
+			others = append(others, str(e, "value"))
+		}
+	}
+	if len(others) != 1 || others[0] != "other-"+u.userName || workEmail(m) != u.userName {
+		return failf(on(pr, r), `after an add on emails[type eq "other"].Value the emails are %s, want the work email kept and one other email %q`, show(list(m, "emails")), "other-"+u.userName)
+	}
+	return nil
+}
+
+func createWithNulls(t *T) error {
+	body := t.entraUser()
+	body["schemas"] = []string{userURN, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"}
+	for _, k := range []string{"addresses", "phoneNumbers", "title", "preferredLanguage"} {
+		body[k] = nil
+	}
+	body[enterpriseURN] = obj{"department": nil, "manager": nil}
+	u, err := t.createUser(body)
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{"addresses", "phoneNumbers", "title"} {
+		if v := get(u.created.JSON(), k); v != nil {
+			return failf(on(u.created), "the user created with %q: null reads back %s: null means absent (RFC 7643 §2.5); never return null", k, show(v))
+		}
+	}
+	return nil
+}
+
+func managerOtherShapes(t *T) error {
+	mgr, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	ref := t.s.base.String() + "/Users/" + mgr.id
+	pr, err := t.patch("/Users/"+u.id, patchOp(op("Add", "manager", []obj{{"$ref": ref, "value": mgr.id}})), `Microsoft's tutorial shows the manager added with path "manager" and an array of one reference`)
+	if err != nil {
+		return err
+	}
+	r, m, err := t.read("/Users/"+u.id, "reading the user")
+	if err != nil {
+		return err
+	}
+	if got := str(m, enterpriseURN, "manager", "value"); got != mgr.id {
+		return failf(on(pr, r), "after the Add of the manager %q, %s:manager reads %s", mgr.id, enterpriseURN, show(get(m, enterpriseURN, "manager")))
+	}
+	pr, err = t.patch("/Users/"+u.id, patchOp(op("remove", `manager[value eq "`+mgr.id+`"]`, noValue)), "a removal of the manager by a value filter has been reported from Entra")
+	if err != nil {
+		return err
+	}
+	r, m, err = t.read("/Users/"+u.id, "reading the user")
+	if err != nil {
+		return err
+	}
+	if v := get(m, enterpriseURN, "manager"); v != nil && str(v, "value") != "" {
+		return failf(on(pr, r), "after the removal the manager still reads %s", show(v))
+	}
+	return nil
+}
+
+func appRoleValuePath(t *T) error {
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	pr, err := t.patch("/Users/"+u.id, patchOp(op("Add", `roles[primary eq "True"].value`, "Admin")), "Entra's SingleAppRoleAssignment mapping targets roles[primary eq \"True\"].value")
+	if err != nil {
+		return err
+	}
+	r, m, err := t.read("/Users/"+u.id, "reading the user")
+	if err != nil {
+		return err
+	}
+	roles := list(m, "roles")
+	if len(roles) != 1 || str(roles[0], "value") != "Admin" || get(roles[0], "primary") != true {
+		return failf(on(pr, r), `after the Add on roles[primary eq "True"].value the roles are %s, want one {"value":"Admin","primary":true}, primary a JSON boolean`, show(roles))
 	}
 	return nil
 }
