@@ -39,6 +39,8 @@
 //	-scope S            the token request's scope
 //	-suite a,b          the suites to run (default entra,gallery,okta,clients,rfc)
 //	-domain D           the domain of the generated userNames and emails
+//	-attributes a,b     attributes the app maps beyond Entra's defaults,
+//	                    which /Schemas must describe
 //	-json               print the report as JSON instead of text
 //	-junit FILE         also write the report as JUnit XML to FILE
 //	-v                  print every exchange, in the transcript format
@@ -92,6 +94,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&cfg.ClientAuth, "client-auth", "post", "how the client authenticates to the token endpoint: post (client_secret_post) or basic (client_secret_basic)")
 	fs.StringVar(&cfg.Scope, "scope", "", "the `scope` of the token request, if the token endpoint needs one")
 	fs.StringVar(&suites, "suite", strings.Join(check.DefaultSuites, ","), "comma-separated `suites` to run, from "+strings.Join(check.Suites, ", "))
+	fs.Func("attributes", "comma-separated `attributes` the app's Entra mappings target beyond the defaults, which /Schemas must describe: nickName,urn:...:User:badge", func(v string) error {
+		for a := range strings.SplitSeq(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				cfg.Attributes = append(cfg.Attributes, a)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&cfg.Domain, "domain", "example.com", "the `domain` of the generated userNames and emails (one your server accepts)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of text")
 	fs.StringVar(&junit, "junit", "", "also write the report as JUnit XML to `FILE`")

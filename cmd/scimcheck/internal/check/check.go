@@ -103,6 +103,13 @@ type Config struct {
 	ClientAuth string
 	// Scope, when not empty, is sent as the token request's scope.
 	Scope string
+	// Attributes are more attributes the app's Entra mappings target,
+	// beyond Entra's defaults, which gallery/Schema_Discoverability then
+	// also requires /Schemas to describe: "nickName",
+	// `phoneNumbers[type eq "home"].value`, or a URN-qualified attribute
+	// of any schema ("urn:ietf:params:scim:schemas:extension:acme:2.0:User:badge").
+	// A name without a URN is a User attribute.
+	Attributes []string
 	// Suites are the suites to run, from [Suites]; empty means
 	// [DefaultSuites].
 	Suites []string

@@ -633,3 +633,34 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemaDiscoverabilityAttributes checks that the app's own mapped
+// attributes are looked up in the schema they name.
+func TestSchemaDiscoverabilityAttributes(t *testing.T) {
+	srv := newServer(t, scim.Options{}, nil)
+	tests := []struct {
+		attrs   []string
+		missing string // "" for a pass
+	}{
+		{[]string{"nickName", `phoneNumbers[type eq "home"].value`, enterpriseURN + ":costCenter", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:Division"}, ""},
+		{[]string{"nickName", "badge"}, "badge"},
+		{[]string{"urn:ietf:params:scim:schemas:extension:acme:2.0:User:badge"}, "urn:ietf:params:scim:schemas:extension:acme:2.0:User:badge"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.attrs, ","), func(t *testing.T) {
+			cfg := srv.config("gallery")
+			cfg.Attributes = tt.attrs
+			rep, err := Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := result(t, rep, "gallery/Schema_Discoverability")
+			switch {
+			case tt.missing == "" && r.Status != Pass:
+				t.Errorf("%s: %s", r.Status, r.Message)
+			case tt.missing != "" && (r.Status != Fail || !strings.Contains(r.Message, "does not describe "+tt.missing+",")):
+				t.Errorf("%s %q, want a failure naming %s", r.Status, r.Message, tt.missing)
+			}
+		})
+	}
+}

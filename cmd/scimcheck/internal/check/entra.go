@@ -30,6 +30,7 @@ func init() {
 		check{name: "test-connection-users", reproduces: `Test connection: GET /Users?filter=userName eq "<random GUID>", with no User-Agent, must answer 200 and an empty ListResponse`, run: testConnectionUsers},
 		check{name: "test-connection-groups", reproduces: `Test connection's group probe: GET /Groups?excludedAttributes=members&filter=displayName eq "<random GUID>" must answer 200 and an empty ListResponse`, run: testConnectionGroups},
 		check{name: "create-user", reproduces: "the first cycle: match by userName (no match), then POST Entra's create body; 201 with the id, userName as sent, readable by id", run: entraCreateUser},
+		check{name: "create-user-string-active", optional: true, reproduces: `a create whose active comes from the default mapping's Switch([IsSoftDeleted], , "False", "True", "True", "False") expression: "active": "True", a string`, run: createStringActive},
 		check{name: "create-user-with-nulls", optional: true, reproduces: `the create body of Microsoft's older samples: explicit nulls (addresses, phoneNumbers, title, department, manager) and the mistyped schema "...:enterprise:2.0User"; null is absent, an unknown schema URN is tolerated`, run: createWithNulls},
 		check{name: "match-user-by-userName", reproduces: `the match before every create and in incremental cycles: userName eq "<userName>" finds exactly the user`, run: matchByUserName},
 		check{name: "match-user-by-externalId", optional: true, reproduces: `matching on externalId, when an admin makes it the matching attribute: externalId eq "<value>"`, run: matchByExternalID},
@@ -811,4 +812,23 @@ func deleteGroup(t *T) error {
 		return err
 	}
 	return emptyList(fr, "Entra looks up the displayName of a deleted group")
+}
+
+func createStringActive(t *T) error {
+	body := t.entraUser()
+	body["active"] = "True"
+	r, err := t.do("POST", "/Users", body)
+	if err != nil {
+		return err
+	}
+	if r.Status == http.StatusBadRequest {
+		return failf(on(r), `a create with "active": "True" answered 400%s: the default mapping of active is an expression whose result is the string "True" or "False"; accept them where the schema says boolean (%s)`, r.problem(), learnCompat)
+	}
+	if err := expect(r, "Entra creates users this way", http.StatusCreated); err != nil {
+		return err
+	}
+	if a := get(r.JSON(), "active"); a != true {
+		return failf(on(r), `a create with "active": "True" reads back active %s, want the JSON boolean true`, show(a))
+	}
+	return nil
 }

@@ -82,8 +82,15 @@ func schemaDiscoverability(t *T) error {
 			}
 		}
 		s := schema
-		if strings.HasPrefix(flat, strings.ToLower(enterpriseURN)+":") {
-			s, flat = enterpriseURN, flat[len(enterpriseURN)+1:]
+		if strings.HasPrefix(flat, "urn:") {
+			// The schema is the URN up to the last colon.
+			i := strings.LastIndex(flat, ":")
+			s, flat = "", flat[i+1:]
+			for id := range names {
+				if strings.EqualFold(id, attr[:i]) {
+					s = id
+				}
+			}
 		}
 		if slices.Contains(commonAttributes, flat) {
 			return
@@ -92,14 +99,14 @@ func schemaDiscoverability(t *T) error {
 			missing = append(missing, attr)
 		}
 	}
-	for _, a := range mappedUser {
+	for _, a := range append(slices.Clone(mappedUser), t.s.cfg.Attributes...) {
 		find(userURN, a)
 	}
 	for _, a := range mappedGroup {
 		find(groupURN, a)
 	}
 	if len(missing) > 0 {
-		return failf(on(r), "/Schemas does not describe %s, which Entra ID maps by default: list every attribute you support in its schema (RFC 7643 §7), or the validation run reports them missing and Entra cannot map them (%s)", strings.Join(missing, ", "), learnGallery)
+		return failf(on(r), "/Schemas does not describe %s, which Entra ID maps (by default, or as -attributes says): list every attribute you support in its schema (RFC 7643 §7), or the validation run reports them missing and Entra cannot map them (%s)", strings.Join(missing, ", "), learnGallery)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ func init() {
 		check{name: "put-update", reproduces: "Okta's profile updates: GET the user, then PUT the whole object back, id, meta and groups included", run: oktaPut},
 		check{name: "deactivate-without-path", reproduces: `Okta's deactivate {"op":"replace","value":{"active":false}}, no path; Okta never deletes users`, run: oktaDeactivate},
 		check{name: "group-push", reproduces: `Push Groups: POST {"displayName":...,"members":[]}, rename with a path-less replace carrying the id, one PATCH mixing a members[value eq] remove with an add, a replace of all members, a replace with [], DELETE`, run: oktaGroupPush},
+		check{name: "put-group-with-members", optional: true, reproduces: "some Okta set-ups send a group's members in a PUT /Groups/{id} rather than a PATCH: the members are replaced by those of the body", run: oktaPutGroup},
 		check{name: "bad-token-401", reproduces: "a wrong or missing bearer token answers 401, which tells the admin the credential is wrong", run: oktaBadToken},
 	)
 }
@@ -292,4 +293,35 @@ func oktaBadToken(t *T) error {
 		return err
 	}
 	return expect(r, "a request without a token must be refused with 401 (RFC 6750 §3.1)", http.StatusUnauthorized)
+}
+
+func oktaPutGroup(t *T) error {
+	a, err := t.setupUser(t.oktaUser())
+	if err != nil {
+		return err
+	}
+	b, err := t.setupUser(t.oktaUser())
+	if err != nil {
+		return err
+	}
+	g, err := t.setupGroup(a.id)
+	if err != nil {
+		return err
+	}
+	name := t.s.name("putgroup")
+	r, err := t.do("PUT", "/Groups/"+g.id, obj{"schemas": []string{groupURN}, "id": g.id, "displayName": name, "members": []obj{{"value": b.id, "display": "b"}}}, oktaAgent)
+	if err != nil {
+		return err
+	}
+	if err := expect(r, "a PUT replaces the group (RFC 7644 §3.5.1)", http.StatusOK); err != nil {
+		return err
+	}
+	gr, m, err := t.read("/Groups/"+g.id, "reading the group")
+	if err != nil {
+		return err
+	}
+	if got := memberIDs(m); len(got) != 1 || got[0] != b.id || str(m, "displayName") != name {
+		return failf(on(r, gr), "after the PUT the group reads displayName %q and members %s, want %q and %q", str(m, "displayName"), quote(got), name, b.id)
+	}
+	return nil
 }
