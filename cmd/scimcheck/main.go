@@ -25,7 +25,7 @@
 //
 // Every user and group it creates has a generated name starting with
 // "scimcheck-" and a random tag, and is deleted at the end, also when a
-// check fails or on Ctrl-C (press it twice to stop at once); -keep leaves
+// check fails or on Ctrl-C (press it again to stop at once); -keep leaves
 // them. A request slower than 60 seconds, Entra's limit, fails its check.
 //
 // Flags:
@@ -44,6 +44,7 @@
 //	-json               print the report as JSON instead of text
 //	-junit FILE         also write the report as JUnit XML to FILE
 //	-v                  print every exchange, in the transcript format
+//	                    (to stderr with -json)
 //	-keep               leave the created users and groups in place
 //	-list               list the checks and exit
 package main
@@ -68,6 +69,7 @@ func main() {
 		// After the first signal, a second one ends the process at once.
 		<-ctx.Done()
 		stop()
+		fmt.Fprintln(os.Stderr, "scimcheck: interrupted; deleting what the checks created (interrupt again to stop at once)")
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
@@ -142,6 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	if verbose {
 		cfg.Exchanges = stdout
+		if asJSON {
+			cfg.Exchanges = stderr // stdout is the JSON report alone
+		}
 	}
 	if !asJSON {
 		fmt.Fprintf(stdout, "scimcheck %s (suites %s)\n", cfg.URL, strings.Join(cfg.Suites, ", "))

@@ -157,6 +157,17 @@ type Result struct {
 	Requests int           `json:"requests"`
 	Duration time.Duration `json:"duration_ns"`
 	Slowest  time.Duration `json:"slowest_ns"`
+	// Timings are the check's requests, in order, with the time each
+	// took.
+	Timings []Timing `json:"timings,omitempty"`
+}
+
+// Timing is one request of a check and the time it took.
+type Timing struct {
+	Method   string        `json:"method"`
+	Target   string        `json:"target"`
+	Status   int           `json:"status"` // 0: no answer
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // ID is "suite/name".
@@ -303,6 +314,11 @@ func (s *session) runCheck(ctx context.Context, c check) Result {
 	err := t.guard()
 	res := Result{Suite: c.suite, Name: c.name, Reproduces: c.reproduces, Optional: c.optional,
 		Requests: t.requests, Duration: time.Since(start), Slowest: t.slowest}
+	t.mu.Lock()
+	for _, r := range t.exchanges {
+		res.Timings = append(res.Timings, Timing{Method: r.Method, Target: r.Target, Status: r.Status, Duration: r.Duration})
+	}
+	t.mu.Unlock()
 	var o *outcome
 	switch {
 	case err == nil:

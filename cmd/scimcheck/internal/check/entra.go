@@ -89,13 +89,11 @@ func emptyList(r *Response, what string) error {
 		return failf(on(r), "%s and got totalResults %d: a filter on a random value must match nothing", what, n)
 	}
 	if _, ok := get(r.JSON(), "Resources").([]any); !ok {
-		t := "absent"
-		if get(r.Object(), "Resources") == nil && r.Object() != nil {
-			if _, present := r.Object()["Resources"]; present {
-				t = "null"
-			}
+		state := "absent"
+		if _, present := r.Object()["Resources"]; present {
+			state = "null"
 		}
-		return warnf(on(r), "%s and Resources is %s: send \"Resources\": [] so that clients that iterate over it need no special case", what, t)
+		return warnf(on(r), "%s and Resources is %s: send \"Resources\": [] so that clients that iterate over it need no special case", what, state)
 	}
 	return nil
 }
@@ -393,9 +391,6 @@ func entraCreateGroup(t *T) error {
 		"meta":        obj{"resourceType": "Group"},
 	})
 	if err != nil {
-		if r := g.created; r == nil {
-			return err
-		}
 		return err
 	}
 	if got := str(g.created.JSON(), "displayName"); got != name {

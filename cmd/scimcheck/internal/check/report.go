@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // WriteLine writes one result as the text report's line: the status, the
@@ -16,7 +17,11 @@ func WriteLine(w io.Writer, r Result) error {
 	if r.Requests == 1 {
 		plural = ""
 	}
-	_, err := fmt.Fprintf(w, "%s %s (%s, %d request%s)\n", r.Status, r.ID(), round(r.Duration), r.Requests, plural)
+	slowest := ""
+	if r.Slowest >= time.Second {
+		slowest = fmt.Sprintf(", the slowest %s", round(r.Slowest))
+	}
+	_, err := fmt.Fprintf(w, "%s %s (%s, %d request%s%s)\n", r.Status, r.ID(), round(r.Duration), r.Requests, plural, slowest)
 	if err != nil {
 		return err
 	}
