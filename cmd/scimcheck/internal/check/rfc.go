@@ -20,6 +20,7 @@ func init() {
 		check{name: "invalid-requests-400", reproduces: "a body that is not JSON, a user without userName, a PATCH with an unknown op: 400 with a SCIM error and the right scimType, and nothing changed (RFC 7644 §3.12)", run: rfcInvalid},
 		check{name: "unknown-endpoint", optional: true, reproduces: "an unknown path answers 404 and an unsupported method 405, as SCIM errors (RFC 7644 §3.12)", run: rfcUnknownEndpoint},
 		check{name: "uniqueness-409", reproduces: "a second user with the same userName in other case: 409 with scimType uniqueness (RFC 7644 §3.3; userName is caseExact false, RFC 7643 §4.1.1)", run: rfcUniqueness},
+		check{name: "rename-uniqueness", reproduces: "a rename to the userName of another user, in other case, is 409 uniqueness and changes nothing; a rename of a user to its own userName in other case succeeds (RFC 7644 §3.3, §3.5.2)", run: rfcRenameUniqueness},
 		check{name: "etags", reproduces: "meta.version as the ETag: If-None-Match answers 304, a stale If-Match answers 412 (RFC 7644 §3.14)", run: rfcETags},
 		check{name: "paging", reproduces: "startIndex and count: count=0 gives totalResults only, a startIndex past the end gives an empty page, startIndex below 1 reads as 1 (RFC 7644 §3.4.2.4)", run: rfcPaging},
 		check{name: "sorting", reproduces: "sortBy=userName with sortOrder ascending and descending (RFC 7644 §3.4.2.3), when ServiceProviderConfig says sort is supported", run: rfcSorting},
@@ -408,6 +409,47 @@ func rfcUnknownEndpoint(t *T) error {
 	}
 	if err := expect(r, "DELETE of the whole /Users collection is not a SCIM operation: answer 405 Method Not Allowed", http.StatusMethodNotAllowed); err != nil {
 		return err
+	}
+	return nil
+}
+
+func rfcRenameUniqueness(t *T) error {
+	a, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	b, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	r, err := t.do("PATCH", "/Users/"+a.id, patchOp(op("replace", "userName", strings.ToUpper(b.userName))))
+	if err != nil {
+		return err
+	}
+	if err := expect(r, "renaming a user to another user's userName would make two users match one userName; refuse it with 409 (RFC 7644 §3.3)", http.StatusConflict); err != nil {
+		return err
+	}
+	if st := str(r.JSON(), "scimType"); st != "uniqueness" {
+		return failf(on(r), "the 409 has scimType %q, want uniqueness (RFC 7644 §3.3)", st)
+	}
+	gr, m, err := t.read("/Users/"+a.id, "reading the user after the refused rename")
+	if err != nil {
+		return err
+	}
+	if str(m, "userName") != a.userName {
+		return failf(on(r, gr), "the refused rename changed userName to %q", str(m, "userName"))
+	}
+	upper := strings.ToUpper(a.userName)
+	pr, err := t.patch("/Users/"+a.id, patchOp(op("replace", "userName", upper)), "a user whose userPrincipalName changes only in case is renamed; it conflicts with nobody")
+	if err != nil {
+		return err
+	}
+	gr, m, err = t.read("/Users/"+a.id, "reading the renamed user")
+	if err != nil {
+		return err
+	}
+	if str(m, "userName") != upper {
+		return failf(on(pr, gr), "after the rename to %q userName reads %q: store it as sent", upper, str(m, "userName"))
 	}
 	return nil
 }
