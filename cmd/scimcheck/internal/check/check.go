@@ -243,8 +243,9 @@ func List(suites ...string) []string {
 
 // Run runs the checks of cfg.Suites against cfg.URL and returns the
 // report. It fails, without running a check, when cfg is not usable (no
-// URL, an unknown suite, no credential) or when the token endpoint issues
-// no token and there is no Token to fall back on. A cancelled ctx stops
+// URL, an unknown suite, no credential), when the token endpoint issues no
+// token and there is no Token to fall back on, and when the server does
+// not answer at all. A cancelled ctx stops
 // the run after the current request; the resources created so far are
 // still deleted (with a context of their own, for at most a minute), and
 // the report says Interrupted.
@@ -275,6 +276,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if s.token == "" {
 		return nil, errors.New("no credential: give a bearer token, or a token URL with a client id and secret")
+	}
+	// One request first, so that a server that cannot be reached at all
+	// is one error rather than a failure per check.
+	probe := &T{s: s, ctx: ctx, c: check{suite: "scimcheck", name: "reach"}}
+	if _, err := probe.do("GET", "/ServiceProviderConfig", nil); err != nil {
+		var o *outcome
+		if errors.As(err, &o) && strings.Contains(o.msg, "no answer") {
+			return nil, fmt.Errorf("cannot reach the SCIM server: %s", o.msg)
+		}
 	}
 	for _, suite := range Suites {
 		if !slices.Contains(suites, suite) {

@@ -624,6 +624,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no credential", Config{URL: "http://x/scim"}, "no credential"},
 		{"token URL without a client", Config{URL: "http://x/scim", TokenURL: "http://x/token"}, "client id"},
 		{"client auth", Config{URL: "http://x/scim", Token: "t", ClientAuth: "jwt"}, `"jwt"`},
+		{"nothing listening", Config{URL: "http://127.0.0.1:1/scim/v2", Token: "t"}, "cannot reach the SCIM server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

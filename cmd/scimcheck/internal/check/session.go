@@ -58,7 +58,9 @@ func newSession(cfg Config) (*session, error) {
 	s := &session{cfg: cfg, base: base, client: cfg.Client, limit: cfg.Limit, prefix: cfg.Prefix,
 		domain: cfg.Domain, token: cfg.Token}
 	if s.client == nil {
-		s.client = &http.Client{}
+		// Redirects are answers to judge, not to follow: a POST
+		// redirected would arrive as a GET.
+		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if s.limit <= 0 {
 		s.limit = DefaultLimit
