@@ -665,3 +665,61 @@ func TestSchemaDiscoverabilityAttributes(t *testing.T) {
 		})
 	}
 }
+
+// TestLostUpdatesFailConcurrency puts a server in front whose group PATCH
+// is a read, a pause and a write of the whole group, as a naive store's
+// would be: concurrent member PATCHes lose members, and the concurrency
+// check says so.
+func TestLostUpdatesFailConcurrency(t *testing.T) {
+	srv := newServer(t, scim.Options{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != "PATCH" || !strings.Contains(r.URL.Path, "/Groups/") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var patch map[string]any
+			if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+				writeSCIMError(w, 400, "invalidSyntax", "bad body")
+				return
+			}
+			get := httptest.NewRequest("GET", r.URL.Path, nil)
+			get.Header = r.Header.Clone()
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, get)
+			var g map[string]any
+			json.Unmarshal(rec.Body.Bytes(), &g)
+			ms, _ := g["members"].([]any)
+			for _, o := range operations(patch) {
+				for _, v := range o["value"].([]any) {
+					id := v.(map[string]any)["value"].(string)
+					if strings.EqualFold(o["op"].(string), "add") {
+						ms = append(ms, map[string]any{"value": id})
+					} else {
+						ms = slices.DeleteFunc(ms, func(m any) bool { return m.(map[string]any)["value"] == id })
+					}
+				}
+			}
+			time.Sleep(5 * time.Millisecond) // the window in which another PATCH reads the same members
+			raw, _ := json.Marshal(map[string]any{"schemas": []string{groupURN}, "displayName": g["displayName"], "members": ms})
+			put := httptest.NewRequest("PUT", r.URL.Path, bytes.NewReader(raw))
+			put.Header = r.Header.Clone()
+			put.Header.Set("Content-Type", "application/scim+json")
+			rec = httptest.NewRecorder()
+			next.ServeHTTP(rec, put)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	})
+	rep, err := Run(t.Context(), srv.config("concurrency"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := result(t, rep, "concurrency/parallel-member-patches")
+	if r.Status != Fail || !strings.Contains(r.Message, "concurrent PATCHes of one group lose updates") {
+		t.Errorf("%s %q, want a failure for the lost members", r.Status, r.Message)
+	}
+	for _, id := range []string{"concurrency/parallel-user-patches", "concurrency/parallel-duplicate-creates"} {
+		if r := result(t, rep, id); r.Status != Pass {
+			t.Errorf("%s: %s %s", id, r.Status, r.Message)
+		}
+	}
+}
