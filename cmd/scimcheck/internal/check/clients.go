@@ -11,6 +11,7 @@ func init() {
 		check{name: "jumpcloud-setup", reproduces: "JumpCloud's connector set-up: it creates a test user and a test group, adds the user (twice: JumpCloud repeats member adds), then deletes both", run: jumpcloudSetup},
 		check{name: "ping-mixed-case-filter", reproduces: `PingFederate's configurable user filter, operators and attribute names in any case: username Eq "<name>", USERNAME EQ "<NAME>"`, run: pingFilter},
 		check{name: "onelogin-trailing-separators", reproduces: "OneLogin's requests with a trailing '&' in the query (GET /Users?filter=...&) and a trailing '?' (PUT /Users/{id}?)", run: oneloginSeparators},
+		check{name: "onelogin-pre-rfc-schemas", optional: true, reproduces: `OneLogin's Enterprise template lists the pre-RFC schema URNs: "schemas": ["urn:scim:schemas:core:2.0","urn:scim:schemas:extension:enterprise:2.0"]; a server tolerates schema URNs it does not know`, run: oneloginSchemas},
 		check{name: "google-probe", reproduces: "Google Workspace's probe when the app is saved: GET /Users?count=1", run: googleProbe},
 	)
 }
@@ -116,6 +117,23 @@ func googleProbe(t *T) error {
 	}
 	if ct := r.Header.Get("Content-Type"); !isSCIMJSON(ct) && !strings.HasPrefix(ct, "application/json") {
 		return failf(on(r), "the answer's Content-Type is %q: answer application/scim+json (RFC 7644 §3.1)", ct)
+	}
+	return nil
+}
+
+func oneloginSchemas(t *T) error {
+	n := t.s.name("ol")
+	u, err := t.createUser(obj{
+		"schemas":  []string{"urn:scim:schemas:core:2.0", "urn:scim:schemas:extension:enterprise:2.0"},
+		"userName": n + "@" + t.s.domain,
+		"name":     obj{"givenName": "One", "familyName": n},
+		"emails":   []obj{{"value": n + "@" + t.s.domain, "type": "work", "primary": true}},
+	})
+	if err != nil {
+		return err
+	}
+	if str(u.created.JSON(), "name", "familyName") != n {
+		return failf(on(u.created), "the user created with the pre-RFC schema URNs lost its name: read the attributes whatever the schemas list says")
 	}
 	return nil
 }
