@@ -26,7 +26,8 @@
 // Every user and group it creates has a generated name starting with
 // "scimcheck-" and a random tag, and is deleted at the end, also when a
 // check fails or on Ctrl-C (press it again to stop at once); -keep leaves
-// them. A request slower than 60 seconds, Entra's limit, fails its check.
+// them. A request slower than 60 seconds, Entra's limit, fails its check;
+// one answered 429 is retried after its Retry-After, up to three times.
 //
 // Flags:
 //

@@ -135,7 +135,7 @@ type Config struct {
 	Prefix string
 }
 
-// Result is the verdict of one check.
+// Result is the verdict of one check, a plain value.
 type Result struct {
 	// Suite and Name name the check: "entra" and
 	// "members-remove-with-value".
@@ -173,7 +173,8 @@ type Timing struct {
 // ID is "suite/name".
 func (r Result) ID() string { return r.Suite + "/" + r.Name }
 
-// Report is the outcome of a run.
+// Report is the outcome of a run; Run returns it complete. The zero value
+// is an empty report, which the Write functions accept.
 type Report struct {
 	// URL is the base URL checked; Prefix the names' prefix.
 	URL    string `json:"url"`
@@ -241,8 +242,9 @@ func List(suites ...string) []string {
 	return ids
 }
 
-// Run runs the checks of cfg.Suites against cfg.URL and returns the
-// report. It fails, without running a check, when cfg is not usable (no
+// Run runs the checks of cfg.Suites against cfg.URL, one after another,
+// and returns the report. Concurrent Runs are independent (each generates
+// its own names), but two against one server compete for its resources. It fails, without running a check, when cfg is not usable (no
 // URL, an unknown suite, no credential), when the token endpoint issues no
 // token and there is no Token to fall back on, and when the server does
 // not answer at all. A cancelled ctx stops

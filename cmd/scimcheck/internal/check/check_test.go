@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -721,5 +722,37 @@ func TestLostUpdatesFailConcurrency(t *testing.T) {
 		if r := result(t, rep, id); r.Status != Pass {
 			t.Errorf("%s: %s %s", id, r.Status, r.Message)
 		}
+	}
+}
+
+// TestThrottledRequestsAreRetried puts a rate limiter in front that
+// answers the first request to every path 429: the checks retry after
+// Retry-After and pass, noting it.
+func TestThrottledRequestsAreRetried(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := newServer(t, scim.Options{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			first := !seen[r.Method+r.URL.Path]
+			seen[r.Method+r.URL.Path] = true
+			mu.Unlock()
+			if first {
+				w.Header().Set("Retry-After", "0")
+				writeSCIMError(w, http.StatusTooManyRequests, "", "slow down")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	rep, err := Run(t.Context(), srv.config("entra"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed() {
+		t.Errorf("failed:\n%s", describe(rep))
+	}
+	if r := result(t, rep, "entra/create-user"); !strings.Contains(r.Message, "answered 429 and was retried after 0s") {
+		t.Errorf("entra/create-user does not note the 429: %q", r.Message)
 	}
 }

@@ -177,8 +177,10 @@ func (s *session) cleanup(ctx context.Context) string {
 	return msg
 }
 
-// T is what a check sends its requests through. It remembers the check's
-// exchanges, for the report of a failure.
+// T is what a check sends its requests through, as a test's *testing.T
+// is: it remembers the check's exchanges, for the report of a failure. It
+// is safe for concurrent use by the goroutines of one check (the
+// concurrency suite's); a T belongs to one check of one run.
 type T struct {
 	s   *session
 	ctx context.Context
@@ -193,7 +195,9 @@ type T struct {
 	notes     []string
 }
 
-// Response is one exchange: the request sent and the answer.
+// Response is one exchange: the request sent and the answer. Its JSON
+// methods cache the parsed body, so a Response is not safe for concurrent
+// use.
 type Response struct {
 	Method, Target string // Target as sent: path and query
 	ReqHeader      http.Header
@@ -246,8 +250,40 @@ func (t *T) do(method, path string, body any, headers ...header) (*Response, err
 // send sends a request with body (none when empty) to target: the session's
 // bearer token, Accept: application/scim+json and scimcheck's User-Agent,
 // then headers (an empty value removes a header; an empty User-Agent sends
-// none).
+// none). A 429 is retried after its Retry-After, as Entra ID retries
+// throttled requests, up to maxThrottled times; the check's result notes
+// it.
 func (t *T) send(method string, target *url.URL, body string, headers ...header) (*Response, error) {
+	for attempt := 0; ; attempt++ {
+		r, err := t.sendOnce(method, target, body, headers...)
+		if err != nil || r.Status != http.StatusTooManyRequests || attempt == maxThrottled {
+			return r, err
+		}
+		wait := retryAfter(r.Header.Get("Retry-After"))
+		t.note("%s %s answered 429 and was retried after %s.", method, shortTarget(r.Target), wait)
+		select {
+		case <-time.After(wait):
+		case <-t.ctx.Done():
+			return nil, t.ctx.Err()
+		}
+	}
+}
+
+// maxThrottled is how many times a request answered 429 is retried.
+const maxThrottled = 3
+
+// retryAfter reads a Retry-After header's delay in seconds (RFC 9110
+// §10.2.3), capped at 10 seconds; one second when it is absent or a date.
+func retryAfter(v string) time.Duration {
+	var n int
+	if _, err := fmt.Sscan(v, &n); err != nil || n < 0 {
+		return time.Second
+	}
+	return min(time.Duration(n)*time.Second, 10*time.Second)
+}
+
+// sendOnce is one attempt of send.
+func (t *T) sendOnce(method string, target *url.URL, body string, headers ...header) (*Response, error) {
 	// A request runs to its end, or to the limit, even when the run is
 	// interrupted: what it creates must be seen to be deleted.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), t.s.limit)
