@@ -756,3 +756,32 @@ func TestThrottledRequestsAreRetried(t *testing.T) {
 		t.Errorf("entra/create-user does not note the 429: %q", r.Message)
 	}
 }
+
+// TestTestConnectionSendsNoUserAgent checks that Test connection's
+// requests carry no User-Agent, as some of Entra's do, while the others
+// name scimcheck.
+func TestTestConnectionSendsNoUserAgent(t *testing.T) {
+	var mu sync.Mutex
+	agents := map[string][]string{} // path and filter → User-Agent headers
+	srv := newServer(t, scim.Options{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			agents[r.URL.Path] = append(agents[r.URL.Path], strings.Join(r.Header.Values("User-Agent"), ","))
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	if _, err := Run(t.Context(), srv.config("entra")); err != nil {
+		t.Fatal(err)
+	}
+	// The first requests to /Users and to /Groups are Test connection's.
+	if got := agents["/scim/v2/Users"][0]; got != "" {
+		t.Errorf("Test connection sent User-Agent %q, want none", got)
+	}
+	if got := agents["/scim/v2/Groups"][0]; got != "" {
+		t.Errorf("the /Groups probe sent User-Agent %q, want none", got)
+	}
+	if got := agents["/scim/v2/ServiceProviderConfig"][0]; got != userAgent {
+		t.Errorf("other requests send User-Agent %q, want %q", got, userAgent)
+	}
+}
