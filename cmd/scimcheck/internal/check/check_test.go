@@ -785,3 +785,31 @@ func TestTestConnectionSendsNoUserAgent(t *testing.T) {
 		t.Errorf("other requests send User-Agent %q, want %q", got, userAgent)
 	}
 }
+
+// TestTokenExchangeIsRedacted checks that neither the client secret nor
+// the issued token appears in the exchange log or a failure's exchanges.
+func TestTokenExchangeIsRedacted(t *testing.T) {
+	srv := newServer(t, scim.Options{}, nil, "issued-token-value")
+	te := tokenEndpoint(t, "issued-token-value", 60) // too short: the check fails and shows the exchange
+	var log bytes.Buffer
+	cfg := srv.config("gallery")
+	cfg.TokenURL, cfg.ClientID, cfg.ClientSecret = te.URL, "scimcheck", "s3cret"
+	cfg.Exchanges = &log
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := result(t, rep, "gallery/Validate_Credentials")
+	shown := log.String() + strings.Join(r.Exchanges, "\n")
+	if r.Status != Fail || len(r.Exchanges) == 0 {
+		t.Fatalf("%s %q: want a failure showing the token exchange", r.Status, r.Message)
+	}
+	for _, secret := range []string{"s3cret", "issued-token-value"} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q is shown:\n%s", secret, shown)
+		}
+	}
+	if !strings.Contains(shown, "client_secret=%28redacted%29") || !strings.Contains(shown, `"access_token": "(redacted)"`) {
+		t.Errorf("the token exchange is not shown redacted:\n%s", r.Exchanges)
+	}
+}

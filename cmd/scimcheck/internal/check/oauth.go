@@ -25,7 +25,7 @@ type grant struct {
 // credentials grant (RFC 6749 §4.4), the one App Gallery applications must
 // offer, and keeps it as the session's token unless Config.Token is set.
 func (s *session) fetchToken(ctx context.Context) {
-	t := &T{s: s, ctx: ctx, c: check{suite: "gallery", name: "token"}}
+	t := &T{s: s, ctx: ctx, c: check{suite: "gallery", name: "token"}, secret: true}
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if s.cfg.Scope != "" {
 		form.Set("scope", s.cfg.Scope)

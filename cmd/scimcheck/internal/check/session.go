@@ -187,6 +187,9 @@ type T struct {
 	c   check
 	// token overrides the session's token when not empty.
 	token string
+	// secret marks the T of the token request: its exchanges are shown
+	// with the client secret and the tokens redacted.
+	secret bool
 
 	mu        sync.Mutex
 	requests  int
@@ -206,6 +209,10 @@ type Response struct {
 	Header         http.Header
 	Body           []byte
 	Duration       time.Duration
+
+	// secret marks an exchange with the token endpoint, whose client
+	// secret and tokens are never shown.
+	secret bool
 
 	parsed bool
 	value  any
@@ -310,7 +317,7 @@ func (t *T) sendOnce(method string, target *url.URL, body string, headers ...hea
 		}
 		req.Header.Set(h.key, h.value) // an empty User-Agent sends none
 	}
-	r := &Response{Method: method, Target: target.RequestURI(), ReqHeader: req.Header.Clone(), ReqBody: body}
+	r := &Response{Method: method, Target: target.RequestURI(), ReqHeader: req.Header.Clone(), ReqBody: body, secret: t.secret}
 	start := time.Now()
 	resp, err := t.s.client.Do(req)
 	if err == nil {
@@ -412,7 +419,11 @@ func (r *Response) transcript(title string) string {
 	if r.Header != nil {
 		resp = &http.Response{StatusCode: r.Status, Header: r.Header}
 	}
-	ex := transcript.Capture(req, []byte(r.ReqBody), resp, r.Body)
+	reqBody, respBody := r.ReqBody, r.Body
+	if r.secret {
+		reqBody, respBody = redactForm(reqBody), redactJSON(respBody)
+	}
+	ex := transcript.Capture(req, []byte(reqBody), resp, respBody)
 	ex.Title = title
 	comment := fmt.Sprintf("# %s", round(r.Duration))
 	if r.Header == nil {
@@ -432,6 +443,42 @@ func (r *Response) transcript(title string) string {
 		s = strings.TrimPrefix(s, "### \n")
 	}
 	return strings.TrimRight(s, "\n")
+}
+
+// redacted replaces a secret in what scimcheck shows.
+const redacted = "(redacted)"
+
+// redactForm returns a form body with its client_secret and
+// client_assertion redacted.
+func redactForm(body string) string {
+	form, err := url.ParseQuery(body)
+	if err != nil {
+		return redacted
+	}
+	for _, k := range []string{"client_secret", "client_assertion"} {
+		if form.Has(k) {
+			form.Set(k, redacted)
+		}
+	}
+	return form.Encode()
+}
+
+// redactJSON returns a token response with its tokens redacted.
+func redactJSON(body []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+		if _, ok := m[k]; ok {
+			m[k] = redacted
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // JSON returns the body parsed as JSON (nil when it is not JSON).
