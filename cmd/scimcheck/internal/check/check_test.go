@@ -290,7 +290,7 @@ func TestBrokenServersFailTheRightCheck(t *testing.T) {
 				}
 			},
 			suites: []string{"entra"},
-			fails:  map[string]string{"entra/disable-re-enable-default": `accept "True" and "False"`},
+			fails:  map[string]string{"entra/disable-re-enable-default": `"True" and "False" where the schema says boolean`},
 		},
 		{
 			name: "loses the manager",

@@ -286,7 +286,7 @@ func disableReEnable(t *T, shape string) error {
 		return err
 	}
 	if pr.Status == http.StatusBadRequest && shape == shapeDefault {
-		return failf(on(pr), `Entra disables a user with {"op":"Replace","path":"active","value":"False"} (a string, not a boolean) unless the Tenant URL carries ?aadOptscim062020, and got 400%s: accept "True" and "False" where the schema says boolean (%s)`, pr.problem(), learnCompat)
+		return failf(on(pr), `Entra disables a user with {"op":"Replace","path":"active","value":"False"} (a capitalised op, and a string, not a boolean) unless the Tenant URL carries ?aadOptscim062020, and got 400%s: accept op names in any case, and "True" and "False" where the schema says boolean (%s)`, pr.problem(), learnCompat)
 	}
 	if err := expect(pr, "Entra disables users this way ("+learnCompat+")", http.StatusOK, http.StatusNoContent); err != nil {
 		return err
