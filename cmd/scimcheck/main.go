@@ -39,6 +39,7 @@
 //	-client-auth post   how to send the client's credentials: post or basic
 //	-scope S            the token request's scope
 //	-suite a,b          the suites to run (default entra,gallery,okta,clients,rfc)
+//	-run REGEXP         only the checks whose id (suite/name) matches
 //	-domain D           the domain of the generated userNames and emails
 //	-attributes a,b     attributes the app maps beyond Entra's defaults,
 //	                    which /Schemas must describe
@@ -58,6 +59,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -105,6 +107,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return nil
 	})
+	fs.Func("run", "run only the checks whose id (suite/name) matches this `regexp`, as go test -run does", func(v string) error {
+		re, err := regexp.Compile(v)
+		if err != nil {
+			return err
+		}
+		cfg.Match = re.MatchString
+		return nil
+	})
 	fs.StringVar(&cfg.Domain, "domain", "example.com", "the `domain` of the generated userNames and emails (one your server accepts)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of text")
 	fs.StringVar(&junit, "junit", "", "also write the report as JUnit XML to `FILE`")
@@ -128,7 +138,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	if list {
 		for _, id := range check.List(cfg.Suites...) {
-			fmt.Fprintln(stdout, id)
+			if cfg.Match == nil || cfg.Match(id) {
+				fmt.Fprintln(stdout, id)
+			}
 		}
 		return 0
 	}

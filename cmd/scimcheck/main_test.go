@@ -95,6 +95,16 @@ func TestCommand(t *testing.T) {
 			t.Errorf("exit %d, -v output:\n%s", code, out)
 		}
 	})
+	t.Run("-run", func(t *testing.T) {
+		code, out, _ := scimcheck(t, nil, "-url", base, "-token", "t0ken", "-suite", "entra,gallery", "-run", "members-remove|Pagination$")
+		if code != 0 || !strings.Contains(out, "PASS entra/members-remove-with-value") || !strings.Contains(out, "PASS gallery/SCIM_Group_Pagination") ||
+			!strings.Contains(out, "\n4 checks: 4 passed") {
+			t.Errorf("exit %d, -run output:\n%s", code, out)
+		}
+		if code, _, errOut := scimcheck(t, nil, "-run", "("); code != 2 || !strings.Contains(errOut, "invalid value") {
+			t.Errorf("a bad -run: exit %d, %s", code, errOut)
+		}
+	})
 	t.Run("-list", func(t *testing.T) {
 		code, out, _ := scimcheck(t, nil, "-list", "-suite", "gallery")
 		if code != 0 || !strings.Contains(out, "gallery/SCIM_User_Pagination\n") || strings.Contains(out, "entra/") {
