@@ -16,6 +16,12 @@
 // would refuse or misread; an optional check (one whose behaviour a client
 // only sometimes needs) warns instead. A request that takes longer than
 // Config.Limit (Entra's 60 seconds by default) fails its check.
+//
+// The checks of each suite are in the file named after it (entra.go,
+// gallery.go, okta.go, clients.go, rfc.go, concurrency.go), each with the
+// sentence of what it reproduces; [List] names them. A check's messages
+// cite the public source of the behaviour: Microsoft Learn, Okta's SCIM
+// reference, the RFC section.
 package check
 
 import (
