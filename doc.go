@@ -84,7 +84,10 @@
 // email changes stays the same user with the same id, groups and data. It
 // deactivates with active=false and expects the user to stay readable, with
 // its group memberships, until a DELETE. Query strings arrive form-encoded
-// ('+' for space), which net/url decodes.
+// ('+' for space), which net/url decodes. The scimcheck command
+// (cmd/scimcheck) sends these sequences, and those of the gallery
+// validation, Okta and the other clients, to a running server and says
+// which one would fail: run it before pointing Entra at a host's endpoint.
 //
 // # PATCH
 //

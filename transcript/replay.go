@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // Options configure a [Replayer].
@@ -197,7 +195,9 @@ func (rp *Replayer) Do(ctx context.Context, ex Exchange) (Exchange, error) {
 
 // Diff compares the responses of want, the expected exchange, and got, what
 // [Replayer.Do] returned for it: status, ETag and Location headers, and
-// body. It returns "" when they are equal, else a diff (-want +got).
+// body. It returns "" when they are equal, else a line diff of the two
+// responses as the transcript writes them: lines only want has start with
+// "-", lines only got has with "+", shared lines with " ".
 //
 // With Options.VolatileMeta both are normalised first (see
 // [Options].VolatileMeta); the normalisation remembers the values seen so
@@ -208,7 +208,69 @@ func (rp *Replayer) Diff(want, got Exchange) string {
 	if rp.opts.VolatileMeta {
 		w, g = rp.want.normalize(want.Target, w), rp.got.normalize(got.Target, g)
 	}
-	return cmp.Diff(w, g)
+	return lineDiff(responseText(w), responseText(g))
+}
+
+// responseText writes the response of ex as a transcript does.
+func responseText(ex Exchange) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "< %d %s\n", ex.Status, http.StatusText(ex.Status))
+	for _, h := range ex.RespHeader {
+		fmt.Fprintf(&b, "< %s: %s\n", h[0], h[1])
+	}
+	b.WriteString(ex.RespBody)
+	return b.String()
+}
+
+// maxDiffCells caps the work of lineDiff's table; beyond it the diff is
+// both texts whole.
+const maxDiffCells = 4 << 20
+
+// lineDiff returns "" when a and b are equal, else their lines marked by a
+// longest common subsequence: "-" for a's own, "+" for b's, " " for both.
+func lineDiff(a, b string) string {
+	if a == b {
+		return ""
+	}
+	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out strings.Builder
+	if (len(x)+1)*(len(y)+1) > maxDiffCells {
+		for _, l := range x {
+			out.WriteString("-" + l + "\n")
+		}
+		for _, l := range y {
+			out.WriteString("+" + l + "\n")
+		}
+		return out.String()
+	}
+	// lcs[i][j] is the length of the longest common subsequence of x[i:]
+	// and y[j:].
+	w := len(y) + 1
+	lcs := make([]int, (len(x)+1)*w)
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
+			} else {
+				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			out.WriteString(" " + x[i] + "\n")
+			i, j = i+1, j+1
+		case i < len(x) && (j == len(y) || lcs[(i+1)*w+j] >= lcs[i*w+j+1]):
+			out.WriteString("-" + x[i] + "\n")
+			i++
+		default:
+			out.WriteString("+" + y[j] + "\n")
+			j++
+		}
+	}
+	return out.String()
 }
 
 // volatile renames the values a store chooses itself, in one stream of

@@ -1,14 +1,43 @@
-// Package transcript reads, writes and replays the golden transcripts: what
-// Entra ID and Okta send, exchange by exchange, with what the library
-// answers, in testdata/entra and testdata/okta. They are the tests users
-// read, so each file is named after the behaviour it pins and each exchange
-// carries the client's exact request shape (CLIENTS.md).
+// Package transcript reads, writes and replays SCIM transcripts: text files
+// that hold a client's requests, exchange by exchange, with the answers a
+// server must give. The repository's testdata/entra and testdata/okta hold
+// golden transcripts of what Microsoft Entra ID and Okta send, each file
+// named after the behaviour it pins, each request in the client's exact
+// shape (capitalised PATCH ops, "False" as a string, form-encoded filters).
 //
-// It is test support, shared by the root package's TestTranscripts (an
-// in-process Handler over memstore with a fixed clock) and the demo
-// server's TestTranscriptsThroughDemo (real HTTP to examples/server on
-// SQLite and PostgreSQL). It does not import package testing: its functions
-// return errors and let the caller decide what fails.
+// The package has no dependency outside the standard library and does not
+// import package testing: its functions return errors and differences, and
+// the caller decides what fails. The library's own tests replay the golden
+// transcripts against its Handler over memstore (TestTranscripts) and over
+// HTTP against the demo server on SQLite and PostgreSQL; a host replays
+// them against its own server, its own Store or middleware in front, from
+// its own tests:
+//
+//	files, err := transcript.Files("path/to/scimhost/testdata")
+//	...
+//	for _, file := range files {
+//		tr, err := transcript.Load(file)
+//		...
+//		rp := transcript.NewReplayer(transcript.Options{
+//			Send: transcript.InProcess(myHandler), // or client.Do with Origin
+//			Token: token, VolatileMeta: true,
+//		})
+//		for _, ex := range tr.Exchanges {
+//			got, err := rp.Do(ctx, ex)
+//			...
+//			if diff := rp.Diff(ex, got); diff != "" {
+//				t.Errorf("%s:\n%s", ex.Title, diff)
+//			}
+//		}
+//	}
+//
+// Each Replayer needs a fresh, empty store: the transcripts create users
+// with fixed userNames. The comparison is exact but for the ids (named) and,
+// with VolatileMeta, the timestamps and versions a store chooses; a server
+// whose answers differ in another way (its own attribute order, attributes
+// the library does not return) differs. The scimcheck command
+// (cmd/scimcheck) checks any server by behaviour instead, and writes its
+// exchanges in this format with [Capture].
 //
 // # Format
 //
@@ -60,10 +89,13 @@
 package transcript
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -264,4 +296,59 @@ func Collection(target string) string {
 		}
 	}
 	return "resource"
+}
+
+// String writes ex as one exchange of a transcript, as [Transcript.Format]
+// writes it.
+func (ex Exchange) String() string {
+	return (&Transcript{Exchanges: []Exchange{ex}}).Format()
+}
+
+// Capture returns the exchange of an HTTP request and its response, in
+// the transcript's notation but with the ids as they are: the method and
+// req.URL's path and query as the target; the request headers other than
+// those a [Replayer] sets itself or that say nothing about SCIM
+// (Authorization, Content-Type, Content-Length, Accept, Accept-Encoding,
+// User-Agent), sorted by name; the body; the status, the ETag and Location
+// headers, and the response body, indented when it is JSON. body and
+// respBody are the bodies, which the caller has read. A nil resp (no
+// answer) leaves the response empty.
+//
+// It is how a tool that talks to a SCIM server itself (scimcheck) logs
+// what it sent and got in the same notation as the golden transcripts.
+func Capture(req *http.Request, body []byte, resp *http.Response, respBody []byte) Exchange {
+	ex := Exchange{Method: req.Method, Body: strings.TrimSpace(string(body))}
+	if req.URL != nil {
+		ex.Target = req.URL.RequestURI()
+	}
+	keys := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Content-Type", "Content-Length", "Accept", "Accept-Encoding", "User-Agent":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range req.Header[k] {
+			ex.Header = append(ex.Header, [2]string{k, v})
+		}
+	}
+	if resp == nil {
+		return ex
+	}
+	ex.Status = resp.StatusCode
+	for _, k := range []string{"ETag", "Location"} {
+		if v := resp.Header.Get(k); v != "" {
+			ex.RespHeader = append(ex.RespHeader, [2]string{k, v})
+		}
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, respBody, "", "  ") == nil {
+		ex.RespBody = pretty.String()
+	} else {
+		ex.RespBody = strings.TrimSpace(string(respBody))
+	}
+	return ex
 }

@@ -499,3 +499,49 @@ func TestReplayErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestLineDiff(t *testing.T) {
+	tests := []struct {
+		name, a, b, want string
+	}{
+		{"equal", "a\nb", "a\nb", ""},
+		{"a line changed", "< 200 OK\n{\n  \"x\": 1\n}", "< 200 OK\n{\n  \"x\": 2\n}", " < 200 OK\n {\n-  \"x\": 1\n+  \"x\": 2\n }\n"},
+		{"a line added", "a\nc", "a\nb\nc", " a\n+b\n c\n"},
+		{"a line removed", "a\nb\nc", "a\nc", " a\n-b\n c\n"},
+		{"everything differs", "a", "b", "-a\n+b\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lineDiff(tt.a, tt.b)
+			if got != tt.want {
+				t.Errorf("lineDiff:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCapture(t *testing.T) {
+	req := httptest.NewRequest("PATCH", "https://app.example.com/scim/v2/Users/42?attributes=id", nil)
+	req.Header.Set("Authorization", "Bearer secret")
+	req.Header.Set("Content-Type", "application/scim+json")
+	req.Header.Set("If-Match", `W/"3"`)
+	resp := &http.Response{StatusCode: 200, Header: http.Header{"Etag": {`W/"4"`}, "Content-Type": {"application/scim+json"}}}
+	ex := Capture(req, []byte(`{"Operations":[]}`+"\n"), resp, []byte(`{"id":"42"}`))
+	ex.Title = "Patch"
+	want := "### Patch\n> PATCH /scim/v2/Users/42?attributes=id\n> If-Match: W/\"3\"\n{\"Operations\":[]}\n< 200 OK\n< ETag: W/\"4\"\n{\n  \"id\": \"42\"\n}\n"
+	if got := ex.String(); got != want {
+		t.Errorf("Capture and String:\n%s\nwant:\n%s", got, want)
+	}
+	tr, err := Parse(ex.String())
+	if err != nil || len(tr.Exchanges) != 1 || tr.Exchanges[0].Target != ex.Target || tr.Exchanges[0].RespBody != ex.RespBody {
+		t.Errorf("the captured exchange does not parse back: %v %+v", err, tr)
+	}
+	noAnswer := Capture(req, nil, nil, nil)
+	if noAnswer.Status != 0 || noAnswer.RespBody != "" || noAnswer.Method != "PATCH" {
+		t.Errorf("Capture without a response: %+v", noAnswer)
+	}
+	text := Capture(req, nil, &http.Response{StatusCode: 502, Header: http.Header{}}, []byte("Bad Gateway\n"))
+	if text.RespBody != "Bad Gateway" {
+		t.Errorf("a body that is not JSON: %q", text.RespBody)
+	}
+}

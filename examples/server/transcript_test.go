@@ -17,7 +17,7 @@ import (
 //
 // The stores keep real time and count versions per resource, so responses
 // are compared modulo meta.created, meta.lastModified, meta.version and the
-// ETag header (transcript.NormalizeVolatile); everything else, ids
+// ETag header (transcript.Options.VolatileMeta); everything else, ids
 // substituted, is compared exactly.
 func TestTranscriptsThroughDemo(t *testing.T) {
 	files, err := transcript.Files(filepath.Join("..", "..", "testdata"))
