@@ -37,6 +37,9 @@ type Tenant struct {
 	// provisioning off: [BearerAuth] answers its requests 403 and never
 	// passes them on.
 	Disabled bool
+	// Client names the OAuth client that authenticated the request; it is
+	// empty for a static bearer token.
+	Client string
 }
 
 type tenantKey struct{}

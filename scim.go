@@ -88,6 +88,13 @@ type Options struct {
 	// advertise it). Entra ID sends one operation per changed attribute or
 	// membership. Default 1000.
 	MaxPatchOperations int
+
+	// OAuth reports that the host also accepts access tokens from an OAuth
+	// 2.0 token endpoint (the client credentials grant, as package
+	// github.com/scimhost/scim/oauth serves it) beside static bearer
+	// tokens. /ServiceProviderConfig then lists an "oauth2" authentication
+	// scheme too, so that it says truthfully how a client may authenticate.
+	OAuth bool
 }
 
 // The defaults of Options' limits.
