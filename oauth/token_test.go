@@ -185,7 +185,9 @@ func TestTokenRefused(t *testing.T) {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
 		}, 400, errInvalidRequest, "larger than"},
-		{"GET", func() *http.Request { return httptest.NewRequest("GET", "/oauth2/token?"+secretForm("client-1", f.secret).Encode(), nil) }, 405, errInvalidRequest, "method GET"},
+		{"GET", func() *http.Request {
+			return httptest.NewRequest("GET", "/oauth2/token?"+secretForm("client-1", f.secret).Encode(), nil)
+		}, 405, errInvalidRequest, "method GET"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
