@@ -97,14 +97,23 @@ func (s *Server) Lookup(ctx context.Context, token string) (scim.Tenant, error) 
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(lookup)(h)))
 //
 // A token shaped like a JWT (three dot-separated parts, which a
-// [scim.NewToken] token never is) is the Server's to judge and never
-// reaches next; any other token goes to next alone.
+// [scim.NewToken] token never is) goes to the Server first, and to next
+// only when the Server does not admit it (a host's own static tokens may be
+// JWTs); any other token goes to next alone, so a static token costs no
+// more than without OAuth. A nil next is [Server.Lookup] alone.
 func (s *Server) LookupOr(next scim.TokenLookup) scim.TokenLookup {
+	if next == nil {
+		return s.Lookup
+	}
 	return func(ctx context.Context, token string) (scim.Tenant, error) {
-		if strings.Count(token, ".") == 2 || next == nil {
-			return s.Lookup(ctx, token)
+		if strings.Count(token, ".") != 2 {
+			return next(ctx, token)
 		}
-		return next(ctx, token)
+		t, err := s.Lookup(ctx, token)
+		if errors.Is(err, scim.ErrUnknownToken) {
+			return next(ctx, token)
+		}
+		return t, err
 	}
 }
 

@@ -39,8 +39,8 @@ func copyClient(c Client) Client {
 
 // CreateClient implements [ClientStorage].
 func (m *Memory) CreateClient(_ context.Context, c Client) error {
-	if c.ID == "" {
-		return errEmptyID
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

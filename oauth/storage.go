@@ -53,6 +53,19 @@ type Client struct {
 	Created time.Time
 }
 
+// Validate reports what makes c unfit to store: an ID that is empty,
+// longer than 255 bytes, or has a control character or ':', or an empty
+// Tenant. Storages refuse such a client in CreateClient.
+func (c Client) Validate() error {
+	switch {
+	case !validClientID(c.ID):
+		return fmt.Errorf("oauth: client id %q: want 1 to 255 bytes without control characters or ':'", truncate(c.ID, 64))
+	case c.Tenant == "":
+		return fmt.Errorf("oauth: client %q has no tenant", c.ID)
+	}
+	return nil
+}
+
 // Federation is what an admin copies from Entra ID's workload identity
 // federation settings into the host's portal: the four values that say
 // which signed assertions authenticate the client. Every value is compared
@@ -143,7 +156,8 @@ func (s Secret) Active(now time.Time) bool {
 // ClientStorage keeps clients. Methods are safe for concurrent use, from
 // any number of processes sharing the storage.
 type ClientStorage interface {
-	// CreateClient stores c. It returns ErrExists when a client has c.ID.
+	// CreateClient stores c. It returns ErrExists when a client has c.ID,
+	// and an error, storing nothing, when [Client.Validate] refuses c.
 	CreateClient(ctx context.Context, c Client) error
 	// Client returns the client with id, or ErrNotFound.
 	Client(ctx context.Context, id string) (Client, error)

@@ -315,6 +315,12 @@ func (s *Server) authenticate(ctx context.Context, c Client, req tokenRequest, n
 	if c.Disabled {
 		return "", refuse(errInvalidClient, "the client is disabled")
 	}
+	if c.Tenant == "" {
+		// A token for no tenant would be refused by Lookup anyway; this
+		// is the host's mistake, said where it can be found.
+		return "", &tokenError{status: 500, code: errServerError, desc: "the token could not be issued", reason: "client without tenant",
+			err: errors.New("oauth: the stored client has no tenant")}
+	}
 	if req.method == authAssertion {
 		if c.Federation == nil {
 			return "", refuse(errInvalidClient, "the client is not configured for client assertions")
@@ -361,7 +367,7 @@ func writeToken(w http.ResponseWriter, token string, exp time.Duration) {
 
 // writeError logs a refusal and writes its RFC 6749 §5.2 body.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, req tokenRequest, e *tokenError) {
-	attrs := []any{"client_id", req.clientID, "method", req.method.String(), "error", e.code, "reason", e.reason}
+	attrs := []any{"client_id", truncate(req.clientID, 255), "method", req.method.String(), "error", e.code, "reason", e.reason}
 	if e.err != nil {
 		s.log.ErrorContext(r.Context(), "oauth token request failed", append(attrs, "err", e.err)...)
 	} else {

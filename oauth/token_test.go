@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -584,6 +585,75 @@ func TestNewSecret(t *testing.T) {
 	}
 	if _, err := SecretOf("c", "", 0); err == nil {
 		t.Error("SecretOf with an empty secret")
+	}
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		rev  time.Time
+		want bool
+	}{
+		{"fresh", s.Created, time.Time{}, true},
+		{"at expiry", s.Expires, time.Time{}, false},
+		{"revoked", s.Created, s.Created, false},
+	} {
+		sec := s
+		sec.Revoked = c.rev
+		if got := sec.Active(c.at); got != c.want {
+			t.Errorf("%s: Active = %v", c.name, got)
+		}
+	}
+}
+
+// TestLookupOr: static tokens go to the fallback, JWT-shaped ones to the
+// Server first and to the fallback only when the Server does not admit
+// them, so that a host's own JWT static tokens keep working.
+func TestLookupOr(t *testing.T) {
+	f := newFixture(t, Options{})
+	access := f.post(t, secretForm("client-1", f.secret), "").token()
+	var calls []string
+	next := func(_ context.Context, token string) (scim.Tenant, error) {
+		calls = append(calls, token)
+		if token == "host.own.jwt" || token == "static" {
+			return scim.Tenant{ID: "host"}, nil
+		}
+		return scim.Tenant{}, scim.ErrUnknownToken
+	}
+	lookup := f.srv.LookupOr(next)
+	for _, c := range []struct {
+		name, token, tenant, client string
+		err                         error
+		nextCalled                  bool
+	}{
+		{"access token", access, "acme", "client-1", nil, false},
+		{"static token", "static", "host", "", nil, true},
+		{"the host's own JWT", "host.own.jwt", "host", "", nil, true},
+		{"unknown", "x.y.z", "", "", scim.ErrUnknownToken, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			calls = nil
+			tn, err := lookup(t.Context(), c.token)
+			if tn.ID != c.tenant || tn.Client != c.client || !errors.Is(err, c.err) || (len(calls) > 0) != c.nextCalled {
+				t.Errorf("= %+v, %v, next called %v", tn, err, calls)
+			}
+		})
+	}
+	if tn, err := f.srv.LookupOr(nil)(t.Context(), access); err != nil || tn.ID != "acme" {
+		t.Errorf("LookupOr(nil) = %+v, %v", tn, err)
+	}
+}
+
+// TestClientWithoutTenant: a stored client with no tenant (a storage that
+// does not validate) gets a 500, not a token for no one.
+func TestClientWithoutTenant(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.store.mu.Lock()
+	c := f.store.clients["client-1"]
+	c.Tenant = ""
+	f.store.clients["client-1"] = c
+	f.store.mu.Unlock()
+	r := f.post(t, secretForm("client-1", f.secret), "")
+	if r.status != 500 || r.code() != errServerError || strings.Contains(r.raw, "tenant") {
+		t.Errorf("%d %s", r.status, r.raw)
 	}
 }
 

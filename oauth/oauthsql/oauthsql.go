@@ -180,8 +180,8 @@ func nullable(s string, set bool) any {
 
 // CreateClient implements [oauth.ClientStorage].
 func (s *Storage) CreateClient(ctx context.Context, c oauth.Client) error {
-	if c.ID == "" {
-		return errors.New("oauthsql: empty client id")
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	f, has := oauth.Federation{}, c.Federation != nil
 	if has {

@@ -11,7 +11,8 @@
 // and gets one subtest per rule, named after it.
 //
 // What Run checks: clients round-trip every field (Federation included,
-// times to the microsecond); ErrExists for a second client or secret with
+// times to the microsecond); CreateClient refuses what
+// oauth.Client.Validate refuses; ErrExists for a second client or secret with
 // an id; ErrNotFound from Client, UpdateClient, DeleteClient, AddSecret
 // (for a missing client), RevokeSecret and DeleteSecret; that UpdateClient
 // keeps Tenant and Created; that DeleteClient deletes the client's
@@ -59,6 +60,7 @@ var checks = []check{
 	{"ClientRoundTrip", clientRoundTrip},
 	{"ClientIDUnique", clientIDUnique},
 	{"ClientNotFound", clientNotFound},
+	{"InvalidClientRefused", invalidClient},
 	{"UpdateClientKeepsTenantAndCreated", updateClient},
 	{"DeleteClientDeletesSecrets", deleteClient},
 	{"ClientsOfOneTenantOldestFirst", clientsOfTenant},
@@ -178,6 +180,25 @@ func clientNotFound(t *testing.T, s oauth.Storage) {
 	}
 	if got, err := s.Secrets(ctx, id); err != nil || len(got) != 0 {
 		t.Errorf("Secrets of a missing client = %v, %v; want none", got, err)
+	}
+}
+
+func invalidClient(t *testing.T, s oauth.Storage) {
+	for _, c := range []oauth.Client{
+		{ID: "", Tenant: "t"},
+		{ID: rnd("with:colon"), Tenant: "t"},
+		{ID: rnd("nl") + "\n", Tenant: "t"},
+		{ID: rnd("no-tenant")},
+	} {
+		if err := s.CreateClient(t.Context(), c); err == nil {
+			_ = s.DeleteClient(context.Background(), c.ID)
+			t.Errorf("CreateClient(%q, tenant %q) = nil error", c.ID, c.Tenant)
+		}
+		if c.ID != "" {
+			if _, err := s.Client(t.Context(), c.ID); !errors.Is(err, oauth.ErrNotFound) {
+				t.Errorf("the refused client %q was stored: %v", c.ID, err)
+			}
+		}
 	}
 }
 
