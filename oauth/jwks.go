@@ -121,7 +121,9 @@ func (k *keySets) fetch(ctx context.Context, url string) (map[string]jose.JSONWe
 	if err := checkJWKSURL(url, k.s.opts.AllowLoopbackHTTP); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.s.opts.JWKSTimeout)
+	// Not the request's cancellation: a client that hangs up must not
+	// spend the refresh that the interval allows.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.s.opts.JWKSTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

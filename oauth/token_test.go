@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -669,5 +670,46 @@ func TestMetadata(t *testing.T) {
 	}
 	if strings.Contains(body, "HS256") || strings.Contains(body, `"none"`) {
 		t.Errorf("metadata advertises a refused algorithm: %s", body)
+	}
+}
+
+// TestConcurrentClients: token requests and SCIM lookups from many
+// goroutines at once, with secrets and assertions, share the caches safely
+// (run with -race) and all succeed.
+func TestConcurrentClients(t *testing.T) {
+	f := newFixture(t, Options{MaxFailures: 1 << 20})
+	scimH, static := f.scimEndpoint(t)
+	const n = 32
+	errs := make(chan string, n)
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			form := secretForm("client-1", f.secret)
+			if i%2 == 1 {
+				form = assertionForm("client-1", f.idp.sign(entraClaims(f.clock.now())))
+			}
+			r := f.post(t, form, "")
+			if r.status != 200 {
+				errs <- r.raw
+				return
+			}
+			for range 10 {
+				if got := scimGet(scimH, r.token()); got != 200 {
+					errs <- fmt.Sprintf("SCIM %d", got)
+				}
+				if got := scimGet(scimH, static); got != 200 {
+					errs <- fmt.Sprintf("SCIM static %d", got)
+				}
+			}
+			f.srv.ForgetClient("client-1")
+		}()
+	}
+	for range n {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
