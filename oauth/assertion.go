@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,12 +13,14 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// AssertionAlgorithms are the signature algorithms a client assertion may
-// use: RSA and ECDSA signatures, which a public key in a JWKS verifies.
+// AssertionAlgorithms returns the signature algorithms a client assertion
+// may use: RSA and ECDSA signatures, which a public key in a JWKS verifies.
 // Entra ID signs with RS256. "none" and every HMAC algorithm are absent:
 // an HMAC "signed" with the issuer's public key as its secret is refused
-// before any key is looked at.
-var AssertionAlgorithms = []jose.SignatureAlgorithm{
+// before any key is looked at. The slice is a copy; the list is fixed.
+func AssertionAlgorithms() []jose.SignatureAlgorithm { return slices.Clone(assertionAlgs) }
+
+var assertionAlgs = []jose.SignatureAlgorithm{
 	jose.RS256, jose.RS384, jose.RS512,
 	jose.PS256, jose.PS384, jose.PS512,
 	jose.ES256, jose.ES384, jose.ES512,
@@ -40,7 +43,7 @@ func (s *Server) checkAssertion(ctx context.Context, assertion string, f Federat
 	if len(assertion) > maxAssertionBytes {
 		return failed.because("assertion larger than 16 KiB")
 	}
-	tok, err := jwt.ParseSigned(assertion, AssertionAlgorithms)
+	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
 	if err != nil {
 		return failed.because(whyUnparsable(assertion))
 	}
@@ -108,7 +111,7 @@ func whyUnparsable(assertion string) string {
 	case strings.HasPrefix(strings.ToUpper(h.Alg), "HS"):
 		return "HMAC algorithm"
 	}
-	for _, a := range AssertionAlgorithms {
+	for _, a := range assertionAlgs {
 		if string(a) == h.Alg {
 			return "malformed JWS"
 		}

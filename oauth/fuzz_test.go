@@ -68,7 +68,7 @@ func FuzzAssertion(f *testing.F) {
 			}
 			return
 		}
-		tok, err := jwt.ParseSigned(assertion, AssertionAlgorithms)
+		tok, err := jwt.ParseSigned(assertion, assertionAlgs)
 		if err != nil {
 			t.Fatalf("accepted an assertion that does not parse: %v", err)
 		}

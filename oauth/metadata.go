@@ -15,8 +15,8 @@ import (
 // response_types_supported, required by RFC 8414, is empty: there is no
 // authorization endpoint.
 func (s *Server) Metadata() http.Handler {
-	algs := make([]string, len(AssertionAlgorithms))
-	for i, a := range AssertionAlgorithms {
+	algs := make([]string, len(assertionAlgs))
+	for i, a := range assertionAlgs {
 		algs[i] = string(a)
 	}
 	scopes := []string{Scope}
