@@ -71,12 +71,12 @@
 // verifies it with no storage read and no shared session, so the host needs
 // no sticky sessions. This was measured against the alternative, a random
 // token stored and looked up on every request (BenchmarkSCIMAuth,
-// oauthsql's BenchmarkClientRead): one read by primary key costs 29 µs on
-// SQLite and 63 µs on PostgreSQL, where admitting a signed token costs
-// 1.1 µs, against 0.65 µs for a static token. A verified token is
-// remembered by its SHA-256 until it expires, so a client's requests after
-// its first cost a hash and a map lookup; the JWS verification (about 20 µs)
-// is paid once per token and replica. Keys rotate by putting a new key
+// oauthsql's BenchmarkClientRead): one read by primary key costs 50 µs or
+// more on SQLite and 130 µs or more on PostgreSQL, where admitting a signed
+// token costs about 1 µs, 1.7 to 2 times a static token. A verified token
+// is remembered by its SHA-256 until it expires, so a client's requests
+// after its first cost a hash and a map lookup; the JWS verification
+// (25 µs or more) is paid once per token and replica. Keys rotate by putting a new key
 // first and keeping the old one until the tokens it signed have expired.
 //
 // # Revocation
