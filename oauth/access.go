@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -74,13 +75,14 @@ func (s *Server) issue(c Client, secretID string, now time.Time) (string, error)
 // [Server.LookupOr].
 func (s *Server) Lookup(ctx context.Context, token string) (scim.Tenant, error) {
 	now := s.now()
-	c, ok := s.tokens.get(token, now)
+	h := hashAccess(token)
+	c, ok := s.tokens.get(h, now)
 	if !ok {
 		var err error
 		if c, err = s.parseAccess(token, now); err != nil {
 			return scim.Tenant{}, err
 		}
-		s.tokens.put(token, c)
+		s.tokens.put(h, c)
 	}
 	if err := s.clientAdmits(ctx, c, now); err != nil {
 		return scim.Tenant{}, err
@@ -179,8 +181,18 @@ func newTokenCache() *tokenCache {
 	return &tokenCache{m: make(map[scim.TokenHash]accessClaims)}
 }
 
-func (t *tokenCache) get(token string, now time.Time) (accessClaims, bool) {
-	h := scim.HashToken(token)
+// hashAccess is scim.HashToken for tokens of an access token's length: a
+// stack buffer of that size spares the allocation of a []byte on every
+// SCIM request.
+func hashAccess(token string) scim.TokenHash {
+	var buf [1024]byte
+	if len(token) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], token...))
+	}
+	return scim.HashToken(token)
+}
+
+func (t *tokenCache) get(h scim.TokenHash, now time.Time) (accessClaims, bool) {
 	t.mu.RLock()
 	c, ok := t.m[h]
 	t.mu.RUnlock()
@@ -191,8 +203,7 @@ func (t *tokenCache) get(token string, now time.Time) (accessClaims, bool) {
 	return c, ok
 }
 
-func (t *tokenCache) put(token string, c accessClaims) {
-	h := scim.HashToken(token)
+func (t *tokenCache) put(h scim.TokenHash, c accessClaims) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.m) >= maxCachedTokens {
