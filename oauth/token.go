@@ -139,7 +139,8 @@ func parseForm(body string) (url.Values, *tokenError) {
 // formRequest interprets a parsed form and the request's Authorization
 // headers.
 func formRequest(form url.Values, authorization []string) (tokenRequest, *tokenError) {
-	var req tokenRequest
+	// The client id first, so that every refusal's log line names it.
+	req := tokenRequest{clientID: form.Get("client_id")}
 	switch gt := form.Get("grant_type"); gt {
 	case "":
 		return req, refuse(errInvalidRequest, "grant_type is missing")
@@ -148,7 +149,6 @@ func formRequest(form url.Values, authorization []string) (tokenRequest, *tokenE
 		return req, refuse(errUnsupportedGrantType, "only grant_type=client_credentials is supported").
 			because("grant_type " + strconv.QuoteToASCII(truncate(gt, 64)))
 	}
-	req.clientID = form.Get("client_id")
 	req.scope = form.Get("scope")
 	secret, hasSecret := form["client_secret"]
 	assertion, hasAssertion := form["client_assertion"]
