@@ -74,7 +74,7 @@ func TestTokenGranted(t *testing.T) {
 // TestTokenRefused covers every refusal: the status, the RFC 6749 error
 // code, and the reason in the log.
 func TestTokenRefused(t *testing.T) {
-	f := newFixture(t, Options{MaxFailures: -1 + 1000})
+	f := newFixture(t, Options{MaxFailures: 1000})
 	now := f.clock.now()
 	ctx := context.Background()
 
