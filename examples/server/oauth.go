@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,8 +53,7 @@ func (o *oauthFlags) check() error {
 
 // setupOAuth makes the demo tenant's OAuth client and the token endpoint's
 // server, and prints what the admin copies into Entra ID. The client lives
-// in memory: the flags recreate it at every start. Access tokens are signed
-// with a key made at start, so a restart makes clients fetch a new token.
+// in memory: the flags recreate it at every start.
 func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer, log *slog.Logger) (*oauth.Server, error) {
 	storage := &oauth.Memory{}
 	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo"}
@@ -74,14 +75,24 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer,
 	if err != nil {
 		return nil, err
 	}
+	// Tokens name the secret they were issued for: a fixed id keeps them
+	// valid across restarts, with the key below.
+	s.ID = "demo"
 	if err := storage.AddSecret(ctx, s); err != nil {
+		return nil, err
+	}
+	// A host keeps its signing keys in its secret store. The demo derives
+	// its key from the client secret, so that with the same -oauth-secret
+	// the access tokens Entra ID holds survive a restart.
+	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "scimhost demo access token signing key", 32)
+	if err != nil {
 		return nil, err
 	}
 	tokenURL := origin + "/oauth2/token"
 	srv, err := oauth.New(storage, oauth.Options{
 		Issuer:            origin,
 		TokenURL:          tokenURL,
-		SigningKeys:       []oauth.SigningKey{oauth.NewSigningKey()},
+		SigningKeys:       []oauth.SigningKey{{ID: "demo", Secret: key}},
 		AllowLoopbackHTTP: true,
 		Logger:            log,
 	})
@@ -89,6 +100,9 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer,
 		return nil, err
 	}
 	fmt.Fprintf(out, "OAuth Token URL: %s\nOAuth Client ID: %s\nOAuth Client Secret: %s\n", tokenURL, c.ID, secret)
+	if o.secret == "" {
+		fmt.Fprintln(out, "The OAuth client secret changes at every start: pass it with -oauth-secret to keep clients working after a restart.")
+	}
 	if c.Federation != nil {
 		fmt.Fprintf(out, "OAuth federation: issuer %s, subject %s, audience %s, keys from %s\n",
 			c.Federation.Issuer, c.Federation.Subject, c.Federation.Audience, c.Federation.JWKSURL)

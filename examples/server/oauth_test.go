@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,20 +25,32 @@ import (
 // what it printed once it listens.
 func startOAuthDemo(t *testing.T, args ...string) string {
 	t.Helper()
+	out, _ := startOAuthDemoAt(t, "127.0.0.1:0", args...)
+	return out
+}
+
+// startOAuthDemoAt is startOAuthDemo on addr, which also returns a function
+// that stops the server.
+func startOAuthDemoAt(t *testing.T, addr string, args ...string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	out := &syncWriter{w: &bytes.Buffer{}}
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-token", "secret", "-db", "memory"}, args...), out, ready)
+		done <- run(ctx, append([]string{"-addr", addr, "-token", "secret", "-db", "memory"}, args...), out, ready)
 	}()
-	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			http.DefaultClient.CloseIdleConnections()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server stopped with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case <-ready:
 	case err := <-done:
@@ -47,7 +60,7 @@ func startOAuthDemo(t *testing.T, args ...string) string {
 	}
 	out.mu.Lock()
 	defer out.mu.Unlock()
-	return out.w.(*bytes.Buffer).String()
+	return out.w.(*bytes.Buffer).String(), stop
 }
 
 // printed returns the value of the line "name: value" the demo printed.
@@ -98,7 +111,7 @@ func TestDemoOAuth(t *testing.T) {
 		subject  = "5b0e3a35-6d26-4bbe-8a7e-1bd0d6c1c7d2"
 		audience = "api://2c5b4e6a-0d7d-4b70-9c2e-0f43cbe1c1a1"
 	)
-	out := startOAuthDemo(t, "-oauth", "-oauth-secret", "s3cr3t-demo",
+	out, stop := startOAuthDemoAt(t, "127.0.0.1:0", "-oauth", "-oauth-secret", "s3cr3t-demo",
 		"-wif-jwks", jwks.URL+"/discovery/v2.0/keys", "-wif-issuer", issuer, "-wif-subject", subject, "-wif-audience", audience+"/.default")
 	base := printed(t, out, "SCIM Base URL")
 	tokenURL := printed(t, out, "OAuth Token URL")
@@ -159,6 +172,20 @@ func TestDemoOAuth(t *testing.T) {
 	}
 	if status, _ := call(t, "GET", base+"/Users", fromSecret+"x", ""); status != 401 {
 		t.Errorf("a tampered access token: %d", status)
+	}
+
+	// Restarted on its address with the same secret, the demo admits the
+	// tokens it issued before; with another secret it does not.
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/scim/v2")
+	stop()
+	_, stop = startOAuthDemoAt(t, addr, "-oauth", "-oauth-secret", "s3cr3t-demo")
+	if status, _ := call(t, "GET", base+"/Users", fromSecret, ""); status != 200 {
+		t.Errorf("a token of the previous start, same secret: %d", status)
+	}
+	stop()
+	startOAuthDemoAt(t, addr, "-oauth", "-oauth-secret", "another")
+	if status, _ := call(t, "GET", base+"/Users", fromSecret, ""); status != 401 {
+		t.Errorf("a token of another secret's start: %d", status)
 	}
 }
 
