@@ -1,6 +1,8 @@
 package oauth
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,7 +24,22 @@ func FuzzTokenRequest(f *testing.F) {
 	f.Add("grant_type=client_credentials&client_id=c&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=a.b.c", "")
 	f.Add("grant_type=client_credentials&grant_type=x", "Basic Og==")
 	f.Add("a=%zz", "Bearer x")
+	fx := newFixture(f, Options{Logger: slog.New(slog.DiscardHandler)})
+	f.Add("grant_type=client_credentials&client_id=client-1&client_secret="+fx.secret, "")
 	f.Fuzz(func(t *testing.T, body, authorization string) {
+		// The whole endpoint: never a 500 for what a client sends, always
+		// a JSON body.
+		w := httptest.NewRecorder()
+		full := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(body))
+		full.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if authorization != "" {
+			full.Header.Set("Authorization", authorization)
+		}
+		fx.srv.ServeHTTP(w, full)
+		if w.Code >= 500 || !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%d %q", w.Code, w.Body.String())
+		}
+
 		r := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if authorization != "" {

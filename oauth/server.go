@@ -129,7 +129,8 @@ type Options struct {
 
 // Server is an OAuth 2.0 authorization server for SCIM clients: its
 // ServeHTTP is the token endpoint, [Server.Lookup] admits the access tokens
-// it issues. Make one with [New]. A Server is safe for concurrent use.
+// it issues. Make one with [New]; the zero Server is not usable. A Server
+// is safe for concurrent use.
 type Server struct {
 	opts    Options
 	storage Storage

@@ -66,6 +66,29 @@ func TestTokenGranted(t *testing.T) {
 	if got := scimGet(scimH, static); got != 200 {
 		t.Errorf("SCIM with the static token: %d", got)
 	}
+	// Each token acts for its own tenant only: a user created with the
+	// access token is not in the static token's tenant.
+	access := f.post(t, secretForm("client-1", f.secret), "").token()
+	req := httptest.NewRequest(http.MethodPost, "/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@acme.example"}`))
+	req.Header.Set("Authorization", "Bearer "+access)
+	req.Header.Set("Content-Type", "application/scim+json")
+	w := httptest.NewRecorder()
+	scimH.ServeHTTP(w, req)
+	if w.Code != 201 {
+		t.Fatalf("create with the access token: %d %s", w.Code, w.Body)
+	}
+	for _, c := range []struct {
+		token string
+		n     string
+	}{{access, `"totalResults":1`}, {static, `"totalResults":0`}} {
+		req := httptest.NewRequest(http.MethodGet, "/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		w := httptest.NewRecorder()
+		scimH.ServeHTTP(w, req)
+		if !strings.Contains(w.Body.String(), c.n) {
+			t.Errorf("list: %s, want %s", w.Body, c.n)
+		}
+	}
 	if got := scimGet(scimH, "a.b.c"); got != 401 {
 		t.Errorf("SCIM with a JWT-shaped junk token: %d", got)
 	}
