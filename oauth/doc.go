@@ -73,7 +73,7 @@
 // token stored and looked up on every request (BenchmarkSCIMAuth,
 // oauthsql's BenchmarkClientRead): one read by primary key costs 50 µs or
 // more on SQLite and 130 µs or more on PostgreSQL, where admitting a signed
-// token costs about 1 µs, 1.7 to 2 times a static token. A verified token
+// token costs about 1 µs, 1.3 to 2 times a static token. A verified token
 // is remembered by its SHA-256 until it expires, so a client's requests
 // after its first cost a hash and a map lookup; the JWS verification
 // (25 µs or more) is paid once per token and replica. Keys rotate by putting a new key
