@@ -249,13 +249,10 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\nStore:             %s\n", base, token, desc)
-	var oauthSrv *oauth.Server
-	if c.oauth.enabled {
-		if oauthSrv, err = setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), out, log); err != nil {
-			ln.Close()
-			return err
-		}
+	oauthSrv, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	mux, err := newMux(store, token, base, c.domains, log, oauthSrv)
 	if err != nil {
@@ -263,6 +260,8 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 
+	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\nStore:             %s\n", base, token, desc)
+	fmt.Fprint(out, oauthLines)
 	if len(c.domains) > 0 {
 		fmt.Fprintf(out, "Verified domains:  %s\n", strings.Join(c.domains, ", "))
 	}

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/scimhost/scim/oauth"
 )
@@ -52,9 +52,14 @@ func (o *oauthFlags) check() error {
 }
 
 // setupOAuth makes the demo tenant's OAuth client and the token endpoint's
-// server, and prints what the admin copies into Entra ID. The client lives
-// in memory: the flags recreate it at every start.
-func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer, log *slog.Logger) (*oauth.Server, error) {
+// server, and returns the lines to print: what the admin copies into Entra
+// ID. It returns a nil server and no lines without -oauth. The client lives
+// in memory: the flags recreate it at every start. Token requests are
+// logged to log, beside the demo's request lines.
+func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger) (*oauth.Server, string, error) {
+	if !o.enabled {
+		return nil, "", nil
+	}
 	storage := &oauth.Memory{}
 	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo"}
 	if o.wif != (oauth.Federation{}) {
@@ -62,7 +67,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer,
 		c.Federation = &f
 	}
 	if err := storage.CreateClient(ctx, c); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	secret := o.secret
 	var s oauth.Secret
@@ -73,20 +78,20 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer,
 		s, err = oauth.SecretOf(c.ID, secret, 0)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// Tokens name the secret they were issued for: a fixed id keeps them
 	// valid across restarts, with the key below.
 	s.ID = "demo"
 	if err := storage.AddSecret(ctx, s); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// A host keeps its signing keys in its secret store. The demo derives
 	// its key from the client secret, so that with the same -oauth-secret
 	// the access tokens Entra ID holds survive a restart.
 	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "scimhost demo access token signing key", 32)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	tokenURL := origin + "/oauth2/token"
 	srv, err := oauth.New(storage, oauth.Options{
@@ -97,17 +102,18 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, out io.Writer,
 		Logger:            log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	fmt.Fprintf(out, "OAuth Token URL: %s\nOAuth Client ID: %s\nOAuth Client Secret: %s\n", tokenURL, c.ID, secret)
+	var b strings.Builder
+	fmt.Fprintf(&b, "OAuth Token URL: %s\nOAuth Client ID: %s\nOAuth Client Secret: %s\n", tokenURL, c.ID, secret)
 	if o.secret == "" {
-		fmt.Fprintln(out, "The OAuth client secret changes at every start: pass it with -oauth-secret to keep clients working after a restart.")
+		fmt.Fprintln(&b, "The OAuth client secret changes at every start: pass it with -oauth-secret to keep clients working after a restart.")
 	}
 	if c.Federation != nil {
-		fmt.Fprintf(out, "OAuth federation: issuer %s, subject %s, audience %s, keys from %s\n",
+		fmt.Fprintf(&b, "OAuth federation: issuer %s, subject %s, audience %s, keys from %s\n",
 			c.Federation.Issuer, c.Federation.Subject, c.Federation.Audience, c.Federation.JWKSURL)
 	}
-	return srv, nil
+	return srv, b.String(), nil
 }
 
 // mountOAuth adds the token endpoint and its RFC 8414 metadata to mux.
