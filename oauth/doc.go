@@ -103,7 +103,13 @@
 // Every refusal is logged at Warn with the client id and the reason;
 // secrets and assertions never are. Past [Options.MaxFailures] failures in
 // [Options.FailureWindow], a client's requests are answered 429 with
-// Retry-After, counted per process and only for clients that exist.
+// Retry-After, counted per process and only for clients that exist. The
+// bound is a trade-off: whoever knows a client id can keep that client from
+// getting a new token for as long as they keep failing. Client ids are not
+// published, and an access token lives far longer than the one-minute
+// window, so a client holding a valid token goes on provisioning; and the
+// bound matters only for secrets a host chose itself, since no rate of
+// guessing finds a 256-bit [NewSecret].
 //
 // # Storage
 //
