@@ -372,6 +372,15 @@ func (t *Tokens) SetDisabled(tenantID string, disabled bool) {
 	t.disabled[tenantID] = true
 }
 
+// Disabled reports whether sync is switched off for the tenant tenantID
+// ([Tokens.SetDisabled]), for lookups of other tokens of the tenant (such as
+// OAuth access tokens) that honour the same switch.
+func (t *Tokens) Disabled(tenantID string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.disabled[tenantID]
+}
+
 // Lookup returns the tenant of token, with Disabled set when its sync is
 // switched off, or [ErrUnknownToken] when the set does not hold the token's
 // hash. It is a [TokenLookup]; ctx is not used.

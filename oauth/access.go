@@ -69,10 +69,9 @@ func (s *Server) issue(c Client, secretID string, now time.Time) (string, error)
 // interval is all the storage sees. An error of the storage is returned
 // wrapped (BearerAuth answers 500): a token is never admitted unchecked.
 //
-// Lookup does not know whether the tenant's SCIM sync is switched off; a
-// host that switches it per tenant wraps Lookup and sets
-// [scim.Tenant.Disabled]. To accept static tokens too, see
-// [Server.LookupOr].
+// Whether the tenant's SCIM sync is switched off ([scim.Tenant.Disabled])
+// is what Options.TenantDisabled says; without it, never. To accept static
+// tokens too, see [Server.LookupOr].
 func (s *Server) Lookup(ctx context.Context, token string) (scim.Tenant, error) {
 	now := s.now()
 	h := hashAccess(token)
@@ -87,7 +86,15 @@ func (s *Server) Lookup(ctx context.Context, token string) (scim.Tenant, error) 
 	if err := s.clientAdmits(ctx, c, now); err != nil {
 		return scim.Tenant{}, err
 	}
-	return scim.Tenant{ID: c.Tenant, Client: c.ClientID}, nil
+	t := scim.Tenant{ID: c.Tenant, Client: c.ClientID}
+	if s.opts.TenantDisabled != nil {
+		off, err := s.opts.TenantDisabled(ctx, c.Tenant)
+		if err != nil {
+			return scim.Tenant{}, fmt.Errorf("oauth: TenantDisabled(%q): %w", c.Tenant, err)
+		}
+		t.Disabled = off
+	}
+	return t, nil
 }
 
 // LookupOr returns a [scim.TokenLookup] that admits the Server's access

@@ -23,7 +23,9 @@
 // and set [scim.Options.OAuth] so that /ServiceProviderConfig lists the
 // OAuth scheme. [Server.Metadata] serves RFC 8414 metadata if wanted. A
 // request made with an access token carries the client's tenant, with
-// [scim.Tenant.Client] set to the client id.
+// [scim.Tenant.Client] set to the client id; [Options.TenantDisabled] lets
+// the tenant's switch for SCIM sync ([scim.Tokens.Disabled]) apply to
+// access tokens as it does to static ones.
 //
 // # Clients and how they authenticate
 //

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -101,6 +102,15 @@ type Options struct {
 	// interval. Default DefaultClientCheckInterval. A negative value reads
 	// the storage on every SCIM request.
 	ClientCheckInterval time.Duration
+	// TenantDisabled, when set, is asked on every SCIM request admitted
+	// with an access token whether the tenant's SCIM sync is switched off;
+	// true sets [scim.Tenant.Disabled], which BearerAuth answers 403, as
+	// for a static token. With scim.Tokens keeping the switch:
+	//
+	//	TenantDisabled: func(_ context.Context, id string) (bool, error) { return tokens.Disabled(id), nil },
+	//
+	// An error is returned by Lookup, wrapped (BearerAuth answers 500).
+	TenantDisabled func(ctx context.Context, tenant string) (bool, error)
 	// HTTPClient fetches the JWKS of federated clients; nil means a client
 	// with JWKSTimeout as its timeout. Redirects to a URL that is not
 	// allowed (see Federation.JWKSURL) are refused whatever the client.

@@ -736,3 +736,24 @@ func TestConcurrentClients(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestTenantDisabled: the tenant's switch, kept by scim.Tokens for the
+// static tokens, applies to access tokens through Options.TenantDisabled.
+func TestTenantDisabled(t *testing.T) {
+	var tokens scim.Tokens
+	f := newFixture(t, Options{TenantDisabled: func(_ context.Context, id string) (bool, error) { return tokens.Disabled(id), nil }})
+	h, _ := f.scimEndpoint(t)
+	access := f.post(t, secretForm("client-1", f.secret), "").token()
+	if got := scimGet(h, access); got != 200 {
+		t.Fatalf("on: %d", got)
+	}
+	tokens.SetDisabled("acme", true)
+	if got := scimGet(h, access); got != 403 {
+		t.Errorf("switched off: %d", got)
+	}
+	failing := newFixture(t, Options{TenantDisabled: func(context.Context, string) (bool, error) { return false, errors.New("db down") }})
+	tok := failing.post(t, secretForm("client-1", failing.secret), "").token()
+	if _, err := failing.srv.Lookup(t.Context(), tok); err == nil || errors.Is(err, scim.ErrUnknownToken) {
+		t.Errorf("a failing TenantDisabled: %v", err)
+	}
+}
