@@ -40,6 +40,11 @@ func TestTokenGranted(t *testing.T) {
 			v.Set("scope", "scim.readwrite")
 			return v
 		}(), ""},
+		{"Entra assertion, aud a list", func() url.Values {
+			c := entraClaims(f.clock.now())
+			c["aud"] = []string{"api://another", entraAudience}
+			return assertionForm("client-1", f.idp.sign(c))
+		}(), ""},
 		{"no scope", func() url.Values { v := secretForm("client-1", f.secret); v.Del("scope"); return v }(), ""},
 	}
 	for _, c := range cases {
