@@ -37,6 +37,9 @@ type Tenant struct {
 	// provisioning off: [BearerAuth] answers its requests 403 and never
 	// passes them on.
 	Disabled bool
+	// Client names the OAuth client that authenticated the request; it is
+	// empty for a static bearer token.
+	Client string
 }
 
 type tenantKey struct{}
@@ -367,6 +370,15 @@ func (t *Tokens) SetDisabled(tenantID string, disabled bool) {
 		t.disabled = make(map[string]bool)
 	}
 	t.disabled[tenantID] = true
+}
+
+// Disabled reports whether sync is switched off for the tenant tenantID
+// ([Tokens.SetDisabled]), for lookups of other tokens of the tenant (such as
+// OAuth access tokens) that honour the same switch.
+func (t *Tokens) Disabled(tenantID string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.disabled[tenantID]
 }
 
 // Lookup returns the tenant of token, with Disabled set when its sync is

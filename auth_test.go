@@ -262,6 +262,9 @@ func TestBearerAuthDisabled(t *testing.T) {
 	tokens.SetDisabled("acme", true)
 	check(t, acme, 403)
 	check(t, globex, 200)
+	if !tokens.Disabled("acme") || tokens.Disabled("globex") {
+		t.Errorf("Disabled = %v, %v; want true, false", tokens.Disabled("acme"), tokens.Disabled("globex"))
+	}
 
 	// Revoking and reissuing the tokens of a switched-off tenant does not
 	// switch it back on.
@@ -272,6 +275,9 @@ func TestBearerAuthDisabled(t *testing.T) {
 
 	tokens.SetDisabled("acme", false)
 	check(t, reissued, 200)
+	if tokens.Disabled("acme") {
+		t.Error("Disabled after switching back on")
+	}
 	tokens.SetDisabled("acme", false) // already on: no change
 	check(t, reissued, 200)
 
@@ -538,6 +544,9 @@ func TestTokensZeroValue(t *testing.T) {
 		t.Errorf("RemoveAll on an empty set = %d", n)
 	}
 	tokens.SetDisabled("acme", false)
+	if tokens.Disabled("acme") {
+		t.Error("Disabled on an empty set = true")
+	}
 }
 
 // TestTokensConcurrent runs Add, Remove, RemoveAll, SetDisabled and Lookup

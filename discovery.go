@@ -24,7 +24,12 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 		b = strconv.AppendInt(b, int64(h.opts.MaxResults), 10)
 		b = append(b, `},"changePassword":{"supported":false},"sort":{"supported":true},"etag":{"supported":true},`...)
 		b = append(b, `"authenticationSchemes":[{"type":"oauthbearertoken","name":"OAuth Bearer Token",`...)
-		b = append(b, `"description":"Authentication with a bearer token (RFC 6750)","specUri":"https://www.rfc-editor.org/info/rfc6750","primary":true}],`...)
+		b = append(b, `"description":"Authentication with a bearer token (RFC 6750)","specUri":"https://www.rfc-editor.org/info/rfc6750","primary":true}`...)
+		if h.opts.OAuth {
+			b = append(b, `,{"type":"oauth2","name":"OAuth 2.0 client credentials",`...)
+			b = append(b, `"description":"A bearer access token from the host's OAuth 2.0 token endpoint: client credentials (RFC 6749 section 4.4) with a client secret or a JWT assertion (RFC 7523)","specUri":"https://www.rfc-editor.org/info/rfc6749"}`...)
+		}
+		b = append(b, `],`...)
 		b = append(b, `"meta":{"resourceType":"ServiceProviderConfig","location":`...)
 		b = appendJSONString(b, base+"/ServiceProviderConfig")
 		return append(b, "}}"...)

@@ -44,7 +44,12 @@
 // Store finds it with [TenantFrom] and scopes every call to it (memstore
 // does so by default). A tenant whose
 // sync is switched off ([Tenant.Disabled]) gets 403 with a detail that says so,
-// which is what an admin reads after Entra's Test connection.
+// which is what an admin reads after Entra's Test connection. Entra App
+// Gallery apps authenticate with OAuth 2.0 instead of a static token: the
+// module github.com/scimhost/scim/oauth serves the token endpoint and
+// provides a TokenLookup for its access tokens that falls back to the static
+// ones; [Tenant.Client] then names the OAuth client and [Options.OAuth]
+// makes /ServiceProviderConfig say so.
 //
 // # The Store contract
 //

@@ -150,6 +150,13 @@ type Options struct {
 	// RateLimit. Default (when RateLimit is set): twice RateLimit, at
 	// least 1.
 	RateBurst int
+
+	// OAuth reports that the host also accepts access tokens from an OAuth
+	// 2.0 token endpoint (the client credentials grant, as package
+	// github.com/scimhost/scim/oauth serves it) beside static bearer
+	// tokens. /ServiceProviderConfig then lists an "oauth2" authentication
+	// scheme too, so that it says truthfully how a client may authenticate.
+	OAuth bool
 }
 
 // The defaults of Options' limits.

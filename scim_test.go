@@ -386,6 +386,34 @@ func TestPaging(t *testing.T) {
 	}
 }
 
+// TestAuthenticationSchemes pins what /ServiceProviderConfig says about
+// authentication: the bearer token always, OAuth 2.0 only when the host
+// says it accepts OAuth access tokens.
+func TestAuthenticationSchemes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		oauth bool
+		types []any
+	}{
+		{"static tokens only", false, []any{"oauthbearertoken"}},
+		{"with OAuth", true, []any{"oauthbearertoken", "oauth2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHandler(t, memstore.New(), scim.Options{OAuth: c.oauth})
+			spc := decode(t, serve(t, h, request{method: "GET", path: "/ServiceProviderConfig"}))
+			schemes, _ := spc["authenticationSchemes"].([]any)
+			var types []any
+			for _, s := range schemes {
+				m, _ := s.(map[string]any)
+				types = append(types, m["type"])
+			}
+			if !cmp.Equal(types, c.types) {
+				t.Errorf("authenticationSchemes types = %v, want %v", types, c.types)
+			}
+		})
+	}
+}
+
 func TestDiscovery(t *testing.T) {
 	h := newHandler(t, memstore.New(), scim.Options{MaxResults: 200})
 	spc := decode(t, serve(t, h, request{method: "GET", path: "/ServiceProviderConfig"}))

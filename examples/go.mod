@@ -3,8 +3,10 @@ module github.com/scimhost/scim/examples
 go 1.24.0
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/jackc/pgx/v5 v5.8.0
 	github.com/scimhost/scim v0.1.0
+	github.com/scimhost/scim/oauth v0.1.0
 	github.com/scimhost/scim/sqlstore v0.1.0
 	modernc.org/sqlite v1.46.1
 )
@@ -32,5 +34,6 @@ require (
 
 replace (
 	github.com/scimhost/scim => ../
+	github.com/scimhost/scim/oauth => ../oauth
 	github.com/scimhost/scim/sqlstore => ../sqlstore
 )

@@ -36,7 +36,7 @@ func benchCreateUsers(b *testing.B, db string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { closeDB() })
-	mux, err := newMux(store, "secret", "", nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux, err := newMux(store, "secret", "", nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestProductionServerSettings(t *testing.T) {
 // production waits seconds. It returns the listening address.
 func scaledServer(t *testing.T, scale time.Duration) string {
 	t.Helper()
-	mux, err := newMux(memstore.New(), "secret", "", nil, slog.New(slog.DiscardHandler))
+	mux, err := newMux(memstore.New(), "secret", "", nil, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

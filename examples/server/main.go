@@ -2,6 +2,7 @@
 // Entra ID (or Okta, or curl) can provision.
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db] [-token T] [-domains a.com,b.com]
+//	  [-oauth [-oauth-secret S] [-wif-jwks URL -wif-issuer ISS -wif-subject SUB -wif-audience AUD]]
 //
 // It serves SCIM at http://ADDR/scim/v2, prints that base URL and the bearer
 // token at start, and logs each request. The token comes from -token, else
@@ -10,6 +11,15 @@
 // -domains lists the verified email domains (exact match,
 // case-insensitive); empty allows every domain. Each change (user created,
 // deactivated, members added, ...) is logged as an event.
+//
+// -oauth also serves an OAuth 2.0 token endpoint at /oauth2/token (package
+// github.com/scimhost/scim/oauth) for the demo's tenant, and prints its
+// Token URL, Client ID and Client Secret (-oauth-secret, else a random
+// one), what an Entra ID gallery app is configured with. The -wif-* flags,
+// the four values Entra ID shows for workload identity federation, let the
+// same client authenticate with Entra's signed assertions; an http:// JWKS
+// URL is allowed on loopback only. The static token keeps working beside
+// the access tokens.
 //
 // -db chooses the store:
 //
@@ -54,6 +64,7 @@ import (
 
 	"github.com/scimhost/scim"
 	"github.com/scimhost/scim/memstore"
+	"github.com/scimhost/scim/oauth"
 	"github.com/scimhost/scim/sqlstore"
 )
 
@@ -76,6 +87,7 @@ type config struct {
 	db      string
 	token   string
 	domains []string
+	oauth   oauthFlags
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -87,7 +99,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.db, "db", "scim.db", "store: a SQLite `file` (created if missing), a postgres:// URL, or \"memory\" (lost on exit)")
 	fs.StringVar(&c.token, "token", "", "bearer token clients must send (default $SCIM_TOKEN, else a random one)")
 	fs.StringVar(&domains, "domains", "", "verified email domains, comma-separated; empty allows every domain")
+	c.oauth.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := c.oauth.check(); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -179,14 +195,16 @@ func allowDomains(domains []string) func(context.Context, string) error {
 // newMux returns the demo's routes: the SCIM handler over store at
 // /scim/v2/ (base, when not empty, is its absolute URL), behind BearerAuth
 // accepting token for the tenant "demo". Requests and changes are logged to
-// log.
-func newMux(store scim.Store, token, base string, domains []string, log *slog.Logger) (http.Handler, error) {
+// log. When oauthSrv is not nil, its token endpoint is served too and its
+// access tokens are accepted beside token.
+func newMux(store scim.Store, token, base string, domains []string, log *slog.Logger, oauthSrv *oauth.Server) (http.Handler, error) {
 	var tokens scim.Tokens
 	if err := tokens.Add("demo", scim.HashToken(token)); err != nil {
 		return nil, err
 	}
 	h, err := scim.NewHandler(store, scim.Options{
 		BaseURL:     base,
+		OAuth:       oauthSrv != nil,
 		AllowDomain: allowDomains(domains),
 		Logger:      log,
 		OnChange: func(ctx context.Context, e scim.Event) {
@@ -198,7 +216,12 @@ func newMux(store scim.Store, token, base string, domains []string, log *slog.Lo
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+	lookup := tokens.Lookup
+	if oauthSrv != nil {
+		lookup = oauthSrv.LookupOr(tokens.Lookup)
+		mountOAuth(mux, oauthSrv)
+	}
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(lookup)(h)))
 	// "POST /scim/v2//Users", from a Tenant URL pasted with a trailing
 	// slash, reaches the handler instead of the mux's redirect.
 	return scim.CleanPaths("/scim/v2", mux), nil
@@ -271,13 +294,19 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	mux, err := newMux(store, token, base, c.domains, log)
+	oauthSrv, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	mux, err := newMux(store, token, base, c.domains, log, oauthSrv)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 
 	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\nStore:             %s\n", base, token, desc)
+	fmt.Fprint(out, oauthLines)
 	if len(c.domains) > 0 {
 		fmt.Fprintf(out, "Verified domains:  %s\n", strings.Join(c.domains, ", "))
 	}

@@ -1,0 +1,21 @@
+CREATE TABLE scim_oauth_clients (
+	id           text PRIMARY KEY,
+	tenant       text NOT NULL,
+	name         text NOT NULL,
+	disabled     boolean NOT NULL,
+	fed_issuer   text,
+	fed_jwks_url text,
+	fed_subject  text,
+	fed_audience text,
+	created      bigint NOT NULL
+);
+CREATE INDEX scim_oauth_clients_tenant ON scim_oauth_clients (tenant, created, id);
+CREATE TABLE scim_oauth_secrets (
+	client_id text NOT NULL REFERENCES scim_oauth_clients (id) ON DELETE CASCADE,
+	id        text NOT NULL,
+	hash      bytea NOT NULL,
+	created   bigint NOT NULL,
+	expires   bigint NOT NULL,
+	revoked   bigint,
+	PRIMARY KEY (client_id, id)
+);
