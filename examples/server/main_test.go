@@ -31,6 +31,14 @@ func startServer(t *testing.T, db string, args ...string) string {
 // server and waiting until it has closed its store.
 func startStoppable(t *testing.T, db string, args ...string) (base string, stop func()) {
 	t.Helper()
+	base, _, stop = startPrinting(t, db, args...)
+	return base, stop
+}
+
+// startPrinting is startStoppable that also returns what the demo printed
+// once it listened (its URLs, token and OAuth credentials).
+func startPrinting(t *testing.T, db string, args ...string) (base, printedOut string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -53,13 +61,15 @@ func startStoppable(t *testing.T, db string, args ...string) (base string, stop 
 	t.Cleanup(stop)
 	select {
 	case addr := <-ready:
-		return "http://" + addr + "/scim/v2", stop
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return "http://" + addr + "/scim/v2", out.w.(*bytes.Buffer).String(), stop
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start in 30s")
 	}
-	return "", nil
+	return "", "", nil
 }
 
 // backend is a store the tests run the demo on.
