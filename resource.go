@@ -403,11 +403,12 @@ type pageBudget struct {
 }
 
 // newPageBudget starts a page of at most max resources out of total.
-func (h *Handler) newPageBudget(total, startIndex, max int) *pageBudget {
+func (h *Handler) newPageBudget(total, startIndex, max int) pageBudget {
 	bp := bufPool.Get().(*[]byte)
-	return &pageBudget{
+	var header [192]byte // the ListResponse's opening, at most 170 bytes
+	return pageBudget{
 		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
-		budget: h.opts.MaxResponseBytes - len(appendListHeader(nil, total, startIndex, max)) - len("]}"),
+		budget: h.opts.MaxResponseBytes - len(appendListHeader(header[:0], total, startIndex, max)) - len("]}"),
 	}
 }
 
