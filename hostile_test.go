@@ -316,7 +316,8 @@ func TestBodyReadDeadline(t *testing.T) {
 }
 
 // TestBodyReadDeadlineLeavesContext: once the body is read, the deadline
-// is cleared, so a handler working past it keeps its request context.
+// no longer applies (net/http clears it when its background read starts),
+// so a store working past it keeps its request context.
 func TestBodyReadDeadlineLeavesContext(t *testing.T) {
 	slow := &slowStore{Store: memstore.New(), delay: 500 * time.Millisecond}
 	h := newHandler(t, slow, scim.Options{BodyReadTimeout: 100 * time.Millisecond})
