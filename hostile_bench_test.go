@@ -232,7 +232,7 @@ func BenchmarkHostileList(b *testing.B) {
 }
 
 // BenchmarkHostileHTTPCreate is Entra ID's create over a real loopback
-// connection, where the body read deadline (two SetReadDeadline calls) is
+// connection, where the body read deadline (one SetReadDeadline call) is
 // in force; compare it with the same benchmark on a commit without the
 // deadline to see what the guard costs.
 func BenchmarkHostileHTTPCreate(b *testing.B) {

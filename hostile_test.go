@@ -316,7 +316,8 @@ func TestBodyReadDeadline(t *testing.T) {
 }
 
 // TestBodyReadDeadlineLeavesContext: once the body is read, the deadline
-// is cleared, so a handler working past it keeps its request context.
+// no longer applies (net/http clears it when its background read starts),
+// so a store working past it keeps its request context.
 func TestBodyReadDeadlineLeavesContext(t *testing.T) {
 	slow := &slowStore{Store: memstore.New(), delay: 500 * time.Millisecond}
 	h := newHandler(t, slow, scim.Options{BodyReadTimeout: 100 * time.Millisecond})
@@ -421,4 +422,55 @@ func TestPatchComputedOutsideStoreLock(t *testing.T) {
 	if typ := emails[7].(map[string]any)["type"]; typ != "home" {
 		t.Errorf("the PATCH did not reach the store: emails[7].type = %v", typ)
 	}
+}
+
+// TestHeavyPatchDoesNotStallOtherTenants runs a PATCH of 300 value-path
+// operations on a user with 10,000 emails in one tenant, answered
+// (MaxPatchCost raised past it), while another tenant reads its user: the
+// reads wait for no lock the PATCH holds. The bound is generous so that a
+// loaded machine passes (with the race detector too);
+// BenchmarkHostileOtherTenant measures the stall beside the 1,000-operation
+// PATCH.
+func TestHeavyPatchDoesNotStallOtherTenants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a second or more of PATCH")
+	}
+	var tokens scim.Tokens
+	tokens.Add("attacker", scim.HashToken("scim_attacker"))
+	tokens.Add("victim", scim.HashToken("scim_victim"))
+	h := scim.BearerAuth(tokens.Lookup)(newHandler(t, memstore.New(), scim.Options{MaxPatchCost: 20_000_000}))
+	as := func(token string, r request) request {
+		r.header = map[string]string{"Authorization": "Bearer " + token}
+		return r
+	}
+	bigID := decode(t, serve(t, h, as("scim_attacker", request{method: "POST", path: "/Users", body: bigUserBody("big", 10000)})))["id"].(string)
+	victim := decode(t, serve(t, h, as("scim_victim", request{method: "POST", path: "/Users", body: `{"userName":"v@example.com"}`})))["id"].(string)
+	done := make(chan int)
+	go func() {
+		rec := serve(t, h, as("scim_attacker", request{method: "PATCH", path: "/Users/" + bigID, body: valuePathPatch("big", 300)}))
+		done <- rec.Code
+	}()
+	var slowest time.Duration
+	reads := 0
+	for patching := true; patching; {
+		select {
+		case code := <-done:
+			if code != http.StatusOK {
+				t.Errorf("the heavy PATCH: %d", code)
+			}
+			patching = false
+		default:
+			t0 := time.Now()
+			if rec := serve(t, h, as("scim_victim", request{method: "GET", path: "/Users/" + victim})); rec.Code != http.StatusOK {
+				t.Fatalf("the other tenant's GET: %d", rec.Code)
+			}
+			slowest = max(slowest, time.Since(t0))
+			reads++
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if slowest > time.Second {
+		t.Errorf("another tenant's GET took %v during the heavy PATCH", slowest)
+	}
+	t.Logf("%d reads during the PATCH, the slowest %v", reads, slowest)
 }

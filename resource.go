@@ -241,11 +241,11 @@ const maxUpdateAttempts = 10
 // policy may query the store (SeatLimit counts the active users) and a
 // PATCH may be costly. The write then carries what the policies saw: with a
 // UserUpdater or GroupUpdater, the store's atomic step stores the computed
-// result only if the version is still the one read; otherwise ReplaceUser or
-// ReplaceGroup carries that version. Either
-// way a concurrent writer makes update start again from a fresh read, so no
-// update is lost and no policy is skipped; when the client sent If-Match,
-// the fresh read is its 412 instead.
+// result only if the version is still the one read; otherwise ReplaceUser
+// or ReplaceGroup carries that version. Either way a concurrent writer
+// makes update start again from a fresh read, so no update is lost and no
+// policy is skipped; when the client sent If-Match, the fresh read is its
+// 412 instead.
 func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
 	// Writers to one resource in this process take turns, so they never
 	// make each other start again; the version check still guards against
@@ -403,11 +403,12 @@ type pageBudget struct {
 }
 
 // newPageBudget starts a page of at most max resources out of total.
-func (h *Handler) newPageBudget(total, startIndex, max int) *pageBudget {
+func (h *Handler) newPageBudget(total, startIndex, max int) pageBudget {
 	bp := bufPool.Get().(*[]byte)
-	return &pageBudget{
+	var header [192]byte // the ListResponse's opening, at most 170 bytes
+	return pageBudget{
 		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
-		budget: h.opts.MaxResponseBytes - len(appendListHeader(nil, total, startIndex, max)) - len("]}"),
+		budget: h.opts.MaxResponseBytes - len(appendListHeader(header[:0], total, startIndex, max)) - len("]}"),
 	}
 }
 

@@ -93,10 +93,11 @@ type GroupStore interface {
 // if update returns an error, nothing is stored and that error is returned.
 // It returns ErrNotFound for an unknown id and ErrConflict as ReplaceUser.
 //
-// The handler reads with GetUser and runs the host's policies first, outside
-// the store's lock (a policy may query the store); its update function then
-// only re-applies the change, after checking that the version is still the
-// one it read, and never calls the store.
+// The handler reads with GetUser, computes the change (a PATCH may be
+// costly) and runs the host's policies first, outside the store's lock (a
+// policy may query the store); its update function then only swaps in the
+// result, after checking that the version is still the one it read, and
+// never calls the store.
 //
 // Without it the handler writes with ReplaceUser carrying the version it
 // read, retrying on ErrVersionMismatch: just as correct, one store call

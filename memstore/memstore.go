@@ -99,7 +99,7 @@ type Store struct {
 	tenantOf func(context.Context) string
 	now      func() time.Time
 
-	mu      sync.Mutex // guards the map only; each tenant has its own lock
+	mu      sync.RWMutex // guards the map only; each tenant has its own lock
 	tenants map[string]*tenant
 	version atomic.Uint64 // the last Meta.Version handed out
 }
@@ -235,13 +235,18 @@ var noTenant = newTenant()
 // noTenant when it has no data and create is false. Tenants are never
 // removed, so a caller may lock it after s.mu is released.
 func (s *Store) tenant(key string, create bool) *tenant {
+	s.mu.RLock()
+	t := s.tenants[key]
+	s.mu.RUnlock()
+	switch {
+	case t != nil:
+		return t
+	case !create:
+		return noTenant
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tenants[key]
-	if t == nil {
-		if !create {
-			return noTenant
-		}
+	if t = s.tenants[key]; t == nil {
 		t = newTenant()
 		s.tenants[key] = t
 	}
