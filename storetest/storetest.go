@@ -5,30 +5,47 @@
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) scim.Store {
 //			return mystore.New(openTestDB(t)) // empty; t.Cleanup drops it
-//		})
+//		}, storetest.Declare(storetest.Groups|storetest.MemberPatcher),
+//			storetest.Tenants(func(t *testing.T) (a, b storetest.Tenant) {
+//				db := openTestDB(t) // one database, two tenants
+//				return storetest.Tenant{Store: mystore.New(db), Context: storetest.InTenant("a")},
+//					storetest.Tenant{Store: mystore.New(db), Context: storetest.InTenant("b")}
+//			}))
 //	}
 //
 // and gets one subtest per rule, named after the rule, so that a failure
 // says which promise the store broke.
 //
 // What Run checks: create, get, replace and delete of users, and of groups
-// when the store implements [scim.GroupStore] (otherwise the group checks
-// are skipped); that the store assigns ID and Meta, keeps Created, and
-// changes LastModified and Version on every write; that values handed in
-// and out are copies; uniqueness of userName (case-insensitively) and group
-// displayName (ErrConflict); ErrNotFound and ErrVersionMismatch; the
-// filters every store must answer exactly (userName eq, externalId eq, id
-// eq, emails[type eq "work" and value eq ...], displayName eq, `id eq G and
-// members eq U`, pr, and, or) and others it may refuse with ErrUnsupported
-// but must never answer wrongly; paging; sorting by userName when
-// supported; projection of members; memberships and their cleanup on
-// delete; the optional capabilities [scim.UserUpdater],
+// when the store implements [scim.GroupStore]; that the store assigns ID
+// and Meta, keeps Created, and changes LastModified and Version on every
+// write; that values handed in and out are copies; uniqueness of userName
+// (case-insensitively) and group displayName (ErrConflict); ErrNotFound
+// and ErrVersionMismatch; the filters every store must answer exactly
+// (userName eq, externalId eq, id eq, emails[type eq "work" and value eq
+// ...], displayName eq, `id eq G and members eq U`, pr, and, or), each
+// failure saying which client sends the filter, and others it may refuse
+// with ErrUnsupported but must never answer wrongly; paging; sorting by
+// userName when supported; projection of members; memberships and their
+// cleanup on delete; the optional capabilities [scim.UserUpdater],
 // [scim.GroupUpdater] and [scim.MemberPatcher] when implemented; and
 // concurrent membership changes and concurrent creates of one userName.
+// Group members are users the check created, so that a store whose
+// memberships have a foreign key to its users passes.
+//
+// A store declares what it implements with [Declare]: a declared
+// capability that the store's method set does not match fails, naming the
+// missing method or the wrong signature, where it would otherwise skip
+// the capability's checks (and the handler would quietly do without it).
+// Without a declaration a store that has some methods of an optional
+// interface and not all fails all the same. [Tenants] adds the tenant
+// isolation checks for a multi-tenant store: nothing of one tenant may be
+// visible or changeable from another, and a failure says what leaked.
 //
 // A store that does not version resources (Meta.Version always empty)
 // skips the version checks. A store that does not fill User.Groups is
-// accepted; one that does must fill it correctly.
+// accepted unless it declares [UserGroups]; one that does must fill it
+// correctly.
 //
 // The expected results are written out by hand, not computed with
 // [scim.MatchUser], so that the kit also checks the evaluator a store may
@@ -651,10 +668,38 @@ func vp(p string, f scim.Filter) scim.Filter {
 	return &scim.ValuePathExpr{Path: path(p), Filter: f}
 }
 
+// Why the kit requires each filter it requires: the client that sends it.
+// A failure of a required filter says so, because a store's author may
+// otherwise take it for an option. docs/clients.md#filters has the
+// details and the sources.
+const (
+	whyUserName = "required: Entra ID matches users by userName eq (its default matching attribute, and the query of its Test connection), and Okta asks userName eq before every create"
+	whyExternal = "required: Entra ID matches users by externalId eq when an admin makes externalId the matching attribute; values are case-exact (RFC 7643 §3.1)"
+	whyID       = "required: clients read a resource by id eq in a filter (Entra's membership check: id eq G and members eq U), and RFC 7643 §3.1 makes id filterable"
+	whyEmail    = `required: Entra ID matches users by emails[type eq "work"].value eq when an admin makes the work email the matching attribute`
+	whyLogic    = "required: RFC 7644 §3.4.2.2 defines pr, and and or for every service provider, and clients combine the lookups above with them (Entra's id eq G and members eq U)"
+	whyGroup    = "required: Entra ID matches groups by displayName eq (GET /Groups?excludedAttributes=members&filter=displayName eq ...)"
+	whyMember   = "required: Entra ID checks a membership with GET /Groups?filter=id eq G and members eq U"
+)
+
+// required is the end of a failure message of filter check: why the
+// filter is required, when it is.
+func required(must bool, why string) string {
+	if !must || why == "" {
+		return ""
+	}
+	return " (" + why + ")"
+}
+
 // checkUsers lists the users f selects and compares their userNames, in any
 // order, with want. When must is false the store may refuse f with
 // ErrUnsupported.
 func checkUsers(t *testing.T, s scim.Store, f scim.Filter, must bool, want ...string) {
+	t.Helper()
+	checkUsersWhy(t, s, f, must, "", want...)
+}
+
+func checkUsersWhy(t *testing.T, s scim.Store, f scim.Filter, must bool, why string, want ...string) {
 	t.Helper()
 	page, err := s.ListUsers(t.Context(), scim.Query{Filter: f, StartIndex: 1, Count: 1000})
 	if errors.Is(err, scim.ErrUnsupported) && !must {
@@ -662,7 +707,7 @@ func checkUsers(t *testing.T, s scim.Store, f scim.Filter, must bool, want ...st
 		return
 	}
 	if err != nil {
-		t.Errorf("filter %v: %v", f, err)
+		t.Errorf("filter %v: %v%s", f, err, required(must, why))
 		return
 	}
 	var got []string
@@ -674,7 +719,7 @@ func checkUsers(t *testing.T, s scim.Store, f scim.Filter, must bool, want ...st
 		got = append(got, u.UserName)
 	}
 	if !slices.Equal(sorted(got...), sorted(want...)) || page.TotalResults != len(want) {
-		t.Errorf("filter %v: %q (totalResults %d), want %q", f, sorted(got...), page.TotalResults, sorted(want...))
+		t.Errorf("filter %v: %q (totalResults %d), want %q%s", f, sorted(got...), page.TotalResults, sorted(want...), required(must, why))
 	}
 }
 
@@ -704,31 +749,32 @@ func testUserFiltersMust(t *testing.T, s scim.Store, cfg *config) {
 	cases := []struct {
 		name string
 		f    scim.Filter
+		why  string
 		want []string
 	}{
-		{"no filter", nil, []string{a, b, c, d}},
-		{"userName eq, other case", eq("userName", "ALICE@EXAMPLE.COM"), []string{a}},
-		{"userName eq, inactive user", eq("userName", "bob@example.com"), []string{b}},
-		{"userName eq, no match", eq("userName", "nobody@example.com"), nil},
-		{"userName eq, core-qualified", eq(scim.UserSchema+":userName", "dave@example.com"), []string{d}},
-		{"externalId eq", eq("externalId", "ext-A"), []string{a}},
-		{"externalId eq is case-exact", eq("externalId", "EXT-A"), []string{c}},
-		{"externalId eq, no match in other case", eq("externalId", "ext-a"), nil},
-		{"id eq", eq("id", us[c].ID), []string{c}},
-		{"id eq, unknown", eq("id", "no-such-id"), nil},
-		{`emails[type eq "work" and value eq x]`, work("BOB@example.com"), []string{b}},
-		{`emails[type eq "work" and value eq x], home email`, work("carol@example.com"), nil},
-		{"title pr", pr("title"), []string{a, c, d}},
-		{"externalId pr", pr("externalId"), []string{a, b, c}},
-		{"title pr and userName eq", and(pr("title"), eq("userName", a)), []string{a}},
-		{"userName eq and title pr, no title", and(eq("userName", b), pr("title")), nil},
-		{"userName eq or userName eq", or(eq("userName", a), eq("userName", d)), []string{a, d}},
-		{"externalId pr and title pr", and(pr("externalId"), pr("title")), []string{a, c}},
-		{"(userName eq or externalId eq) and title pr", and(or(eq("userName", b), eq("externalId", "EXT-A")), pr("title")), []string{c}},
-		{"id eq and userName eq, disagreeing", and(eq("id", us[a].ID), eq("userName", d)), nil},
+		{"no filter", nil, "", []string{a, b, c, d}},
+		{"userName eq, other case", eq("userName", "ALICE@EXAMPLE.COM"), whyUserName, []string{a}},
+		{"userName eq, inactive user", eq("userName", "bob@example.com"), whyUserName, []string{b}},
+		{"userName eq, no match", eq("userName", "nobody@example.com"), whyUserName, nil},
+		{"userName eq, core-qualified", eq(scim.UserSchema+":userName", "dave@example.com"), whyUserName, []string{d}},
+		{"externalId eq", eq("externalId", "ext-A"), whyExternal, []string{a}},
+		{"externalId eq is case-exact", eq("externalId", "EXT-A"), whyExternal, []string{c}},
+		{"externalId eq, no match in other case", eq("externalId", "ext-a"), whyExternal, nil},
+		{"id eq", eq("id", us[c].ID), whyID, []string{c}},
+		{"id eq, unknown", eq("id", "no-such-id"), whyID, nil},
+		{`emails[type eq "work" and value eq x]`, work("BOB@example.com"), whyEmail, []string{b}},
+		{`emails[type eq "work" and value eq x], home email`, work("carol@example.com"), whyEmail, nil},
+		{"title pr", pr("title"), whyLogic, []string{a, c, d}},
+		{"externalId pr", pr("externalId"), whyLogic, []string{a, b, c}},
+		{"title pr and userName eq", and(pr("title"), eq("userName", a)), whyLogic, []string{a}},
+		{"userName eq and title pr, no title", and(eq("userName", b), pr("title")), whyLogic, nil},
+		{"userName eq or userName eq", or(eq("userName", a), eq("userName", d)), whyLogic, []string{a, d}},
+		{"externalId pr and title pr", and(pr("externalId"), pr("title")), whyLogic, []string{a, c}},
+		{"(userName eq or externalId eq) and title pr", and(or(eq("userName", b), eq("externalId", "EXT-A")), pr("title")), whyLogic, []string{c}},
+		{"id eq and userName eq, disagreeing", and(eq("id", us[a].ID), eq("userName", d)), whyLogic, nil},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { checkUsers(t, s, tc.f, true, tc.want...) })
+		t.Run(tc.name, func(t *testing.T) { checkUsersWhy(t, s, tc.f, true, tc.why, tc.want...) })
 	}
 }
 
@@ -1107,13 +1153,18 @@ func testListGroupsProjection(t *testing.T, s scim.Store, cfg *config) {
 // checkGroups is checkUsers for groups, comparing displayNames.
 func checkGroups(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, want ...string) {
 	t.Helper()
+	checkGroupsWhy(t, gs, f, must, "", want...)
+}
+
+func checkGroupsWhy(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, why string, want ...string) {
+	t.Helper()
 	page, err := gs.ListGroups(t.Context(), scim.Query{Filter: f, StartIndex: 1, Count: 1000})
 	if errors.Is(err, scim.ErrUnsupported) && !must {
 		t.Logf("filter %v: ErrUnsupported (allowed)", f)
 		return
 	}
 	if err != nil {
-		t.Errorf("filter %v: %v", f, err)
+		t.Errorf("filter %v: %v%s", f, err, required(must, why))
 		return
 	}
 	var got []string
@@ -1125,7 +1176,7 @@ func checkGroups(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, wan
 		got = append(got, g.DisplayName)
 	}
 	if !slices.Equal(sorted(got...), sorted(want...)) || page.TotalResults != len(want) {
-		t.Errorf("filter %v: %q (totalResults %d), want %q", f, sorted(got...), page.TotalResults, sorted(want...))
+		t.Errorf("filter %v: %q (totalResults %d), want %q%s", f, sorted(got...), page.TotalResults, sorted(want...), required(must, why))
 	}
 }
 
@@ -1140,23 +1191,24 @@ func testGroupFilters(t *testing.T, s scim.Store, cfg *config) {
 		name string
 		f    scim.Filter
 		must bool
+		why  string
 		want []string
 	}{
-		{"no filter", nil, true, []string{"Engineers", "Sales", "Empty"}},
-		{"displayName eq, other case", eq("displayName", "ENGINEERS"), true, []string{"Engineers"}},
-		{"displayName eq, no match", eq("displayName", "Nobody"), true, nil},
-		{"id eq and members eq, a member", and(eq("id", eng.ID), eq("members", u.ID)), true, []string{"Engineers"}},
-		{"id eq and members eq, not a member", and(eq("id", eng.ID), eq("members", v.ID)), true, nil},
-		{"id eq", eq("id", eng.ID), true, []string{"Engineers"}},
-		{"externalId eq", eq("externalId", "g-sales"), false, []string{"Sales"}},
-		{"members eq", eq("members", u.ID), false, []string{"Engineers", "Sales"}},
-		{"members.value eq", eq("members.value", v.ID), false, []string{"Sales"}},
-		{"members pr", pr("members"), false, []string{"Engineers", "Sales"}},
-		{"not (members pr)", not(pr("members")), false, []string{"Empty"}},
-		{"displayName sw", cmpf("displayName", scim.OpSw, "e"), false, []string{"Engineers", "Empty"}},
+		{"no filter", nil, true, "", []string{"Engineers", "Sales", "Empty"}},
+		{"displayName eq, other case", eq("displayName", "ENGINEERS"), true, whyGroup, []string{"Engineers"}},
+		{"displayName eq, no match", eq("displayName", "Nobody"), true, whyGroup, nil},
+		{"id eq and members eq, a member", and(eq("id", eng.ID), eq("members", u.ID)), true, whyMember, []string{"Engineers"}},
+		{"id eq and members eq, not a member", and(eq("id", eng.ID), eq("members", v.ID)), true, whyMember, nil},
+		{"id eq", eq("id", eng.ID), true, whyID, []string{"Engineers"}},
+		{"externalId eq", eq("externalId", "g-sales"), false, "", []string{"Sales"}},
+		{"members eq", eq("members", u.ID), false, "", []string{"Engineers", "Sales"}},
+		{"members.value eq", eq("members.value", v.ID), false, "", []string{"Sales"}},
+		{"members pr", pr("members"), false, "", []string{"Engineers", "Sales"}},
+		{"not (members pr)", not(pr("members")), false, "", []string{"Empty"}},
+		{"displayName sw", cmpf("displayName", scim.OpSw, "e"), false, "", []string{"Engineers", "Empty"}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { checkGroups(t, gs, tc.f, tc.must, tc.want...) })
+		t.Run(tc.name, func(t *testing.T) { checkGroupsWhy(t, gs, tc.f, tc.must, tc.why, tc.want...) })
 	}
 }
 

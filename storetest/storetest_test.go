@@ -440,6 +440,7 @@ func TestRunCatchesDefects(t *testing.T) {
 		"wrongListGroups":          {"ListGroups has signature func(context.Context, scim.Query) ([]*scim.Group, error), want func(context.Context, scim.Query) (scim.Page[*github.com/scimhost/scim.Group], error); the handler would serve the store without Groups"},
 		"wrongListGroupsDeclared":  {"the store declares Groups (storetest.Declare), but storetest_test.wrongListGroups does not implement scim.GroupStore: ListGroups has signature"},
 		"noUserGroupsDeclared":     {"the store declares UserGroups"},
+		"ignoreFilter":             {`filter externalId eq "ext-A": ["Bob@Example.com" "alice@example.com" "carol@example.com" "dave@example.com"] (totalResults 4), want ["alice@example.com"] (required: Entra ID matches users by externalId eq`},
 		"leakGet":                  {`LEAK: tenant bravo sees tenant alpha's data: GetUser(`, `returned user "one@alpha.example.com"`},
 		"leakFilter":               {`LEAK: tenant alpha sees tenant bravo's data: ListUsers(filter externalId eq "ext-shared") returned user "shared@example.com"`, `user "shared@example.com" (displayName "Bravo Shared"`},
 		"leakMemberDisplay":        {`LEAK: tenant bravo sees tenant alpha's data: GetGroup of a group of its own whose member is the id of tenant alpha's user "one@alpha.example.com" returned group "Cross bravo"`, `"Display":"Alpha One"`},
