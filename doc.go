@@ -55,7 +55,9 @@
 // Every refusal is a SCIM error body (RFC 7644 §3.12) with the right status,
 // a scimType where RFC 7644 defines one, and a detail that names the problem.
 // A Store or a hook may return an [*Error] to choose exactly what the client
-// reads. Any other error becomes a 500 whose detail says nothing of the cause,
+// reads. A Store that knows which unique attribute a write conflicts on
+// (an index on emails, besides userName) returns a [*ConflictError], an
+// ErrConflict whose 409 names the attribute. Any other error becomes a 500 whose detail says nothing of the cause,
 // which is logged instead: a store's or Go's internal text never reaches a
 // client. [WriteError] writes the same bodies from a host's own middleware.
 //
