@@ -75,4 +75,3 @@ func TestConflictErrorNamesTheAttribute(t *testing.T) {
 	scim.WriteError(rec, ce)
 	wantError(t, rec, 409, "uniqueness", `a resource with emails "a@example.com" already exists`)
 }
-

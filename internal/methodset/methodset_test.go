@@ -19,7 +19,7 @@ func (good) Delete(context.Context, string) error        { return nil }
 
 type wrongSig struct{}
 
-func (wrongSig) List(context.Context, int) []string { return nil }
+func (wrongSig) List(context.Context, int) []string   { return nil }
 func (wrongSig) Delete(context.Context, string) error { return nil }
 
 type ptrOnly struct{}
