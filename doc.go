@@ -104,10 +104,12 @@
 // # Policies, events and limits
 //
 // Options.AllowDomain refuses emails on domains a workspace has not
-// verified, naming the domain in a 400. Options.UserPolicies and
-// GroupPolicies run the host's own rules ([RequireEmail], [SeatLimit]) on
-// the final state of every write; a policy refuses with an [*Error] whose
-// words the client reads. Options.OnChange receives an [Event] after every
+// verified ([ErrDomainNotAllowed]), naming the domain in a 400.
+// Options.UserPolicies and GroupPolicies run the host's own rules
+// ([RequireEmail], [SeatLimit]) on the final state of every write; a
+// policy refuses with an [*Error] whose words the client reads. Any other
+// error from a hook means it could not decide: the client reads a 503 it
+// retries, with a generic detail, and the cause is logged. Options.OnChange receives an [Event] after every
 // successful write that changed something — created, updated, deactivated,
 // reactivated, deleted, renamed, members added or removed — never for a
 // refused one, so a host can revoke a deactivated user's sessions and keep

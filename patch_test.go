@@ -3,7 +3,6 @@ package scim_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -727,7 +726,7 @@ func TestPatchDomainAllowlist(t *testing.T) {
 		if verified[d] {
 			return nil
 		}
-		return errors.New("not verified")
+		return scim.ErrDomainNotAllowed
 	}})
 	created := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com","emails":[{"value":"ada@contoso.com","type":"work","primary":true}]}`)
 	uid := created["id"].(string)

@@ -41,9 +41,11 @@ type Options struct {
 	// (and a userName that is an email address) that a create, replace or
 	// PATCH introduces: values that are new or changed against the stored
 	// user, checked on the final state after all of a PATCH's operations.
-	// A nil error allows it. Any other error refuses the request with 400
-	// invalidValue naming the domain and the attribute, unless the error is a
-	// *Error, which is sent as it is. Domains are passed in lower case.
+	// A nil error allows it; [ErrDomainNotAllowed] (or an error wrapping
+	// it) refuses the request with 400 invalidValue naming the domain and
+	// the attribute; a *Error is sent as it is. Any other error means the
+	// hook could not decide: 503 with a generic detail, the cause logged,
+	// never "not verified". Domains are passed in lower case.
 	AllowDomain func(ctx context.Context, domain string) error
 
 	// UserPolicies and GroupPolicies are the host's own rules, run in order

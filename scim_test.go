@@ -487,7 +487,7 @@ func TestAllowDomain(t *testing.T) {
 		if verified[d] {
 			return nil
 		}
-		return errors.New("not verified")
+		return scim.ErrDomainNotAllowed
 	}})
 	u := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com","emails":[{"value":"ada@contoso.com","type":"work"}]}`)
 	id := u["id"].(string)
