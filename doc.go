@@ -45,7 +45,10 @@
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
 // return more than the filter matches. [FoldCase] is the key to index
 // case-insensitive attributes by, so that a store agrees with the evaluator;
-// [NewID] makes the GUID-shaped ids clients expect. Concurrent writes lose
+// [NewID] makes the GUID-shaped ids clients expect. [MarshalUserDocument]
+// and [MarshalGroupDocument] encode a resource for a document column, in a
+// versioned format later versions go on reading ([DocumentFormat]), so
+// that a store over an existing schema keeps what it has no column for. Concurrent writes lose
 // nothing: the handler writes through the store's atomic capability when it
 // has one, and otherwise with the version it read, retrying on
 // ErrVersionMismatch.
