@@ -684,7 +684,7 @@ func TestPatchUsersOnlyStore(t *testing.T) {
 }
 
 func TestPatchSoftDeleteKeepsMemberships(t *testing.T) {
-	// CLIENTS.md §4.1 steps 4 to 7: a disabled user stays readable by id and
+	// docs/clients.md#users steps 4 to 7: a disabled user stays readable by id and
 	// by filters and keeps its memberships, which Entra does not push again
 	// when it re-enables the user.
 	h := newHandler(t, memstore.New(), scim.Options{})

@@ -2,7 +2,8 @@
 // Entra ID and Okta send, exchange by exchange, with what the library
 // answers, in testdata/entra and testdata/okta. They are the tests users
 // read, so each file is named after the behaviour it pins and each exchange
-// carries the client's exact request shape (CLIENTS.md).
+// carries the client's exact request shape (docs/clients.md describes
+// each client).
 //
 // It is test support, shared by the root package's TestTranscripts (an
 // in-process Handler over memstore with a fixed clock) and the demo
