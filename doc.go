@@ -127,9 +127,13 @@
 //
 // # Testing a Store
 //
-// Package storetest turns the Store contract into executable checks:
+// Package storetest turns the Store contract into executable checks, with
+// the capabilities the store declares and, for a multi-tenant store, the
+// proof that nothing of one tenant shows in another:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) scim.Store { return newStoreForTest(t) })
+//		storetest.Run(t, func(t *testing.T) scim.Store { return newStoreForTest(t) },
+//			storetest.Declare(storetest.Groups|storetest.MemberPatcher),
+//			storetest.Tenants(twoTenantsOfOneTestDB))
 //	}
 package scim
