@@ -381,6 +381,10 @@ func TestDefectiveStore(t *testing.T) {
 	case "leakGet", "leakFilter", "leakMemberDisplay", "globalUniqueness", "noLeak":
 		newStore = newLeaky
 		opts = append(opts, tenants(newLeaky))
+	case "seqIDs", "seqIDsLeakJoin":
+		seq := func() scim.Store { return newSeqIDs(defect == "seqIDsLeakJoin") }
+		newStore = seq
+		opts = append(opts, tenants(seq), storetest.Declare(storetest.Groups|storetest.UserGroups))
 	case "foreignKeys":
 		fk := func() scim.Store {
 			return &foreignKeys{Store: memstore.New(memstore.WithTenant(tenantOf)), users: map[string]bool{}}
@@ -429,6 +433,8 @@ func TestRunCatchesDefects(t *testing.T) {
 		{"noUserGroupsDeclared", []string{"Memberships/UserGroupsReflectMembership"}, nil},
 		{"noLeak", nil, nil},
 		{"foreignKeys", nil, nil},
+		{"seqIDs", nil, nil},
+		{"seqIDsLeakJoin", []string{"Tenants/MemberDisplayValuesStayInTenant"}, nil},
 		{"leakGet", []string{"Tenants/GetsSeeOnlyOwnTenant"}, nil},
 		{"leakFilter", []string{"Tenants/UserListsAndFiltersSeeOnlyOwnTenant"}, nil},
 		{"leakMemberDisplay", []string{"Tenants/MemberDisplayValuesStayInTenant"}, nil},
@@ -444,6 +450,7 @@ func TestRunCatchesDefects(t *testing.T) {
 		"leakGet":                  {`LEAK: tenant bravo sees tenant alpha's data: GetUser(`, `returned user "one@alpha.example.com"`},
 		"leakFilter":               {`LEAK: tenant alpha sees tenant bravo's data: ListUsers(filter externalId eq "ext-shared") returned user "shared@example.com"`, `user "shared@example.com" (displayName "Bravo Shared"`},
 		"leakMemberDisplay":        {`LEAK: tenant bravo sees tenant alpha's data: GetGroup of a group of its own whose member is the id of tenant alpha's user "one@alpha.example.com" returned group "Cross bravo"`, `"Display":"Alpha One"`},
+		"seqIDsLeakJoin":           {`LEAK: tenant alpha sees tenant bravo's data: GetGroup("4") of its own group returned group "Team alpha"`, `"Display":"Bravo Two"`},
 		"globalUniqueness":         {`tenant bravo: CreateUser("shared@example.com"): ErrConflict, though no user of tenant bravo has that userName`},
 	}
 	for _, tc := range cases {
