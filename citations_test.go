@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -164,7 +165,7 @@ func TestCitationsResolve(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, cg := range af.Comments {
-				checkRefs(t, root, files, fset.Position(cg.Pos()).String(), dir, cg.Text())
+				checkRefs(t, root, files, f+":"+strconv.Itoa(fset.Position(cg.Pos()).Line), dir, cg.Text())
 			}
 		case strings.HasPrefix(f, "testdata/") && strings.HasSuffix(f, ".txt"):
 			b, err := os.ReadFile(filepath.Join(root, f))
