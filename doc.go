@@ -39,7 +39,11 @@
 // connection, which probes /Groups. Optional capabilities, found by type
 // assertion, make writes cheaper and atomic: [UserUpdater], [GroupUpdater] and
 // [MemberPatcher], whose membership changes cost O(changed members) rather
-// than O(group size). List methods receive the parsed [Filter] AST, paging,
+// than O(group size). Because a method with a wrong signature silently
+// fails the assertion, assert each interface at compile time
+// (var _ scim.GroupStore = (*myStore)(nil)); NewHandler logs what it found,
+// warns about an interface implemented in part, and with
+// Options.RequireGroups refuses a store without groups. List methods receive the parsed [Filter] AST, paging,
 // sort and a [Projection], so `excludedAttributes=members` never loads a large
 // group's members. A store that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
