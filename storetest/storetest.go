@@ -258,6 +258,16 @@ func present[T any](t *testing.T, what string, v *T) {
 	}
 }
 
+// conflictOn checks that a *scim.ConflictError, when the store returns one,
+// names attr: the client reads the attribute in the 409.
+func conflictOn(t *testing.T, what string, err error, attr string) {
+	t.Helper()
+	var ce *scim.ConflictError
+	if errors.As(err, &ce) && ce.Attribute != "" && !strings.EqualFold(ce.Attribute, attr) {
+		t.Errorf("%s: a *scim.ConflictError on %q, want %q: the client would read the wrong attribute in the 409", what, ce.Attribute, attr)
+	}
+}
+
 func mustBe(t *testing.T, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
@@ -575,6 +585,7 @@ func testUserNameConflict(t *testing.T, s scim.Store, cfg *config) {
 	createUser(t, s, &scim.User{UserName: "alice@example.com", Active: true})
 	_, err := s.CreateUser(ctx, &scim.User{UserName: "ALICE@Example.COM", Active: true})
 	mustBe(t, "CreateUser with a userName in other case", err, scim.ErrConflict)
+	conflictOn(t, "CreateUser with a userName in other case", err, "userName")
 
 	b := createUser(t, s, &scim.User{UserName: "bob@example.com", Title: "Bob", Active: true})
 	rename := b.Clone()
@@ -1062,6 +1073,7 @@ func testDisplayNameConflict(t *testing.T, s scim.Store, cfg *config) {
 	createGroup(t, gs, &scim.Group{DisplayName: "Engineers"})
 	_, err := gs.CreateGroup(ctx, &scim.Group{DisplayName: "ENGINEERS"})
 	mustBe(t, "CreateGroup with a displayName in other case", err, scim.ErrConflict)
+	conflictOn(t, "CreateGroup with a displayName in other case", err, "displayName")
 	b := createGroup(t, gs, &scim.Group{DisplayName: "Sales"})
 	rename := b.Clone()
 	rename.DisplayName = "engineers"
