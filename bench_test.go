@@ -24,7 +24,7 @@ import (
 	"github.com/scimhost/scim/memstore"
 )
 
-// entraUser is the body Entra ID sends to create a user (CLIENTS.md §6).
+// entraUser is the body Entra ID sends to create a user (docs/clients.md#create-bodies-and-responses).
 const entraUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],` +
 	`"externalId":"%s","userName":"%s@contoso.com","active":true,` +
 	`"emails":[{"primary":true,"type":"work","value":"%s@contoso.com"}],` +

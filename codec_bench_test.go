@@ -7,7 +7,8 @@ import (
 )
 
 // entraCreateUser is the user POST body of Microsoft's SCIM tutorial
-// (CLIENTS.md §6, S1): what Entra ID sends for every user it creates.
+// (docs/clients.md#create-bodies-and-responses): what Entra ID sends for
+// every user it creates.
 const entraCreateUser = `{
     "schemas": [
         "urn:ietf:params:scim:schemas:core:2.0:User",

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Request bodies from the RFCs and from CLIENTS.md, shared with the fuzz
+// Request bodies from the RFCs and from docs/clients.md, shared with the fuzz
 // targets as seeds.
 const (
 	// rfcFullUser is RFC 7643 §8.2 with the Enterprise extension of §8.3
@@ -187,7 +187,8 @@ const (
   }
 }`
 
-	// entraLegacyUser is the older tutorial's POST (CLIENTS.md §6, S17):
+	// entraLegacyUser is the older tutorial's POST
+	// (docs/clients.md#create-bodies-and-responses, azure-docs 2019 tutorial):
 	// explicit nulls and the misspelled extension URN "...:2.0User".
 	entraLegacyUser = `{
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
@@ -207,7 +208,7 @@ const (
 }`
 
 	// entraMappedUser carries every attribute of Entra ID's default
-	// mapping (CLIENTS.md §9), "active" as the string its Switch
+	// mapping (docs/clients.md#attribute-mappings), "active" as the string its Switch
 	// expression yields, and the manager as a bare id.
 	entraMappedUser = `{
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
@@ -225,7 +226,7 @@ const (
     "meta": {"resourceType": "User"}
 }`
 
-	// entraCreateGroup is Entra ID's group POST (CLIENTS.md §4.2).
+	// entraCreateGroup is Entra ID's group POST (docs/clients.md#groups).
 	entraCreateGroup = `{
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
     "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
@@ -233,7 +234,7 @@ const (
     "meta": {"resourceType": "Group"}
 }`
 
-	// oktaCreateUser is Okta's POST (CLIENTS.md §11 Okta, S50): password,
+	// oktaCreateUser is Okta's POST (docs/clients.md#okta): password,
 	// an empty groups array, locale.
 	oktaCreateUser = `{
   "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -249,7 +250,7 @@ const (
 }`
 
 	// oktaReplaceUser is Okta's PUT: the full object read back, with id,
-	// meta and groups (CLIENTS.md §11 Okta).
+	// meta and groups (docs/clients.md#okta).
 	oktaReplaceUser = `{
   "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
   "id": "23a35c27-23d3-4c03-b4c5-6443c09e7173",
@@ -265,11 +266,12 @@ const (
   "meta": {"resourceType": "User", "created": "2024-01-01T00:00:00Z", "lastModified": "2024-01-01T00:00:00Z"}
 }`
 
-	// oktaCreateGroup is Okta's Push Groups POST (CLIENTS.md §11 Okta).
+	// oktaCreateGroup is Okta's Push Groups POST (docs/clients.md#okta).
 	oktaCreateGroup = `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Test SCIMv2", "members": []}`
 
 	// oktaReplaceGroup is a PUT /Groups carrying members with display
-	// (CLIENTS.md §11 Okta, S57) and Entra's "$ref": null (§5, S1).
+	// (docs/clients.md#okta, ory/polis#3136) and Entra's "$ref": null
+	// (docs/clients.md#patch-bodies).
 	oktaReplaceGroup = `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "abf4dd94", "displayName": "Test SCIMv2",
   "members": [{"value": "b1c794f24f4c49f4b5d503a4cb2686ea", "display": "SCIM 2 Group A"}, {"$ref": null, "value": "f648f8d5ea4e4cd38e9c"}]}`
 )

@@ -45,7 +45,7 @@ import (
 //     invalidValue earlier in the body; otherwise the first problem is
 //     reported. Details name the attribute (sub-attributes dotted,
 //     Enterprise attributes URN-qualified) or the byte offset.
-//   - A multi-valued attribute must be an array: no client in CLIENTS.md
+//   - A multi-valued attribute must be an array: no client in docs/clients.md
 //     sends a lone object, so one is rejected with a detail that says so.
 //   - At most one value of a multi-valued attribute may have primary true
 //     (RFC 7643 §2.4); more is 400 invalidValue.
@@ -483,9 +483,10 @@ func (d *decoder) boolean(attr, sub string) (v, present bool, err error) {
 // schema says boolean, the strings "true" and "false" in any case are
 // accepted for true and false. Entra ID's default mapping of active is the
 // expression Switch([IsSoftDeleted], , "False", "True", "True", "False"),
-// which yields strings (CLIENTS.md §9 table, S40), and its PATCH without
-// the aadOptscim062020 flag disables a user with "value": "False"
-// (CLIENTS.md §5 table "Disable user", S2); §10 extends it to primary.
+// which yields strings (docs/clients.md#attribute-mappings), and its PATCH
+// without the aadOptscim062020 flag disables a user with "value": "False"
+// (docs/clients.md#patch-bodies); the rule covers primary as well
+// (roles[primary eq "True"]).
 // Strict mode turns it off.
 func stringBool(s []byte) (v, ok bool) {
 	switch len(s) {
@@ -743,14 +744,15 @@ const managerAttr = EnterpriseUserSchema + ":manager"
 //
 // It implements the compatibility rule manager-shapes: besides the RFC 7643
 // §4.3 complex form {"value": id, "$ref": uri}, it accepts the bare id string
-// ("manager": "271"), which is what Entra ID sends (CLIENTS.md §5
-// "Manager" 1: S29, S30, confirmed by Microsoft staff in S32), and an
-// array whose first element is the complex form
-// ([{"$ref": "...", "value": "271"}], CLIENTS.md §5 "Manager" 2: S1
-// "Example 5"). An empty string, object or array is no manager. Strict mode
+// ("manager": "271"), which is what Entra ID sends (docs/clients.md#patch-bodies,
+// the manager 1: SCIM-SDK#541 and #686, confirmed by Microsoft staff in
+// Q&A 188003), and an array whose first element is the complex form
+// ([{"$ref": "...", "value": "271"}], the manager 2: the Entra tutorial's
+// older example). An empty string, object or array is no manager. Strict mode
 // accepts the complex form only. Whatever the shape, the result is a
 // Manager{Value, Ref}, and responses always use the complex form, which is
-// the only one Entra ID reads back (CLIENTS.md §5 "Manager" 4: S32, S33).
+// the only one Entra ID reads back (docs/clients.md#patch-bodies, the
+// manager 3).
 func (d *decoder) manager() (*Manager, error) {
 	k, err := d.peek()
 	if err != nil {
@@ -859,8 +861,8 @@ func checkManager(d *decoder, m Manager) *Manager {
 // Members sent as {"value": id, "display": name} and a "$ref": null in a
 // member are accepted in every mode: display is a sub-attribute of members
 // in RFC 7643's schema and null is unassigned (RFC 7643 §2.5). Entra ID
-// sends [{"$ref": null, "value": "..."}] (CLIENTS.md §5, S1) and Okta sends
-// display (CLIENTS.md §11 Okta, S50).
+// sends [{"$ref": null, "value": "..."}] (docs/clients.md#patch-bodies) and
+// Okta sends display (docs/clients.md#okta).
 func (d *decoder) members() ([]Member, error) {
 	const attr = "members"
 	ok, err := d.arrayOf(attr)
@@ -1038,7 +1040,7 @@ func (d *decoder) userAttr(u *User, a uattr) (err error) {
 	default:
 		// id, meta, schemas and groups are read-only or immutable: a
 		// client's values are ignored (RFC 7643 §7), as Okta's PUT sends
-		// them back (CLIENTS.md §11 Okta).
+		// them back (docs/clients.md#okta).
 		err = d.skipValue()
 	}
 	return err

@@ -131,7 +131,7 @@ func (h *Handler) serveResourceType(w http.ResponseWriter, r *http.Request) {
 
 // serveNoGroupsList answers a /Groups query on a users-only store: an empty
 // ListResponse. Entra ID's Test connection probes /Groups, and a 404 there
-// fails the test (CLIENTS.md §2).
+// fails the test (docs/clients.md#test-connection).
 func (h *Handler) serveNoGroupsList(w http.ResponseWriter, r *http.Request) {
 	var p listParams
 	var err error

@@ -61,13 +61,20 @@
 // connection, which probes /Groups. Optional capabilities, found by type
 // assertion, make writes cheaper and atomic: [UserUpdater], [GroupUpdater] and
 // [MemberPatcher], whose membership changes cost O(changed members) rather
-// than O(group size). List methods receive the parsed [Filter] AST, paging,
+// than O(group size). Because a method with a wrong signature silently
+// fails the assertion, assert each interface at compile time
+// (var _ scim.GroupStore = (*myStore)(nil)); NewHandler logs what it found,
+// warns about an interface implemented in part, and with
+// Options.RequireGroups refuses a store without groups. List methods receive the parsed [Filter] AST, paging,
 // sort and a [Projection], so `excludedAttributes=members` never loads a large
 // group's members. A store that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
 // return more than the filter matches. [FoldCase] is the key to index
 // case-insensitive attributes by, so that a store agrees with the evaluator;
-// [NewID] makes the GUID-shaped ids clients expect. Concurrent writes lose
+// [NewID] makes the GUID-shaped ids clients expect. [MarshalUserDocument]
+// and [MarshalGroupDocument] encode a resource for a document column, in a
+// versioned format later versions go on reading ([DocumentFormat]), so
+// that a store over an existing schema keeps what it has no column for. Concurrent writes lose
 // nothing: the handler writes through the store's atomic capability when it
 // has one, and otherwise with the version it read, retrying on
 // ErrVersionMismatch.
@@ -77,7 +84,9 @@
 // Every refusal is a SCIM error body (RFC 7644 §3.12) with the right status,
 // a scimType where RFC 7644 defines one, and a detail that names the problem.
 // A Store or a hook may return an [*Error] to choose exactly what the client
-// reads. Any other error becomes a 500 whose detail says nothing of the cause,
+// reads. A Store that knows which unique attribute a write conflicts on
+// (an index on emails, besides userName) returns a [*ConflictError], an
+// ErrConflict whose 409 names the attribute. Any other error becomes a 500 whose detail says nothing of the cause,
 // which is logged instead: a store's or Go's internal text never reaches a
 // client. [WriteError] writes the same bodies from a host's own middleware.
 //
@@ -127,10 +136,12 @@
 // # Policies, events and limits
 //
 // Options.AllowDomain refuses emails on domains a workspace has not
-// verified, naming the domain in a 400. Options.UserPolicies and
-// GroupPolicies run the host's own rules ([RequireEmail], [SeatLimit]) on
-// the final state of every write; a policy refuses with an [*Error] whose
-// words the client reads. Options.OnChange receives an [Event] after every
+// verified ([ErrDomainNotAllowed]), naming the domain in a 400.
+// Options.UserPolicies and GroupPolicies run the host's own rules
+// ([RequireEmail], [SeatLimit]) on the final state of every write; a
+// policy refuses with an [*Error] whose words the client reads. Any other
+// error from a hook means it could not decide: the client reads a 503 it
+// retries, with a generic detail, and the cause is logged. Options.OnChange receives an [Event] after every
 // successful write that changed something — created, updated, deactivated,
 // reactivated, deleted, renamed, members added or removed — never for a
 // refused one, so a host can revoke a deactivated user's sessions and keep
@@ -166,9 +177,13 @@
 //
 // # Testing a Store
 //
-// Package storetest turns the Store contract into executable checks:
+// Package storetest turns the Store contract into executable checks, with
+// the capabilities the store declares and, for a multi-tenant store, the
+// proof that nothing of one tenant shows in another:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) scim.Store { return newStoreForTest(t) })
+//		storetest.Run(t, func(t *testing.T) scim.Store { return newStoreForTest(t) },
+//			storetest.Declare(storetest.Groups|storetest.MemberPatcher),
+//			storetest.Tenants(twoTenantsOfOneTestDB))
 //	}
 package scim

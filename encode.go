@@ -13,13 +13,14 @@ import (
 // stable order. The rules, for hosts and for the handler:
 //
 //   - Absent values are omitted: no null, no "", no [], no {} (Entra ID
-//     reads responses strictly; CLIENTS.md §10 "no nulls", S1, S14, S43), and
+//     reads responses strictly and refuses nulls;
+//     docs/clients.md#create-bodies-and-responses), and
 //     a primary that is false is not written. Two exceptions: a user's
-//     "active" is always written, true or false (CLIENTS.md §4.1 step 7: the
+//     "active" is always written, true or false (docs/clients.md#users step 7: the
 //     Validator fails when a disabled user lacks it), and a group's
 //     "members" is written as [] when the client wants members and the group
 //     has none, as Entra ID's own example response to a group create shows
-//     (CLIENTS.md §4.2 step 2).
+//     (docs/clients.md#groups, step 1).
 //   - "schemas" lists the core schema, the Enterprise schema when the
 //     Enterprise object is in the body, and the custom extension schemas of
 //     the Extra keys in the body: a URN key whose value is an object is a
@@ -46,7 +47,7 @@ import (
 // those sub-attributes only; naming the Enterprise URN writes all of its
 // attributes. meta is returned by default like any other attribute, so
 // attributes=id returns schemas and id alone, which is what Entra ID's
-// "id eq X and manager eq Y&attributes=id" check expects (CLIENTS.md §3).
+// "id eq X and manager eq Y&attributes=id" check expects (docs/clients.md#filters).
 // Excluded removes attributes or sub-attributes, never id. Names compare
 // case-insensitively; Enterprise attributes may be qualified or not.
 // Extra keys are projected whole: a key is written when an attribute names
@@ -298,7 +299,7 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 		b = appendMembers(b, g.Members, mk, baseURL)
 		if len(b) == n {
 			// Wanted but empty: [] rather than nothing, as Entra ID's
-			// example response shows (CLIENTS.md §4.2).
+			// example response shows (docs/clients.md#groups).
 			b = append(b, `,"members":[]`...)
 		}
 	}

@@ -1,12 +1,12 @@
 package scim
 
 // This file names the compatibility rules: what Microsoft Entra ID, and
-// the other clients of CLIENTS.md, send that RFC 7643 and RFC 7644 do not
-// allow or leave open, and what the handler does with it. Each rule has a
-// stable name, a line saying what it accepts, the file that implements it
-// and its source in the project's survey of client traffic (CLIENTS.md, whose
-// source keys Sx resolve to Microsoft's and Okta's documentation and to
-// reports of real traffic).
+// the other clients of docs/clients.md, send that RFC 7643 and RFC 7644 do
+// not allow or leave open, and what the handler does with it. Each rule has
+// a stable name, a line saying what it accepts, the file that implements it
+// and its source: the section of docs/clients.md, the project's reference
+// of client behaviour, and the public sources (Microsoft's and Okta's
+// documentation, reports of real traffic) that section links to.
 //
 // The rules are on by default, because Entra ID is the client this package
 // exists for and none of them changes the meaning of a request that follows
@@ -43,7 +43,7 @@ type compatRule struct {
 	name    string
 	accepts string // what the rule accepts, one sentence
 	where   string // the file that implements it
-	source  string // the section of CLIENTS.md and its source keys
+	source  string // the section of docs/clients.md, as a Markdown link, and its sources there
 	// strictRefuses says whether Options.Strict turns the rule off; when
 	// false, strict says why the RFCs allow what it accepts.
 	strictRefuses bool
@@ -57,7 +57,7 @@ var compatRules = []compatRule{
 		name:          ruleOpNameCase,
 		accepts:       `PATCH "op" in any case: "Add", "Replace", "Remove".`,
 		where:         "patch.go (readOperation)",
-		source:        `CLIENTS.md §5, §10: "Microsoft Entra ID emits the values of op as Add, Replace, and Remove" (S1); the default PATCH bodies (S2)`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies): Entra ID sends op as "Add", "Replace" and "Remove", and its tutorial asks servers to match op in any case (Entra tutorial; Entra compatibility)`,
 		strictRefuses: true,
 		strict:        "400 invalidSyntax: op must be lower case",
 	},
@@ -65,7 +65,7 @@ var compatRules = []compatRule{
 		name:          ruleStringBooleans,
 		accepts:       `"True" and "False", in any case, where the schema says boolean (active, primary) in POST, PUT and PATCH values, and in value filters such as roles[primary eq "True"].`,
 		where:         "decode.go (stringBool), patch.go (fromFilter)",
-		source:        `CLIENTS.md §5 "Disable user" default body {"op":"Replace","path":"active","value":"False"} (S2); §9 the default active mapping Switch([IsSoftDeleted], , "False", "True", "True", "False") (S40); §10; roles[primary eq "True"] (S4)`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies): the default disable body {"op":"Replace","path":"active","value":"False"} (Entra compatibility); [attribute mappings](docs/clients.md#attribute-mappings): the default active mapping yields "True" and "False", and roles[primary eq "True"] (Entra attribute mappings)`,
 		strictRefuses: true,
 		strict:        "400 invalidValue: expected a boolean",
 	},
@@ -73,7 +73,7 @@ var compatRules = []compatRule{
 		name:          ruleNoPathAttributePaths,
 		accepts:       `An add or replace without "path" whose value object's keys are attribute paths, in any case: "name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", even value paths.`,
 		where:         "patch.go (valueKeyPath)",
-		source:        `CLIENTS.md §5 "Replace several attributes" with aadOptscim062020 (S2, S19); §10; DESIGN.md`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies): with aadOptscim062020, Entra folds a change of several attributes into one operation without path whose keys are paths (Entra compatibility)`,
 		strictRefuses: true,
 		strict:        "400 invalidPath: keys must be attribute names (URN-qualified names are allowed, as in a request body)",
 	},
@@ -81,7 +81,7 @@ var compatRules = []compatRule{
 		name:          ruleValuePathCreates,
 		accepts:       `An add or replace on a value path that selects nothing creates the value the filter's equalities describe: emails[type eq "work"].value creates the work email, and several adds on addresses[type eq "work"].locality and .postalCode build one work address.`,
 		where:         "patch.go (patchMulti)",
-		source:        `CLIENTS.md §5 "Value-path on a missing element": the SCIM Validator's "Patch User - Add Attributes" (S25), one address from several adds (S26), a replace keeps the other emails (S27); §10`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies): an add on emails[type eq "work"].value creates the work email (the SCIM Validator; SCIM-SDK#416), several adds build one address (SCIM-SDK#680), a replace keeps the other emails (SCIM-SDK#668)`,
 		strictRefuses: true,
 		strict:        "400 noTarget (RFC 7644 §3.5.2.3)",
 	},
@@ -89,7 +89,7 @@ var compatRules = []compatRule{
 		name:          ruleRemoveByValue,
 		accepts:       `A remove of a multi-valued attribute with a value list removes the listed values only: {"op":"Remove","path":"members","value":[{"value":"u1"}]} removes that member. Read by RFC 7644 it would remove every member; that never happens, in any mode. A remove of another attribute ignores its value.`,
 		where:         "patch.go (patchMultiWhole, removeValue); patch_handler.go (the membership fast path)",
-		source:        `CLIENTS.md §5 "Remove group member" default body (S2) and tutorial (S1); §10; JumpCloud's members remove (S70)`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies): Entra's default member removal (Entra compatibility; Entra tutorial); [JumpCloud](docs/clients.md#jumpcloud) sends the same shape (uni-moni JumpCloud)`,
 		strictRefuses: true,
 		strict:        `400 invalidSyntax: remove takes no value; filter the values in the path instead (members[value eq "u1"])`,
 	},
@@ -97,14 +97,14 @@ var compatRules = []compatRule{
 		name:    ruleMemberRefNull,
 		accepts: `"$ref": null in member values: [{"$ref":null,"value":"u1"}].`,
 		where:   "decode.go (members)",
-		source:  `CLIENTS.md §5 tutorial group Add and Remove members (S1); §10`,
+		source:  `[PATCH bodies](docs/clients.md#patch-bodies): the tutorial's group add and remove of members (Entra tutorial)`,
 		strict:  "accepted: null is unassigned (RFC 7643 §2.5)",
 	},
 	{
 		name:          ruleManagerShapes,
 		accepts:       `The Enterprise manager as a bare id ("271"), as {"value":"271"} or as [{"$ref":"...","value":"271"}], in POST, PUT and PATCH; it is always returned as {"value":..., "$ref":...} under the Enterprise URN, the only shape Entra ID reads back.`,
 		where:         "decode.go (manager), encode.go",
-		source:        `CLIENTS.md §5 "Manager" 1-4: the bare id in real traffic (S29, S30) and per Microsoft staff (S32), the array in the tutorial (S1), the read-back failure (S32, S33); §10`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies), the manager 1-3: the bare id in real traffic (SCIM-SDK#541; SCIM-SDK#686) and per Microsoft staff (Q&A 188003), the list in the tutorial (Entra tutorial), the read-back failure (Q&A 188003; techcommunity manager sync)`,
 		strictRefuses: true,
 		strict:        "400 invalidValue: the manager must be an object",
 	},
@@ -112,7 +112,7 @@ var compatRules = []compatRule{
 		name:          ruleSingularFilter,
 		accepts:       `A value filter on the single-valued manager (or name): remove "manager[value eq \"271\"]" removes the manager when it is that one, and nothing otherwise.`,
 		where:         "patch.go (patchUserSingular)",
-		source:        `CLIENTS.md §5 "Manager" 5: the reported Entra removal (S34)`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies), the manager 4: the reported Entra removal (scim-patch#453)`,
 		strictRefuses: true,
 		strict:        "400 invalidPath: a value filter selects values of a multi-valued attribute",
 	},
@@ -120,7 +120,7 @@ var compatRules = []compatRule{
 		name:          ruleUnquotedFilterValues,
 		accepts:       `Bare filter values: externalId eq jyoung (a string unless it is true, false, null or a number).`,
 		where:         "filter_parse.go",
-		source:        `CLIENTS.md §3: the tutorial's filter (S1, S24)`,
+		source:        `[Filters](docs/clients.md#filters): the tutorial's externalId eq jyoung (Entra tutorial; azure-docs#83855)`,
 		strictRefuses: true,
 		strict:        "400 invalidFilter (invalidPath in a PATCH path)",
 	},
@@ -128,7 +128,7 @@ var compatRules = []compatRule{
 		name:          ruleValuePathComparison,
 		accepts:       `A comparison after a value path's sub-attribute: emails[type eq "work"].value eq "x", read as emails[type eq "work" and value eq "x"].`,
 		where:         "filter_parse.go",
-		source:        `CLIENTS.md §3 "Match by work email" (S1, S15)`,
+		source:        `[Filters](docs/clients.md#filters): matching by work email (Entra tutorial; Entra validation troubleshooting)`,
 		strictRefuses: true,
 		strict:        "400 invalidFilter",
 	},
@@ -136,35 +136,35 @@ var compatRules = []compatRule{
 		name:    ruleNoPathReplace,
 		accepts: `A replace without "path" of {"active": false}: Okta's deactivate, which never sends DELETE /Users.`,
 		where:   "patch.go (eachTarget)",
-		source:  `CLIENTS.md §11 Okta "Deactivate" (S50, S53)`,
+		source:  `[Okta](docs/clients.md#okta): Okta deactivates with a replace without path and never deletes users (Okta SCIM 2.0; Okta SCIM FAQ)`,
 		strict:  "accepted: RFC 7644 §3.5.2.3 allows a replace without path",
 	},
 	{
 		name:    ruleIDEcho,
 		accepts: `"id" in a PATCH equal to the resource's own changes nothing: Okta renames groups with {"op":"replace","value":{"id":"42","displayName":"..."}}; "schemas" and "meta" in a value without path are ignored.`,
 		where:   "patch.go (patchID, eachTarget)",
-		source:  `CLIENTS.md §11 Okta "Groups (Push Groups)" (S50)`,
+		source:  `[Okta](docs/clients.md#okta): pushed groups are renamed with a value that repeats the group's id (Okta SCIM 2.0)`,
 		strict:  "accepted: an equal value modifies nothing (RFC 7644 §3.5.2); another id is 400 mutability",
 	},
 	{
 		name:    rulePutReadOnly,
 		accepts: `Okta's PUT /Users carrying "groups" (ignored: read-only; membership changes through /Groups) and "password" (stored, never returned); a PUT without password keeps the stored one.`,
 		where:   "decode.go (userAttr), resource.go (replaceUser)",
-		source:  `CLIENTS.md §11 Okta "Updates" and "Create" (S50), PUT with groups (S57)`,
+		source:  `[Okta](docs/clients.md#okta): updates by PUT of the whole object, creates with a password (Okta SCIM 2.0), memberships in a PUT (ory/polis#3136)`,
 		strict:  "accepted: readOnly values are ignored on PUT (RFC 7644 §3.5.1)",
 	},
 	{
 		name:    rulePlusInQuery,
 		accepts: `"+" as a space in query strings: filter=userName+eq+%22x%22.`,
 		where:   "net/url (form decoding)",
-		source:  `CLIENTS.md §1.5: Entra's request log (S20) and the SCIM Validator (S31)`,
+		source:  `[Endpoint and transport](docs/clients.md#endpoint-and-transport): Entra's logged request (azure-docs#11784) and the SCIM Validator (Q&A 2238842)`,
 		strict:  "accepted: HTML form encoding of the query string",
 	},
 	{
 		name:    ruleUnknownQuery,
 		accepts: `Query parameters the protocol does not define are ignored, so a Tenant URL with ?aadOptscim062020 appended works whether or not Entra forwards the flag.`,
 		where:   "resource.go (queryParams)",
-		source:  `CLIENTS.md §1.6 (S2, S21, S22)`,
+		source:  `[Endpoint and transport](docs/clients.md#endpoint-and-transport): feature flags appended to the Tenant URL (Entra compatibility; entra-docs PR 469)`,
 		strict:  "accepted: RFC 7644 defines no other parameters",
 	},
 }

@@ -61,6 +61,62 @@ func (e *Error) status() int {
 	return e.Status
 }
 
+// ConflictError is how a Store says which attribute a uniqueness conflict
+// is on, when it knows (a unique index on emails, on externalId, besides
+// userName):
+//
+//	return nil, &scim.ConflictError{Attribute: "emails", Value: addr, Err: err}
+//
+// It is an [ErrConflict]: errors.Is(err, scim.ErrConflict) holds for it and
+// for any error wrapping it, so code that tests for the sentinel keeps
+// working. The handler answers 409 uniqueness with a detail that names
+// Attribute and, when set, Value, which should be what the client sent:
+// never put another tenant's data or internal text in it. Err is the
+// cause, kept for logs and never sent. The zero value is a conflict on an
+// unnamed attribute.
+type ConflictError struct {
+	// Attribute is the SCIM attribute whose value is taken: "userName",
+	// "emails", "externalId", a group's "displayName". Empty when unknown.
+	Attribute string
+	// Value is the conflicting value, as the client sent it; may be empty.
+	Value string
+	// Err is the store's cause (a driver's error); may be nil.
+	Err error
+}
+
+// Error describes the conflict, with the cause when there is one.
+func (e *ConflictError) Error() string {
+	s := ErrConflict.Error()
+	if e.Attribute != "" {
+		s += " on " + e.Attribute
+	}
+	if e.Value != "" {
+		s += " " + strconv.Quote(e.Value)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Unwrap returns the cause.
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// detail is what the client reads about the conflict of a resource of type
+// kind ("User", "Group", or "resource"); "" when Attribute is empty.
+func (e *ConflictError) detail(kind string) string {
+	switch {
+	case e.Attribute == "":
+		return ""
+	case e.Value == "":
+		return "a " + kind + " with the same " + e.Attribute + " already exists"
+	}
+	return "a " + kind + " with " + e.Attribute + " " + strconv.Quote(e.Value) + " already exists"
+}
+
 // errorf builds an *Error; a small constructor keeps call sites on one line.
 func errorf(status int, typ ErrorType, detail string) *Error {
 	return &Error{Status: status, Type: typ, Detail: detail}
@@ -81,7 +137,12 @@ func toError(err error) *Error {
 	case errors.Is(err, ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: "resource not found", Err: err}
 	case errors.Is(err, ErrConflict):
-		return &Error{Status: http.StatusConflict, Type: Uniqueness, Detail: "a resource with the same unique attribute already exists", Err: err}
+		detail := "a resource with the same unique attribute already exists"
+		var ce *ConflictError
+		if errors.As(err, &ce) && ce.Attribute != "" {
+			detail = ce.detail("resource")
+		}
+		return &Error{Status: http.StatusConflict, Type: Uniqueness, Detail: detail, Err: err}
 	case errors.Is(err, ErrVersionMismatch):
 		return &Error{Status: http.StatusPreconditionFailed, Detail: "the resource has changed: meta.version does not match If-Match", Err: err}
 	case errors.Is(err, ErrUnsupported):

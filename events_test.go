@@ -1,10 +1,14 @@
 package scim_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,8 +47,10 @@ func (l *eventLog) take() []scim.Event {
 func TestEventsFireOncePerChange(t *testing.T) {
 	var log eventLog
 	h := newHandler(t, memstore.New(), scim.Options{
-		OnChange:    log.record,
-		AllowDomain: func(_ context.Context, d string) error { return map[string]error{"bad.example": errors.New("no")}[d] },
+		OnChange: log.record,
+		AllowDomain: func(_ context.Context, d string) error {
+			return map[string]error{"bad.example": fmt.Errorf("%w: no", scim.ErrDomainNotAllowed)}[d]
+		},
 	})
 	// Events carry the tenant the request acts for.
 	ctx := scim.WithTenant(context.Background(), scim.Tenant{ID: "t1"})
@@ -129,7 +135,7 @@ func TestPolicies(t *testing.T) {
 	active := 0
 	h := newHandler(t, memstore.New(), scim.Options{UserPolicies: []scim.UserPolicy{
 		scim.RequireEmail,
-		scim.SeatLimit(1, func(context.Context) (int, error) { return active, nil }),
+		scim.SeatLimit(seats(1), func(context.Context) (int, error) { return active, nil }),
 	}})
 	wantError(t, serve(t, h, request{method: "POST", path: "/Users", body: `{"userName":"noemail"}`}), 400, "invalidValue", "requires an email")
 	u := mustCreate(t, h, "/Users", `{"userName":"first","emails":[{"value":"first@example.com"}]}`)
@@ -141,10 +147,18 @@ func TestPolicies(t *testing.T) {
 	}
 	// A failing count is the host's failure, not the client's.
 	h2 := newHandler(t, memstore.New(), scim.Options{UserPolicies: []scim.UserPolicy{
-		scim.SeatLimit(1, func(context.Context) (int, error) { return 0, errors.New("db down: secret dsn") }),
+		scim.SeatLimit(seats(1), func(context.Context) (int, error) { return 0, errors.New("db down: secret dsn") }),
 	}})
 	rec := serve(t, h2, request{method: "POST", path: "/Users", body: `{"userName":"x"}`})
-	wantError(t, rec, 500, "", "internal server error")
+	wantError(t, rec, 503, "", "could not check the user against its policies; try again later")
+	if strings.Contains(rec.Body.String(), "secret dsn") {
+		t.Errorf("the cause reached the client: %s", rec.Body)
+	}
+}
+
+// seats is a SeatLimit limit function: n seats in every tenant.
+func seats(n int) func(context.Context) (int, error) {
+	return func(context.Context) (int, error) { return n, nil }
 }
 
 // TestPolicyMayQueryTheStore: SeatLimit counts active users through the
@@ -157,7 +171,7 @@ func TestPolicyMayQueryTheStore(t *testing.T) {
 		page, err := store.ListUsers(ctx, scim.Query{Filter: active, StartIndex: 1})
 		return page.TotalResults, err
 	}
-	h := newHandler(t, store, scim.Options{UserPolicies: []scim.UserPolicy{scim.SeatLimit(1, countActive)}})
+	h := newHandler(t, store, scim.Options{UserPolicies: []scim.UserPolicy{scim.SeatLimit(seats(1), countActive)}})
 	a := mustCreate(t, h, "/Users", `{"userName":"a","active":false}`)["id"].(string)
 	b := mustCreate(t, h, "/Users", `{"userName":"b","active":false}`)["id"].(string)
 	done := make(chan [3]int, 1)
@@ -176,5 +190,43 @@ func TestPolicyMayQueryTheStore(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a policy that queries the store deadlocked the write")
+	}
+}
+
+// TestHookFailuresAre503: a hook that could not decide (its lookup failed)
+// answers 503 with a generic detail and logs the cause; it never refuses
+// as if it had decided.
+func TestHookFailuresAre503(t *testing.T) {
+	errLookup := errors.New("lookup failed: secret dsn")
+	cases := []struct {
+		name   string
+		opts   scim.Options
+		path   string
+		body   string
+		detail string
+	}{
+		{"AllowDomain", scim.Options{AllowDomain: func(context.Context, string) error { return errLookup }},
+			"/Users", `{"userName":"ada@contoso.com"}`, "could not check the email domain of userName"},
+		{"AllowDomain wrapping", scim.Options{AllowDomain: func(context.Context, string) error { return fmt.Errorf("domains: %w", errLookup) }},
+			"/Users", `{"userName":"ada","emails":[{"value":"ada@contoso.com"}]}`, "could not check the email domain of emails.value"},
+		{"UserPolicy", scim.Options{UserPolicies: []scim.UserPolicy{func(context.Context, *scim.User, *scim.User) error { return errLookup }}},
+			"/Users", `{"userName":"ada"}`, "could not check the user against its policies"},
+		{"GroupPolicy", scim.Options{GroupPolicies: []scim.GroupPolicy{func(context.Context, *scim.Group, *scim.Group) error { return errLookup }}},
+			"/Groups", `{"displayName":"Sales"}`, "could not check the group against its policies"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tc.opts.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+			h := newHandler(t, memstore.New(), tc.opts)
+			rec := serve(t, h, request{method: "POST", path: tc.path, body: tc.body})
+			wantError(t, rec, 503, "", tc.detail)
+			if strings.Contains(rec.Body.String(), "secret") {
+				t.Errorf("the cause reached the client: %s", rec.Body)
+			}
+			if !strings.Contains(buf.String(), "lookup failed: secret dsn") || !strings.Contains(buf.String(), "level=ERROR") {
+				t.Errorf("the cause was not logged:\n%s", buf.String())
+			}
+		})
 	}
 }

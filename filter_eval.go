@@ -98,8 +98,9 @@ func MatchGroup(f Filter, g *Group) bool {
 // with equal values keep their order, in both directions. A zero by leaves
 // us unchanged. Nil users sort as users without a value.
 //
-// Call validateSort first: an attribute the schema does not know sorts as
-// absent everywhere.
+// An attribute the schema does not know sorts as absent everywhere; the
+// handler refuses such a sortBy with 400 invalidValue before it reaches a
+// store, so a store that sorts with SortUsers never sees one.
 func SortUsers(us []*User, by AttrPath, descending bool) {
 	if by.Name == "" || len(us) < 2 {
 		return

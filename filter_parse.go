@@ -72,18 +72,19 @@ var defaultFilterLimits = filterLimits{maxLen: 4096, maxDepth: 32}
 // recurses at most 32 times.
 //
 // ParseFilter accepts, beside RFC 7644's syntax, two forms that real clients
-// send, as the project's survey of client traffic (CLIENTS.md) records them;
-// parseFilter's strict mode rejects both:
+// send, as the project's reference of client behaviour (docs/clients.md)
+// records them;
+// the handler rejects both under Options.Strict:
 //
 //  1. Bare string values, `externalId eq jyoung`: Microsoft's SCIM tutorial
-//     shows this filter and its test collection sends it (CLIENTS.md §3,
-//     sources S1 and S24). A bare value is a run of bytes up to whitespace,
+//     shows this filter (docs/clients.md#filters: the Entra tutorial,
+//     azure-docs#83855). A bare value is a run of bytes up to whitespace,
 //     "(", ")", "[", "]", '"' or the end; if it is true, false, null (any
 //     case) or a JSON number it is that, otherwise it is a string, so
 //     `employeeNumber eq 00123` compares with the string "00123".
 //  2. A comparison on a sub-attribute after a value path, which Entra ID
-//     sends when an admin matches users by work email (CLIENTS.md §3, S1,
-//     S15): `emails[type eq "work"].value eq "user@contoso.com"`. It means
+//     sends when an admin matches users by work email (docs/clients.md#filters):
+//     `emails[type eq "work"].value eq "user@contoso.com"`. It means
 //     that one email is of type work and has that value, so it parses as
 //     `emails[type eq "work" and value eq "user@contoso.com"]`.
 //

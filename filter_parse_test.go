@@ -113,7 +113,7 @@ var fpRFCFilterCases = []fpFilterCase{
 	{"rfc/search-body", `displayName sw "smith"`, fpStr("displayName", OpSw, "smith")},
 }
 
-// fpClientFilterCases are the filters CLIENTS.md §3 and §11 report real
+// fpClientFilterCases are the filters docs/clients.md#filters and #okta report real
 // clients sending, with the lenient ones last.
 var fpClientFilterCases = []fpFilterCase{
 	{"entra/test-connection-guid", `userName eq "` + fpGUID + `"`, fpStr("userName", OpEq, fpGUID)},

@@ -30,7 +30,7 @@ var (
 	// We accept what the reference rejects.
 	refDiffLenient = refDifference{"lenient",
 		"bare values (`externalId eq jyoung`) and a comparison after a value path's sub-attribute " +
-			"(`emails[type eq \"work\"].value eq \"x\"`) are sent by Entra ID (CLIENTS.md §3); the reference keeps to the RFC"}
+			"(`emails[type eq \"work\"].value eq \"x\"`) are sent by Entra ID (docs/clients.md#filters); the reference keeps to the RFC"}
 	refDiffValueFilterGrammar = refDifference{"value-filter-grammar",
 		"RFC 7644's ABNF lets a value filter be any filter (valFilter = attrExp / logExp / *1\"not\" \"(\" valFilter \")\", " +
 			"logExp = FILTER SP (\"and\" / \"or\") SP FILTER); the reference takes only one comparison, two joined by and/or, " +

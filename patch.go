@@ -21,7 +21,7 @@ import (
 //   - The body is a JSON object whose "schemas" contains
 //     urn:ietf:params:scim:api:messages:2.0:PatchOp and whose "Operations"
 //     is a non-empty array; member names match in any case, and other
-//     members are ignored. Every client in CLIENTS.md sends the schema, so it
+//     members are ignored. Every client in docs/clients.md sends the schema, so it
 //     is required in every mode. More than Options.MaxPatchOperations
 //     operations is 413, as RFC 7644 §3.7.4 answers a Bulk request over its
 //     maxOperations.
@@ -539,7 +539,7 @@ func readOnlyError(attr string) error {
 
 // patchID handles an operation on id: read-only, but a value equal to the
 // resource's id changes nothing, and Okta sends the id back in the value of
-// a group rename (CLIENTS.md §11 Okta, S50).
+// a group rename (docs/clients.md#okta).
 func patchID(id string, kind patchKind, raw json.RawMessage) error {
 	if kind != patchRemove {
 		var s string
@@ -1092,7 +1092,7 @@ func (m *multiAttr[E]) fromFilter(f Filter, e *E, onlyUnset bool, opt patchOptio
 		case KindBool:
 			b = f.Value.Text == "true"
 		case KindString:
-			// roles[primary eq "True"] (CLIENTS.md §5, S4): a string
+			// roles[primary eq "True"] (docs/clients.md#patch-bodies): a string
 			// boolean, by rule string-booleans.
 			v, ok := stringBool([]byte(f.Value.Text))
 			if !ok || opt.strict() {

@@ -18,7 +18,7 @@ import (
 	"github.com/scimhost/scim/memstore"
 )
 
-// The incremental-cycle PATCH of CLIENTS.md §5 "Replace several
+// The incremental-cycle PATCH of docs/clients.md#patch-bodies "Replace several
 // attributes", in both of Entra ID's modes.
 var (
 	entraPatchDefault = patchOf(
@@ -36,7 +36,8 @@ var (
 	)
 )
 
-// typicalUser is a user as Entra ID provisions it (CLIENTS.md §6, §9).
+// typicalUser is a user as Entra ID provisions it (docs/clients.md#create-bodies-and-responses,
+// docs/clients.md#attribute-mappings).
 func typicalUser() *scim.User {
 	return &scim.User{
 		ID: "2819c223-7f76-453a-919d-413861904646", ExternalID: "bjensen", UserName: "bjensen@contoso.com",

@@ -20,7 +20,7 @@ import (
 // handler never panics and never answers 500, that a refused PATCH leaves
 // the resource byte for byte as it was, and that an accepted one leaves a
 // valid resource. They are seeded with every PATCH body of the golden
-// transcripts and of CLIENTS.md; crashers found by `go test -fuzz` are
+// transcripts and of docs/clients.md; crashers found by `go test -fuzz` are
 // kept in testdata/fuzz/FuzzPatchUser and testdata/fuzz/FuzzPatchGroup.
 
 // fuzzUser is the user the fuzz targets patch: every kind of attribute the

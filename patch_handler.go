@@ -18,7 +18,7 @@ import (
 //   - a user: 200 with the user, projected by "attributes" and
 //     "excludedAttributes" when the client sends them;
 //   - a group: 204 No Content, as Entra ID recommends ("Returning a body
-//     with a list of all the members isn't advisable", CLIENTS.md §4.2), so
+//     with a list of all the members isn't advisable", docs/clients.md#groups), so
 //     that a membership change never loads the group's members; but 200
 //     with the group when the request has "attributes" or
 //     "excludedAttributes", as RFC 7644 §3.5.2 requires for "attributes".

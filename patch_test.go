@@ -3,7 +3,6 @@ package scim_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -685,7 +684,7 @@ func TestPatchUsersOnlyStore(t *testing.T) {
 }
 
 func TestPatchSoftDeleteKeepsMemberships(t *testing.T) {
-	// CLIENTS.md §4.1 steps 4 to 7: a disabled user stays readable by id and
+	// docs/clients.md#users steps 4 to 7: a disabled user stays readable by id and
 	// by filters and keeps its memberships, which Entra does not push again
 	// when it re-enables the user.
 	h := newHandler(t, memstore.New(), scim.Options{})
@@ -727,7 +726,7 @@ func TestPatchDomainAllowlist(t *testing.T) {
 		if verified[d] {
 			return nil
 		}
-		return errors.New("not verified")
+		return scim.ErrDomainNotAllowed
 	}})
 	created := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com","emails":[{"value":"ada@contoso.com","type":"work","primary":true}]}`)
 	uid := created["id"].(string)

@@ -8,12 +8,23 @@ import (
 	"strings"
 )
 
+// ErrDomainNotAllowed is what an Options.AllowDomain hook returns, or
+// wraps (fmt.Errorf("%w: %s", scim.ErrDomainNotAllowed, why)), to refuse a
+// domain: the client reads a 400 invalidValue naming the domain and the
+// attribute. Any other error from the hook means it could not decide (its
+// database is down): the client reads 503 with a detail that says nothing
+// of the cause, which is logged, so that a provisioning client retries
+// instead of reporting the domain as unverified.
+var ErrDomainNotAllowed = errors.New("scim: email domain not allowed")
+
 // UserPolicy is a host's rule about users, run on the final state of every
 // user write (create, replace, PATCH) before the Store sees it; old is nil
 // on create. It returns nil to allow the write. To refuse, it returns an
 // *Error, which the client reads as it is ([Refuse] makes a 400
-// invalidValue); any other error is treated as the policy failing, a 500
-// whose text the client never sees.
+// invalidValue). Any other error means the policy could not decide (a
+// lookup failed): the write is not made and the client reads 503, a
+// retryable status, with a generic detail; the cause is logged, never
+// sent.
 type UserPolicy func(ctx context.Context, old, u *User) error
 
 // GroupPolicy is [UserPolicy] for groups. On a membership-only PATCH that the
@@ -41,27 +52,54 @@ func RequireEmail(_ context.Context, _, u *User) error {
 }
 
 // SeatLimit returns a UserPolicy that refuses to create or reactivate a user
-// when limit users are already active. countActive reports the tenant's
-// active users now (a COUNT over the host's table). Deactivating, updating
-// and deleting are never refused, so an admin can always make room.
+// when the tenant's seats are taken. Both functions are called on every
+// create or reactivation, with the request's context (and so its
+// [Tenant]): limit reports the tenant's seats now (its plan; negative for
+// no limit), countActive its active users now (a COUNT over the host's
+// table). Deactivating, updating and deleting are never refused, so an
+// admin can always make room.
+//
+// A refusal is 403 Forbidden without a scimType (RFC 7644 §3.12 defines
+// none for it), with a detail naming the limit and the user:
+// "seat limit of 50 reached: deactivate or delete a user, or add seats,
+// before provisioning \"ada@example.com\"". An error from either function
+// means the policy could not decide: 503, the cause logged.
 //
 // The check and the write are not one transaction: two concurrent creates
 // can both pass at limit-1. A host that must never exceed the limit enforces
 // it in its Store as well.
-func SeatLimit(limit int, countActive func(ctx context.Context) (int, error)) UserPolicy {
+func SeatLimit(limit, countActive func(ctx context.Context) (int, error)) UserPolicy {
 	return func(ctx context.Context, old, u *User) error {
 		if !u.Active || (old != nil && old.Active) {
 			return nil
 		}
+		seats, err := limit(ctx)
+		if err != nil {
+			return fmt.Errorf("scim: SeatLimit: reading the limit: %w", err)
+		}
+		if seats < 0 {
+			return nil
+		}
 		n, err := countActive(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("scim: SeatLimit: counting active users: %w", err)
 		}
-		if n >= limit {
-			return &Error{Status: http.StatusForbidden, Detail: fmt.Sprintf("seat limit of %d reached: deactivate or delete a user, or add seats, before provisioning %q", limit, u.UserName)}
+		if n >= seats {
+			return &Error{Status: http.StatusForbidden, Detail: fmt.Sprintf("seat limit of %d reached: deactivate or delete a user, or add seats, before provisioning %q", seats, u.UserName)}
 		}
 		return nil
 	}
+}
+
+// undecided is the answer to a hook that failed to decide: 503 with a
+// generic detail, the cause kept for the log. A *Error from the hook is its
+// own answer.
+func undecided(err error, detail string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Detail: detail, Err: err}
 }
 
 // checkUser runs the domain allowlist and the host's user policies on the
@@ -74,7 +112,7 @@ func (h *Handler) checkUser(ctx context.Context, old, u *User) error {
 	}
 	for _, p := range h.opts.UserPolicies {
 		if err := p(ctx, old, u); err != nil {
-			return err
+			return undecided(err, "this server could not check the user against its policies; try again later")
 		}
 	}
 	return nil
@@ -84,7 +122,7 @@ func (h *Handler) checkUser(ctx context.Context, old, u *User) error {
 func (h *Handler) checkGroup(ctx context.Context, old, g *Group) error {
 	for _, p := range h.opts.GroupPolicies {
 		if err := p(ctx, old, g); err != nil {
-			return err
+			return undecided(err, "this server could not check the group against its policies; try again later")
 		}
 	}
 	return nil
@@ -108,8 +146,8 @@ func (h *Handler) checkDomains(ctx context.Context, old, u *User) error {
 			return nil
 		}
 		var e *Error
-		if errors.As(err, &e) {
-			return err
+		if errors.As(err, &e) || !errors.Is(err, ErrDomainNotAllowed) {
+			return undecided(err, fmt.Sprintf("this server could not check the email domain of %s; try again later", attr))
 		}
 		return &Error{
 			Status: http.StatusBadRequest,

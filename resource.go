@@ -124,8 +124,16 @@ func (rt *resourceType[T]) storeError(err error, id string, v T) error {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found", rt.name, id), Err: err}
-	case errors.Is(err, ErrConflict) && v != nil:
-		return &Error{Status: http.StatusConflict, Type: Uniqueness, Detail: fmt.Sprintf("a %s with %s already exists", rt.name, rt.unique(v)), Err: err}
+	case errors.Is(err, ErrConflict):
+		var ce *ConflictError
+		// A conflict on the unique attribute without its value: the value
+		// is the one being written.
+		if errors.As(err, &ce) && ce.Attribute != "" && (ce.Value != "" || v == nil || !strings.HasPrefix(rt.unique(v), ce.Attribute+" ")) {
+			return &Error{Status: http.StatusConflict, Type: Uniqueness, Detail: ce.detail(rt.name), Err: err}
+		}
+		if v != nil {
+			return &Error{Status: http.StatusConflict, Type: Uniqueness, Detail: fmt.Sprintf("a %s with %s already exists", rt.name, rt.unique(v)), Err: err}
+		}
 	}
 	return err
 }

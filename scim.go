@@ -11,12 +11,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scimhost/scim/internal/methodset"
 )
 
 // Options configures a [Handler]. The zero value is ready to use: every
@@ -39,9 +42,11 @@ type Options struct {
 	// (and a userName that is an email address) that a create, replace or
 	// PATCH introduces: values that are new or changed against the stored
 	// user, checked on the final state after all of a PATCH's operations.
-	// A nil error allows it. Any other error refuses the request with 400
-	// invalidValue naming the domain and the attribute, unless the error is a
-	// *Error, which is sent as it is. Domains are passed in lower case.
+	// A nil error allows it; [ErrDomainNotAllowed] (or an error wrapping
+	// it) refuses the request with 400 invalidValue naming the domain and
+	// the attribute; a *Error is sent as it is. Any other error means the
+	// hook could not decide: 503 with a generic detail, the cause logged,
+	// never "not verified". Domains are passed in lower case.
 	AllowDomain func(ctx context.Context, domain string) error
 
 	// UserPolicies and GroupPolicies are the host's own rules, run in order
@@ -62,6 +67,13 @@ type Options struct {
 	// to slog.Default(). Query values, request bodies and Authorization
 	// headers are never logged: they carry personal data and secrets.
 	Logger *slog.Logger
+
+	// RequireGroups makes NewHandler fail when the store does not implement
+	// [GroupStore], naming the missing methods or wrong signatures, instead
+	// of serving users only. A host that provisions groups sets it: without
+	// it a slip in one GroupStore method turns groups off, and Entra ID's
+	// Test connection still passes.
+	RequireGroups bool
 
 	// MaxBodyBytes caps a request body; a larger one is refused with 413.
 	// Default 1 MiB.
@@ -214,8 +226,18 @@ func (h *Handler) updateLock(ctx context.Context, name, id string) *sync.Mutex {
 // [GroupStore], groups are served; otherwise /Groups answers queries with an
 // empty list (Entra ID probes it during Test connection) and writes with 501.
 //
+// NewHandler finds the store's optional capabilities ([UserUpdater],
+// [GroupUpdater], [MemberPatcher]) by type assertion, and logs what it
+// found at Info to Options.Logger, with a line saying that groups are off
+// when they are. A store that implements an interface in part (one method
+// missing, or with another signature) is served without it and logged at
+// Warn, naming the method: assert the interfaces at compile time
+// (var _ scim.GroupStore = (*myStore)(nil)) to catch that slip where it is
+// made.
+//
 // It returns an error when an option is invalid: a negative limit, or a
-// BaseURL that is not an absolute http(s) URL.
+// BaseURL that is not an absolute http(s) URL; and, with
+// Options.RequireGroups, when the store does not implement GroupStore.
 func NewHandler(store Store, opts Options) (*Handler, error) {
 	if store == nil {
 		return nil, errors.New("scim: NewHandler: store is nil")
@@ -276,6 +298,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	if err := h.reportCapabilities(store); err != nil {
+		return nil, err
+	}
 	h.users = newUserType(h, store)
 	if gs, ok := store.(GroupStore); ok {
 		h.groups = newGroupType(h, gs)
@@ -283,6 +308,47 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	}
 	h.mux = h.routes()
 	return h, nil
+}
+
+// The optional interfaces a store may implement, found by type assertion.
+var capabilities = []struct {
+	name  string
+	iface reflect.Type
+	group bool // only used when the store has groups
+}{
+	{"GroupStore", reflect.TypeFor[GroupStore](), false},
+	{"UserUpdater", reflect.TypeFor[UserUpdater](), false},
+	{"GroupUpdater", reflect.TypeFor[GroupUpdater](), true},
+	{"MemberPatcher", reflect.TypeFor[MemberPatcher](), true},
+}
+
+// reportCapabilities logs which optional interfaces store implements (at
+// Info, to Options.Logger), warns about one it implements in part (a
+// method missing or with another signature, which a type assertion
+// silently ignores), and enforces Options.RequireGroups.
+func (h *Handler) reportCapabilities(store Store) error {
+	typ := reflect.TypeOf(store)
+	if h.opts.RequireGroups && !typ.Implements(capabilities[0].iface) {
+		return fmt.Errorf("scim: NewHandler: Options.RequireGroups is set, but %s does not implement scim.GroupStore: %s", typ, strings.Join(methodset.Mismatches(typ, capabilities[0].iface), "; "))
+	}
+	groups := typ.Implements(capabilities[0].iface)
+	attrs := []any{"store", typ.String()}
+	for _, c := range capabilities {
+		has := typ.Implements(c.iface)
+		attrs = append(attrs, c.name, has && (groups || !c.group))
+		if !has && methodset.Partial(typ, c.iface) {
+			h.log.Warn("scim: the store implements part of scim."+c.name+", so the handler does without it",
+				"store", typ.String(), "mismatches", strings.Join(methodset.Mismatches(typ, c.iface), "; "))
+		}
+	}
+	if h.opts.Logger == nil {
+		return nil
+	}
+	h.opts.Logger.Info("scim: store capabilities", attrs...)
+	if !groups {
+		h.opts.Logger.Info("scim: groups are off: the store does not implement scim.GroupStore; /Groups answers queries with an empty list and writes with 501", "store", typ.String())
+	}
+	return nil
 }
 
 func (h *Handler) routes() *http.ServeMux {

@@ -102,7 +102,7 @@ func mustCreate(t testing.TB, h http.Handler, path, body string) map[string]any 
 }
 
 func TestEntraTestConnection(t *testing.T) {
-	// CLIENTS.md §2: a filter on a random GUID must answer 200 and an empty
+	// docs/clients.md#test-connection: a filter on a random GUID must answer 200 and an empty
 	// ListResponse, never 404; Entra encodes spaces as '+'.
 	h := newHandler(t, memstore.New(), scim.Options{})
 	rec := serve(t, h, request{method: "GET", path: "/Users?filter=userName+eq+%228a0b1f0e-3a8d-4a4c-9a47-5f0f8b3a2f10%22"})
@@ -170,7 +170,7 @@ func TestUserLifecycle(t *testing.T) {
 	stale := serve(t, h, request{method: "PUT", path: "/Users/" + id, body: `{"userName":"x"}`, header: map[string]string{"If-Match": etag}})
 	wantError(t, stale, http.StatusPreconditionFailed, "", "If-Match")
 
-	// An inactive user is still returned by GET and by filters (CLIENTS.md §4.1 step 7).
+	// An inactive user is still returned by GET and by filters (docs/clients.md#users step 7).
 	if got := decode(t, serve(t, h, request{method: "GET", path: `/Users?filter=externalId+eq+%22ada%22`})); got["totalResults"] != float64(0) {
 		t.Errorf("externalId was not in the PUT, so it is gone: %v", got)
 	}
@@ -189,7 +189,7 @@ func TestGroupLifecycle(t *testing.T) {
 	h := newHandler(t, memstore.New(), scim.Options{})
 	u := mustCreate(t, h, "/Users", `{"userName":"grace"}`)
 	uid := u["id"].(string)
-	// Entra creates groups without members (CLIENTS.md §4.2).
+	// Entra creates groups without members (docs/clients.md#groups).
 	g := mustCreate(t, h, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],"externalId":"g-1","displayName":"Admins","meta":{"resourceType":"Group"}}`)
 	gid := g["id"].(string)
 	if m, ok := g["members"]; ok && !cmp.Equal(m, []any{}) {
@@ -207,7 +207,7 @@ func TestGroupLifecycle(t *testing.T) {
 		t.Errorf("members = %v", pg["members"])
 	}
 
-	// Entra reads groups without their members (CLIENTS.md §3).
+	// Entra reads groups without their members (docs/clients.md#filters).
 	noMembers := decode(t, serve(t, h, request{method: "GET", path: "/Groups/" + gid + "?excludedAttributes=members"}))
 	if _, ok := noMembers["members"]; ok || noMembers["displayName"] != "Admins" {
 		t.Errorf("excludedAttributes=members: %v", noMembers)
@@ -246,7 +246,7 @@ type usersOnly struct{ scim.UserStore }
 
 func TestUsersOnlyStore(t *testing.T) {
 	h := newHandler(t, usersOnly{memstore.New()}, scim.Options{})
-	// Entra's Test connection also probes /Groups (CLIENTS.md §2).
+	// Entra's Test connection also probes /Groups (docs/clients.md#test-connection).
 	list := serve(t, h, request{method: "GET", path: `/Groups?excludedAttributes=members&filter=displayName+eq+%22x%22`})
 	if got := decode(t, list); list.Code != 200 || got["totalResults"] != float64(0) || !cmp.Equal(got["Resources"], []any{}) {
 		t.Errorf("GET /Groups: %d %v", list.Code, got)
@@ -515,7 +515,7 @@ func TestAllowDomain(t *testing.T) {
 		if verified[d] {
 			return nil
 		}
-		return errors.New("not verified")
+		return scim.ErrDomainNotAllowed
 	}})
 	u := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com","emails":[{"value":"ada@contoso.com","type":"work"}]}`)
 	id := u["id"].(string)

@@ -18,7 +18,8 @@ var (
 	// ErrNotFound: no resource has that id (in the caller's tenant).
 	ErrNotFound = errors.New("scim: resource not found")
 	// ErrConflict: the write would break a uniqueness rule (userName, a group's
-	// displayName). The handler answers 409 uniqueness.
+	// displayName). The handler answers 409 uniqueness. A store that knows
+	// which attribute conflicted returns a [*ConflictError], which wraps it.
 	ErrConflict = errors.New("scim: uniqueness conflict")
 	// ErrVersionMismatch: a replace carried a Meta.Version that is not the
 	// stored one. The handler answers 412 when the client sent If-Match, and
@@ -34,9 +35,50 @@ var (
 // optionally groups (implement [GroupStore] on the same value). A host that
 // provisions users only still gets a complete endpoint; see [NewHandler].
 //
+// The optional interfaces are found by type assertion, so a method with a
+// slightly wrong signature silently turns its capability off. Assert every
+// interface the store means to implement at compile time,
+//
+//	var (
+//		_ scim.Store         = (*myStore)(nil)
+//		_ scim.GroupStore    = (*myStore)(nil)
+//		_ scim.MemberPatcher = (*myStore)(nil)
+//	)
+//
+// and declare them to package storetest (storetest.Declare); NewHandler
+// logs what it found, and Options.RequireGroups makes a missing GroupStore
+// an error.
+//
 // Every method must be safe for concurrent use. The context carries the
 // request's context, including the tenant set by [BearerAuth]: a multi-tenant
-// store scopes every method to it, so that another tenant's id is ErrNotFound.
+// store scopes every method to it ([TenantFrom]), so that another tenant's
+// id is ErrNotFound, its userNames and displayNames are free (a conflict
+// would tell one tenant what another has), and nothing of it shows through
+// a list, a filter, a member's display value or a user's groups.
+// storetest.Tenants checks all of that.
+//
+// # Filters a store must answer
+//
+// ListUsers and ListGroups receive the parsed filter. A store answers the
+// ones below exactly, because clients send them on every provisioning
+// cycle and a refusal (ErrUnsupported, a 400) stops provisioning; it may
+// refuse any other with ErrUnsupported, and [MatchUser] evaluates any
+// filter in memory for a store that loads candidates first:
+//
+//   - userName eq: Entra ID's default matching attribute and the query of
+//     its Test connection; Okta's lookup before every create.
+//   - externalId eq (case-exact): Entra ID when an admin matches on it.
+//   - emails[type eq "work" and value eq ...] (Entra writes it
+//     emails[type eq "work"].value eq ...): Entra ID when an admin
+//     matches on the work email.
+//   - id eq: reads by id in a filter, alone or combined.
+//   - displayName eq on groups: Entra ID's group matching, sent with
+//     excludedAttributes=members.
+//   - id eq G and members eq U on groups: Entra ID's membership check.
+//   - pr, and, or over the above: RFC 7644 §3.4.2.2 defines them for every
+//     service provider.
+//
+// docs/clients.md#filters has the sources.
 type Store interface {
 	UserStore
 }

@@ -448,7 +448,7 @@ func (t *tenant) checkUserName(userName string, self *userRec) error {
 		return nil
 	}
 	if other := t.byUserName[foldKey(userName)]; other != nil && other != self {
-		return fmt.Errorf("memstore: userName %q is taken: %w", userName, scim.ErrConflict)
+		return &scim.ConflictError{Attribute: "userName", Value: userName}
 	}
 	return nil
 }
@@ -1036,7 +1036,7 @@ func (t *tenant) checkDisplayName(name string, self *groupRec) error {
 		return nil
 	}
 	if other := t.byDisplay[foldKey(name)]; other != nil && other != self {
-		return fmt.Errorf("memstore: group displayName %q is taken: %w", name, scim.ErrConflict)
+		return &scim.ConflictError{Attribute: "displayName", Value: name}
 	}
 	return nil
 }

@@ -18,7 +18,16 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(*testing.T) scim.Store { return memstore.New() })
+	storetest.Run(t, func(*testing.T) scim.Store { return memstore.New() },
+		storetest.Declare(storetest.Groups|storetest.UserUpdater|storetest.GroupUpdater|storetest.MemberPatcher|storetest.UserGroups),
+		storetest.Tenants(func(*testing.T) (a, b storetest.Tenant) {
+			s := memstore.New(memstore.WithTenant(func(ctx context.Context) string {
+				t, _ := scim.TenantFrom(ctx)
+				return t.ID
+			}))
+			return storetest.Tenant{Store: s, Context: storetest.InTenant("alpha")},
+				storetest.Tenant{Store: s, Context: storetest.InTenant("bravo")}
+		}))
 }
 
 // ---- filter helpers (the filters are built by hand) ----

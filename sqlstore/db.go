@@ -219,7 +219,7 @@ func (db *DB) mapErr(err error) error {
 		if errors.As(err, &e) {
 			switch e.SQLState() {
 			case "23505": // unique_violation
-				return fmt.Errorf("%w: %w", scim.ErrConflict, err)
+				return &scim.ConflictError{Attribute: conflictAttribute(err), Err: err}
 			case "22021", "22P05": // a NUL byte or invalid UTF-8 in a value
 				return &scim.Error{Status: 400, Type: scim.InvalidValue,
 					Detail: "a value contains a character that cannot be stored (NUL or invalid UTF-8)", Err: err}
@@ -230,11 +230,26 @@ func (db *DB) mapErr(err error) error {
 		if errors.As(err, &e) {
 			switch e.Code() {
 			case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-				return fmt.Errorf("%w: %w", scim.ErrConflict, err)
+				return &scim.ConflictError{Attribute: conflictAttribute(err), Err: err}
 			}
 		}
 	}
 	return err
+}
+
+// conflictAttribute names the attribute a uniqueness violation is on, from
+// the index (PostgreSQL: "scim_users_user_name") or the column (SQLite:
+// "scim_users.user_name_fold") the driver's message names; "" when it names
+// neither.
+func conflictAttribute(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "user_name"):
+		return "userName"
+	case strings.Contains(msg, "display_name"):
+		return "displayName"
+	}
+	return ""
 }
 
 // storable reports whether s can be stored in a text column. PostgreSQL

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"testing"
 
 	"github.com/scimhost/scim"
@@ -9,7 +10,10 @@ import (
 
 // TestStoretest runs the Store contract of package storetest on both
 // dialects: on PostgreSQL every check gets a fresh tenant of the shared test
-// schema, on SQLite a fresh database file.
+// schema, on SQLite a fresh database file. The tenant isolation checks get
+// two fresh tenants of one database: one a store bound to its tenant
+// (DB.Tenant), the other a store that reads the tenant from the context
+// (DB.ByContext), as behind scim.BearerAuth.
 func TestStoretest(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
@@ -18,12 +22,23 @@ func TestStoretest(t *testing.T) {
 			if d.name == "postgres" {
 				shared = d.open(t) // skips or fails here when unreachable
 			}
-			storetest.Run(t, func(t *testing.T) scim.Store {
+			open := func(t *testing.T) *DB {
 				if shared != nil {
-					return newStore(t, shared)
+					return shared
 				}
-				return newStore(t, d.open(t))
-			})
+				return d.open(t)
+			}
+			storetest.Run(t, func(t *testing.T) scim.Store { return newStore(t, open(t)) },
+				storetest.Declare(storetest.Groups|storetest.UserUpdater|storetest.GroupUpdater|storetest.MemberPatcher|storetest.UserGroups),
+				storetest.Tenants(func(t *testing.T) (a, b storetest.Tenant) {
+					db := open(t)
+					byContext := db.ByContext(func(ctx context.Context) string {
+						tn, _ := scim.TenantFrom(ctx)
+						return tn.ID
+					})
+					return storetest.Tenant{Store: newStore(t, db)},
+						storetest.Tenant{Store: byContext, Context: storetest.InTenant(randomTenant(t, db))}
+				}))
 		})
 	}
 }

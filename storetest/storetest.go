@@ -5,30 +5,47 @@
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) scim.Store {
 //			return mystore.New(openTestDB(t)) // empty; t.Cleanup drops it
-//		})
+//		}, storetest.Declare(storetest.Groups|storetest.MemberPatcher),
+//			storetest.Tenants(func(t *testing.T) (a, b storetest.Tenant) {
+//				db := openTestDB(t) // one database, two tenants
+//				return storetest.Tenant{Store: mystore.New(db), Context: storetest.InTenant("a")},
+//					storetest.Tenant{Store: mystore.New(db), Context: storetest.InTenant("b")}
+//			}))
 //	}
 //
 // and gets one subtest per rule, named after the rule, so that a failure
 // says which promise the store broke.
 //
 // What Run checks: create, get, replace and delete of users, and of groups
-// when the store implements [scim.GroupStore] (otherwise the group checks
-// are skipped); that the store assigns ID and Meta, keeps Created, and
-// changes LastModified and Version on every write; that values handed in
-// and out are copies; uniqueness of userName (case-insensitively) and group
-// displayName (ErrConflict); ErrNotFound and ErrVersionMismatch; the
-// filters every store must answer exactly (userName eq, externalId eq, id
-// eq, emails[type eq "work" and value eq ...], displayName eq, `id eq G and
-// members eq U`, pr, and, or) and others it may refuse with ErrUnsupported
-// but must never answer wrongly; paging; sorting by userName when
-// supported; projection of members; memberships and their cleanup on
-// delete; the optional capabilities [scim.UserUpdater],
+// when the store implements [scim.GroupStore]; that the store assigns ID
+// and Meta, keeps Created, and changes LastModified and Version on every
+// write; that values handed in and out are copies; uniqueness of userName
+// (case-insensitively) and group displayName (ErrConflict); ErrNotFound
+// and ErrVersionMismatch; the filters every store must answer exactly
+// (userName eq, externalId eq, id eq, emails[type eq "work" and value eq
+// ...], displayName eq, `id eq G and members eq U`, pr, and, or), each
+// failure saying which client sends the filter, and others it may refuse
+// with ErrUnsupported but must never answer wrongly; paging; sorting by
+// userName when supported; projection of members; memberships and their
+// cleanup on delete; the optional capabilities [scim.UserUpdater],
 // [scim.GroupUpdater] and [scim.MemberPatcher] when implemented; and
 // concurrent membership changes and concurrent creates of one userName.
+// Group members are users the check created, so that a store whose
+// memberships have a foreign key to its users passes.
+//
+// A store declares what it implements with [Declare]: a declared
+// capability that the store's method set does not match fails, naming the
+// missing method or the wrong signature, where it would otherwise skip
+// the capability's checks (and the handler would quietly do without it).
+// Without a declaration a store that has some methods of an optional
+// interface and not all fails all the same. [Tenants] adds the tenant
+// isolation checks for a multi-tenant store: nothing of one tenant may be
+// visible or changeable from another, and a failure says what leaked.
 //
 // A store that does not version resources (Meta.Version always empty)
 // skips the version checks. A store that does not fill User.Groups is
-// accepted; one that does must fill it correctly.
+// accepted unless it declares [UserGroups]; one that does must fill it
+// correctly.
 //
 // The expected results are written out by hand, not computed with
 // [scim.MatchUser], so that the kit also checks the evaluator a store may
@@ -55,17 +72,44 @@ import (
 // store (a new tenant or schema is enough: each check creates its own
 // users and groups). The store is used from several goroutines in the
 // concurrency checks.
-func Run(t *testing.T, newStore func(t *testing.T) scim.Store) {
+//
+// Options declare what the store implements ([Declare]), add the tenant
+// isolation checks ([Tenants]) and allow arbitrary member ids
+// ([ArbitraryMemberIDs]). Without options Run checks what the store turns
+// out to implement, and fails a store that implements part of an optional
+// interface: a GroupStore method with a wrong signature would otherwise
+// turn groups off without a word.
+func Run(t *testing.T, newStore func(t *testing.T) scim.Store, opts ...Option) {
 	t.Helper()
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
 	for _, g := range checks {
 		t.Run(g.name, func(t *testing.T) {
-			for _, c := range g.checks {
-				t.Run(c.name, func(t *testing.T) {
+			for _, ch := range g.checks {
+				t.Run(ch.name, func(t *testing.T) {
 					s := newStore(t)
 					if s == nil {
 						t.Fatal("newStore returned nil")
 					}
-					c.fn(t, s)
+					c.require(t, s, ch.needs)
+					ch.fn(t, s, c)
+				})
+			}
+		})
+	}
+	if c.tenants != nil {
+		t.Run("Tenants", func(t *testing.T) {
+			for _, ch := range tenantChecks {
+				t.Run(ch.name, func(t *testing.T) {
+					a, b := c.tenants(t)
+					if a.Store == nil || b.Store == nil {
+						t.Fatal("the Tenants function returned a nil Store")
+					}
+					c.require(t, a.Store, ch.needs)
+					c.require(t, b.Store, ch.needs)
+					ch.fn(t, c, a, b)
 				})
 			}
 		})
@@ -73,73 +117,77 @@ func Run(t *testing.T, newStore func(t *testing.T) scim.Store) {
 }
 
 type check struct {
-	name string
-	fn   func(*testing.T, scim.Store)
+	name  string
+	needs Capability // the capabilities without which the check is skipped
+	fn    func(*testing.T, scim.Store, *config)
 }
 
 var checks = []struct {
 	name   string
 	checks []check
 }{
+	{"Declarations", []check{
+		{"InterfacesMatch", 0, testDeclarations},
+	}},
 	{"Users", []check{
-		{"CreateAssignsIDAndMeta", testCreateUserAssigns},
-		{"CreateDoesNotModifyItsArgument", testCreateUserArgument},
-		{"CreateIgnoresClientGroups", testCreateUserGroups},
-		{"ReturnedUsersAreCopies", testUserCopies},
-		{"RoundTripsEveryAttribute", testUserRoundTrip},
-		{"GetUnknownIsNotFound", testUserNotFound},
-		{"ReplaceKeepsIDAndCreated", testReplaceUser},
-		{"ReplaceRemovesOmittedAttributes", testReplaceUserRemoves},
-		{"ReplaceStaleVersionIsVersionMismatch", testReplaceUserStale},
-		{"ReplaceEmptyVersionIsUnconditional", testReplaceUserUnconditional},
-		{"UserNameIsUniqueIgnoringCase", testUserNameConflict},
-		{"RenameToOwnNameInOtherCase", testRenameOwnCase},
-		{"DeleteRemovesTheUser", testDeleteUser},
-		{"InactiveUsersAreReturned", testInactiveUsers},
+		{"CreateAssignsIDAndMeta", 0, testCreateUserAssigns},
+		{"CreateDoesNotModifyItsArgument", 0, testCreateUserArgument},
+		{"CreateIgnoresClientGroups", 0, testCreateUserGroups},
+		{"ReturnedUsersAreCopies", 0, testUserCopies},
+		{"RoundTripsEveryAttribute", 0, testUserRoundTrip},
+		{"GetUnknownIsNotFound", 0, testUserNotFound},
+		{"ReplaceKeepsIDAndCreated", 0, testReplaceUser},
+		{"ReplaceRemovesOmittedAttributes", 0, testReplaceUserRemoves},
+		{"ReplaceStaleVersionIsVersionMismatch", 0, testReplaceUserStale},
+		{"ReplaceEmptyVersionIsUnconditional", 0, testReplaceUserUnconditional},
+		{"UserNameIsUniqueIgnoringCase", 0, testUserNameConflict},
+		{"RenameToOwnNameInOtherCase", 0, testRenameOwnCase},
+		{"DeleteRemovesTheUser", 0, testDeleteUser},
+		{"InactiveUsersAreReturned", 0, testInactiveUsers},
 	}},
 	{"UserFilters", []check{
-		{"MustAnswer", testUserFiltersMust},
-		{"MayRefuse", testUserFiltersMay},
+		{"MustAnswer", 0, testUserFiltersMust},
+		{"MayRefuse", 0, testUserFiltersMay},
 	}},
 	{"Paging", []check{
-		{"EveryUserExactlyOnce", testPaging},
-		{"CountZeroGivesTotalOnly", testPagingCountZero},
-		{"StartIndexPastTheEnd", testPagingPastEnd},
-		{"FilteredTotal", testPagingFiltered},
-		{"SortByUserName", testSortByUserName},
+		{"EveryUserExactlyOnce", 0, testPaging},
+		{"CountZeroGivesTotalOnly", 0, testPagingCountZero},
+		{"StartIndexPastTheEnd", 0, testPagingPastEnd},
+		{"FilteredTotal", 0, testPagingFiltered},
+		{"SortByUserName", 0, testSortByUserName},
 	}},
 	{"Groups", []check{
-		{"CreateAssignsIDAndMeta", testCreateGroup},
-		{"ReturnedGroupsAreCopies", testGroupCopies},
-		{"GetUnknownIsNotFound", testGroupNotFound},
-		{"ReplaceKeepsIDAndCreated", testReplaceGroup},
-		{"ReplaceStaleVersionIsVersionMismatch", testReplaceGroupStale},
-		{"DisplayNameIsUniqueIgnoringCase", testDisplayNameConflict},
-		{"DeleteRemovesTheGroup", testDeleteGroup},
-		{"MembersReturnedWhenWanted", testGroupProjection},
-		{"ListProjection", testListGroupsProjection},
-		{"Filters", testGroupFilters},
-		{"Paging", testGroupPaging},
+		{"CreateAssignsIDAndMeta", Groups, testCreateGroup},
+		{"ReturnedGroupsAreCopies", Groups, testGroupCopies},
+		{"GetUnknownIsNotFound", Groups, testGroupNotFound},
+		{"ReplaceKeepsIDAndCreated", Groups, testReplaceGroup},
+		{"ReplaceStaleVersionIsVersionMismatch", Groups, testReplaceGroupStale},
+		{"DisplayNameIsUniqueIgnoringCase", Groups, testDisplayNameConflict},
+		{"DeleteRemovesTheGroup", Groups, testDeleteGroup},
+		{"MembersReturnedWhenWanted", Groups, testGroupProjection},
+		{"ListProjection", Groups, testListGroupsProjection},
+		{"Filters", Groups, testGroupFilters},
+		{"Paging", Groups, testGroupPaging},
 	}},
 	{"Memberships", []check{
-		{"AddAndRemoveByReplace", testMembershipReplace},
-		{"DeleteUserRemovesItFromGroups", testDeleteUserLeavesGroups},
-		{"UserGroupsReflectMembership", testUserGroups},
+		{"AddAndRemoveByReplace", Groups, testMembershipReplace},
+		{"DeleteUserRemovesItFromGroups", Groups, testDeleteUserLeavesGroups},
+		{"UserGroupsReflectMembership", Groups | UserGroups, testUserGroups},
 	}},
 	{"Capabilities", []check{
-		{"UpdateUserStores", testUpdateUser},
-		{"UpdateUserErrorStoresNothing", testUpdateUserError},
-		{"UpdateUserConflict", testUpdateUserConflict},
-		{"UpdateGroupStores", testUpdateGroup},
-		{"UpdateGroupErrorStoresNothing", testUpdateGroupError},
-		{"PatchMembersAddsAndRemoves", testPatchMembers},
-		{"PatchMembersIsIdempotent", testPatchMembersIdempotent},
-		{"PatchMembersUnknownGroupIsNotFound", testPatchMembersNotFound},
-		{"PatchMembersStaleVersion", testPatchMembersStale},
+		{"UpdateUserStores", UserUpdater, testUpdateUser},
+		{"UpdateUserErrorStoresNothing", UserUpdater, testUpdateUserError},
+		{"UpdateUserConflict", UserUpdater, testUpdateUserConflict},
+		{"UpdateGroupStores", Groups | GroupUpdater, testUpdateGroup},
+		{"UpdateGroupErrorStoresNothing", Groups | GroupUpdater, testUpdateGroupError},
+		{"PatchMembersAddsAndRemoves", Groups | MemberPatcher, testPatchMembers},
+		{"PatchMembersIsIdempotent", Groups | MemberPatcher, testPatchMembersIdempotent},
+		{"PatchMembersUnknownGroupIsNotFound", Groups | MemberPatcher, testPatchMembersNotFound},
+		{"PatchMembersStaleVersion", Groups | MemberPatcher, testPatchMembersStale},
 	}},
 	{"Concurrency", []check{
-		{"FiftyMemberAddsToOneGroup", testConcurrentMemberAdds},
-		{"TwentyCreatesOfOneUserName", testConcurrentCreates},
+		{"FiftyMemberAddsToOneGroup", Groups, testConcurrentMemberAdds},
+		{"TwentyCreatesOfOneUserName", 0, testConcurrentCreates},
 	}},
 }
 
@@ -207,6 +255,16 @@ func present[T any](t *testing.T, what string, v *T) {
 	t.Helper()
 	if v == nil {
 		t.Fatalf("%s returned nil and no error", what)
+	}
+}
+
+// conflictOn checks that a *scim.ConflictError, when the store returns one,
+// names attr: the client reads the attribute in the 409.
+func conflictOn(t *testing.T, what string, err error, attr string) {
+	t.Helper()
+	var ce *scim.ConflictError
+	if errors.As(err, &ce) && ce.Attribute != "" && !strings.EqualFold(ce.Attribute, attr) {
+		t.Errorf("%s: a *scim.ConflictError on %q, want %q: the client would read the wrong attribute in the 409", what, ce.Attribute, attr)
 	}
 }
 
@@ -338,7 +396,7 @@ func fullUser(userName string) *scim.User {
 
 // ---- users ----
 
-func testCreateUserAssigns(t *testing.T, s scim.Store) {
+func testCreateUserAssigns(t *testing.T, s scim.Store, cfg *config) {
 	in := fullUser("bjensen@example.com")
 	a := createUser(t, s, in)
 	if a.ID == "" {
@@ -358,7 +416,7 @@ func testCreateUserAssigns(t *testing.T, s scim.Store) {
 	}
 }
 
-func testCreateUserArgument(t *testing.T, s scim.Store) {
+func testCreateUserArgument(t *testing.T, s scim.Store, cfg *config) {
 	in := fullUser("bjensen@example.com")
 	want := in.Clone()
 	createUser(t, s, in)
@@ -367,7 +425,7 @@ func testCreateUserArgument(t *testing.T, s scim.Store) {
 	}
 }
 
-func testCreateUserGroups(t *testing.T, s scim.Store) {
+func testCreateUserGroups(t *testing.T, s scim.Store, cfg *config) {
 	in := &scim.User{UserName: "g@example.com", Active: true, Groups: []scim.GroupRef{{Value: "not-a-group", Display: "Made Up"}}}
 	u := createUser(t, s, in)
 	for _, got := range []*scim.User{u, getUser(t, s, u.ID)} {
@@ -377,7 +435,7 @@ func testCreateUserGroups(t *testing.T, s scim.Store) {
 	}
 }
 
-func testUserCopies(t *testing.T, s scim.Store) {
+func testUserCopies(t *testing.T, s scim.Store, cfg *config) {
 	in := fullUser("bjensen@example.com")
 	created := createUser(t, s, in)
 	want := getUser(t, s, created.ID).Clone() // our own copy, whatever the store does
@@ -417,7 +475,7 @@ func testUserCopies(t *testing.T, s scim.Store) {
 	}
 }
 
-func testUserRoundTrip(t *testing.T, s scim.Store) {
+func testUserRoundTrip(t *testing.T, s scim.Store, cfg *config) {
 	in := fullUser("bjensen@example.com")
 	in.Password = "t1meMa$heen"
 	u := createUser(t, s, in)
@@ -433,7 +491,7 @@ func testUserRoundTrip(t *testing.T, s scim.Store) {
 	sameUser(t, "ListUsers", page.Resources[0], in)
 }
 
-func testUserNotFound(t *testing.T, s scim.Store) {
+func testUserNotFound(t *testing.T, s scim.Store, cfg *config) {
 	ctx := t.Context()
 	createUser(t, s, &scim.User{UserName: "exists@example.com", Active: true})
 	_, err := s.GetUser(ctx, "no-such-id", scim.Projection{})
@@ -443,7 +501,7 @@ func testUserNotFound(t *testing.T, s scim.Store) {
 	mustBe(t, "DeleteUser(unknown)", s.DeleteUser(ctx, "no-such-id"), scim.ErrNotFound)
 }
 
-func testReplaceUser(t *testing.T, s scim.Store) {
+func testReplaceUser(t *testing.T, s scim.Store, cfg *config) {
 	a := createUser(t, s, fullUser("bjensen@example.com"))
 	next := a.Clone()
 	next.Title = "Head Tour Guide"
@@ -474,7 +532,7 @@ func testReplaceUser(t *testing.T, s scim.Store) {
 	}
 }
 
-func testReplaceUserRemoves(t *testing.T, s scim.Store) {
+func testReplaceUserRemoves(t *testing.T, s scim.Store, cfg *config) {
 	a := createUser(t, s, fullUser("bjensen@example.com"))
 	next := &scim.User{ID: a.ID, UserName: a.UserName, Active: true}
 	if _, err := s.ReplaceUser(t.Context(), next); err != nil {
@@ -483,7 +541,7 @@ func testReplaceUserRemoves(t *testing.T, s scim.Store) {
 	sameUser(t, "GetUser after replacing with a bare user", getUser(t, s, a.ID), next)
 }
 
-func testReplaceUserStale(t *testing.T, s scim.Store) {
+func testReplaceUserStale(t *testing.T, s scim.Store, cfg *config) {
 	a := createUser(t, s, &scim.User{UserName: "v@example.com", Title: "One", Active: true})
 	if a.Meta.Version == "" {
 		t.Skip("the store does not version users (Meta.Version is empty)")
@@ -504,7 +562,7 @@ func testReplaceUserStale(t *testing.T, s scim.Store) {
 	}
 }
 
-func testReplaceUserUnconditional(t *testing.T, s scim.Store) {
+func testReplaceUserUnconditional(t *testing.T, s scim.Store, cfg *config) {
 	a := createUser(t, s, &scim.User{UserName: "v@example.com", Title: "One", Active: true})
 	next := a.Clone()
 	next.Title = "Two"
@@ -522,11 +580,12 @@ func testReplaceUserUnconditional(t *testing.T, s scim.Store) {
 	}
 }
 
-func testUserNameConflict(t *testing.T, s scim.Store) {
+func testUserNameConflict(t *testing.T, s scim.Store, cfg *config) {
 	ctx := t.Context()
 	createUser(t, s, &scim.User{UserName: "alice@example.com", Active: true})
 	_, err := s.CreateUser(ctx, &scim.User{UserName: "ALICE@Example.COM", Active: true})
 	mustBe(t, "CreateUser with a userName in other case", err, scim.ErrConflict)
+	conflictOn(t, "CreateUser with a userName in other case", err, "userName")
 
 	b := createUser(t, s, &scim.User{UserName: "bob@example.com", Title: "Bob", Active: true})
 	rename := b.Clone()
@@ -544,7 +603,7 @@ func testUserNameConflict(t *testing.T, s scim.Store) {
 	}
 }
 
-func testRenameOwnCase(t *testing.T, s scim.Store) {
+func testRenameOwnCase(t *testing.T, s scim.Store, cfg *config) {
 	a := createUser(t, s, &scim.User{UserName: "carol@example.com", Active: true})
 	next := a.Clone()
 	next.UserName = "Carol@Example.com"
@@ -559,7 +618,7 @@ func testRenameOwnCase(t *testing.T, s scim.Store) {
 	checkUsers(t, s, eq("userName", "CAROL@example.com"), true, "Carol@Example.com")
 }
 
-func testDeleteUser(t *testing.T, s scim.Store) {
+func testDeleteUser(t *testing.T, s scim.Store, cfg *config) {
 	ctx := t.Context()
 	a := createUser(t, s, &scim.User{UserName: "gone@example.com", Active: true})
 	createUser(t, s, &scim.User{UserName: "stays@example.com", Active: true})
@@ -575,7 +634,7 @@ func testDeleteUser(t *testing.T, s scim.Store) {
 	createUser(t, s, &scim.User{UserName: "gone@example.com", Active: true})
 }
 
-func testInactiveUsers(t *testing.T, s scim.Store) {
+func testInactiveUsers(t *testing.T, s scim.Store, cfg *config) {
 	a := createUser(t, s, &scim.User{UserName: "off@example.com", ExternalID: "off", Active: false})
 	if a.Active {
 		t.Error("CreateUser returned Active true for an inactive user")
@@ -620,10 +679,38 @@ func vp(p string, f scim.Filter) scim.Filter {
 	return &scim.ValuePathExpr{Path: path(p), Filter: f}
 }
 
+// Why the kit requires each filter it requires: the client that sends it.
+// A failure of a required filter says so, because a store's author may
+// otherwise take it for an option. docs/clients.md#filters has the
+// details and the sources.
+const (
+	whyUserName = "required: Entra ID matches users by userName eq (its default matching attribute, and the query of its Test connection), and Okta asks userName eq before every create"
+	whyExternal = "required: Entra ID matches users by externalId eq when an admin makes externalId the matching attribute; values are case-exact (RFC 7643 §3.1)"
+	whyID       = "required: clients read a resource by id eq in a filter (Entra's membership check: id eq G and members eq U), and RFC 7643 §3.1 makes id filterable"
+	whyEmail    = `required: Entra ID matches users by emails[type eq "work"].value eq when an admin makes the work email the matching attribute`
+	whyLogic    = "required: RFC 7644 §3.4.2.2 defines pr, and and or for every service provider, and clients combine the lookups above with them (Entra's id eq G and members eq U)"
+	whyGroup    = "required: Entra ID matches groups by displayName eq (GET /Groups?excludedAttributes=members&filter=displayName eq ...)"
+	whyMember   = "required: Entra ID checks a membership with GET /Groups?filter=id eq G and members eq U"
+)
+
+// required is the end of a failure message of filter check: why the
+// filter is required, when it is.
+func required(must bool, why string) string {
+	if !must || why == "" {
+		return ""
+	}
+	return " (" + why + ")"
+}
+
 // checkUsers lists the users f selects and compares their userNames, in any
 // order, with want. When must is false the store may refuse f with
 // ErrUnsupported.
 func checkUsers(t *testing.T, s scim.Store, f scim.Filter, must bool, want ...string) {
+	t.Helper()
+	checkUsersWhy(t, s, f, must, "", want...)
+}
+
+func checkUsersWhy(t *testing.T, s scim.Store, f scim.Filter, must bool, why string, want ...string) {
 	t.Helper()
 	page, err := s.ListUsers(t.Context(), scim.Query{Filter: f, StartIndex: 1, Count: 1000})
 	if errors.Is(err, scim.ErrUnsupported) && !must {
@@ -631,7 +718,7 @@ func checkUsers(t *testing.T, s scim.Store, f scim.Filter, must bool, want ...st
 		return
 	}
 	if err != nil {
-		t.Errorf("filter %v: %v", f, err)
+		t.Errorf("filter %v: %v%s", f, err, required(must, why))
 		return
 	}
 	var got []string
@@ -643,7 +730,7 @@ func checkUsers(t *testing.T, s scim.Store, f scim.Filter, must bool, want ...st
 		got = append(got, u.UserName)
 	}
 	if !slices.Equal(sorted(got...), sorted(want...)) || page.TotalResults != len(want) {
-		t.Errorf("filter %v: %q (totalResults %d), want %q", f, sorted(got...), page.TotalResults, sorted(want...))
+		t.Errorf("filter %v: %q (totalResults %d), want %q%s", f, sorted(got...), page.TotalResults, sorted(want...), required(must, why))
 	}
 }
 
@@ -666,42 +753,43 @@ func filterUsers(t *testing.T, s scim.Store) map[string]*scim.User {
 	return us
 }
 
-func testUserFiltersMust(t *testing.T, s scim.Store) {
+func testUserFiltersMust(t *testing.T, s scim.Store, cfg *config) {
 	us := filterUsers(t, s)
 	const a, b, c, d = "alice@example.com", "Bob@Example.com", "carol@example.com", "dave@example.com"
 	work := func(v string) scim.Filter { return vp("emails", and(eq("type", "work"), eq("value", v))) }
 	cases := []struct {
 		name string
 		f    scim.Filter
+		why  string
 		want []string
 	}{
-		{"no filter", nil, []string{a, b, c, d}},
-		{"userName eq, other case", eq("userName", "ALICE@EXAMPLE.COM"), []string{a}},
-		{"userName eq, inactive user", eq("userName", "bob@example.com"), []string{b}},
-		{"userName eq, no match", eq("userName", "nobody@example.com"), nil},
-		{"userName eq, core-qualified", eq(scim.UserSchema+":userName", "dave@example.com"), []string{d}},
-		{"externalId eq", eq("externalId", "ext-A"), []string{a}},
-		{"externalId eq is case-exact", eq("externalId", "EXT-A"), []string{c}},
-		{"externalId eq, no match in other case", eq("externalId", "ext-a"), nil},
-		{"id eq", eq("id", us[c].ID), []string{c}},
-		{"id eq, unknown", eq("id", "no-such-id"), nil},
-		{`emails[type eq "work" and value eq x]`, work("BOB@example.com"), []string{b}},
-		{`emails[type eq "work" and value eq x], home email`, work("carol@example.com"), nil},
-		{"title pr", pr("title"), []string{a, c, d}},
-		{"externalId pr", pr("externalId"), []string{a, b, c}},
-		{"title pr and userName eq", and(pr("title"), eq("userName", a)), []string{a}},
-		{"userName eq and title pr, no title", and(eq("userName", b), pr("title")), nil},
-		{"userName eq or userName eq", or(eq("userName", a), eq("userName", d)), []string{a, d}},
-		{"externalId pr and title pr", and(pr("externalId"), pr("title")), []string{a, c}},
-		{"(userName eq or externalId eq) and title pr", and(or(eq("userName", b), eq("externalId", "EXT-A")), pr("title")), []string{c}},
-		{"id eq and userName eq, disagreeing", and(eq("id", us[a].ID), eq("userName", d)), nil},
+		{"no filter", nil, "", []string{a, b, c, d}},
+		{"userName eq, other case", eq("userName", "ALICE@EXAMPLE.COM"), whyUserName, []string{a}},
+		{"userName eq, inactive user", eq("userName", "bob@example.com"), whyUserName, []string{b}},
+		{"userName eq, no match", eq("userName", "nobody@example.com"), whyUserName, nil},
+		{"userName eq, core-qualified", eq(scim.UserSchema+":userName", "dave@example.com"), whyUserName, []string{d}},
+		{"externalId eq", eq("externalId", "ext-A"), whyExternal, []string{a}},
+		{"externalId eq is case-exact", eq("externalId", "EXT-A"), whyExternal, []string{c}},
+		{"externalId eq, no match in other case", eq("externalId", "ext-a"), whyExternal, nil},
+		{"id eq", eq("id", us[c].ID), whyID, []string{c}},
+		{"id eq, unknown", eq("id", "no-such-id"), whyID, nil},
+		{`emails[type eq "work" and value eq x]`, work("BOB@example.com"), whyEmail, []string{b}},
+		{`emails[type eq "work" and value eq x], home email`, work("carol@example.com"), whyEmail, nil},
+		{"title pr", pr("title"), whyLogic, []string{a, c, d}},
+		{"externalId pr", pr("externalId"), whyLogic, []string{a, b, c}},
+		{"title pr and userName eq", and(pr("title"), eq("userName", a)), whyLogic, []string{a}},
+		{"userName eq and title pr, no title", and(eq("userName", b), pr("title")), whyLogic, nil},
+		{"userName eq or userName eq", or(eq("userName", a), eq("userName", d)), whyLogic, []string{a, d}},
+		{"externalId pr and title pr", and(pr("externalId"), pr("title")), whyLogic, []string{a, c}},
+		{"(userName eq or externalId eq) and title pr", and(or(eq("userName", b), eq("externalId", "EXT-A")), pr("title")), whyLogic, []string{c}},
+		{"id eq and userName eq, disagreeing", and(eq("id", us[a].ID), eq("userName", d)), whyLogic, nil},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { checkUsers(t, s, tc.f, true, tc.want...) })
+		t.Run(tc.name, func(t *testing.T) { checkUsersWhy(t, s, tc.f, true, tc.why, tc.want...) })
 	}
 }
 
-func testUserFiltersMay(t *testing.T, s scim.Store) {
+func testUserFiltersMay(t *testing.T, s scim.Store, cfg *config) {
 	us := filterUsers(t, s)
 	const a, b, c, d = "alice@example.com", "Bob@Example.com", "carol@example.com", "dave@example.com"
 	cases := []struct {
@@ -771,7 +859,7 @@ func walk(t *testing.T, s scim.Store, q scim.Query, count, total int) []string {
 	return ids
 }
 
-func testPaging(t *testing.T, s scim.Store) {
+func testPaging(t *testing.T, s scim.Store, cfg *config) {
 	us := createNumbered(t, s, 23)
 	first := walk(t, s, scim.Query{}, 5, len(us))
 	var want []string
@@ -786,7 +874,7 @@ func testPaging(t *testing.T, s scim.Store) {
 	}
 }
 
-func testPagingCountZero(t *testing.T, s scim.Store) {
+func testPagingCountZero(t *testing.T, s scim.Store, cfg *config) {
 	createNumbered(t, s, 4)
 	page, err := s.ListUsers(t.Context(), scim.Query{StartIndex: 1, Count: 0})
 	if err != nil {
@@ -797,7 +885,7 @@ func testPagingCountZero(t *testing.T, s scim.Store) {
 	}
 }
 
-func testPagingPastEnd(t *testing.T, s scim.Store) {
+func testPagingPastEnd(t *testing.T, s scim.Store, cfg *config) {
 	createNumbered(t, s, 4)
 	page, err := s.ListUsers(t.Context(), scim.Query{StartIndex: 100, Count: 10})
 	if err != nil {
@@ -808,7 +896,7 @@ func testPagingPastEnd(t *testing.T, s scim.Store) {
 	}
 }
 
-func testPagingFiltered(t *testing.T, s scim.Store) {
+func testPagingFiltered(t *testing.T, s scim.Store, cfg *config) {
 	us := createNumbered(t, s, 10) // users 0, 3, 6, 9 have a title
 	ids := walk(t, s, scim.Query{Filter: pr("title")}, 3, 4)
 	want := []string{us[0].ID, us[3].ID, us[6].ID, us[9].ID}
@@ -817,7 +905,7 @@ func testPagingFiltered(t *testing.T, s scim.Store) {
 	}
 }
 
-func testSortByUserName(t *testing.T, s scim.Store) {
+func testSortByUserName(t *testing.T, s scim.Store, cfg *config) {
 	for _, n := range []string{"delta", "Alpha", "charlie", "Bravo", "echo"} {
 		createUser(t, s, &scim.User{UserName: n, Active: true})
 	}
@@ -864,7 +952,7 @@ func testSortByUserName(t *testing.T, s scim.Store) {
 
 // ---- groups ----
 
-func testCreateGroup(t *testing.T, s scim.Store) {
+func testCreateGroup(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	u1 := createUser(t, s, &scim.User{UserName: "u1@example.com", Active: true})
 	u2 := createUser(t, s, &scim.User{UserName: "u2@example.com", Active: true})
@@ -893,9 +981,11 @@ func testCreateGroup(t *testing.T, s scim.Store) {
 	}
 }
 
-func testGroupCopies(t *testing.T, s scim.Store) {
+func testGroupCopies(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
-	in := &scim.Group{DisplayName: "Copies", Members: []scim.Member{{Value: "m1"}, {Value: "m2"}}}
+	ids := cfg.memberIDs(t, s, 2)
+	m1, m2 := ids[0], ids[1]
+	in := &scim.Group{DisplayName: "Copies", Members: []scim.Member{{Value: m1}, {Value: m2}}}
 	created := createGroup(t, gs, in)
 	for _, g := range []*scim.Group{in, created, getGroup(t, gs, created.ID)} {
 		g.DisplayName = "Changed"
@@ -907,10 +997,10 @@ func testGroupCopies(t *testing.T, s scim.Store) {
 	if got.DisplayName != "Copies" {
 		t.Errorf("displayName %q after the caller changed its copies, want %q", got.DisplayName, "Copies")
 	}
-	sameMembers(t, "GetGroup after the caller changed its copies", got, "m1", "m2")
+	sameMembers(t, "GetGroup after the caller changed its copies", got, m1, m2)
 }
 
-func testGroupNotFound(t *testing.T, s scim.Store) {
+func testGroupNotFound(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	ctx := t.Context()
 	createGroup(t, gs, &scim.Group{DisplayName: "Exists"})
@@ -921,12 +1011,14 @@ func testGroupNotFound(t *testing.T, s scim.Store) {
 	mustBe(t, "DeleteGroup(unknown)", gs.DeleteGroup(ctx, "no-such-id"), scim.ErrNotFound)
 }
 
-func testReplaceGroup(t *testing.T, s scim.Store) {
+func testReplaceGroup(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
-	a := createGroup(t, gs, &scim.Group{DisplayName: "Before", Members: []scim.Member{{Value: "m1"}}})
+	ids := cfg.memberIDs(t, s, 3)
+	m1, m2, m3 := ids[0], ids[1], ids[2]
+	a := createGroup(t, gs, &scim.Group{DisplayName: "Before", Members: []scim.Member{{Value: m1}}})
 	next := a.Clone()
 	next.DisplayName = "After"
-	next.Members = []scim.Member{{Value: "m2"}, {Value: "m3"}}
+	next.Members = []scim.Member{{Value: m2}, {Value: m3}}
 	b, err := gs.ReplaceGroup(t.Context(), next)
 	if err != nil {
 		t.Fatalf("ReplaceGroup: %v", err)
@@ -942,14 +1034,14 @@ func testReplaceGroup(t *testing.T, s scim.Store) {
 	if got.DisplayName != "After" {
 		t.Errorf("displayName %q, want %q", got.DisplayName, "After")
 	}
-	sameMembers(t, "GetGroup after ReplaceGroup", got, "m2", "m3")
+	sameMembers(t, "GetGroup after ReplaceGroup", got, m2, m3)
 	// The old name is free, the new one taken.
 	createGroup(t, gs, &scim.Group{DisplayName: "Before"})
 	_, err = gs.CreateGroup(t.Context(), &scim.Group{DisplayName: "AFTER"})
 	mustBe(t, "CreateGroup with a renamed group's new name", err, scim.ErrConflict)
 }
 
-func testReplaceGroupStale(t *testing.T, s scim.Store) {
+func testReplaceGroupStale(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	a := createGroup(t, gs, &scim.Group{DisplayName: "One"})
 	if a.Meta.Version == "" {
@@ -975,12 +1067,13 @@ func testReplaceGroupStale(t *testing.T, s scim.Store) {
 	}
 }
 
-func testDisplayNameConflict(t *testing.T, s scim.Store) {
+func testDisplayNameConflict(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	ctx := t.Context()
 	createGroup(t, gs, &scim.Group{DisplayName: "Engineers"})
 	_, err := gs.CreateGroup(ctx, &scim.Group{DisplayName: "ENGINEERS"})
 	mustBe(t, "CreateGroup with a displayName in other case", err, scim.ErrConflict)
+	conflictOn(t, "CreateGroup with a displayName in other case", err, "displayName")
 	b := createGroup(t, gs, &scim.Group{DisplayName: "Sales"})
 	rename := b.Clone()
 	rename.DisplayName = "engineers"
@@ -991,7 +1084,7 @@ func testDisplayNameConflict(t *testing.T, s scim.Store) {
 	}
 }
 
-func testDeleteGroup(t *testing.T, s scim.Store) {
+func testDeleteGroup(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	ctx := t.Context()
 	u := createUser(t, s, &scim.User{UserName: "member@example.com", Active: true})
@@ -1009,9 +1102,11 @@ func testDeleteGroup(t *testing.T, s scim.Store) {
 	createGroup(t, gs, &scim.Group{DisplayName: "Doomed"})
 }
 
-func testGroupProjection(t *testing.T, s scim.Store) {
+func testGroupProjection(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
-	g := createGroup(t, gs, &scim.Group{DisplayName: "Big", Members: []scim.Member{{Value: "m1"}, {Value: "m2"}}})
+	ids := cfg.memberIDs(t, s, 2)
+	m1, m2 := ids[0], ids[1]
+	g := createGroup(t, gs, &scim.Group{DisplayName: "Big", Members: []scim.Member{{Value: m1}, {Value: m2}}})
 	for _, want := range []scim.Projection{
 		{},
 		{Attributes: []scim.AttrPath{path("members")}},
@@ -1022,7 +1117,7 @@ func testGroupProjection(t *testing.T, s scim.Store) {
 			t.Fatalf("GetGroup(%+v): %v", want, err)
 		}
 		present(t, "GetGroup", got)
-		sameMembers(t, fmt.Sprintf("GetGroup(%+v)", want), got, "m1", "m2")
+		sameMembers(t, fmt.Sprintf("GetGroup(%+v)", want), got, m1, m2)
 	}
 	for _, want := range []scim.Projection{
 		{Excluded: []scim.AttrPath{path("members")}},
@@ -1039,21 +1134,23 @@ func testGroupProjection(t *testing.T, s scim.Store) {
 		// Members are not wanted: a store may skip them, but what it does
 		// return must be right.
 		if len(got.Members) != 0 {
-			sameMembers(t, fmt.Sprintf("GetGroup(%+v)", want), got, "m1", "m2")
+			sameMembers(t, fmt.Sprintf("GetGroup(%+v)", want), got, m1, m2)
 		}
 	}
 }
 
-func testListGroupsProjection(t *testing.T, s scim.Store) {
+func testListGroupsProjection(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
-	createGroup(t, gs, &scim.Group{DisplayName: "Big", Members: []scim.Member{{Value: "m1"}, {Value: "m2"}}})
+	ids := cfg.memberIDs(t, s, 2)
+	m1, m2 := ids[0], ids[1]
+	createGroup(t, gs, &scim.Group{DisplayName: "Big", Members: []scim.Member{{Value: m1}, {Value: m2}}})
 	q := scim.Query{Filter: eq("displayName", "big"), StartIndex: 1, Count: 10}
 	page, err := gs.ListGroups(t.Context(), q)
 	if err != nil || len(page.Resources) != 1 {
 		t.Fatalf("ListGroups(displayName eq): %d groups, %v; want 1", len(page.Resources), err)
 	}
 	present(t, "ListGroups", page.Resources[0])
-	sameMembers(t, "ListGroups with members wanted", page.Resources[0], "m1", "m2")
+	sameMembers(t, "ListGroups with members wanted", page.Resources[0], m1, m2)
 	q.Want = scim.Projection{Excluded: []scim.AttrPath{path("members")}}
 	page, err = gs.ListGroups(t.Context(), q)
 	if err != nil || len(page.Resources) != 1 {
@@ -1061,12 +1158,17 @@ func testListGroupsProjection(t *testing.T, s scim.Store) {
 	}
 	present(t, "ListGroups", page.Resources[0])
 	if g := page.Resources[0]; len(g.Members) != 0 {
-		sameMembers(t, "ListGroups with members excluded", g, "m1", "m2")
+		sameMembers(t, "ListGroups with members excluded", g, m1, m2)
 	}
 }
 
 // checkGroups is checkUsers for groups, comparing displayNames.
 func checkGroups(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, want ...string) {
+	t.Helper()
+	checkGroupsWhy(t, gs, f, must, "", want...)
+}
+
+func checkGroupsWhy(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, why string, want ...string) {
 	t.Helper()
 	page, err := gs.ListGroups(t.Context(), scim.Query{Filter: f, StartIndex: 1, Count: 1000})
 	if errors.Is(err, scim.ErrUnsupported) && !must {
@@ -1074,7 +1176,7 @@ func checkGroups(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, wan
 		return
 	}
 	if err != nil {
-		t.Errorf("filter %v: %v", f, err)
+		t.Errorf("filter %v: %v%s", f, err, required(must, why))
 		return
 	}
 	var got []string
@@ -1086,11 +1188,11 @@ func checkGroups(t *testing.T, gs scim.GroupStore, f scim.Filter, must bool, wan
 		got = append(got, g.DisplayName)
 	}
 	if !slices.Equal(sorted(got...), sorted(want...)) || page.TotalResults != len(want) {
-		t.Errorf("filter %v: %q (totalResults %d), want %q", f, sorted(got...), page.TotalResults, sorted(want...))
+		t.Errorf("filter %v: %q (totalResults %d), want %q%s", f, sorted(got...), page.TotalResults, sorted(want...), required(must, why))
 	}
 }
 
-func testGroupFilters(t *testing.T, s scim.Store) {
+func testGroupFilters(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	u := createUser(t, s, &scim.User{UserName: "u@example.com", Active: true})
 	v := createUser(t, s, &scim.User{UserName: "v@example.com", Active: true})
@@ -1101,27 +1203,28 @@ func testGroupFilters(t *testing.T, s scim.Store) {
 		name string
 		f    scim.Filter
 		must bool
+		why  string
 		want []string
 	}{
-		{"no filter", nil, true, []string{"Engineers", "Sales", "Empty"}},
-		{"displayName eq, other case", eq("displayName", "ENGINEERS"), true, []string{"Engineers"}},
-		{"displayName eq, no match", eq("displayName", "Nobody"), true, nil},
-		{"id eq and members eq, a member", and(eq("id", eng.ID), eq("members", u.ID)), true, []string{"Engineers"}},
-		{"id eq and members eq, not a member", and(eq("id", eng.ID), eq("members", v.ID)), true, nil},
-		{"id eq", eq("id", eng.ID), true, []string{"Engineers"}},
-		{"externalId eq", eq("externalId", "g-sales"), false, []string{"Sales"}},
-		{"members eq", eq("members", u.ID), false, []string{"Engineers", "Sales"}},
-		{"members.value eq", eq("members.value", v.ID), false, []string{"Sales"}},
-		{"members pr", pr("members"), false, []string{"Engineers", "Sales"}},
-		{"not (members pr)", not(pr("members")), false, []string{"Empty"}},
-		{"displayName sw", cmpf("displayName", scim.OpSw, "e"), false, []string{"Engineers", "Empty"}},
+		{"no filter", nil, true, "", []string{"Engineers", "Sales", "Empty"}},
+		{"displayName eq, other case", eq("displayName", "ENGINEERS"), true, whyGroup, []string{"Engineers"}},
+		{"displayName eq, no match", eq("displayName", "Nobody"), true, whyGroup, nil},
+		{"id eq and members eq, a member", and(eq("id", eng.ID), eq("members", u.ID)), true, whyMember, []string{"Engineers"}},
+		{"id eq and members eq, not a member", and(eq("id", eng.ID), eq("members", v.ID)), true, whyMember, nil},
+		{"id eq", eq("id", eng.ID), true, whyID, []string{"Engineers"}},
+		{"externalId eq", eq("externalId", "g-sales"), false, "", []string{"Sales"}},
+		{"members eq", eq("members", u.ID), false, "", []string{"Engineers", "Sales"}},
+		{"members.value eq", eq("members.value", v.ID), false, "", []string{"Sales"}},
+		{"members pr", pr("members"), false, "", []string{"Engineers", "Sales"}},
+		{"not (members pr)", not(pr("members")), false, "", []string{"Empty"}},
+		{"displayName sw", cmpf("displayName", scim.OpSw, "e"), false, "", []string{"Engineers", "Empty"}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { checkGroups(t, gs, tc.f, tc.must, tc.want...) })
+		t.Run(tc.name, func(t *testing.T) { checkGroupsWhy(t, gs, tc.f, tc.must, tc.why, tc.want...) })
 	}
 }
 
-func testGroupPaging(t *testing.T, s scim.Store) {
+func testGroupPaging(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	var want []string
 	for i := range 7 {
@@ -1148,7 +1251,7 @@ func testGroupPaging(t *testing.T, s scim.Store) {
 
 // ---- memberships ----
 
-func testMembershipReplace(t *testing.T, s scim.Store) {
+func testMembershipReplace(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	u1 := createUser(t, s, &scim.User{UserName: "u1@example.com", Active: true})
 	u2 := createUser(t, s, &scim.User{UserName: "u2@example.com", Active: true})
@@ -1173,7 +1276,7 @@ func testMembershipReplace(t *testing.T, s scim.Store) {
 	}
 }
 
-func testDeleteUserLeavesGroups(t *testing.T, s scim.Store) {
+func testDeleteUserLeavesGroups(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	u1 := createUser(t, s, &scim.User{UserName: "u1@example.com", Active: true})
 	u2 := createUser(t, s, &scim.User{UserName: "u2@example.com", Active: true})
@@ -1187,7 +1290,7 @@ func testDeleteUserLeavesGroups(t *testing.T, s scim.Store) {
 	checkGroups(t, gs, and(eq("id", a.ID), eq("members", u1.ID)), true)
 }
 
-func testUserGroups(t *testing.T, s scim.Store) {
+func testUserGroups(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	u := createUser(t, s, &scim.User{UserName: "u@example.com", Active: true})
 	a := createGroup(t, gs, &scim.Group{DisplayName: "A", Members: []scim.Member{{Value: u.ID}}})
@@ -1195,6 +1298,9 @@ func testUserGroups(t *testing.T, s scim.Store) {
 	createGroup(t, gs, &scim.Group{DisplayName: "C"})
 	got := getUser(t, s, u.ID)
 	if len(got.Groups) == 0 {
+		if cfg.declared && cfg.capabilities&UserGroups != 0 {
+			t.Fatal("the store declares UserGroups (storetest.Declare), but GetUser returned no groups for a member of two")
+		}
 		t.Skip("the store does not fill User.Groups")
 	}
 	check := func(what string, want map[string]string) {
@@ -1233,7 +1339,7 @@ func testUserGroups(t *testing.T, s scim.Store) {
 
 var errRefused = errors.New("storetest: update refused")
 
-func testUpdateUser(t *testing.T, s scim.Store) {
+func testUpdateUser(t *testing.T, s scim.Store, cfg *config) {
 	up, ok := s.(scim.UserUpdater)
 	if !ok {
 		t.Skip("the store does not implement scim.UserUpdater")
@@ -1263,7 +1369,7 @@ func testUpdateUser(t *testing.T, s scim.Store) {
 	mustBe(t, "UpdateUser(unknown)", err, scim.ErrNotFound)
 }
 
-func testUpdateUserError(t *testing.T, s scim.Store) {
+func testUpdateUserError(t *testing.T, s scim.Store, cfg *config) {
 	up, ok := s.(scim.UserUpdater)
 	if !ok {
 		t.Skip("the store does not implement scim.UserUpdater")
@@ -1282,7 +1388,7 @@ func testUpdateUserError(t *testing.T, s scim.Store) {
 	checkUsers(t, s, eq("userName", "renamed@example.com"), true)
 }
 
-func testUpdateUserConflict(t *testing.T, s scim.Store) {
+func testUpdateUserConflict(t *testing.T, s scim.Store, cfg *config) {
 	up, ok := s.(scim.UserUpdater)
 	if !ok {
 		t.Skip("the store does not implement scim.UserUpdater")
@@ -1299,18 +1405,20 @@ func testUpdateUserConflict(t *testing.T, s scim.Store) {
 	}
 }
 
-func testUpdateGroup(t *testing.T, s scim.Store) {
+func testUpdateGroup(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
+	ids := cfg.memberIDs(t, s, 2)
+	m1, m2 := ids[0], ids[1]
 	up, ok := s.(scim.GroupUpdater)
 	if !ok {
 		t.Skip("the store does not implement scim.GroupUpdater")
 	}
-	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}}})
+	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: m1}}})
 	got, err := up.UpdateGroup(t.Context(), g.ID, func(g *scim.Group) error {
-		if len(g.Members) != 1 || g.Members[0].Value != "m1" {
+		if len(g.Members) != 1 || g.Members[0].Value != m1 {
 			return fmt.Errorf("update received members %+v, want m1", g.Members)
 		}
-		g.Members = append(g.Members, scim.Member{Value: "m2"})
+		g.Members = append(g.Members, scim.Member{Value: m2})
 		g.DisplayName = "H"
 		return nil
 	})
@@ -1321,18 +1429,20 @@ func testUpdateGroup(t *testing.T, s scim.Store) {
 	if got.DisplayName != "H" || (g.Meta.Version != "" && got.Meta.Version == g.Meta.Version) {
 		t.Errorf("UpdateGroup returned %q version %q", got.DisplayName, got.Meta.Version)
 	}
-	sameMembers(t, "GetGroup after UpdateGroup", getGroup(t, gs, g.ID), "m1", "m2")
+	sameMembers(t, "GetGroup after UpdateGroup", getGroup(t, gs, g.ID), m1, m2)
 	_, err = up.UpdateGroup(t.Context(), "no-such-id", func(*scim.Group) error { return nil })
 	mustBe(t, "UpdateGroup(unknown)", err, scim.ErrNotFound)
 }
 
-func testUpdateGroupError(t *testing.T, s scim.Store) {
+func testUpdateGroupError(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
+	ids := cfg.memberIDs(t, s, 1)
+	m1 := ids[0]
 	up, ok := s.(scim.GroupUpdater)
 	if !ok {
 		t.Skip("the store does not implement scim.GroupUpdater")
 	}
-	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}}})
+	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: m1}}})
 	_, err := up.UpdateGroup(t.Context(), g.ID, func(g *scim.Group) error {
 		g.Members = nil
 		g.DisplayName = "H"
@@ -1343,7 +1453,7 @@ func testUpdateGroupError(t *testing.T, s scim.Store) {
 	if got.DisplayName != "G" || got.Meta.Version != g.Meta.Version {
 		t.Errorf("after a failed update: %q version %q, want the group unchanged", got.DisplayName, got.Meta.Version)
 	}
-	sameMembers(t, "after a failed update", got, "m1")
+	sameMembers(t, "after a failed update", got, m1)
 }
 
 func memberPatcher(t *testing.T, s scim.Store) (scim.GroupStore, scim.MemberPatcher) {
@@ -1356,12 +1466,14 @@ func memberPatcher(t *testing.T, s scim.Store) (scim.GroupStore, scim.MemberPatc
 	return gs, mp
 }
 
-func testPatchMembers(t *testing.T, s scim.Store) {
+func testPatchMembers(t *testing.T, s scim.Store, cfg *config) {
 	gs, mp := memberPatcher(t, s)
-	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}}})
+	ids := cfg.memberIDs(t, s, 3)
+	m1, m2, m3 := ids[0], ids[1], ids[2]
+	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: m1}}})
 	res, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{
-		Add:    []scim.Member{{Value: "m2", Type: "User"}, {Value: "m3", Type: "User"}},
-		Remove: []string{"m1"},
+		Add:    []scim.Member{{Value: m2, Type: "User"}, {Value: m3, Type: "User"}},
+		Remove: []string{m1},
 	})
 	if err != nil {
 		t.Fatalf("PatchMembers: %v", err)
@@ -1370,61 +1482,67 @@ func testPatchMembers(t *testing.T, s scim.Store) {
 	if p == nil || p.ID != g.ID {
 		t.Fatalf("PatchMembers returned %+v, want the group", p)
 	}
-	if !slices.Equal(res.Added, []string{"m2", "m3"}) || !slices.Equal(res.Removed, []string{"m1"}) {
+	if !slices.Equal(res.Added, []string{m2, m3}) || !slices.Equal(res.Removed, []string{m1}) {
 		t.Errorf("PatchMembers said it added %q and removed %q, want [m2 m3] and [m1]", res.Added, res.Removed)
 	}
 	if g.Meta.Version != "" && p.Meta.Version == g.Meta.Version {
 		t.Errorf("PatchMembers kept Meta.Version %q", g.Meta.Version)
 	}
 	got := getGroup(t, gs, g.ID)
-	sameMembers(t, "after PatchMembers", got, "m2", "m3")
+	sameMembers(t, "after PatchMembers", got, m2, m3)
 	if got.Meta.Version != p.Meta.Version {
 		t.Errorf("GetGroup: version %q, PatchMembers returned %q", got.Meta.Version, p.Meta.Version)
 	}
 	if got.Meta.LastModified.Before(g.Meta.LastModified) {
 		t.Errorf("PatchMembers moved LastModified back from %v to %v", g.Meta.LastModified, got.Meta.LastModified)
 	}
-	if _, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: got.Meta.Version, Remove: []string{"m2"}}); err != nil {
+	if _, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: got.Meta.Version, Remove: []string{m2}}); err != nil {
 		t.Fatalf("PatchMembers with the current version: %v", err)
 	}
-	sameMembers(t, "after a second PatchMembers", getGroup(t, gs, g.ID), "m3")
+	sameMembers(t, "after a second PatchMembers", getGroup(t, gs, g.ID), m3)
 }
 
-func testPatchMembersIdempotent(t *testing.T, s scim.Store) {
+func testPatchMembersIdempotent(t *testing.T, s scim.Store, cfg *config) {
 	gs, mp := memberPatcher(t, s)
-	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: "m1"}, {Value: "m2"}}})
-	patch := scim.MemberPatch{Add: []scim.Member{{Value: "m1"}, {Value: "m3"}}, Remove: []string{"m2", "never-a-member"}}
-	want := [][2][]string{{{"m3"}, {"m2"}}, {nil, nil}} // what changed in each round
-	for i := range 2 {                                  // a replayed request
+	ids := cfg.memberIDs(t, s, 3)
+	m1, m2, m3 := ids[0], ids[1], ids[2]
+	g := createGroup(t, gs, &scim.Group{DisplayName: "G", Members: []scim.Member{{Value: m1}, {Value: m2}}})
+	patch := scim.MemberPatch{Add: []scim.Member{{Value: m1}, {Value: m3}}, Remove: []string{m2, "never-a-member"}}
+	want := [][2][]string{{{m3}, {m2}}, {nil, nil}} // what changed in each round
+	for i := range 2 {                              // a replayed request
 		res, err := mp.PatchMembers(t.Context(), g.ID, patch)
 		if err != nil {
 			t.Fatalf("PatchMembers (round %d): %v", i+1, err)
 		}
-		sameMembers(t, fmt.Sprintf("after PatchMembers round %d", i+1), getGroup(t, gs, g.ID), "m1", "m3")
+		sameMembers(t, fmt.Sprintf("after PatchMembers round %d", i+1), getGroup(t, gs, g.ID), m1, m3)
 		if !slices.Equal(res.Added, want[i][0]) || !slices.Equal(res.Removed, want[i][1]) {
 			t.Errorf("round %d: PatchMembers said it added %q and removed %q, want %q and %q", i+1, res.Added, res.Removed, want[i][0], want[i][1])
 		}
 	}
 }
 
-func testPatchMembersNotFound(t *testing.T, s scim.Store) {
+func testPatchMembersNotFound(t *testing.T, s scim.Store, cfg *config) {
 	_, mp := memberPatcher(t, s)
-	_, err := mp.PatchMembers(t.Context(), "no-such-id", scim.MemberPatch{Add: []scim.Member{{Value: "m1"}}})
+	ids := cfg.memberIDs(t, s, 1)
+	m1 := ids[0]
+	_, err := mp.PatchMembers(t.Context(), "no-such-id", scim.MemberPatch{Add: []scim.Member{{Value: m1}}})
 	mustBe(t, "PatchMembers(unknown group)", err, scim.ErrNotFound)
 }
 
-func testPatchMembersStale(t *testing.T, s scim.Store) {
+func testPatchMembersStale(t *testing.T, s scim.Store, cfg *config) {
 	gs, mp := memberPatcher(t, s)
+	ids := cfg.memberIDs(t, s, 2)
+	m1, m2 := ids[0], ids[1]
 	g := createGroup(t, gs, &scim.Group{DisplayName: "G"})
 	if g.Meta.Version == "" {
 		t.Skip("the store does not version groups (Meta.Version is empty)")
 	}
-	if _, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: "m1"}}}); err != nil {
+	if _, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: m1}}}); err != nil {
 		t.Fatalf("PatchMembers with the current version: %v", err)
 	}
-	_, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: "m2"}}})
+	_, err := mp.PatchMembers(t.Context(), g.ID, scim.MemberPatch{Version: g.Meta.Version, Add: []scim.Member{{Value: m2}}})
 	mustBe(t, "PatchMembers with a stale version", err, scim.ErrVersionMismatch)
-	sameMembers(t, "after a refused PatchMembers", getGroup(t, gs, g.ID), "m1")
+	sameMembers(t, "after a refused PatchMembers", getGroup(t, gs, g.ID), m1)
 }
 
 // ---- concurrency ----
@@ -1459,7 +1577,7 @@ func addMember(ctx context.Context, s scim.Store, gid, id string) error {
 	return fmt.Errorf("adding member %s: still a version mismatch after 1000 attempts", id)
 }
 
-func testConcurrentMemberAdds(t *testing.T, s scim.Store) {
+func testConcurrentMemberAdds(t *testing.T, s scim.Store, cfg *config) {
 	gs := groupStore(t, s)
 	g := createGroup(t, gs, &scim.Group{DisplayName: "Crowded"})
 	_, patcher := s.(scim.MemberPatcher)
@@ -1488,7 +1606,7 @@ func testConcurrentMemberAdds(t *testing.T, s scim.Store) {
 	sameMembers(t, "after 50 concurrent adds", getGroup(t, gs, g.ID), ids...)
 }
 
-func testConcurrentCreates(t *testing.T, s scim.Store) {
+func testConcurrentCreates(t *testing.T, s scim.Store, cfg *config) {
 	const n = 20
 	var wg sync.WaitGroup
 	errs := make([]error, n)

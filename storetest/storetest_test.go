@@ -3,8 +3,10 @@ package storetest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +151,199 @@ func (u usersOnly) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim
 	return u.s.ListUsers(ctx, q)
 }
 
+// tenantOf is the tenant key of memstore.WithTenant: the tenant BearerAuth
+// (or storetest.InTenant) put in the context.
+func tenantOf(ctx context.Context) string {
+	t, _ := scim.TenantFrom(ctx)
+	return t.ID
+}
+
+// leaky wraps a multi-tenant memstore with one deliberate cross-tenant
+// leak, of the kind a join or an index that forgets the tenant makes.
+type leaky struct {
+	*memstore.Store
+	defect string
+
+	mu      sync.Mutex
+	display map[string]string // user id → displayName, of every tenant
+	names   map[string]bool   // folded userNames of every tenant
+}
+
+var tenantIDs = []string{"alpha", "bravo"}
+
+func inTenant(ctx context.Context, id string) context.Context {
+	return scim.WithTenant(ctx, scim.Tenant{ID: id})
+}
+
+func (l *leaky) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.defect == "globalUniqueness" && l.names[scim.FoldCase(u.UserName)] {
+		return nil, scim.ErrConflict
+	}
+	got, err := l.Store.CreateUser(ctx, u)
+	if err == nil {
+		l.display[got.ID] = got.DisplayName
+		l.names[scim.FoldCase(got.UserName)] = true
+	}
+	return got, err
+}
+
+func (l *leaky) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	u, err := l.Store.GetUser(ctx, id, want)
+	if l.defect == "leakGet" && errors.Is(err, scim.ErrNotFound) {
+		for _, other := range tenantIDs {
+			if u, err := l.Store.GetUser(inTenant(ctx, other), id, want); err == nil {
+				return u, nil
+			}
+		}
+	}
+	return u, err
+}
+
+func (l *leaky) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	f, ok := q.Filter.(*scim.AttrExpr)
+	if l.defect != "leakFilter" || !ok || !strings.EqualFold(f.Path.Name, "externalId") {
+		return l.Store.ListUsers(ctx, q)
+	}
+	var all scim.Page[*scim.User]
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(append([]string{tenantOf(ctx)}, tenantIDs...)))) {
+		page, err := l.Store.ListUsers(inTenant(ctx, id), q)
+		if err != nil {
+			return page, err
+		}
+		all.Resources = append(all.Resources, page.Resources...)
+		all.TotalResults += page.TotalResults
+	}
+	return all, nil
+}
+
+// fillDisplay fills the display of members from the users of every tenant,
+// as a join on the user id alone would.
+func (l *leaky) fillDisplay(g *scim.Group) {
+	if l.defect != "leakMemberDisplay" || g == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, m := range g.Members {
+		if m.Display == "" {
+			g.Members[i].Display = l.display[m.Value]
+		}
+	}
+}
+
+func (l *leaky) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
+	g, err := l.Store.GetGroup(ctx, id, want)
+	l.fillDisplay(g)
+	return g, err
+}
+
+func (l *leaky) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.Group], error) {
+	page, err := l.Store.ListGroups(ctx, q)
+	for _, g := range page.Resources {
+		l.fillDisplay(g)
+	}
+	return page, err
+}
+
+// foreignKeys wraps memstore with a foreign key from members to users: a
+// member id that is no user of the tenant is refused, as a database with
+// the key would refuse the row. It keeps its own index of user ids, as the
+// database would, since memstore's UpdateGroup holds the store's lock.
+type foreignKeys struct {
+	*memstore.Store
+	mu    sync.Mutex
+	users map[string]bool // tenant + "/" + user id
+}
+
+var errNoSuchUser = errors.New("foreign key violation: member is not a user")
+
+func (f *foreignKeys) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+	got, err := f.Store.CreateUser(ctx, u)
+	if err == nil {
+		f.mu.Lock()
+		f.users[tenantOf(ctx)+"/"+got.ID] = true
+		f.mu.Unlock()
+	}
+	return got, err
+}
+
+func (f *foreignKeys) DeleteUser(ctx context.Context, id string) error {
+	err := f.Store.DeleteUser(ctx, id)
+	if err == nil {
+		f.mu.Lock()
+		delete(f.users, tenantOf(ctx)+"/"+id)
+		f.mu.Unlock()
+	}
+	return err
+}
+
+func (f *foreignKeys) check(ctx context.Context, ms []scim.Member) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range ms {
+		if !f.users[tenantOf(ctx)+"/"+m.Value] {
+			return fmt.Errorf("%w: %q", errNoSuchUser, m.Value)
+		}
+	}
+	return nil
+}
+
+func (f *foreignKeys) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if err := f.check(ctx, g.Members); err != nil {
+		return nil, err
+	}
+	return f.Store.CreateGroup(ctx, g)
+}
+
+func (f *foreignKeys) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	if err := f.check(ctx, g.Members); err != nil {
+		return nil, err
+	}
+	return f.Store.ReplaceGroup(ctx, g)
+}
+
+func (f *foreignKeys) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (*scim.Group, error) {
+	return f.Store.UpdateGroup(ctx, id, func(g *scim.Group) error {
+		if err := update(g); err != nil {
+			return err
+		}
+		return f.check(ctx, g.Members)
+	})
+}
+
+func (f *foreignKeys) PatchMembers(ctx context.Context, groupID string, p scim.MemberPatch) (scim.MemberPatchResult, error) {
+	if _, err := f.Store.GetGroup(ctx, groupID, scim.Projection{Excluded: []scim.AttrPath{{Name: "members"}}}); err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	if err := f.check(ctx, p.Add); err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	return f.Store.PatchMembers(ctx, groupID, p)
+}
+
+// wrongListGroups has every GroupStore method but one: its ListGroups
+// returns a slice, not a scim.Page.
+type wrongListGroups struct{ usersOnly }
+
+func (w wrongListGroups) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	return w.s.CreateGroup(ctx, g)
+}
+func (w wrongListGroups) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
+	return w.s.GetGroup(ctx, id, want)
+}
+func (w wrongListGroups) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+	return w.s.ReplaceGroup(ctx, g)
+}
+func (w wrongListGroups) DeleteGroup(ctx context.Context, id string) error {
+	return w.s.DeleteGroup(ctx, id)
+}
+func (w wrongListGroups) ListGroups(ctx context.Context, q scim.Query) ([]*scim.Group, error) {
+	page, err := w.s.ListGroups(ctx, q)
+	return page.Resources, err
+}
+
 // TestDefectiveStore is run by TestRunCatchesDefects in a child process,
 // with the defect in the environment.
 func TestDefectiveStore(t *testing.T) {
@@ -156,12 +351,59 @@ func TestDefectiveStore(t *testing.T) {
 	if defect == "" {
 		t.Skip("run by TestRunCatchesDefects")
 	}
-	storetest.Run(t, func(*testing.T) scim.Store {
-		if defect == "usersOnly" {
-			return usersOnly{memstore.New()}
-		}
+	var opts []storetest.Option
+	tenants := func(newStore func() scim.Store) storetest.Option {
+		return storetest.Tenants(func(*testing.T) (a, b storetest.Tenant) {
+			s := newStore()
+			return storetest.Tenant{Store: s, Context: storetest.InTenant("alpha")}, storetest.Tenant{Store: s, Context: storetest.InTenant("bravo")}
+		})
+	}
+	newLeaky := func() scim.Store {
+		return &leaky{Store: memstore.New(memstore.WithTenant(tenantOf)), defect: defect, display: map[string]string{}, names: map[string]bool{}}
+	}
+	newStore := func() scim.Store {
 		return &defective{Store: memstore.New(), defect: defect, shared: map[string]*scim.User{}}
-	})
+	}
+	switch defect {
+	case "usersOnly":
+		newStore = func() scim.Store { return usersOnly{memstore.New()} }
+	case "usersOnlyDeclaringGroups":
+		newStore = func() scim.Store { return usersOnly{memstore.New()} }
+		opts = append(opts, storetest.Declare(storetest.Groups))
+	case "wrongListGroups", "wrongListGroupsDeclared":
+		newStore = func() scim.Store { return wrongListGroups{usersOnly{memstore.New()}} }
+		if defect == "wrongListGroupsDeclared" {
+			opts = append(opts, storetest.Declare(storetest.Groups|storetest.UserGroups))
+		}
+	case "noUserGroupsDeclared":
+		opts = append(opts, storetest.Declare(storetest.Groups|storetest.UserGroups))
+		newStore = func() scim.Store { return noUserGroups{memstore.New()} }
+	case "leakGet", "leakFilter", "leakMemberDisplay", "globalUniqueness", "noLeak":
+		newStore = newLeaky
+		opts = append(opts, tenants(newLeaky))
+	case "seqIDs", "seqIDsLeakJoin":
+		seq := func() scim.Store { return newSeqIDs(defect == "seqIDsLeakJoin") }
+		newStore = seq
+		opts = append(opts, tenants(seq), storetest.Declare(storetest.Groups|storetest.UserGroups))
+	case "foreignKeys":
+		fk := func() scim.Store {
+			return &foreignKeys{Store: memstore.New(memstore.WithTenant(tenantOf)), users: map[string]bool{}}
+		}
+		newStore = fk
+		opts = append(opts, tenants(fk), storetest.Declare(storetest.Groups|storetest.UserUpdater|storetest.GroupUpdater|storetest.MemberPatcher|storetest.UserGroups))
+	}
+	storetest.Run(t, func(*testing.T) scim.Store { return newStore() }, opts...)
+}
+
+// noUserGroups is memstore without User.Groups.
+type noUserGroups struct{ *memstore.Store }
+
+func (n noUserGroups) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	u, err := n.Store.GetUser(ctx, id, want)
+	if u != nil {
+		u.Groups = nil
+	}
+	return u, err
 }
 
 func TestRunCatchesDefects(t *testing.T) {
@@ -185,10 +427,35 @@ func TestRunCatchesDefects(t *testing.T) {
 		{"patchNotIdempotent", []string{"Capabilities/PatchMembersIsIdempotent"}, nil},
 		{"patchReportsReplays", []string{"Capabilities/PatchMembersIsIdempotent"}, nil},
 		{"usersOnly", nil, []string{"Groups/CreateAssignsIDAndMeta", "Memberships/UserGroupsReflectMembership", "Capabilities/PatchMembersAddsAndRemoves", "Concurrency/FiftyMemberAddsToOneGroup"}},
+		{"usersOnlyDeclaringGroups", []string{"Declarations/InterfacesMatch", "Groups/CreateAssignsIDAndMeta", "Concurrency/FiftyMemberAddsToOneGroup"}, nil},
+		{"wrongListGroups", []string{"Declarations/InterfacesMatch"}, []string{"Groups/CreateAssignsIDAndMeta"}},
+		{"wrongListGroupsDeclared", []string{"Declarations/InterfacesMatch", "Groups/CreateAssignsIDAndMeta", "Memberships/UserGroupsReflectMembership"}, nil},
+		{"noUserGroupsDeclared", []string{"Memberships/UserGroupsReflectMembership"}, nil},
+		{"noLeak", nil, nil},
+		{"foreignKeys", nil, nil},
+		{"seqIDs", nil, nil},
+		{"seqIDsLeakJoin", []string{"Tenants/MemberDisplayValuesStayInTenant"}, nil},
+		{"leakGet", []string{"Tenants/GetsSeeOnlyOwnTenant"}, nil},
+		{"leakFilter", []string{"Tenants/UserListsAndFiltersSeeOnlyOwnTenant"}, nil},
+		{"leakMemberDisplay", []string{"Tenants/MemberDisplayValuesStayInTenant"}, nil},
+		{"globalUniqueness", []string{"Tenants/UniquenessIsPerTenant"}, nil},
+	}
+	// What the failures of some defects must say.
+	messages := map[string][]string{
+		"usersOnlyDeclaringGroups": {"the store declares Groups (storetest.Declare), but storetest_test.usersOnly does not implement scim.GroupStore: CreateGroup is missing"},
+		"wrongListGroups":          {"ListGroups has signature func(context.Context, scim.Query) ([]*scim.Group, error), want func(context.Context, scim.Query) (scim.Page[*github.com/scimhost/scim.Group], error); the handler would serve the store without Groups"},
+		"wrongListGroupsDeclared":  {"the store declares Groups (storetest.Declare), but storetest_test.wrongListGroups does not implement scim.GroupStore: ListGroups has signature"},
+		"noUserGroupsDeclared":     {"the store declares UserGroups"},
+		"ignoreFilter":             {`filter externalId eq "ext-A": ["Bob@Example.com" "alice@example.com" "carol@example.com" "dave@example.com"] (totalResults 4), want ["alice@example.com"] (required: Entra ID matches users by externalId eq`},
+		"leakGet":                  {`LEAK: tenant bravo sees tenant alpha's data: GetUser(`, `returned user "one@alpha.example.com"`},
+		"leakFilter":               {`LEAK: tenant alpha sees tenant bravo's data: ListUsers(filter externalId eq "ext-shared") returned user "shared@example.com"`, `user "shared@example.com" (displayName "Bravo Shared"`},
+		"leakMemberDisplay":        {`LEAK: tenant bravo sees tenant alpha's data: GetGroup of a group of its own whose member is the id of tenant alpha's user "one@alpha.example.com" returned group "Cross bravo"`, `"Display":"Alpha One"`},
+		"seqIDsLeakJoin":           {`LEAK: tenant alpha sees tenant bravo's data: GetGroup("4") of its own group returned group "Team alpha"`, `"Display":"Bravo Two"`},
+		"globalUniqueness":         {`tenant bravo: CreateUser("shared@example.com"): ErrConflict, though no user of tenant bravo has that userName`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.defect, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestDefectiveStore$", "-test.v", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestDefectiveStore$", "-test.v", "-test.count=1", "-test.timeout=120s")
 			cmd.Env = append(os.Environ(), "STORETEST_DEFECT="+tc.defect)
 			out, err := cmd.CombinedOutput()
 			if len(tc.fail) == 0 && err != nil {
@@ -205,6 +472,11 @@ func TestRunCatchesDefects(t *testing.T) {
 			for _, name := range tc.skip {
 				if !strings.Contains(string(out), "--- SKIP: TestDefectiveStore/"+name+" ") {
 					t.Errorf("check %s was not skipped for defect %q", name, tc.defect)
+				}
+			}
+			for _, m := range messages[tc.defect] {
+				if !strings.Contains(string(out), m) {
+					t.Errorf("the output for defect %q does not say %q", tc.defect, m)
 				}
 			}
 			if t.Failed() {

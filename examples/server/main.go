@@ -188,7 +188,7 @@ func allowDomains(domains []string) func(context.Context, string) error {
 		if verified[domain] {
 			return nil
 		}
-		return fmt.Errorf("domain %s is not verified", domain)
+		return fmt.Errorf("%w: %s is not in -domains", scim.ErrDomainNotAllowed, domain)
 	}
 }
 
