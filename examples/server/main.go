@@ -36,7 +36,7 @@
 // Every store is scoped to the tenant that BearerAuth finds for the token
 // ("demo"), as a multi-tenant host's would be.
 //
-// The http.Server has production settings for SCIM (see newServer): header,
+// The http.Server has production settings for SCIM (see main.go): header,
 // read, write and idle timeouts, and a cap on header size, so that idle or
 // slow clients cannot hold its connections; the mux is wrapped in
 // scim.CleanPaths, so that a Tenant URL pasted with a trailing slash works.
