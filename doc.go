@@ -96,8 +96,20 @@
 // Entra ID, Okta and JumpCloud send beyond the RFC: op names in any case,
 // "True"/"False" for booleans, a no-path value whose keys are paths, a value
 // filter that creates the value it selects, a remove of members that lists
-// them in its value (never a removal of every member), the manager's shapes.
-// Options.Strict turns them off.
+// them in its value (never a removal of every member), the manager's shapes;
+// and what Microsoft's reference tests and OneLogin send: endpoints in any
+// case (/users), a value filter in attributes, a bare member id, a member's
+// displayName, a lone object for an array, the pre-RFC Enterprise URN.
+// Options.Strict turns them off. Two rules follow the RFCs and hold in every
+// mode: Accept: application/json is answered in application/json (RFC 7644
+// §3.8), and a custom extension's attribute sent flat in a POST or PUT is
+// kept in its extension's object, as PATCH keeps it (RFC 7643 §3.3).
+//
+// A "primary": false a client sends is a value (RFC 7643 §2.5: only null and
+// [] are unassigned), kept in [MultiValue.NotPrimary] and returned. A remove
+// of "active" leaves it unassigned, which means active: see [User.Active].
+// A store that cannot evaluate part of a filter says which with an
+// [*UnsupportedError], and the client's 400 invalidFilter names it.
 //
 // # Policies, events and limits
 //

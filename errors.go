@@ -77,6 +77,10 @@ func toError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	var ue *UnsupportedError
+	if errors.As(err, &ue) {
+		return &Error{Status: http.StatusBadRequest, Type: InvalidFilter, Detail: ue.Error(), Err: err}
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: "resource not found", Err: err}

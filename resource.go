@@ -127,7 +127,7 @@ func (rt *resourceType[T]) storeError(err error, id string, v T) error {
 
 func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
 	h, id := rt.h, r.PathValue("id")
-	want, err := parseProjection(r.URL.RawQuery)
+	want, err := parseProjection(r.URL.RawQuery, h.opts.Strict)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -526,33 +526,54 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("sortOrder %q is neither ascending nor descending", p.sortOrder))
 	}
 	var err error
-	q.Want, err = projection(p.attributes, p.excluded)
+	q.Want, err = projectionOf(p.attributes, p.excluded, h.opts.Strict)
 	return q, err
 }
 
 // parseProjection reads attributes and excludedAttributes from a query
 // string; most reads have none, and then nothing is parsed.
-func parseProjection(rawQuery string) (Projection, error) {
+func parseProjection(rawQuery string, strict bool) (Projection, error) {
 	if rawQuery == "" {
 		return Projection{}, nil
 	}
 	v, _ := url.ParseQuery(rawQuery)
-	return projection(splitList(v["attributes"]), splitList(v["excludedAttributes"]))
+	return projectionOf(splitList(v["attributes"]), splitList(v["excludedAttributes"]), strict)
 }
 
-func projection(attrs, excluded []string) (Projection, error) {
+// projectionOf parses attributes and excludedAttributes. Unless strict, an
+// attribute with a value filter (`emails[type eq "work"]`) stands for the
+// attribute (rule attributes-value-filter): every value is returned, as
+// RFC 7644 §3.4.2.5 defines no filtering of values in attributes.
+func projectionOf(attrs, excluded []string, strict bool) (Projection, error) {
 	var p Projection
-	for _, s := range attrs {
+	parse := func(param, s string) (AttrPath, error) {
 		a, err := ParseAttrPath(s)
+		if err == nil {
+			return a, nil
+		}
+		if !strict && strings.Contains(s, "[") {
+			if vp, perr := parsePath(s, false); perr == nil && vp.Filter != nil {
+				vp.Attr.Sub = vp.SubAttr
+				return vp.Attr, nil
+			}
+		}
+		detail := fmt.Sprintf("%s: %q is not an attribute path", param, s)
+		if strict && strings.Contains(s, "[") {
+			detail += " (strict mode does not read a value filter there, compatibility rule " + ruleAttributesFilter + ")"
+		}
+		return AttrPath{}, errorf(http.StatusBadRequest, InvalidValue, detail)
+	}
+	for _, s := range attrs {
+		a, err := parse("attributes", s)
 		if err != nil {
-			return p, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("attributes: %q is not an attribute path", s))
+			return p, err
 		}
 		p.Attributes = append(p.Attributes, a)
 	}
 	for _, s := range excluded {
-		a, err := ParseAttrPath(s)
+		a, err := parse("excludedAttributes", s)
 		if err != nil {
-			return p, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("excludedAttributes: %q is not an attribute path", s))
+			return p, err
 		}
 		p.Excluded = append(p.Excluded, a)
 	}

@@ -227,7 +227,7 @@ func (h *Handler) routes() *http.ServeMux {
 // SCIM 404 or 405 rather than net/http's plain-text one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -242,7 +242,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.logRequest(r, sw, time.Since(start))
 		}
 	}()
-	if p := cleanPath(r.URL.Path); p != r.URL.Path {
+	p := cleanPath(r.URL.Path)
+	if !h.opts.Strict {
+		p = canonicalEndpoint(p)
+	}
+	if p != r.URL.Path {
 		r2 := new(http.Request)
 		*r2 = *r
 		u := *r.URL
@@ -273,6 +277,29 @@ func (h *Handler) serveUnrouted(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fail(w, r, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s", r.URL.Path)))
+}
+
+// endpoints are the first path segments the handler routes, as RFC 7644
+// spells them.
+var endpoints = [...]string{"Users", "Groups", "ServiceProviderConfig", "Schemas", "ResourceTypes"}
+
+// canonicalEndpoint implements the compatibility rule endpoint-case: the
+// first segment of p, when it names an endpoint in another case ("/users"),
+// is spelt as RFC 7644 spells it.
+func canonicalEndpoint(p string) string {
+	if len(p) < 2 || p[0] != '/' {
+		return p
+	}
+	seg, rest, _ := strings.Cut(p[1:], "/")
+	for _, e := range endpoints {
+		if seg != e && strings.EqualFold(seg, e) {
+			if rest != "" || strings.HasSuffix(p, "/") {
+				return "/" + e + "/" + rest
+			}
+			return "/" + e
+		}
+	}
+	return p
 }
 
 // cleanPath collapses repeated slashes and drops a trailing one.
@@ -339,13 +366,43 @@ type statusWriter struct {
 	code        int
 	wroteHeader bool
 	scimType    ErrorType
+	// plainJSON says the client asked for application/json rather than
+	// application/scim+json (rule accept-application-json).
+	plainJSON bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wroteHeader {
 		w.code, w.wroteHeader = code, true
+		if w.plainJSON {
+			if hd := w.Header(); hd.Get("Content-Type") == contentType {
+				hd["Content-Type"] = plainJSONHeader
+			}
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+var plainJSONHeader = []string{"application/json"}
+
+// wantsPlainJSON reports whether Accept names application/json and not
+// application/scim+json: RFC 7644 §3.8 says a service provider SHOULD
+// answer such a client in application/json, which OneLogin asks for. The
+// body is the same JSON either way.
+func wantsPlainJSON(accept []string) bool {
+	json := false
+	for _, a := range accept {
+		for part := range strings.SplitSeq(a, ",") {
+			mt, _, _ := strings.Cut(part, ";")
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case contentType:
+				return false
+			case "application/json":
+				json = true
+			}
+		}
+	}
+	return json
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,6 +30,34 @@ var (
 	// store must never return a superset of the matches instead.
 	ErrUnsupported = errors.New("scim: filter or sort not supported by the store")
 )
+
+// UnsupportedError is how a store says which part of a filter or sort it
+// cannot evaluate, so that the client's 400 invalidFilter names it:
+//
+//	return scim.Page[*scim.User]{}, &scim.UnsupportedError{Expr: part.String(), Reason: "sub-attributes of addresses are not indexed"}
+//
+// It matches [ErrUnsupported] with errors.Is. Expr and Reason are sent to
+// the client as they are: they must name the request's own filter and the
+// store's limits, never internal details such as SQL or table names.
+type UnsupportedError struct {
+	// Expr is the part of the filter (or the sortBy attribute) the store
+	// cannot evaluate, as the client wrote it or in filter syntax.
+	Expr string
+	// Reason, when not empty, says why, in words for the client.
+	Reason string
+}
+
+// Error returns the detail the client reads.
+func (e *UnsupportedError) Error() string {
+	d := fmt.Sprintf("the server cannot evaluate %q in this filter", e.Expr)
+	if e.Reason != "" {
+		d += ": " + e.Reason
+	}
+	return d
+}
+
+// Is reports whether target is ErrUnsupported.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
 
 // Store is what a host implements over its own database: users, and
 // optionally groups (implement [GroupStore] on the same value). A host that
