@@ -43,6 +43,9 @@ type resourceType[T interface{ *User | *Group }] struct {
 	assign func(dst, src T)
 	// atomic is the store's UserUpdater or GroupUpdater, nil when it has none.
 	atomic func(ctx context.Context, id string, update func(T) error) (T, error)
+	// keyset is the store's UserKeysetLister or GroupKeysetLister, nil when
+	// it has none.
+	keyset func(ctx context.Context, q Query, k Keyset) (KeysetPage[T], error)
 }
 
 func newUserType(h *Handler, s UserStore) *resourceType[*User] {
@@ -60,6 +63,9 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	}
 	if a, ok := s.(UserUpdater); ok {
 		rt.atomic = a.UpdateUser
+	}
+	if k, ok := s.(UserKeysetLister); ok {
+		rt.keyset = k.ListUsersKeyset
 	}
 	return rt
 }
@@ -91,6 +97,9 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 	}
 	if a, ok := s.(GroupUpdater); ok {
 		rt.atomic = a.UpdateGroup
+	}
+	if k, ok := s.(GroupKeysetLister); ok {
+		rt.keyset = k.ListGroupsKeyset
 	}
 	return rt
 }
@@ -335,12 +344,13 @@ func errPreconditionFailed(name, id string) *Error {
 }
 
 func (rt *resourceType[T]) serveList(w http.ResponseWriter, r *http.Request) {
-	q, err := rt.h.listQuery(queryParams(r.URL.Query()), rt.name)
+	p := queryParams(r.URL.Query())
+	q, err := rt.h.listQuery(p, rt.name)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
 	}
-	rt.respondList(w, r, q)
+	rt.respondList(w, r, q, p)
 }
 
 func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
@@ -354,10 +364,22 @@ func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
 		rt.h.fail(w, r, err)
 		return
 	}
-	rt.respondList(w, r, q)
+	rt.respondList(w, r, q, p)
 }
 
-func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query) {
+func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query, p listParams) {
+	if p.hasCursor {
+		cp, err := rt.listByCursor(r.Context(), q, p.cursor)
+		if err != nil {
+			rt.h.fail(w, r, err)
+			return
+		}
+		base := rt.h.baseURL(r)
+		writeJSON(w, http.StatusOK, func(b []byte) []byte {
+			return appendCursorList(b, cp, func(b []byte, v T) []byte { return rt.encode(b, v, q.Want, base) })
+		})
+		return
+	}
 	page, err := rt.list(r.Context(), q)
 	if err != nil {
 		rt.h.fail(w, r, err)
@@ -402,10 +424,16 @@ type listParams struct {
 	filter, sortBy, sortOrder string
 	startIndex, count         string
 	attributes, excluded      []string
+	// cursor is RFC 9865's cursor, "" for the first page; hasCursor says
+	// the request has one, which asks for cursor pagination.
+	cursor    string
+	hasCursor bool
 }
 
 func queryParams(v url.Values) listParams {
 	return listParams{
+		cursor:     v.Get("cursor"),
+		hasCursor:  v.Has("cursor"),
 		filter:     v.Get("filter"),
 		sortBy:     v.Get("sortBy"),
 		sortOrder:  v.Get("sortOrder"),
@@ -440,6 +468,7 @@ type searchRequest struct {
 	SortOrder          string      `json:"sortOrder"`
 	StartIndex         json.Number `json:"startIndex"`
 	Count              json.Number `json:"count"`
+	Cursor             *string     `json:"cursor"`
 }
 
 func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listParams, error) {
@@ -451,11 +480,15 @@ func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listPara
 	if err := json.Unmarshal(body, &sr); err != nil {
 		return listParams{}, &Error{Status: http.StatusBadRequest, Type: InvalidSyntax, Detail: "the body is not a valid SearchRequest: " + jsonErrorDetail(err), Err: err}
 	}
-	return listParams{
+	p := listParams{
 		filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder,
 		startIndex: sr.StartIndex.String(), count: sr.Count.String(),
 		attributes: sr.Attributes, excluded: sr.ExcludedAttributes,
-	}, nil
+	}
+	if sr.Cursor != nil {
+		p.cursor, p.hasCursor = *sr.Cursor, true
+	}
+	return p, nil
 }
 
 // jsonErrorDetail describes a encoding/json error without echoing Go type
@@ -517,6 +550,16 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			}
 		}
 		q.SortBy = by
+	}
+	if p.hasCursor {
+		// RFC 9865: a cursor walks the store's own order; startIndex
+		// belongs to index paging.
+		switch {
+		case p.startIndex != "":
+			return q, errorf(http.StatusBadRequest, InvalidValue, "startIndex and cursor cannot be combined: use one paging method")
+		case p.sortBy != "" || p.sortOrder != "":
+			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy and sortOrder cannot be combined with cursor: a cursor walks the server's stable order")
+		}
 	}
 	switch strings.ToLower(p.sortOrder) {
 	case "", "ascending":

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -82,6 +83,19 @@ type Options struct {
 	// a host that replaces very large groups with PUT raises it together
 	// with MaxBodyBytes.
 	MaxValues int
+	// CursorKey is the HMAC-SHA256 key that seals RFC 9865 cursors, so that
+	// a client can neither forge one nor use one issued for another query
+	// or tenant (400 invalidCursor). When empty, NewHandler draws 32 random
+	// bytes, and cursors stay valid in this process only: replicas behind
+	// one load balancer must share a key (at least 16 bytes, ideally 32,
+	// from the host's secret store). Changing it invalidates the cursors
+	// outstanding, which clients restart from the first page.
+	CursorKey []byte
+	// CursorTimeout is how long a cursor lasts; an older one is 400
+	// expiredCursor. ServiceProviderConfig advertises it as
+	// pagination.cursorTimeout. Default 10 minutes.
+	CursorTimeout time.Duration
+
 	// MaxPatchOperations caps the operations in one PATCH request; more is
 	// refused with 413, as RFC 7644 §3.7.4 refuses a Bulk request over its
 	// maxOperations (ServiceProviderConfig's patch has no field to
@@ -99,6 +113,7 @@ const (
 	DefaultMaxJSONDepth       = 32
 	DefaultMaxValues          = 10000
 	DefaultMaxPatchOperations = 1000
+	DefaultCursorTimeout      = 10 * time.Minute
 )
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
@@ -117,6 +132,8 @@ type Handler struct {
 	limits filterLimits
 	// members is the store's MemberPatcher, nil when it has none.
 	members MemberPatcher
+	// cursorKey is Options.CursorKey or a random key of this Handler's.
+	cursorKey []byte
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
@@ -177,11 +194,26 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 			*l.v = l.def
 		}
 	}
+	switch {
+	case opts.CursorTimeout < 0:
+		return nil, errors.New("scim: NewHandler: CursorTimeout is negative")
+	case opts.CursorTimeout == 0:
+		opts.CursorTimeout = DefaultCursorTimeout
+	}
+	if len(opts.CursorKey) > 0 && len(opts.CursorKey) < 16 {
+		return nil, errors.New("scim: NewHandler: CursorKey is shorter than 16 bytes")
+	}
+	cursorKey := slices.Clone(opts.CursorKey)
+	if len(cursorKey) == 0 {
+		cursorKey = make([]byte, 32)
+		_, _ = rand.Read(cursorKey) // crypto/rand.Read never fails since Go 1.24
+	}
 	h := &Handler{
-		opts:   opts,
-		log:    opts.Logger,
-		decode: decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
-		limits: filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
+		cursorKey: cursorKey,
+		opts:      opts,
+		log:       opts.Logger,
+		decode:    decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
+		limits:    filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
 	if h.log == nil {
 		h.log = slog.Default()

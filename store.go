@@ -319,3 +319,57 @@ func NewID() string {
 	hex.Encode(b[24:], u[10:])
 	return string(b[:])
 }
+
+// UserKeysetLister is an optional capability of a [UserStore]: list users
+// in a stable key order from a position, for RFC 9865 cursor pagination.
+// A walk by cursor over a store with it returns every user that exists for
+// the whole walk exactly once, however many users are created or deleted
+// meanwhile, and every page costs the same, the last as the first: the store
+// seeks to the key instead of counting past the users before it.
+//
+// ListUsersKeyset returns, in key order, up to q.Count users that match
+// q.Filter and whose key follows k.Key (or, when k.Backward, precedes it),
+// with TotalResults as ListUsers counts them. q.StartIndex, q.SortBy and
+// q.Descending are unset: a cursor walks the key order. A key is the
+// store's own opaque string, stable for the life of a resource and never
+// reused for another (a creation sequence, an auto-increment column); the
+// handler never shows it to a client unsealed. A k.Key whose resource has
+// since been deleted is still a position. It returns ErrUnsupported as
+// ListUsers does.
+//
+// Without it the handler serves cursors over ListUsers: a cursor then
+// carries an index, and a walk is as stable as index paging (a delete
+// during the walk can make it skip a user).
+type UserKeysetLister interface {
+	ListUsersKeyset(ctx context.Context, q Query, k Keyset) (KeysetPage[*User], error)
+}
+
+// GroupKeysetLister is the [UserKeysetLister] capability of a [GroupStore].
+type GroupKeysetLister interface {
+	ListGroupsKeyset(ctx context.Context, q Query, k Keyset) (KeysetPage[*Group], error)
+}
+
+// Keyset is the position a keyset page starts from.
+type Keyset struct {
+	// Key is a key from a previous KeysetPage's First or Last; "" is the
+	// start of the order (its end, when Backward).
+	Key string
+	// Backward asks for the resources just before Key, still returned in
+	// key order.
+	Backward bool
+}
+
+// KeysetPage is one page of a keyset list.
+type KeysetPage[T any] struct {
+	// Resources are in key order, at most Query.Count of them.
+	Resources []T
+	// TotalResults is the number of resources that match the filter, on all
+	// pages.
+	TotalResults int
+	// First and Last are the keys of the first and last of Resources; ""
+	// when there are none.
+	First, Last string
+	// More reports whether resources that match lie beyond this page in the
+	// direction of travel: after Last, or before First when Backward.
+	More bool
+}

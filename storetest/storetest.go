@@ -137,6 +137,7 @@ var checks = []struct {
 		{"PatchMembersUnknownGroupIsNotFound", testPatchMembersNotFound},
 		{"PatchMembersStaleVersion", testPatchMembersStale},
 	}},
+	{"Keyset", keysetChecks},
 	{"Concurrency", []check{
 		{"FiftyMemberAddsToOneGroup", testConcurrentMemberAdds},
 		{"TwentyCreatesOfOneUserName", testConcurrentCreates},

@@ -1,0 +1,194 @@
+package scim
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// cursor is the position an RFC 9865 cursor carries: a store key (with a
+// UserKeysetLister or GroupKeysetLister) or an index (without one).
+type cursor struct {
+	key      string
+	offset   int
+	backward bool
+	expires  time.Time
+}
+
+// cursorVersion is the first byte of every cursor, so that a later format
+// is told apart.
+const cursorVersion = 1
+
+// cursorMACSize is the length of a cursor's truncated HMAC-SHA256.
+const cursorMACSize = 16
+
+// sealCursor returns the cursor c for the list query q of resource type rt
+// in ctx's tenant: its fields, then an HMAC over them and over what binds
+// it to that query, tenant and resource type, in unpadded base64url.
+func (h *Handler) sealCursor(ctx context.Context, resource string, q Query, c cursor) string {
+	b := make([]byte, 0, 32+len(c.key)+cursorMACSize)
+	b = append(b, cursorVersion)
+	var flags byte
+	if c.backward {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, c.expires.Unix())
+	b = binary.AppendUvarint(b, uint64(c.offset))
+	b = append(b, c.key...)
+	b = append(b, h.cursorMAC(ctx, resource, q, b)...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// cursorMAC authenticates a cursor's payload together with the tenant, the
+// resource type and the filter it pages through.
+func (h *Handler) cursorMAC(ctx context.Context, resource string, q Query, payload []byte) []byte {
+	m := hmac.New(sha256.New, h.cursorKey)
+	t, _ := TenantFrom(ctx)
+	for _, s := range [...]string{"scimhost cursor", t.ID, resource, filterText(q.Filter)} {
+		m.Write([]byte(strconv.Itoa(len(s))))
+		m.Write([]byte{':'})
+		m.Write([]byte(s))
+	}
+	m.Write(payload)
+	return m.Sum(nil)[:cursorMACSize]
+}
+
+func filterText(f Filter) string {
+	if f == nil {
+		return ""
+	}
+	return f.String()
+}
+
+// openCursor checks and decodes a cursor a client sent for q.
+func (h *Handler) openCursor(ctx context.Context, resource string, q Query, s string) (cursor, error) {
+	var c cursor
+	invalid := func(why string) error {
+		return errorf(http.StatusBadRequest, InvalidCursor, "cursor is invalid: "+why+"; send an empty cursor for the first page and the nextCursor or previousCursor of a response for the others (RFC 9865)")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 2+cursorMACSize || b[0] != cursorVersion {
+		return c, invalid("it is not a cursor this server issued")
+	}
+	payload, mac := b[:len(b)-cursorMACSize], b[len(b)-cursorMACSize:]
+	if !hmac.Equal(mac, h.cursorMAC(ctx, resource, q, payload)) {
+		return c, invalid("it was not issued for this query, resource type and tenant by this server")
+	}
+	rest := payload[2:]
+	exp, n := binary.Varint(rest)
+	if n <= 0 {
+		return c, invalid("it is malformed")
+	}
+	rest = rest[n:]
+	off, n := binary.Uvarint(rest)
+	if n <= 0 || off > 1<<31 {
+		return c, invalid("it is malformed")
+	}
+	c.backward = payload[1]&1 != 0
+	c.offset = int(off)
+	c.key = string(rest[n:])
+	c.expires = time.Unix(exp, 0)
+	if time.Now().After(c.expires) {
+		return c, errorf(http.StatusBadRequest, ExpiredCursor, fmt.Sprintf("cursor has expired: a cursor lasts %s (cursorTimeout in /ServiceProviderConfig); start again with an empty cursor", h.opts.CursorTimeout))
+	}
+	return c, nil
+}
+
+// cursorPage is one page of a cursor walk, as the handler answers it.
+type cursorPage[T any] struct {
+	resources  []T
+	total      int
+	next, prev string // sealed cursors; "" for none
+}
+
+// listByCursor serves a cursor request: raw is the cursor the client sent
+// ("" for the first page).
+func (rt *resourceType[T]) listByCursor(ctx context.Context, q Query, raw string) (cursorPage[T], error) {
+	h := rt.h
+	var c cursor
+	if raw != "" {
+		var err error
+		if c, err = h.openCursor(ctx, rt.name, q, raw); err != nil {
+			return cursorPage[T]{}, err
+		}
+	}
+	expires := time.Now().Add(h.opts.CursorTimeout)
+	seal := func(n cursor) string {
+		n.expires = expires
+		return h.sealCursor(ctx, rt.name, q, n)
+	}
+	var out cursorPage[T]
+	if rt.keyset != nil {
+		p, err := rt.keyset(ctx, q, Keyset{Key: c.key, Backward: c.backward})
+		if err != nil {
+			return out, err
+		}
+		if len(p.Resources) > q.Count {
+			p.Resources = p.Resources[:q.Count]
+		}
+		out.resources, out.total = p.Resources, p.TotalResults
+		if len(p.Resources) > 0 {
+			forwardMore := p.More
+			backMore := c.key != ""
+			if c.backward {
+				forwardMore, backMore = c.key != "", p.More
+			}
+			if forwardMore {
+				out.next = seal(cursor{key: p.Last})
+			}
+			if backMore {
+				out.prev = seal(cursor{key: p.First, backward: true})
+			}
+		}
+		return out, nil
+	}
+	// Without keyset capability a cursor is an index.
+	q.StartIndex = c.offset + 1
+	p, err := rt.list(ctx, q)
+	if err != nil {
+		return out, err
+	}
+	if len(p.Resources) > q.Count {
+		p.Resources = p.Resources[:q.Count]
+	}
+	out.resources, out.total = p.Resources, p.TotalResults
+	if end := c.offset + len(p.Resources); end < p.TotalResults && len(p.Resources) > 0 {
+		out.next = seal(cursor{offset: end})
+	}
+	if c.offset > 0 {
+		out.prev = seal(cursor{offset: max(0, c.offset-q.Count)})
+	}
+	return out, nil
+}
+
+// appendCursorList appends a ListResponse of a cursor page (RFC 9865 §3):
+// no startIndex, nextCursor and previousCursor when there are such pages.
+func appendCursorList[T any](b []byte, p cursorPage[T], appendItem func([]byte, T) []byte) []byte {
+	b = append(b, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(p.total), 10)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(p.resources)), 10)
+	if p.next != "" {
+		b = append(b, `,"nextCursor":`...)
+		b = appendJSONString(b, p.next)
+	}
+	if p.prev != "" {
+		b = append(b, `,"previousCursor":`...)
+		b = appendJSONString(b, p.prev)
+	}
+	b = append(b, `,"Resources":[`...)
+	for i, v := range p.resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, v)
+	}
+	return append(b, "]}"...)
+}
