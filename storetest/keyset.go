@@ -47,31 +47,52 @@ func testKeysetWalk(t *testing.T, s scim.Store) {
 			stable[u.ID] = true
 		}
 	}
+	// The churn runs beside the walk, paced by it: after each page the
+	// deleter removes the next ten doomed users (in creation order, so
+	// around the walk's position, behind it and ahead) and the creator adds
+	// ten users, so a walk that counts positions instead of seeking keys
+	// skips users.
 	var done atomic.Bool
 	var wg sync.WaitGroup
 	var churnErr atomic.Value
+	pageDone := [2]chan struct{}{make(chan struct{}, 1000), make(chan struct{}, 1000)}
 	wg.Add(2)
-	go func() { // deletes users the walk may or may not have passed
+	go func() {
 		defer wg.Done()
-		for _, id := range doomed {
-			if done.Load() {
-				return
-			}
-			if err := s.DeleteUser(ctx, id); err != nil {
-				churnErr.Store(err)
-				return
+		for range pageDone[0] {
+			for range 10 {
+				if len(doomed) == 0 {
+					break
+				}
+				if err := s.DeleteUser(ctx, doomed[0]); err != nil {
+					churnErr.Store(err)
+					return
+				}
+				doomed = doomed[1:]
 			}
 		}
 	}()
-	go func() { // creates users the walk may or may not reach
+	go func() {
 		defer wg.Done()
-		for i := 0; !done.Load() && i < 5000; i++ {
-			if _, err := s.CreateUser(ctx, &scim.User{UserName: fmt.Sprintf("new%05d@example.com", i), Active: true}); err != nil {
-				churnErr.Store(err)
-				return
+		n := 0
+		for range pageDone[1] {
+			for range 10 {
+				if _, err := s.CreateUser(ctx, &scim.User{UserName: fmt.Sprintf("new%05d@example.com", n), Active: true}); err != nil {
+					churnErr.Store(err)
+					return
+				}
+				n++
 			}
 		}
 	}()
+	stop := func() {
+		if !done.Swap(true) {
+			close(pageDone[0])
+			close(pageDone[1])
+			wg.Wait()
+		}
+	}
+	defer stop()
 	seen := make(map[string]int, keysetWalkUsers+7000)
 	pos := scim.Keyset{}
 	for pages := 0; ; pages++ {
@@ -80,8 +101,6 @@ func testKeysetWalk(t *testing.T, s scim.Store) {
 		}
 		p, err := k.ListUsersKeyset(ctx, scim.Query{Count: 100}, pos)
 		if err != nil {
-			done.Store(true)
-			wg.Wait()
 			t.Fatalf("page %d: %v", pages, err)
 		}
 		if len(p.Resources) > 100 {
@@ -97,9 +116,10 @@ func testKeysetWalk(t *testing.T, s scim.Store) {
 			t.Fatalf("page %d: More with no users or no Last key", pages)
 		}
 		pos = scim.Keyset{Key: p.Last}
+		pageDone[0] <- struct{}{}
+		pageDone[1] <- struct{}{}
 	}
-	done.Store(true)
-	wg.Wait()
+	stop()
 	if err, _ := churnErr.Load().(error); err != nil {
 		t.Fatalf("creating or deleting during the walk: %v", err)
 	}
