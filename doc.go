@@ -39,7 +39,8 @@
 // connection, which probes /Groups. Optional capabilities, found by type
 // assertion, make writes cheaper and atomic: [UserUpdater], [GroupUpdater] and
 // [MemberPatcher], whose membership changes cost O(changed members) rather
-// than O(group size). List methods receive the parsed [Filter] AST, paging,
+// than O(group size); [UserKeysetLister] and [GroupKeysetLister] make cursor
+// walks exact. List methods receive the parsed [Filter] AST, paging,
 // sort and a [Projection], so `excludedAttributes=members` never loads a large
 // group's members. A store that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
@@ -49,6 +50,21 @@
 // nothing: the handler writes through the store's atomic capability when it
 // has one, and otherwise with the version it read, retrying on
 // ErrVersionMismatch.
+//
+// # Cursors
+//
+// Lists page by startIndex and count (RFC 7644 §3.4.2.4) and, when the
+// request has a cursor parameter (empty for the first page), by RFC 9865
+// cursor: the page carries nextCursor and previousCursor, and
+// /ServiceProviderConfig's pagination object advertises both methods, index
+// the default. A cursor is sealed with HMAC-SHA256 (Options.CursorKey, which
+// replicas must share; random per Handler when empty) over its position and
+// the tenant, resource type and filter it was issued for: any other is 400
+// invalidCursor, one older than Options.CursorTimeout 400 expiredCursor. A
+// store with [UserKeysetLister] or [GroupKeysetLister] seeks to the cursor's
+// key, so a walk returns every resource that lives through it exactly once
+// and its last page costs what its first does; without them a cursor
+// carries an index.
 //
 // # Errors
 //
