@@ -41,7 +41,8 @@ var (
 // store's limits, never internal details such as SQL or table names.
 type UnsupportedError struct {
 	// Expr is the part of the filter (or the sortBy attribute) the store
-	// cannot evaluate, as the client wrote it or in filter syntax.
+	// cannot evaluate, as the client wrote it or in filter syntax; it may be
+	// empty when Reason names the part.
 	Expr string
 	// Reason, when not empty, says why, in words for the client.
 	Reason string
@@ -49,7 +50,10 @@ type UnsupportedError struct {
 
 // Error returns the detail the client reads.
 func (e *UnsupportedError) Error() string {
-	d := fmt.Sprintf("the server cannot evaluate %q in this filter", e.Expr)
+	d := "the server cannot evaluate this filter"
+	if e.Expr != "" {
+		d = fmt.Sprintf("the server cannot evaluate %q in this filter", e.Expr)
+	}
 	if e.Reason != "" {
 		d += ": " + e.Reason
 	}
