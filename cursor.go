@@ -2,7 +2,10 @@ package scim
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -25,39 +28,69 @@ type cursor struct {
 // is told apart.
 const cursorVersion = 1
 
-// cursorMACSize is the length of a cursor's truncated HMAC-SHA256.
-const cursorMACSize = 16
+// Flags of a cursor's payload.
+const (
+	cursorBackward = 1 << iota
+	// cursorKeyset marks a cursor that carries a store key rather than an
+	// index, so that one kind is never read as the other (by replicas over
+	// stores of different capabilities).
+	cursorKeyset
+)
 
-// sealCursor returns the cursor c for the list query q of resource type rt
-// in ctx's tenant: its fields, then an HMAC over them and over what binds
-// it to that query, tenant and resource type, in unpadded base64url.
-func (h *Handler) sealCursor(ctx context.Context, resource string, q Query, c cursor) string {
-	b := make([]byte, 0, 32+len(c.key)+cursorMACSize)
-	b = append(b, cursorVersion)
+// newCursorAEAD returns the AES-256-GCM that seals cursors, keyed by
+// HMAC-SHA256(key, label), so that the key a host gives serves this purpose
+// only.
+func newCursorAEAD(key []byte) cipher.AEAD {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("scimhost RFC 9865 cursor key"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic("scim: AES-256 key: " + err.Error()) // a 32-byte key cannot fail
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("scim: GCM: " + err.Error())
+	}
+	return aead
+}
+
+// sealCursor returns the cursor c for the list query q of resource type
+// resource in ctx's tenant, encrypted and authenticated with AES-256-GCM
+// whose additional data binds it to that query, tenant and resource type,
+// in unpadded base64url. A client can neither read the store's key in it nor
+// change it, nor use it elsewhere.
+func (h *Handler) sealCursor(ctx context.Context, resource string, q Query, c cursor, keyset bool) string {
+	payload := make([]byte, 0, 24+len(c.key))
 	var flags byte
 	if c.backward {
-		flags |= 1
+		flags |= cursorBackward
 	}
-	b = append(b, flags)
-	b = binary.AppendVarint(b, c.expires.Unix())
-	b = binary.AppendUvarint(b, uint64(c.offset))
-	b = append(b, c.key...)
-	b = append(b, h.cursorMAC(ctx, resource, q, b)...)
+	if keyset {
+		flags |= cursorKeyset
+	}
+	payload = append(payload, flags)
+	payload = binary.AppendVarint(payload, c.expires.Unix())
+	payload = binary.AppendUvarint(payload, uint64(c.offset))
+	payload = append(payload, c.key...)
+	ns := h.cursorAEAD.NonceSize()
+	b := make([]byte, 1+ns, 1+ns+len(payload)+h.cursorAEAD.Overhead())
+	b[0] = cursorVersion
+	_, _ = rand.Read(b[1:]) // crypto/rand.Read never fails since Go 1.24
+	b = h.cursorAEAD.Seal(b, b[1:1+ns], payload, cursorAAD(ctx, resource, q))
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// cursorMAC authenticates a cursor's payload together with the tenant, the
-// resource type and the filter it pages through.
-func (h *Handler) cursorMAC(ctx context.Context, resource string, q Query, payload []byte) []byte {
-	m := hmac.New(sha256.New, h.cursorKey)
+// cursorAAD is what a cursor is bound to: the tenant, the resource type and
+// the filter it pages through.
+func cursorAAD(ctx context.Context, resource string, q Query) []byte {
 	t, _ := TenantFrom(ctx)
-	for _, s := range [...]string{"scimhost cursor", t.ID, resource, filterText(q.Filter)} {
-		m.Write([]byte(strconv.Itoa(len(s))))
-		m.Write([]byte{':'})
-		m.Write([]byte(s))
+	var b []byte
+	for _, s := range [...]string{t.ID, resource, filterText(q.Filter)} {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
 	}
-	m.Write(payload)
-	return m.Sum(nil)[:cursorMACSize]
+	return b
 }
 
 func filterText(f Filter) string {
@@ -67,21 +100,23 @@ func filterText(f Filter) string {
 	return f.String()
 }
 
-// openCursor checks and decodes a cursor a client sent for q.
-func (h *Handler) openCursor(ctx context.Context, resource string, q Query, s string) (cursor, error) {
+// openCursor checks and decodes a cursor a client sent for q; keyset says
+// what kind of position the handler expects.
+func (h *Handler) openCursor(ctx context.Context, resource string, q Query, s string, keyset bool) (cursor, error) {
 	var c cursor
 	invalid := func(why string) error {
 		return errorf(http.StatusBadRequest, InvalidCursor, "cursor is invalid: "+why+"; send an empty cursor for the first page and the nextCursor or previousCursor of a response for the others (RFC 9865)")
 	}
+	ns := h.cursorAEAD.NonceSize()
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 2+cursorMACSize || b[0] != cursorVersion {
+	if err != nil || len(b) < 1+ns+h.cursorAEAD.Overhead() || b[0] != cursorVersion {
 		return c, invalid("it is not a cursor this server issued")
 	}
-	payload, mac := b[:len(b)-cursorMACSize], b[len(b)-cursorMACSize:]
-	if !hmac.Equal(mac, h.cursorMAC(ctx, resource, q, payload)) {
+	payload, err := h.cursorAEAD.Open(nil, b[1:1+ns], b[1+ns:], cursorAAD(ctx, resource, q))
+	if err != nil || len(payload) < 1 || (payload[0]&cursorKeyset != 0) != keyset {
 		return c, invalid("it was not issued for this query, resource type and tenant by this server")
 	}
-	rest := payload[2:]
+	rest := payload[1:]
 	exp, n := binary.Varint(rest)
 	if n <= 0 {
 		return c, invalid("it is malformed")
@@ -91,7 +126,7 @@ func (h *Handler) openCursor(ctx context.Context, resource string, q Query, s st
 	if n <= 0 || off > 1<<31 {
 		return c, invalid("it is malformed")
 	}
-	c.backward = payload[1]&1 != 0
+	c.backward = payload[0]&cursorBackward != 0
 	c.offset = int(off)
 	c.key = string(rest[n:])
 	c.expires = time.Unix(exp, 0)
@@ -115,14 +150,14 @@ func (rt *resourceType[T]) listByCursor(ctx context.Context, q Query, raw string
 	var c cursor
 	if raw != "" {
 		var err error
-		if c, err = h.openCursor(ctx, rt.name, q, raw); err != nil {
+		if c, err = h.openCursor(ctx, rt.name, q, raw, rt.keyset != nil); err != nil {
 			return cursorPage[T]{}, err
 		}
 	}
 	expires := time.Now().Add(h.opts.CursorTimeout)
 	seal := func(n cursor) string {
 		n.expires = expires
-		return h.sealCursor(ctx, rt.name, q, n)
+		return h.sealCursor(ctx, rt.name, q, n, rt.keyset != nil)
 	}
 	var out cursorPage[T]
 	if rt.keyset != nil {

@@ -143,6 +143,11 @@ func TestCursorRefused(t *testing.T) {
 			}
 		})
 	}
+	// A replica whose store cannot seek does not read a key as an index.
+	indexReplica := newHandler(t, indexOnly{store}, scim.Options{CursorKey: []byte("0123456789abcdef0123456789abcdef")})
+	if body := asTenant(t, indexReplica, "acme", request{method: "GET", path: "/Users?filter=userName+sw+%22u%22&cursor=" + url.QueryEscape(next)}); body["scimType"] != "invalidCursor" {
+		t.Errorf("a keyset cursor over an index-only store: %v", body)
+	}
 	// A replica with the same key reads the cursor.
 	replica := newHandler(t, store, scim.Options{CursorKey: []byte("0123456789abcdef0123456789abcdef")})
 	body := asTenant(t, replica, "acme", request{method: "GET", path: "/Users?count=2&filter=userName+sw+%22u%22&cursor=" + url.QueryEscape(next)})

@@ -57,10 +57,11 @@
 // request has a cursor parameter (empty for the first page), by RFC 9865
 // cursor: the page carries nextCursor and previousCursor, and
 // /ServiceProviderConfig's pagination object advertises both methods, index
-// the default. A cursor is sealed with HMAC-SHA256 (Options.CursorKey, which
-// replicas must share; random per Handler when empty) over its position and
-// the tenant, resource type and filter it was issued for: any other is 400
-// invalidCursor, one older than Options.CursorTimeout 400 expiredCursor. A
+// the default. A cursor's position is encrypted with AES-256-GCM (keyed from
+// Options.CursorKey, which replicas must share; random per Handler when
+// empty) and bound to the tenant, resource type and filter it was issued
+// for: any other is 400 invalidCursor, one older than Options.CursorTimeout
+// 400 expiredCursor. A
 // store with [UserKeysetLister] or [GroupKeysetLister] seeks to the cursor's
 // key, so a walk returns every resource that lives through it exactly once
 // and its last page costs what its first does; without them a cursor

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -83,9 +84,10 @@ type Options struct {
 	// a host that replaces very large groups with PUT raises it together
 	// with MaxBodyBytes.
 	MaxValues int
-	// CursorKey is the HMAC-SHA256 key that seals RFC 9865 cursors, so that
-	// a client can neither forge one nor use one issued for another query
-	// or tenant (400 invalidCursor). When empty, NewHandler draws 32 random
+	// CursorKey is the secret RFC 9865 cursors are sealed with (AES-256-GCM,
+	// its key derived from CursorKey with HMAC-SHA256), so that a client can
+	// neither read the store's position in one, nor forge one, nor use one
+	// issued for another query or tenant (400 invalidCursor). When empty, NewHandler draws 32 random
 	// bytes, and cursors stay valid in this process only: replicas behind
 	// one load balancer must share a key (at least 16 bytes, ideally 32,
 	// from the host's secret store). Changing it invalidates the cursors
@@ -132,8 +134,10 @@ type Handler struct {
 	limits filterLimits
 	// members is the store's MemberPatcher, nil when it has none.
 	members MemberPatcher
-	// cursorKey is Options.CursorKey or a random key of this Handler's.
-	cursorKey []byte
+	// cursorAEAD seals cursors, keyed by Options.CursorKey or a random key
+	// of this Handler's. Go's GCM keeps no state between calls: it is safe
+	// for concurrent use.
+	cursorAEAD cipher.AEAD
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
@@ -209,11 +213,11 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		_, _ = rand.Read(cursorKey) // crypto/rand.Read never fails since Go 1.24
 	}
 	h := &Handler{
-		cursorKey: cursorKey,
-		opts:      opts,
-		log:       opts.Logger,
-		decode:    decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
-		limits:    filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
+		cursorAEAD: newCursorAEAD(cursorKey),
+		opts:       opts,
+		log:        opts.Logger,
+		decode:     decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
+		limits:     filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -422,7 +426,7 @@ var plainJSONHeader = []string{"application/json"}
 // answer such a client in application/json, which OneLogin asks for. The
 // body is the same JSON either way.
 func wantsPlainJSON(accept []string) bool {
-	json := false
+	plain := false
 	for _, a := range accept {
 		for part := range strings.SplitSeq(a, ",") {
 			mt, _, _ := strings.Cut(part, ";")
@@ -430,11 +434,11 @@ func wantsPlainJSON(accept []string) bool {
 			case contentType:
 				return false
 			case "application/json":
-				json = true
+				plain = true
 			}
 		}
 	}
-	return json
+	return plain
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
