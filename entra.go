@@ -57,7 +57,7 @@ type compatRule struct {
 	name    string
 	accepts string // what the rule accepts, one sentence
 	where   string // the file that implements it
-	source  string // the section of CLIENTS.md and its source keys
+	source  string // the public source, or the section of CLIENTS.md and its source keys
 	// strictRefuses says whether Options.Strict turns the rule off; when
 	// false, strict says why the RFCs allow what it accepts.
 	strictRefuses bool
