@@ -180,6 +180,10 @@ func TestServiceProviderConfigPagination(t *testing.T) {
 }
 
 func TestCursorOptions(t *testing.T) {
+	h := newHandler(t, memstore.New(), scim.Options{})
+	if body := decode(t, serve(t, h, request{method: "POST", path: "/.search", body: `{"cursor":""}`})); body["scimType"] != "invalidValue" {
+		t.Errorf("POST /.search with a cursor: %v", body)
+	}
 	for _, o := range []scim.Options{{CursorKey: []byte("short")}, {CursorTimeout: -time.Second}} {
 		if _, err := scim.NewHandler(memstore.New(), o); err == nil {
 			t.Errorf("NewHandler(%+v) accepted", o)

@@ -175,6 +175,12 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if p.hasCursor {
+		// A cursor walks one resource type's order; a search across both
+		// pages by index only.
+		h.fail(w, r, errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is served by /Users/.search and /Groups/.search, not /.search"))
+		return
+	}
 	q, err := h.listQuery(p, "")
 	if err != nil {
 		h.fail(w, r, err)
