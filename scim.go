@@ -84,26 +84,27 @@ type Options struct {
 	// a host that replaces very large groups with PUT raises it together
 	// with MaxBodyBytes.
 	MaxValues int
-	// CursorKey is the secret RFC 9865 cursors are sealed with (AES-256-GCM,
-	// its key derived from CursorKey with HMAC-SHA256), so that a client can
-	// neither read the store's position in one, nor forge one, nor use one
-	// issued for another query or tenant (400 invalidCursor). When empty, NewHandler draws 32 random
-	// bytes, and cursors stay valid in this process only: replicas behind
-	// one load balancer must share a key (at least 16 bytes, ideally 32,
-	// from the host's secret store). Changing it invalidates the cursors
-	// outstanding, which clients restart from the first page.
-	CursorKey []byte
-	// CursorTimeout is how long a cursor lasts; an older one is 400
-	// expiredCursor. ServiceProviderConfig advertises it as
-	// pagination.cursorTimeout. Default 10 minutes.
-	CursorTimeout time.Duration
-
 	// MaxPatchOperations caps the operations in one PATCH request; more is
 	// refused with 413, as RFC 7644 §3.7.4 refuses a Bulk request over its
 	// maxOperations (ServiceProviderConfig's patch has no field to
 	// advertise it). Entra ID sends one operation per changed attribute or
 	// membership. Default 1000.
 	MaxPatchOperations int
+
+	// CursorKey is the secret RFC 9865 cursors are sealed with (AES-256-GCM,
+	// its key derived from CursorKey with HMAC-SHA256), so that a client can
+	// neither read the store's position in one, nor forge one, nor use one
+	// issued for another query or tenant (400 invalidCursor). When empty,
+	// NewHandler draws 32 random bytes, and cursors stay valid in this
+	// process only: replicas behind one load balancer must share a key (at
+	// least 16 bytes, ideally 32, from the host's secret store). Changing it
+	// invalidates the cursors outstanding, which clients restart from the
+	// first page. NewHandler copies it.
+	CursorKey []byte
+	// CursorTimeout is how long a cursor lasts; an older one is 400
+	// expiredCursor. ServiceProviderConfig advertises it as
+	// pagination.cursorTimeout. Default 10 minutes.
+	CursorTimeout time.Duration
 }
 
 // The defaults of Options' limits.
