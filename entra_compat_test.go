@@ -149,6 +149,9 @@ func init() {
 				t.Errorf("encoded %s", out)
 			}
 		}), strict: ruleLegacyEnterprise},
+		{name: "a PATCH path", run: patchUserCase(patchBody(`{"op":"replace","path":"urn:scim:schemas:extension:enterprise:2.0:department","value":"Sales"}`), wantUser(func(u *User) {
+			u.Enterprise.Department = "Sales"
+		})), strict: ruleLegacyEnterprise},
 	}
 	ruleCases[ruleManagerShapes] = append(ruleCases[ruleManagerShapes],
 		ruleCase{name: "OneLogin's managerId", run: decodeCase(`{"userName":"x","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"managerId":"271"}}}`, func(t *testing.T, u *User) {

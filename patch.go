@@ -562,7 +562,11 @@ func removeValue(raw json.RawMessage, opt patchOptions) error {
 
 // patchUser applies one operation of kind to the target p of u.
 func patchUser(u *User, kind patchKind, p Path, raw json.RawMessage, opt patchOptions) error {
-	a := userAttrOf([]byte(pathKey(p.Attr)))
+	key := pathKey(p.Attr)
+	if opt.strict() && isLegacyEnterpriseKey(key) {
+		return errorf(400, InvalidPath, `path "`+key+`" is qualified by the pre-RFC Enterprise URN; RFC 7643 §4.3's is `+EnterpriseUserSchema+` (strict mode turns off the compatibility rule `+ruleLegacyEnterprise+`)`)
+	}
+	a := userAttrOf([]byte(key))
 	switch a {
 	case uaID:
 		return patchID(u.ID, kind, raw)
