@@ -190,3 +190,45 @@ func TestCursorOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCursorWalkThroughHandler: a walk by cursor through the Handler over
+// memstore, while other requests delete users around its position, returns
+// every user that lived through it exactly once.
+func TestCursorWalkThroughHandler(t *testing.T) {
+	h := newHandler(t, memstore.New(), scim.Options{})
+	var stable, doomed []string
+	for i := range 600 {
+		id := decode(t, serve(t, h, request{method: "POST", path: "/Users", body: fmt.Sprintf(`{"userName":"w%04d@contoso.com"}`, i)}))["id"].(string)
+		if i%3 == 1 {
+			doomed = append(doomed, id)
+		} else {
+			stable = append(stable, id)
+		}
+	}
+	seen := map[string]int{}
+	target := "/Users?cursor&count=50"
+	for pages := 0; pages < 100; pages++ {
+		body := decode(t, serve(t, h, request{method: "GET", path: target}))
+		for _, id := range pageIDs(body) {
+			seen[id]++
+		}
+		next, ok := body["nextCursor"].(string)
+		if !ok {
+			break
+		}
+		// Delete the next twenty doomed users: some behind the walk, some
+		// ahead of it.
+		for range min(20, len(doomed)) {
+			if rec := serve(t, h, request{method: "DELETE", path: "/Users/" + doomed[0]}); rec.Code != http.StatusNoContent {
+				t.Fatalf("DELETE: %d", rec.Code)
+			}
+			doomed = doomed[1:]
+		}
+		target = "/Users?count=50&cursor=" + url.QueryEscape(next)
+	}
+	for _, id := range stable {
+		if seen[id] != 1 {
+			t.Errorf("user %s seen %d times", id, seen[id])
+		}
+	}
+}
