@@ -80,12 +80,16 @@ func (h *Handler) sealCursor(ctx context.Context, resource string, q Query, c cu
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// cursorAAD is what a cursor is bound to: the tenant, the resource type and
-// the filter it pages through.
+// cursorAAD is what a cursor is bound to: the tenant, the resource type,
+// the filter it pages through and the order.
 func cursorAAD(ctx context.Context, resource string, q Query) []byte {
 	t, _ := TenantFrom(ctx)
 	var b []byte
-	for _, s := range [...]string{t.ID, resource, filterText(q.Filter)} {
+	order := q.SortBy.String()
+	if q.Descending {
+		order += " descending"
+	}
+	for _, s := range [...]string{t.ID, resource, filterText(q.Filter), order} {
 		b = strconv.AppendInt(b, int64(len(s)), 10)
 		b = append(b, ':')
 		b = append(b, s...)
@@ -147,20 +151,23 @@ type cursorPage[T any] struct {
 // ("" for the first page).
 func (rt *resourceType[T]) listByCursor(ctx context.Context, q Query, raw string) (cursorPage[T], error) {
 	h := rt.h
+	// A sorted walk pages by index: the key order is the store's creation
+	// order, not the client's sort (RFC 9865 §2.2 asks for sorted pages).
+	keyset := rt.keyset != nil && q.SortBy.Name == ""
 	var c cursor
 	if raw != "" {
 		var err error
-		if c, err = h.openCursor(ctx, rt.name, q, raw, rt.keyset != nil); err != nil {
+		if c, err = h.openCursor(ctx, rt.name, q, raw, keyset); err != nil {
 			return cursorPage[T]{}, err
 		}
 	}
 	expires := time.Now().Add(h.opts.CursorTimeout)
 	seal := func(n cursor) string {
 		n.expires = expires
-		return h.sealCursor(ctx, rt.name, q, n, rt.keyset != nil)
+		return h.sealCursor(ctx, rt.name, q, n, keyset)
 	}
 	var out cursorPage[T]
-	if rt.keyset != nil {
+	if keyset {
 		p, err := rt.keyset(ctx, q, Keyset{Key: c.key, Backward: c.backward})
 		if err != nil {
 			return out, err
@@ -184,7 +191,7 @@ func (rt *resourceType[T]) listByCursor(ctx context.Context, q Query, raw string
 		}
 		return out, nil
 	}
-	// Without keyset capability a cursor is an index.
+	// Without the keyset capability, or sorted, a cursor is an index.
 	q.StartIndex = c.offset + 1
 	p, err := rt.list(ctx, q)
 	if err != nil {

@@ -134,7 +134,8 @@ func TestCursorRefused(t *testing.T) {
 		{"another resource type", "acme", "/Groups?filter=displayName+sw+%22u%22&cursor=" + url.QueryEscape(next), h, "invalidCursor"},
 		{"another server's key", "acme", "/Users?filter=userName+sw+%22u%22&cursor=" + url.QueryEscape(next), other, "invalidCursor"},
 		{"with startIndex", "acme", "/Users?startIndex=1&cursor=", h, "invalidValue"},
-		{"with sortBy", "acme", "/Users?sortBy=userName&cursor=", h, "invalidValue"},
+		{"another order", "acme", "/Users?filter=userName+sw+%22u%22&sortBy=userName&cursor=" + url.QueryEscape(next), h, "invalidCursor"},
+		{"count not an integer", "acme", "/Users?cursor&count=ten", h, "invalidCount"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := asTenant(t, tc.h, tc.tenant, request{method: "GET", path: tc.path})
@@ -166,6 +167,31 @@ func TestCursorRefused(t *testing.T) {
 	body = asTenant(t, short, "acme", request{method: "GET", path: "/Users?count=1&cursor=" + url.QueryEscape(c)})
 	if body["status"] != "400" || body["scimType"] != "expiredCursor" {
 		t.Errorf("expired: %v", body)
+	}
+}
+
+// TestCursorSorted: a cursor walk with sortBy returns sorted pages (RFC
+// 9865 §2.2), by index over a keyset store too.
+func TestCursorSorted(t *testing.T) {
+	h := newHandler(t, tenantStore(), scim.Options{})
+	for _, n := range []string{"carol", "alice", "erin", "bob", "dave"} {
+		asTenant(t, h, "acme", request{method: "POST", path: "/Users", body: `{"userName":"` + n + `@acme.example"}`})
+	}
+	var got []string
+	target := "/Users?sortBy=userName&sortOrder=descending&cursor&count=2"
+	for {
+		body := asTenant(t, h, "acme", request{method: "GET", path: target})
+		for _, r := range body["Resources"].([]any) {
+			got = append(got, strings.TrimSuffix(r.(map[string]any)["userName"].(string), "@acme.example"))
+		}
+		next, ok := body["nextCursor"].(string)
+		if !ok {
+			break
+		}
+		target = "/Users?sortBy=userName&sortOrder=descending&count=2&cursor=" + url.QueryEscape(next)
+	}
+	if want := []string{"erin", "dave", "carol", "bob", "alice"}; !slices.Equal(got, want) {
+		t.Errorf("sorted walk %v, want %v", got, want)
 	}
 }
 

@@ -59,13 +59,12 @@
 // /ServiceProviderConfig's pagination object advertises both methods, index
 // the default. A cursor's position is encrypted with AES-256-GCM (keyed from
 // Options.CursorKey, which replicas must share; random per Handler when
-// empty) and bound to the tenant, resource type and filter it was issued
-// for: any other is 400 invalidCursor, one older than Options.CursorTimeout
-// 400 expiredCursor. A
-// store with [UserKeysetLister] or [GroupKeysetLister] seeks to the cursor's
-// key, so a walk returns every resource that lives through it exactly once
-// and its last page costs what its first does; without them a cursor
-// carries an index.
+// empty) and bound to the tenant, resource type, filter and sort it was
+// issued for: any other is 400 invalidCursor, one older than
+// Options.CursorTimeout 400 expiredCursor. A store with [UserKeysetLister]
+// or [GroupKeysetLister] seeks to the cursor's key, so a walk returns every
+// resource that lives through it exactly once and its last page costs what
+// its first does; without them, or with sortBy, a cursor carries an index.
 //
 // # Errors
 //

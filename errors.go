@@ -33,6 +33,8 @@ const (
 	InvalidCursor ErrorType = "invalidCursor"
 	// ExpiredCursor: the cursor is older than the server's cursorTimeout.
 	ExpiredCursor ErrorType = "expiredCursor"
+	// InvalidCount: the count of a cursor request is not an integer.
+	InvalidCount ErrorType = "invalidCount"
 )
 
 // Error is a SCIM error response (RFC 7644 §3.12). Every error the handler

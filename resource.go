@@ -535,7 +535,11 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 	if p.count != "" {
 		n, err := strconv.Atoi(p.count)
 		if err != nil {
-			return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("count %q is not an integer", p.count))
+			typ := InvalidValue
+			if p.hasCursor {
+				typ = InvalidCount // RFC 9865 §2.1
+			}
+			return q, errorf(http.StatusBadRequest, typ, fmt.Sprintf("count %q is not an integer", p.count))
 		}
 		q.Count = min(max(n, 0), h.opts.MaxResults)
 	}
@@ -551,15 +555,9 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		}
 		q.SortBy = by
 	}
-	if p.hasCursor {
-		// RFC 9865: a cursor walks the store's own order; startIndex
-		// belongs to index paging.
-		switch {
-		case p.startIndex != "":
-			return q, errorf(http.StatusBadRequest, InvalidValue, "startIndex and cursor cannot be combined: use one paging method")
-		case p.sortBy != "" || p.sortOrder != "":
-			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy and sortOrder cannot be combined with cursor: a cursor walks the server's stable order")
-		}
+	if p.hasCursor && p.startIndex != "" {
+		// RFC 9865: startIndex belongs to index paging.
+		return q, errorf(http.StatusBadRequest, InvalidValue, "startIndex and cursor cannot be combined: use one paging method")
 	}
 	switch strings.ToLower(p.sortOrder) {
 	case "", "ascending":
