@@ -45,8 +45,18 @@ import (
 //     invalidValue earlier in the body; otherwise the first problem is
 //     reported. Details name the attribute (sub-attributes dotted,
 //     Enterprise attributes URN-qualified) or the byte offset.
-//   - A multi-valued attribute must be an array: no client in docs/clients.md
-//     sends a lone object, so one is rejected with a detail that says so.
+//   - A multi-valued attribute is an array. A lone object is read as an
+//     array of one (rule single-object-as-array: OneLogin sends emails so),
+//     and a bare string as members as one member id (rule member-bare-id:
+//     Microsoft's reference tests send it); strict mode refuses both.
+//   - The Enterprise object may be keyed by the pre-RFC URN
+//     "urn:scim:schemas:extension:enterprise:2.0" (rule
+//     legacy-enterprise-urn: OneLogin); responses always use RFC 7643's.
+//     Strict mode refuses it, and managerId, and members' displayName.
+//   - A top-level key qualified by a custom extension's URN whose value is
+//     not an object ("urn:...:Contoso:2.0:User:costCenter": "42") is an
+//     attribute of that extension: it is kept inside the extension's object
+//     in Extra, as PATCH keeps it (RFC 7643 §3.3), and returned there.
 //   - At most one value of a multi-valued attribute may have primary true
 //     (RFC 7643 §2.4); more is 400 invalidValue.
 //
@@ -159,7 +169,25 @@ const (
 	lowerUserSchema       = "urn:ietf:params:scim:schemas:core:2.0:user"
 	lowerEnterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
 	lowerGroupSchema      = "urn:ietf:params:scim:schemas:core:2.0:group"
+	// lowerLegacyEnterprise is the Enterprise URN of the SCIM 2.0 drafts,
+	// which OneLogin still sends (rule legacy-enterprise-urn).
+	lowerLegacyEnterprise = "urn:scim:schemas:extension:enterprise:2.0"
 )
+
+// isLegacyEnterpriseKey reports whether key is the pre-RFC Enterprise URN
+// or an attribute qualified by it.
+func isLegacyEnterpriseKey[T text](key T) bool {
+	var buf [maxKeyLen]byte
+	k, ok := lowerASCII(&buf, key)
+	if !ok {
+		return false
+	}
+	if string(k) == lowerLegacyEnterprise {
+		return true
+	}
+	_, ok = cutPrefixColon(k, lowerLegacyEnterprise)
+	return ok
+}
 
 // maxKeyLen is the longest key that can name an attribute (the longest is
 // the URN-qualified "...:enterprise:2.0:User:employeeNumber"); longer keys
@@ -209,6 +237,12 @@ func userAttrOf[T text](key T) uattr {
 			return uaEnterprise
 		}
 		if rest, ok := cutPrefixColon(k, lowerEnterpriseSchema); ok {
+			return enterpriseAttr(rest)
+		}
+		if string(k) == lowerLegacyEnterprise {
+			return uaEnterprise
+		}
+		if rest, ok := cutPrefixColon(k, lowerLegacyEnterprise); ok {
 			return enterpriseAttr(rest)
 		}
 		return uaUnknown
@@ -362,8 +396,11 @@ type decoder struct {
 	strict    bool
 	maxValues int // 0: no limit
 	values    int // elements seen in the current multi-valued attribute
-	err       error
-	buf       [maxKeyLen]byte
+	// lone says arrayOf found a single object where an array belongs, which
+	// element returns as the only element (rule single-object-as-array).
+	lone bool
+	err  error
+	buf  [maxKeyLen]byte
 	// extraIndex maps the lower-cased Extra keys of the resource being
 	// decoded to the keys as stored, so that keys differing only in case
 	// replace each other in constant time.
@@ -512,8 +549,14 @@ func (d *decoder) arrayOf(attr string) (ok bool, err error) {
 		_, _, err = d.scanLiteral()
 		return false, err
 	case kindObject:
-		d.fail(`attribute "` + attr + `": expected an array of objects, found a single object (send it as an array of one)`)
-		return false, d.skipValue()
+		if d.strict {
+			d.fail(`attribute "` + attr + `": expected an array of objects, found a single object (strict mode does not read it as an array of one, compatibility rule ` + ruleSingleObject + `)`)
+			return false, d.skipValue()
+		}
+		// Compatibility rule single-object-as-array: element returns
+		// this object as the only element.
+		d.lone = true
+		return true, nil
 	}
 	return false, d.mismatch(attr, "", "an array of objects", k)
 }
@@ -522,6 +565,14 @@ func (d *decoder) arrayOf(attr string) (ok bool, err error) {
 // array. It returns more false at the end, and object false for an element
 // to pass over: null (absent) or one of the wrong type (recorded).
 func (d *decoder) element(attr string, first bool) (more, object bool, err error) {
+	if d.lone {
+		if !first {
+			d.lone = false
+			return false, false, nil
+		}
+		d.values = 1
+		return true, true, d.open()
+	}
 	more, err = d.nextElem(first)
 	if !more || err != nil {
 		return false, false, err
@@ -589,7 +640,9 @@ func (d *decoder) multiValues(attr string) ([]MultiValue, error) {
 			case "type":
 				v.Type, err = d.str(attr, "type")
 			case "primary":
-				v.Primary, _, err = d.boolean(attr, "primary")
+				var present bool
+				v.Primary, present, err = d.boolean(attr, "primary")
+				v.NotPrimary = present && !v.Primary
 			default:
 				err = d.skipValue()
 			}
@@ -597,7 +650,7 @@ func (d *decoder) multiValues(attr string) ([]MultiValue, error) {
 				return nil, err
 			}
 		}
-		if v != (MultiValue{}) {
+		if v != (MultiValue{}) && v != (MultiValue{NotPrimary: true}) {
 			if v.Primary {
 				primaries++
 			}
@@ -655,7 +708,9 @@ func (d *decoder) addresses() ([]Address, error) {
 			case "type":
 				a.Type, err = d.str(attr, "type")
 			case "primary":
-				a.Primary, _, err = d.boolean(attr, "primary")
+				var present bool
+				a.Primary, present, err = d.boolean(attr, "primary")
+				a.NotPrimary = present && !a.Primary
 			default:
 				err = d.skipValue()
 			}
@@ -663,7 +718,7 @@ func (d *decoder) addresses() ([]Address, error) {
 				return nil, err
 			}
 		}
-		if a != (Address{}) {
+		if a != (Address{}) && a != (Address{NotPrimary: true}) {
 			if a.Primary {
 				primaries++
 			}
@@ -833,6 +888,15 @@ func (d *decoder) managerObject() (*Manager, error) {
 		switch string(d.lower(key)) {
 		case "value":
 			m.Value, err = d.str(managerAttr, "value")
+		case "managerid":
+			// Compatibility rule manager-shapes: OneLogin's managerId is
+			// the value.
+			if d.strict {
+				d.fail(`attribute "` + managerAttr + `.managerId" is not defined; the sub-attribute is value (strict mode does not read OneLogin's managerId, compatibility rule ` + ruleManagerShapes + `)`)
+				err = d.skipValue()
+			} else if s, e := d.str(managerAttr, "value"); e != nil || s != "" {
+				m.Value, err = s, e
+			}
 		case "$ref":
 			m.Ref, err = d.str(managerAttr, "$ref")
 		default: // displayName is read-only (RFC 7643 §4.3): ignored
@@ -865,6 +929,20 @@ func checkManager(d *decoder, m Manager) *Manager {
 // Okta sends display (docs/clients.md#okta).
 func (d *decoder) members() ([]Member, error) {
 	const attr = "members"
+	if k, err := d.peek(); err != nil {
+		return nil, err
+	} else if k == kindString {
+		// Compatibility rule member-bare-id: "value": "u1" is the member u1.
+		if d.strict {
+			d.fail(`attribute "members": expected an array of objects, found a string (strict mode does not read a bare member id, compatibility rule ` + ruleMemberBareID + `)`)
+			return nil, d.skipValue()
+		}
+		s, err := d.str(attr, "value")
+		if s == "" || err != nil {
+			return nil, err
+		}
+		return []Member{{Value: s}}, nil
+	}
 	ok, err := d.arrayOf(attr)
 	if !ok || err != nil {
 		return nil, err
@@ -897,6 +975,14 @@ func (d *decoder) members() ([]Member, error) {
 				m.Ref, err = d.str(attr, "$ref")
 			case "display":
 				m.Display, err = d.str(attr, "display")
+			case "displayname":
+				// Compatibility rule member-display-name.
+				if d.strict {
+					d.fail(`attribute "members.displayName" is not defined; the sub-attribute is display (strict mode turns off the compatibility rule ` + ruleMemberDisplayName + `)`)
+					err = d.skipValue()
+				} else if s, e := d.str(attr, "display"); e != nil || s != "" {
+					m.Display, err = s, e
+				}
 			case "type":
 				m.Type, err = d.str(attr, "type")
 			default:
@@ -1046,8 +1132,9 @@ func (d *decoder) userAttr(u *User, a uattr) (err error) {
 	return err
 }
 
-// extra reads the value of the unknown key into *m.
-func (d *decoder) extra(m *map[string]json.RawMessage, key []byte) error {
+// extra reads the value of the unknown key into *m; core is the resource's
+// core schema URN.
+func (d *decoder) extra(m *map[string]json.RawMessage, key []byte, core string) error {
 	// key aliases the reader's scratch space: copy it before reading on.
 	k := string(key)
 	lower := asciiLower(k)
@@ -1056,6 +1143,12 @@ func (d *decoder) extra(m *map[string]json.RawMessage, key []byte) error {
 		return err
 	}
 	v := cleanExtra(raw, hasNull)
+	if urn, name := splitURN(k); urn != "" && name != "" && !isObject(raw) && hasURNPrefix(urn) {
+		// An extension's attribute sent flat lives in the extension's
+		// object, as setExtra keeps it for PATCH (RFC 7643 §3.3).
+		putExtraAt(m, AttrPath{URN: urn, Name: name}, strings.EqualFold(urn, core), v)
+		return nil
+	}
 	if d.extraIndex == nil {
 		d.extraIndex = make(map[string]string)
 	}
@@ -1144,9 +1237,12 @@ func decodeUser(body []byte, opt decodeOptions) (*User, error) {
 			break
 		}
 		if a := userAttrOf(key); a != uaUnknown {
+			if d.strict && isLegacyEnterpriseKey(key) {
+				d.fail(`"` + string(key) + `" is qualified by the pre-RFC Enterprise URN; RFC 7643 §4.3's is ` + EnterpriseUserSchema + ` (strict mode turns off the compatibility rule ` + ruleLegacyEnterprise + `)`)
+			}
 			err = d.userAttr(u, a)
 		} else {
-			err = d.extra(&u.Extra, key)
+			err = d.extra(&u.Extra, key, UserSchema)
 		}
 		if err != nil {
 			return nil, err
@@ -1186,7 +1282,7 @@ func decodeGroup(body []byte, opt decodeOptions) (*Group, error) {
 		if a := groupAttrOf(key); a != gaUnknown {
 			err = d.groupAttr(g, a)
 		} else {
-			err = d.extra(&g.Extra, key)
+			err = d.extra(&g.Extra, key, GroupSchema)
 		}
 		if err != nil {
 			return nil, err
@@ -1342,6 +1438,11 @@ func (d *decoder) userSubAttr(u *User, a uattr, sub string) error {
 		switch string(lsub) {
 		case "value":
 			m.Value, err = d.str(managerAttr, "value")
+		case "managerid":
+			if d.strict {
+				return invalidPath(`attribute "` + managerAttr + "." + sub + `" is not defined (strict mode does not read OneLogin's managerId, compatibility rule ` + ruleManagerShapes + `)`)
+			}
+			m.Value, err = d.str(managerAttr, "value")
 		case "$ref":
 			m.Ref, err = d.str(managerAttr, "$ref")
 		case "displayname":
@@ -1429,7 +1530,14 @@ func (d *decoder) setExtra(dst *map[string]json.RawMessage, p AttrPath, core boo
 	if err := d.finish(); err != nil {
 		return err
 	}
-	v := cleanExtra(raw, hasNull)
+	putExtraAt(dst, p, core, cleanExtra(raw, hasNull))
+	return nil
+}
+
+// putExtraAt sets the unknown attribute p in *dst to v (nil removes it),
+// copying the map on write; core says p.URN is empty or the resource's
+// core schema.
+func putExtraAt(dst *map[string]json.RawMessage, p AttrPath, core bool, v json.RawMessage) {
 	// Copy on write, as for Enterprise in setUserAttr: a shallow copy of
 	// the resource must not see the change.
 	m := maps.Clone(*dst)
@@ -1454,7 +1562,6 @@ func (d *decoder) setExtra(dst *map[string]json.RawMessage, p AttrPath, core boo
 	}
 	putExtra(&m, key, v)
 	*dst = m
-	return nil
 }
 
 // findFold finds the key of m equal to key as attribute names compare.

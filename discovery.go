@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // This file serves the discovery endpoints of RFC 7644 §4 and what /Groups
@@ -23,6 +24,15 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 		b = append(b, `"filter":{"supported":true,"maxResults":`...)
 		b = strconv.AppendInt(b, int64(h.opts.MaxResults), 10)
 		b = append(b, `},"changePassword":{"supported":false},"sort":{"supported":true},"etag":{"supported":true},`...)
+		// RFC 9865 §5: both paging methods; index stays the default, as
+		// Entra ID and Okta page by startIndex.
+		b = append(b, `"pagination":{"cursor":true,"index":true,"defaultPaginationMethod":"index","defaultPageSize":`...)
+		b = strconv.AppendInt(b, int64(h.opts.MaxResults), 10)
+		b = append(b, `,"maxPageSize":`...)
+		b = strconv.AppendInt(b, int64(h.opts.MaxResults), 10)
+		b = append(b, `,"cursorTimeout":`...)
+		b = strconv.AppendInt(b, int64(h.opts.CursorTimeout/time.Second), 10)
+		b = append(b, `},`...)
 		b = append(b, `"authenticationSchemes":[{"type":"oauthbearertoken","name":"OAuth Bearer Token",`...)
 		b = append(b, `"description":"Authentication with a bearer token (RFC 6750)","specUri":"https://www.rfc-editor.org/info/rfc6750","primary":true}`...)
 		if h.opts.OAuth {
@@ -168,6 +178,12 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 	p, err := h.searchParams(w, r)
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if p.hasCursor {
+		// A cursor walks one resource type's order; a search across both
+		// pages by index only.
+		h.fail(w, r, errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is served by /Users/.search and /Groups/.search, not /.search"))
 		return
 	}
 	q, err := h.listQuery(p, "")

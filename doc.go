@@ -65,9 +65,10 @@
 // fails the assertion, assert each interface at compile time
 // (var _ scim.GroupStore = (*myStore)(nil)); NewHandler logs what it found,
 // warns about an interface implemented in part, and with
-// Options.RequireGroups refuses a store without groups. List methods receive the parsed [Filter] AST, paging,
-// sort and a [Projection], so `excludedAttributes=members` never loads a large
-// group's members. A store that cannot evaluate a filter exactly returns
+// Options.RequireGroups refuses a store without groups. [UserKeysetLister]
+// and [GroupKeysetLister] make cursor walks exact. List methods receive the
+// parsed [Filter] AST, paging, sort and a [Projection], so
+// `excludedAttributes=members` never loads a large group's members. A store that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
 // return more than the filter matches. [FoldCase] is the key to index
 // case-insensitive attributes by, so that a store agrees with the evaluator;
@@ -78,6 +79,21 @@
 // nothing: the handler writes through the store's atomic capability when it
 // has one, and otherwise with the version it read, retrying on
 // ErrVersionMismatch.
+//
+// # Cursors
+//
+// Lists page by startIndex and count (RFC 7644 §3.4.2.4) and, when the
+// request has a cursor parameter (empty for the first page), by RFC 9865
+// cursor: the page carries nextCursor and previousCursor, and
+// /ServiceProviderConfig's pagination object advertises both methods, index
+// the default. A cursor's position is encrypted with AES-256-GCM (keyed from
+// Options.CursorKey, which replicas must share; random per Handler when
+// empty) and bound to the tenant, resource type, filter and sort it was
+// issued for: any other is 400 invalidCursor, one older than
+// Options.CursorTimeout 400 expiredCursor. A store with [UserKeysetLister]
+// or [GroupKeysetLister] seeks to the cursor's key, so a walk returns every
+// resource that lives through it exactly once and its last page costs what
+// its first does; without them, or with sortBy, a cursor carries an index.
 //
 // # Errors
 //
@@ -130,8 +146,20 @@
 // Entra ID, Okta and JumpCloud send beyond the RFC: op names in any case,
 // "True"/"False" for booleans, a no-path value whose keys are paths, a value
 // filter that creates the value it selects, a remove of members that lists
-// them in its value (never a removal of every member), the manager's shapes.
-// Options.Strict turns them off.
+// them in its value (never a removal of every member), the manager's shapes;
+// and what Microsoft's reference tests and OneLogin send: endpoints in any
+// case (/users), a value filter in attributes, a bare member id, a member's
+// displayName, a lone object for an array, the pre-RFC Enterprise URN.
+// Options.Strict turns them off. Two rules follow the RFCs and hold in every
+// mode: Accept: application/json is answered in application/json (RFC 7644
+// §3.8), and a custom extension's attribute sent flat in a POST or PUT is
+// kept in its extension's object, as PATCH keeps it (RFC 7643 §3.3).
+//
+// A "primary": false a client sends is a value (RFC 7643 §2.5: only null and
+// [] are unassigned), kept in [MultiValue.NotPrimary] and returned. A remove
+// of "active" leaves it unassigned, which means active: see [User.Active].
+// A store that cannot evaluate part of a filter says which with an
+// [*UnsupportedError], and the client's 400 invalidFilter names it.
 //
 // # Policies, events and limits
 //

@@ -333,15 +333,19 @@ func appendSub(b []byte, start int, mask, bit uint16, key, v string) []byte {
 	return appendJSONString(b, v)
 }
 
-// appendPrimary appends "primary":true when v and wanted.
-func appendPrimary(b []byte, start int, mask, bit uint16, v bool) []byte {
-	if !v || mask&bit == 0 {
+// appendPrimary appends "primary":true when v, "primary":false when
+// notPrimary (a false the client assigned, RFC 7643 §2.5), when wanted.
+func appendPrimary(b []byte, start int, mask, bit uint16, v, notPrimary bool) []byte {
+	if !(v || notPrimary) || mask&bit == 0 {
 		return b
 	}
 	if len(b) > start {
 		b = append(b, ',')
 	}
-	return append(b, `"primary":true`...)
+	if v {
+		return append(b, `"primary":true`...)
+	}
+	return append(b, `"primary":false`...)
 }
 
 // closeOrDrop ends the nested value opened at mark (whose members start at
@@ -386,7 +390,7 @@ func appendMultiValues(b []byte, key string, vs []MultiValue, mask uint16) []byt
 		b = appendSub(b, es, mask, 1<<0, `"value":`, v.Value)
 		b = appendSub(b, es, mask, 1<<1, `"display":`, v.Display)
 		b = appendSub(b, es, mask, 1<<2, `"type":`, v.Type)
-		b = appendPrimary(b, es, mask, 1<<3, v.Primary)
+		b = appendPrimary(b, es, mask, 1<<3, v.Primary, v.NotPrimary)
 		b = closeOrDrop(b, em, es, '}')
 	}
 	return closeOrDrop(b, mark, start, ']')
@@ -414,7 +418,7 @@ func appendAddresses(b []byte, as []Address, mask uint16) []byte {
 		b = appendSub(b, es, mask, 1<<4, `"postalCode":`, a.PostalCode)
 		b = appendSub(b, es, mask, 1<<5, `"country":`, a.Country)
 		b = appendSub(b, es, mask, 1<<6, `"type":`, a.Type)
-		b = appendPrimary(b, es, mask, 1<<7, a.Primary)
+		b = appendPrimary(b, es, mask, 1<<7, a.Primary, a.NotPrimary)
 		b = closeOrDrop(b, em, es, '}')
 	}
 	return closeOrDrop(b, mark, start, ']')

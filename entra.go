@@ -36,6 +36,20 @@ const (
 	rulePutReadOnly          = "put-read-only-and-password"
 	rulePlusInQuery          = "plus-in-query"
 	ruleUnknownQuery         = "unknown-query-parameters"
+	ruleEndpointCase         = "endpoint-case"
+	ruleAttributesFilter     = "attributes-value-filter"
+	ruleMemberBareID         = "member-bare-id"
+	ruleMemberDisplayName    = "member-display-name"
+	ruleSingleObject         = "single-object-as-array"
+	ruleLegacyEnterprise     = "legacy-enterprise-urn"
+	ruleAcceptJSON           = "accept-application-json"
+	ruleFlatExtension        = "flat-extension-attributes"
+)
+
+// Public sources the newer rules cite.
+const (
+	srcMSReferenceTests = "Microsoft's SCIM reference tests, https://github.com/AzureAD/SCIMReferenceCode (PostmanCollection.json)"
+	srcOneLogin         = "OneLogin's SCIM developer docs and its SCIM v2 Enterprise template, https://developers.onelogin.com/scim"
 )
 
 // compatRule is one compatibility rule.
@@ -102,11 +116,11 @@ var compatRules = []compatRule{
 	},
 	{
 		name:          ruleManagerShapes,
-		accepts:       `The Enterprise manager as a bare id ("271"), as {"value":"271"} or as [{"$ref":"...","value":"271"}], in POST, PUT and PATCH; it is always returned as {"value":..., "$ref":...} under the Enterprise URN, the only shape Entra ID reads back.`,
+		accepts:       `The Enterprise manager as a bare id ("271"), as {"value":"271"} or as [{"$ref":"...","value":"271"}], in POST, PUT and PATCH, and OneLogin's {"managerId":"271"} (and the path manager.managerId); it is always returned as {"value":..., "$ref":...} under the Enterprise URN, the only shape Entra ID reads back.`,
 		where:         "decode.go (manager), encode.go",
-		source:        `[PATCH bodies](docs/clients.md#patch-bodies), the manager 1-3: the bare id in real traffic (SCIM-SDK#541; SCIM-SDK#686) and per Microsoft staff (Q&A 188003), the list in the tutorial (Entra tutorial), the read-back failure (Q&A 188003; techcommunity manager sync)`,
+		source:        `[PATCH bodies](docs/clients.md#patch-bodies), the manager 1-3: the bare id in real traffic (SCIM-SDK#541; SCIM-SDK#686) and per Microsoft staff (Q&A 188003), the list in the tutorial (Entra tutorial), the read-back failure (Q&A 188003; techcommunity manager sync); managerId: ` + srcOneLogin,
 		strictRefuses: true,
-		strict:        "400 invalidValue: the manager must be an object",
+		strict:        "400 invalidValue: the manager must be an object whose id is value",
 	},
 	{
 		name:          ruleSingularFilter,
@@ -166,5 +180,67 @@ var compatRules = []compatRule{
 		where:   "resource.go (queryParams)",
 		source:  `[Endpoint and transport](docs/clients.md#endpoint-and-transport): feature flags appended to the Tenant URL (Entra compatibility; entra-docs PR 469)`,
 		strict:  "accepted: RFC 7644 defines no other parameters",
+	},
+	{
+		name:          ruleEndpointCase,
+		accepts:       `Resource endpoints in any case: GET /users, /groups, /serviceproviderconfig, /schemas, /resourcetypes.`,
+		where:         "scim.go (canonicalEndpoint)",
+		source:        srcMSReferenceTests + `: "Get empty Users" sends GET /users`,
+		strictRefuses: true,
+		strict:        "404: the endpoint is /Users (RFC 7644 §3.2)",
+	},
+	{
+		name:          ruleAttributesFilter,
+		accepts:       `A value filter in attributes or excludedAttributes: attributes=emails[type eq "work"] is read as attributes=emails (every value of the attribute is returned), emails[type eq "work"].value as emails.value.`,
+		where:         "resource.go (projection)",
+		source:        srcMSReferenceTests + `: "Get user attributes" sends attributes=emails[type eq "work"]`,
+		strictRefuses: true,
+		strict:        "400 invalidValue: attributes takes attribute names (RFC 7644 §3.4.2.5)",
+	},
+	{
+		name:          ruleMemberBareID,
+		accepts:       `A bare string where members are expected: {"op":"add","path":"members","value":"u1"} adds the member u1.`,
+		where:         "decode.go (members)",
+		source:        srcMSReferenceTests + `: "Group patch add member" sends "value": "string id 1"`,
+		strictRefuses: true,
+		strict:        "400 invalidValue: members is an array of objects",
+	},
+	{
+		name:          ruleMemberDisplayName,
+		accepts:       `"displayName" in a member value, read as its display: [{"value":"u1","displayName":"new User"}].`,
+		where:         "decode.go (members)",
+		source:        srcMSReferenceTests + `: "Patch add user4 to group1" sends displayName and reads it back`,
+		strictRefuses: true,
+		strict:        "400 invalidValue: the sub-attribute is display (RFC 7643 §4.2)",
+	},
+	{
+		name:          ruleSingleObject,
+		accepts:       `A lone object where a multi-valued attribute's array belongs, read as an array of one: "emails": {"value":"a@b.com","type":"work"}.`,
+		where:         "decode.go (arrayOf, element)",
+		source:        srcOneLogin + `: its Enterprise template sends emails as one object`,
+		strictRefuses: true,
+		strict:        "400 invalidValue: expected an array of objects (RFC 7643 §2.4)",
+	},
+	{
+		name:          ruleLegacyEnterprise,
+		accepts:       `The Enterprise object keyed by the SCIM 2.0 drafts' URN "urn:scim:schemas:extension:enterprise:2.0" (and attributes qualified by it), read as RFC 7643's Enterprise User; responses use urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.`,
+		where:         "decode.go (userAttrOf)",
+		source:        srcOneLogin + `: schemas "urn:scim:schemas:core:2.0" and "urn:scim:schemas:extension:enterprise:2.0"`,
+		strictRefuses: true,
+		strict:        "400 invalidValue: the Enterprise URN is RFC 7643 §4.3's",
+	},
+	{
+		name:    ruleAcceptJSON,
+		accepts: `Accept: application/json (without application/scim+json) is answered with Content-Type application/json; the body is the same.`,
+		where:   "scim.go (writeJSON), errors.go",
+		source:  srcOneLogin + `: responses in application/json`,
+		strict:  "accepted: RFC 7644 §3.8 says service providers SHOULD support Accept: application/json",
+	},
+	{
+		name:    ruleFlatExtension,
+		accepts: `A custom extension's attribute sent flat in POST or PUT, "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:costCenter": "42", is stored and returned inside the extension's object, as a PATCH of that path stores it.`,
+		where:   "decode.go (extra, putExtraAt)",
+		source:  `Microsoft Learn, "Customize attribute mappings": custom extension attributes are named urn:ietf:params:scim:schemas:extension:<Name>:2.0:User:<attribute>, https://learn.microsoft.com/entra/identity/app-provisioning/customize-application-attributes`,
+		strict:  "accepted: RFC 7643 §3.3 puts an extension's attributes in its own sub-object",
 	},
 }

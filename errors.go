@@ -26,6 +26,17 @@ const (
 	Sensitive     ErrorType = "sensitive"
 )
 
+// The scimType values RFC 9865 §4 adds for cursor pagination.
+const (
+	// InvalidCursor: the cursor is malformed, or was not issued for this
+	// query, tenant or server.
+	InvalidCursor ErrorType = "invalidCursor"
+	// ExpiredCursor: the cursor is older than the server's cursorTimeout.
+	ExpiredCursor ErrorType = "expiredCursor"
+	// InvalidCount: the count of a cursor request is not an integer.
+	InvalidCount ErrorType = "invalidCount"
+)
+
 // Error is a SCIM error response (RFC 7644 §3.12). Every error the handler
 // writes is one, and a host's hook or Store may return one to choose exactly
 // what the client reads:
@@ -132,6 +143,10 @@ func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var ue *UnsupportedError
+	if errors.As(err, &ue) {
+		return &Error{Status: http.StatusBadRequest, Type: InvalidFilter, Detail: ue.Error(), Err: err}
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):

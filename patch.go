@@ -562,7 +562,11 @@ func removeValue(raw json.RawMessage, opt patchOptions) error {
 
 // patchUser applies one operation of kind to the target p of u.
 func patchUser(u *User, kind patchKind, p Path, raw json.RawMessage, opt patchOptions) error {
-	a := userAttrOf([]byte(pathKey(p.Attr)))
+	key := pathKey(p.Attr)
+	if opt.strict() && isLegacyEnterpriseKey(key) {
+		return errorf(400, InvalidPath, `path "`+key+`" is qualified by the pre-RFC Enterprise URN; RFC 7643 §4.3's is `+EnterpriseUserSchema+` (strict mode turns off the compatibility rule `+ruleLegacyEnterprise+`)`)
+	}
+	a := userAttrOf([]byte(key))
 	switch a {
 	case uaID:
 		return patchID(u.ID, kind, raw)
@@ -595,7 +599,9 @@ func patchUser(u *User, kind patchKind, p Path, raw json.RawMessage, opt patchOp
 		}
 		switch {
 		case a == uaActive:
-			return errorf(400, InvalidValue, `attribute "active" cannot be removed: replace it with true or false`)
+			// Unassigned, active is true: see User.Active.
+			u.Active = true
+			return nil
 		case a == uaManager && equalFoldASCII(p.Attr.Sub, "value"):
 			// The manager is a reference: without its value it is gone.
 			return setUserAttr(u, AttrPath{URN: p.Attr.URN, Name: p.Attr.Name}, jsonNull, opt.decode)
@@ -796,9 +802,11 @@ type multiAttr[E comparable] struct {
 	fd    *fieldDef
 	// str returns sub-attribute i of e, nil for the boolean "primary".
 	str func(e *E, i int) *string
-	// primary returns e's primary flag; nil when E has none.
-	primary func(e *E) *bool
-	elem    func(e *E) complexElem
+	// primary returns e's primary flag; nil when E has none. notPrimary
+	// returns its record of an assigned false (MultiValue.NotPrimary).
+	primary    func(e *E) *bool
+	notPrimary func(e *E) *bool
+	elem       func(e *E) complexElem
 	// key identifies a value for add's merge: an added value with the key
 	// of one the attribute has merges into it.
 	key    func(e *E) string
@@ -839,6 +847,7 @@ func newMVAttr(a uattr) *multiAttr[MultiValue] {
 		func(e *MultiValue) *bool { return &e.Primary },
 		func(e *MultiValue) complexElem { return complexElem{mv: e} },
 		func(d *decoder) ([]MultiValue, error) { return d.multiValues(name) })
+	m.notPrimary = func(e *MultiValue) *bool { return &e.NotPrimary }
 	m.key = func(e *MultiValue) string {
 		v := e.Value
 		if !m.exact[0] {
@@ -903,6 +912,7 @@ var addressesAttr = func() *multiAttr[Address] {
 		func(e *Address) *bool { return &e.Primary },
 		func(e *Address) complexElem { return complexElem{addr: e} },
 		func(d *decoder) ([]Address, error) { return d.addresses() })
+	m.notPrimary = func(e *Address) *bool { return &e.NotPrimary }
 	m.key = func(e *Address) string {
 		var b strings.Builder
 		for i := range 7 {
@@ -997,6 +1007,17 @@ func (m *multiAttr[E]) decodeOne(raw json.RawMessage, opt patchOptions) (E, erro
 // otherwise empty value.
 func (m *multiAttr[E]) decodeSub(raw json.RawMessage, i int, opt patchOptions) (E, error) {
 	var e E
+	if m.str(&e, i) == nil && m.primary != nil {
+		// primary alone: a value of only "primary": false is dropped by
+		// the list decoder, but here the false is the point.
+		d := newDecoder(raw, opt.decode)
+		v, present, err := d.boolean(m.name, "primary")
+		if err == nil {
+			err = d.finish()
+		}
+		*m.primary(&e), *m.notPrimary(&e) = v, present && !v
+		return e, err
+	}
 	vs, err := m.decodeList(wrapJSON(`[{"`+m.subs[i]+`":`, raw, "}]"), opt)
 	if err != nil || len(vs) == 0 {
 		return e, err
@@ -1019,6 +1040,7 @@ func (m *multiAttr[E]) setSub(dst *E, i int, src *E) {
 	}
 	if m.primary != nil {
 		*m.primary(dst) = *m.primary(src)
+		*m.notPrimary(dst) = *m.notPrimary(src)
 	}
 }
 
@@ -1030,7 +1052,9 @@ func (m *multiAttr[E]) merge(dst, src *E) {
 				*m.str(dst, i) = *p
 			}
 		} else if m.isPrimary(src) {
-			*m.primary(dst) = true
+			*m.primary(dst), *m.notPrimary(dst) = true, false
+		} else if m.primary != nil && *m.notPrimary(src) {
+			*m.primary(dst), *m.notPrimary(dst) = false, true
 		}
 	}
 }
@@ -1102,8 +1126,8 @@ func (m *multiAttr[E]) fromFilter(f Filter, e *E, onlyUnset bool, opt patchOptio
 		default:
 			return false
 		}
-		if !onlyUnset || !*m.primary(e) {
-			*m.primary(e) = b
+		if !onlyUnset || !(*m.primary(e) || *m.notPrimary(e)) {
+			*m.primary(e), *m.notPrimary(e) = b, !b
 		}
 		return true
 	}

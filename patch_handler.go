@@ -53,7 +53,7 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	want, err := parseProjection(r.URL.RawQuery)
+	want, err := parseProjection(r.URL.RawQuery, h.opts.Strict)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -46,6 +46,9 @@ type resourceType[T interface{ *User | *Group }] struct {
 	adopt func(dst, src T)
 	// atomic is the store's UserUpdater or GroupUpdater, nil when it has none.
 	atomic func(ctx context.Context, id string, update func(T) error) (T, error)
+	// keyset is the store's UserKeysetLister or GroupKeysetLister, nil when
+	// it has none.
+	keyset func(ctx context.Context, q Query, k Keyset) (KeysetPage[T], error)
 }
 
 func newUserType(h *Handler, s UserStore) *resourceType[*User] {
@@ -64,6 +67,9 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	}
 	if a, ok := s.(UserUpdater); ok {
 		rt.atomic = a.UpdateUser
+	}
+	if k, ok := s.(UserKeysetLister); ok {
+		rt.keyset = k.ListUsersKeyset
 	}
 	return rt
 }
@@ -96,6 +102,9 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 	}
 	if a, ok := s.(GroupUpdater); ok {
 		rt.atomic = a.UpdateGroup
+	}
+	if k, ok := s.(GroupKeysetLister); ok {
+		rt.keyset = k.ListGroupsKeyset
 	}
 	return rt
 }
@@ -140,7 +149,7 @@ func (rt *resourceType[T]) storeError(err error, id string, v T) error {
 
 func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
 	h, id := rt.h, r.PathValue("id")
-	want, err := parseProjection(r.URL.RawQuery)
+	want, err := parseProjection(r.URL.RawQuery, h.opts.Strict)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -350,12 +359,13 @@ func errPreconditionFailed(name, id string) *Error {
 }
 
 func (rt *resourceType[T]) serveList(w http.ResponseWriter, r *http.Request) {
-	q, err := rt.h.listQuery(queryParams(r.URL.Query()), rt.name)
+	p := queryParams(r.URL.Query())
+	q, err := rt.h.listQuery(p, rt.name)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
 	}
-	rt.respondList(w, r, q)
+	rt.respondList(w, r, q, p)
 }
 
 func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
@@ -369,10 +379,22 @@ func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
 		rt.h.fail(w, r, err)
 		return
 	}
-	rt.respondList(w, r, q)
+	rt.respondList(w, r, q, p)
 }
 
-func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query) {
+func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query, p listParams) {
+	if p.hasCursor {
+		cp, err := rt.listByCursor(r.Context(), q, p.cursor)
+		if err != nil {
+			rt.h.fail(w, r, err)
+			return
+		}
+		base := rt.h.baseURL(r)
+		writeJSON(w, http.StatusOK, func(b []byte) []byte {
+			return appendCursorList(b, cp, func(b []byte, v T) []byte { return rt.encode(b, v, q.Want, base) })
+		})
+		return
+	}
 	page, err := rt.list(r.Context(), q)
 	if err != nil {
 		rt.h.fail(w, r, err)
@@ -485,10 +507,16 @@ type listParams struct {
 	filter, sortBy, sortOrder string
 	startIndex, count         string
 	attributes, excluded      []string
+	// cursor is RFC 9865's cursor, "" for the first page; hasCursor says
+	// the request has one, which asks for cursor pagination.
+	cursor    string
+	hasCursor bool
 }
 
 func queryParams(v url.Values) listParams {
 	return listParams{
+		cursor:     v.Get("cursor"),
+		hasCursor:  v.Has("cursor"),
 		filter:     v.Get("filter"),
 		sortBy:     v.Get("sortBy"),
 		sortOrder:  v.Get("sortOrder"),
@@ -523,6 +551,7 @@ type searchRequest struct {
 	SortOrder          string      `json:"sortOrder"`
 	StartIndex         json.Number `json:"startIndex"`
 	Count              json.Number `json:"count"`
+	Cursor             *string     `json:"cursor"`
 }
 
 func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listParams, error) {
@@ -534,11 +563,15 @@ func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listPara
 	if err := json.Unmarshal(body, &sr); err != nil {
 		return listParams{}, &Error{Status: http.StatusBadRequest, Type: InvalidSyntax, Detail: "the body is not a valid SearchRequest: " + jsonErrorDetail(err), Err: err}
 	}
-	return listParams{
+	p := listParams{
 		filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder,
 		startIndex: sr.StartIndex.String(), count: sr.Count.String(),
 		attributes: sr.Attributes, excluded: sr.ExcludedAttributes,
-	}, nil
+	}
+	if sr.Cursor != nil {
+		p.cursor, p.hasCursor = *sr.Cursor, true
+	}
+	return p, nil
 }
 
 // jsonErrorDetail describes a encoding/json error without echoing Go type
@@ -588,7 +621,11 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 	if p.count != "" {
 		n, err := strconv.Atoi(p.count)
 		if err != nil {
-			return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("count %q is not an integer", p.count))
+			typ := InvalidValue
+			if p.hasCursor {
+				typ = InvalidCount // RFC 9865 §2.1
+			}
+			return q, errorf(http.StatusBadRequest, typ, fmt.Sprintf("count %q is not an integer", p.count))
 		}
 		q.Count = min(max(n, 0), h.opts.MaxResults)
 	}
@@ -604,6 +641,10 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		}
 		q.SortBy = by
 	}
+	if p.hasCursor && p.startIndex != "" {
+		// RFC 9865: startIndex belongs to index paging.
+		return q, errorf(http.StatusBadRequest, InvalidValue, "startIndex and cursor cannot be combined: use one paging method")
+	}
 	switch strings.ToLower(p.sortOrder) {
 	case "", "ascending":
 	case "descending":
@@ -612,33 +653,54 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		return q, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("sortOrder %q is neither ascending nor descending", p.sortOrder))
 	}
 	var err error
-	q.Want, err = projection(p.attributes, p.excluded)
+	q.Want, err = projectionOf(p.attributes, p.excluded, h.opts.Strict)
 	return q, err
 }
 
 // parseProjection reads attributes and excludedAttributes from a query
 // string; most reads have none, and then nothing is parsed.
-func parseProjection(rawQuery string) (Projection, error) {
+func parseProjection(rawQuery string, strict bool) (Projection, error) {
 	if rawQuery == "" {
 		return Projection{}, nil
 	}
 	v, _ := url.ParseQuery(rawQuery)
-	return projection(splitList(v["attributes"]), splitList(v["excludedAttributes"]))
+	return projectionOf(splitList(v["attributes"]), splitList(v["excludedAttributes"]), strict)
 }
 
-func projection(attrs, excluded []string) (Projection, error) {
+// projectionOf parses attributes and excludedAttributes. Unless strict, an
+// attribute with a value filter (`emails[type eq "work"]`) stands for the
+// attribute (rule attributes-value-filter): every value is returned, as
+// RFC 7644 §3.4.2.5 defines no filtering of values in attributes.
+func projectionOf(attrs, excluded []string, strict bool) (Projection, error) {
 	var p Projection
-	for _, s := range attrs {
+	parse := func(param, s string) (AttrPath, error) {
 		a, err := ParseAttrPath(s)
+		if err == nil {
+			return a, nil
+		}
+		if !strict && strings.Contains(s, "[") {
+			if vp, perr := parsePath(s, false); perr == nil && vp.Filter != nil {
+				vp.Attr.Sub = vp.SubAttr
+				return vp.Attr, nil
+			}
+		}
+		detail := fmt.Sprintf("%s: %q is not an attribute path", param, s)
+		if strict && strings.Contains(s, "[") {
+			detail += " (strict mode does not read a value filter there, compatibility rule " + ruleAttributesFilter + ")"
+		}
+		return AttrPath{}, errorf(http.StatusBadRequest, InvalidValue, detail)
+	}
+	for _, s := range attrs {
+		a, err := parse("attributes", s)
 		if err != nil {
-			return p, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("attributes: %q is not an attribute path", s))
+			return p, err
 		}
 		p.Attributes = append(p.Attributes, a)
 	}
 	for _, s := range excluded {
-		a, err := ParseAttrPath(s)
+		a, err := parse("excludedAttributes", s)
 		if err != nil {
-			return p, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("excludedAttributes: %q is not an attribute path", s))
+			return p, err
 		}
 		p.Excluded = append(p.Excluded, a)
 	}

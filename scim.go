@@ -2,6 +2,8 @@ package scim
 
 import (
 	"context"
+	"crypto/cipher"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -170,6 +172,21 @@ type Options struct {
 	// tokens. /ServiceProviderConfig then lists an "oauth2" authentication
 	// scheme too, so that it says truthfully how a client may authenticate.
 	OAuth bool
+
+	// CursorKey is the secret RFC 9865 cursors are sealed with (AES-256-GCM,
+	// its key derived from CursorKey with HMAC-SHA256), so that a client can
+	// neither read the store's position in one, nor forge one, nor use one
+	// issued for another query or tenant (400 invalidCursor). When empty,
+	// NewHandler draws 32 random bytes, and cursors stay valid in this
+	// process only: replicas behind one load balancer must share a key (at
+	// least 16 bytes, ideally 32, from the host's secret store). Changing it
+	// invalidates the cursors outstanding, which clients restart from the
+	// first page. NewHandler copies it.
+	CursorKey []byte
+	// CursorTimeout is how long a cursor lasts; an older one is 400
+	// expiredCursor. ServiceProviderConfig advertises it as
+	// pagination.cursorTimeout. Default 10 minutes.
+	CursorTimeout time.Duration
 }
 
 // The defaults of Options' limits.
@@ -185,6 +202,7 @@ const (
 	DefaultMaxFilterCost      = 20
 	DefaultMaxResponseBytes   = 16 << 20
 	DefaultBodyReadTimeout    = 10 * time.Second
+	DefaultCursorTimeout      = 10 * time.Minute
 )
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
@@ -205,6 +223,10 @@ type Handler struct {
 	members MemberPatcher
 	// limiter is Options.RateLimit's, nil when it is off.
 	limiter *tenantLimiter
+	// cursorAEAD seals cursors, keyed by Options.CursorKey or a random key
+	// of this Handler's. Go's GCM keeps no state between calls: it is safe
+	// for concurrent use.
+	cursorAEAD cipher.AEAD
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
@@ -288,11 +310,26 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case opts.CursorTimeout < 0:
+		return nil, errors.New("scim: NewHandler: CursorTimeout is negative")
+	case opts.CursorTimeout == 0:
+		opts.CursorTimeout = DefaultCursorTimeout
+	}
+	if len(opts.CursorKey) > 0 && len(opts.CursorKey) < 16 {
+		return nil, errors.New("scim: NewHandler: CursorKey is shorter than 16 bytes")
+	}
+	cursorKey := slices.Clone(opts.CursorKey)
+	if len(cursorKey) == 0 {
+		cursorKey = make([]byte, 32)
+		_, _ = rand.Read(cursorKey) // crypto/rand.Read never fails since Go 1.24
+	}
 	h := &Handler{
-		opts:   opts,
-		log:    opts.Logger,
-		decode: decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
-		limits: filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
+		cursorAEAD: newCursorAEAD(cursorKey),
+		opts:       opts,
+		log:        opts.Logger,
+		decode:     decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
+		limits:     filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
 	h.limiter = limiter
 	if h.log == nil {
@@ -383,7 +420,7 @@ func (h *Handler) routes() *http.ServeMux {
 // SCIM 404 or 405 rather than net/http's plain-text one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -402,7 +439,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
 		return
 	}
-	if p := cleanPath(r.URL.Path); p != r.URL.Path {
+	p := cleanPath(r.URL.Path)
+	if !h.opts.Strict {
+		p = canonicalEndpoint(p)
+	}
+	if p != r.URL.Path {
 		r2 := new(http.Request)
 		*r2 = *r
 		u := *r.URL
@@ -433,6 +474,29 @@ func (h *Handler) serveUnrouted(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fail(w, r, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s", r.URL.Path)))
+}
+
+// endpoints are the first path segments the handler routes, as RFC 7644
+// spells them.
+var endpoints = [...]string{"Users", "Groups", "ServiceProviderConfig", "Schemas", "ResourceTypes"}
+
+// canonicalEndpoint implements the compatibility rule endpoint-case: the
+// first segment of p, when it names an endpoint in another case ("/users"),
+// is spelt as RFC 7644 spells it.
+func canonicalEndpoint(p string) string {
+	if len(p) < 2 || p[0] != '/' {
+		return p
+	}
+	seg, rest, _ := strings.Cut(p[1:], "/")
+	for _, e := range endpoints {
+		if seg != e && strings.EqualFold(seg, e) {
+			if rest != "" || strings.HasSuffix(p, "/") {
+				return "/" + e + "/" + rest
+			}
+			return "/" + e
+		}
+	}
+	return p
 }
 
 // cleanPath collapses repeated slashes and drops a trailing one.
@@ -499,13 +563,43 @@ type statusWriter struct {
 	code        int
 	wroteHeader bool
 	scimType    ErrorType
+	// plainJSON says the client asked for application/json rather than
+	// application/scim+json (rule accept-application-json).
+	plainJSON bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wroteHeader {
 		w.code, w.wroteHeader = code, true
+		if w.plainJSON {
+			if hd := w.Header(); hd.Get("Content-Type") == contentType {
+				hd["Content-Type"] = plainJSONHeader
+			}
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+var plainJSONHeader = []string{"application/json"}
+
+// wantsPlainJSON reports whether Accept names application/json and not
+// application/scim+json: RFC 7644 §3.8 says a service provider SHOULD
+// answer such a client in application/json, which OneLogin asks for. The
+// body is the same JSON either way.
+func wantsPlainJSON(accept []string) bool {
+	plain := false
+	for _, a := range accept {
+		for part := range strings.SplitSeq(a, ",") {
+			mt, _, _ := strings.Cut(part, ";")
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case contentType:
+				return false
+			case "application/json":
+				plain = true
+			}
+		}
+	}
+	return plain
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -30,6 +31,38 @@ var (
 	// store must never return a superset of the matches instead.
 	ErrUnsupported = errors.New("scim: filter or sort not supported by the store")
 )
+
+// UnsupportedError is how a store says which part of a filter or sort it
+// cannot evaluate, so that the client's 400 invalidFilter names it:
+//
+//	return scim.Page[*scim.User]{}, &scim.UnsupportedError{Expr: part.String(), Reason: "sub-attributes of addresses are not indexed"}
+//
+// It matches [ErrUnsupported] with errors.Is. Expr and Reason are sent to
+// the client as they are: they must name the request's own filter and the
+// store's limits, never internal details such as SQL or table names.
+type UnsupportedError struct {
+	// Expr is the part of the filter (or the sortBy attribute) the store
+	// cannot evaluate, as the client wrote it or in filter syntax; it may be
+	// empty when Reason names the part.
+	Expr string
+	// Reason, when not empty, says why, in words for the client.
+	Reason string
+}
+
+// Error returns the detail the client reads.
+func (e *UnsupportedError) Error() string {
+	d := "the server cannot evaluate this filter"
+	if e.Expr != "" {
+		d = fmt.Sprintf("the server cannot evaluate %q in this filter", e.Expr)
+	}
+	if e.Reason != "" {
+		d += ": " + e.Reason
+	}
+	return d
+}
+
+// Is reports whether target is ErrUnsupported.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
 
 // Store is what a host implements over its own database: users, and
 // optionally groups (implement [GroupStore] on the same value). A host that
@@ -332,4 +365,58 @@ func NewID() string {
 	b[23] = '-'
 	hex.Encode(b[24:], u[10:])
 	return string(b[:])
+}
+
+// UserKeysetLister is an optional capability of a [UserStore]: list users
+// in a stable key order from a position, for RFC 9865 cursor pagination.
+// A walk by cursor over a store with it returns every user that exists for
+// the whole walk exactly once, however many users are created or deleted
+// meanwhile, and every page costs the same, the last as the first: the store
+// seeks to the key instead of counting past the users before it.
+//
+// ListUsersKeyset returns, in key order, up to q.Count users that match
+// q.Filter and whose key follows k.Key (or, when k.Backward, precedes it),
+// with TotalResults as ListUsers counts them. q.StartIndex, q.SortBy and
+// q.Descending are unset: a cursor walks the key order. A key is the
+// store's own opaque string, stable for the life of a resource and never
+// reused for another (a creation sequence, an auto-increment column); the
+// handler never shows it to a client unsealed. A k.Key whose resource has
+// since been deleted is still a position. It returns ErrUnsupported as
+// ListUsers does.
+//
+// Without it the handler serves cursors over ListUsers: a cursor then
+// carries an index, and a walk is as stable as index paging (a delete
+// during the walk can make it skip a user).
+type UserKeysetLister interface {
+	ListUsersKeyset(ctx context.Context, q Query, k Keyset) (KeysetPage[*User], error)
+}
+
+// GroupKeysetLister is the [UserKeysetLister] capability of a [GroupStore].
+type GroupKeysetLister interface {
+	ListGroupsKeyset(ctx context.Context, q Query, k Keyset) (KeysetPage[*Group], error)
+}
+
+// Keyset is the position a keyset page starts from.
+type Keyset struct {
+	// Key is a key from a previous KeysetPage's First or Last; "" is the
+	// start of the order (its end, when Backward).
+	Key string
+	// Backward asks for the resources just before Key, still returned in
+	// key order.
+	Backward bool
+}
+
+// KeysetPage is one page of a keyset list.
+type KeysetPage[T any] struct {
+	// Resources are in key order, at most Query.Count of them.
+	Resources []T
+	// TotalResults is the number of resources that match the filter, on all
+	// pages.
+	TotalResults int
+	// First and Last are the keys of the first and last of Resources; ""
+	// when there are none.
+	First, Last string
+	// More reports whether resources that match lie beyond this page in the
+	// direction of travel: after Last, or before First when Backward.
+	More bool
 }

@@ -29,7 +29,7 @@ import (
 	"github.com/scimhost/scim/transcript"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected responses of the golden transcripts in testdata/entra and testdata/okta")
+var update = flag.Bool("update", false, "rewrite the expected responses of the golden transcripts in testdata/entra, testdata/okta and testdata/onelogin")
 
 // transcriptToken is the bearer token of the transcripts' tenant.
 const transcriptToken = "scimhost-transcript-token"

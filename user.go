@@ -56,7 +56,10 @@ type User struct {
 
 	// Active is whether the user may sign in. A create or replace that does not
 	// send "active" makes the user active, as every client this package serves
-	// expects; deactivation is always an explicit active=false.
+	// expects; deactivation is always an explicit active=false. An unassigned
+	// active means active, however it came to be unassigned: a PATCH
+	// {"op":"remove","path":"active"} (RFC 7644 §3.5.2.2) leaves the user
+	// active, as a PUT without active does, and responses say "active": true.
 	Active bool
 
 	// Password is write-only (RFC 7643 §4.1.1): it is decoded from requests and
@@ -109,7 +112,14 @@ type MultiValue struct {
 	Value   string
 	Display string
 	Type    string
+	// Primary marks the preferred value; at most one value of an attribute
+	// has it (RFC 7643 §2.4).
 	Primary bool
+	// NotPrimary records that the client assigned "primary": false, which
+	// RFC 7643 §2.5 distinguishes from leaving primary unassigned (only null
+	// and [] are unassigned): it is stored and returned as sent. It is never
+	// set together with Primary.
+	NotPrimary bool
 }
 
 // Address is one value of a user's addresses (RFC 7643 §4.1.2).
@@ -122,6 +132,8 @@ type Address struct {
 	Country       string
 	Type          string
 	Primary       bool
+	// NotPrimary is MultiValue.NotPrimary: "primary": false as sent.
+	NotPrimary bool
 }
 
 // GroupRef is one value of a user's read-only "groups" attribute.

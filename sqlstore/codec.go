@@ -57,6 +57,8 @@ type multiDoc struct {
 	Display string `json:"display,omitempty"`
 	Type    string `json:"type,omitempty"`
 	Primary bool   `json:"primary,omitempty"`
+	// NotPrimary keeps a "primary": false the client sent.
+	NotPrimary bool `json:"notPrimary,omitempty"`
 }
 
 type addressDoc struct {
@@ -68,6 +70,7 @@ type addressDoc struct {
 	Country       string `json:"country,omitempty"`
 	Type          string `json:"type,omitempty"`
 	Primary       bool   `json:"primary,omitempty"`
+	NotPrimary    bool   `json:"notPrimary,omitempty"`
 }
 
 type enterpriseDoc struct {

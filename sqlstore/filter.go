@@ -259,9 +259,11 @@ func commonSort(alias string, p scim.AttrPath) string {
 	return ""
 }
 
-// unsupported is the error for a filter or sort this store cannot evaluate.
+// unsupported is the error for a filter or sort this store cannot
+// evaluate; its words, which name the part of the request, reach the
+// client's 400 invalidFilter.
 func unsupported(format string, args ...any) error {
-	return fmt.Errorf("sqlstore: %s: %w", fmt.Sprintf(format, args...), scim.ErrUnsupported)
+	return fmt.Errorf("sqlstore: %w", &scim.UnsupportedError{Reason: fmt.Sprintf(format, args...)})
 }
 
 // where builds a WHERE clause with ? placeholders and its arguments.

@@ -39,6 +39,9 @@ const (
 	// UserGroups: GetUser and ListUsers fill User.Groups (the read-only
 	// "groups" attribute Okta and the Entra ID validator read back).
 	UserGroups
+	// UserKeysetLister: the store implements [scim.UserKeysetLister], so
+	// that RFC 9865 cursor walks over users are exact.
+	UserKeysetLister
 )
 
 // capabilityInterfaces are the interfaces behind the capabilities that are
@@ -52,17 +55,18 @@ var capabilityInterfaces = []struct {
 	{UserUpdater, reflect.TypeFor[scim.UserUpdater](), "scim.UserUpdater"},
 	{GroupUpdater, reflect.TypeFor[scim.GroupUpdater](), "scim.GroupUpdater"},
 	{MemberPatcher, reflect.TypeFor[scim.MemberPatcher](), "scim.MemberPatcher"},
+	{UserKeysetLister, reflect.TypeFor[scim.UserKeysetLister](), "scim.UserKeysetLister"},
 }
 
 // String names the capabilities in c, joined by "|".
 func (c Capability) String() string {
 	var names []string
-	for i, n := range []string{"Groups", "UserUpdater", "GroupUpdater", "MemberPatcher", "UserGroups"} {
+	for i, n := range []string{"Groups", "UserUpdater", "GroupUpdater", "MemberPatcher", "UserGroups", "UserKeysetLister"} {
 		if c&(1<<i) != 0 {
 			names = append(names, n)
 		}
 	}
-	if rest := c &^ (1<<5 - 1); rest != 0 {
+	if rest := c &^ (1<<6 - 1); rest != 0 {
 		names = append(names, "Capability("+strconv.FormatUint(uint64(rest), 10)+")")
 	}
 	if len(names) == 0 {

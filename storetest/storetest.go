@@ -185,6 +185,7 @@ var checks = []struct {
 		{"PatchMembersUnknownGroupIsNotFound", Groups | MemberPatcher, testPatchMembersNotFound},
 		{"PatchMembersStaleVersion", Groups | MemberPatcher, testPatchMembersStale},
 	}},
+	{"Keyset", keysetChecks},
 	{"Concurrency", []check{
 		{"FiftyMemberAddsToOneGroup", Groups, testConcurrentMemberAdds},
 		{"TwentyCreatesOfOneUserName", 0, testConcurrentCreates},

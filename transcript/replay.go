@@ -181,7 +181,13 @@ func (rp *Replayer) Do(ctx context.Context, ex Exchange) (Exchange, error) {
 		}
 	}
 	if len(raw) > 0 {
-		if ct := resp.Header.Get("Content-Type"); ct != "application/scim+json" {
+		// SCIM's media type, or application/json for a request whose
+		// Accept asks for exactly that (RFC 7644 §3.8), as OneLogin's do.
+		want := "application/scim+json"
+		if req.Header.Get("Accept") == "application/json" {
+			want = "application/json"
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != want {
 			return got, fmt.Errorf("Content-Type %q: %s", ct, raw)
 		}
 		var pretty bytes.Buffer

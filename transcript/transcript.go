@@ -267,11 +267,11 @@ func Load(file string) (*Transcript, error) {
 
 // Files lists the golden transcripts under testdata, the path of the
 // repository's testdata directory: the *.txt files of testdata/entra, then
-// of testdata/okta, each in lexical order. It fails when there are none, so
+// of testdata/okta, then of testdata/onelogin, each in lexical order. It fails when there are none, so
 // that a wrong path cannot make a replay pass by replaying nothing.
 func Files(testdata string) ([]string, error) {
 	var files []string
-	for _, dir := range []string{"entra", "okta"} {
+	for _, dir := range []string{"entra", "okta", "onelogin"} {
 		m, err := filepath.Glob(filepath.Join(testdata, dir, "*.txt"))
 		if err != nil {
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,8 +106,14 @@ func TestFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(files[0], "entra") || !strings.Contains(files[len(files)-1], "okta") {
-		t.Errorf("Files = %q, want entra's transcripts, then okta's", files)
+	var dirs []string
+	for _, f := range files {
+		if d := filepath.Base(filepath.Dir(f)); len(dirs) == 0 || dirs[len(dirs)-1] != d {
+			dirs = append(dirs, d)
+		}
+	}
+	if want := []string{"entra", "okta", "onelogin"}; !slices.Equal(dirs, want) {
+		t.Errorf("Files = %q: directories %q, want %q in that order", files, dirs, want)
 	}
 	if _, err := Files(t.TempDir()); err == nil {
 		t.Error("Files of a directory without transcripts: no error")
