@@ -19,7 +19,6 @@ var keysetChecks = []check{
 // keysetWalkUsers is how many users live through the walk.
 const keysetWalkUsers = 20000
 
-
 // testKeysetWalk walks 20,000 users by key, 100 a page, while other
 // goroutines create users and delete others: every user that existed for
 // the whole walk is returned exactly once, and no user twice.
