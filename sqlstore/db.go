@@ -67,6 +67,14 @@ type DB struct {
 	// onQuery, when set, sees the text of every statement the store runs;
 	// the tests use it to prove which tables a method touches.
 	onQuery func(query string)
+	// budget and maxCost are WithBudget's and WithMaxFilterCost's.
+	budget  time.Duration
+	maxCost int
+	// asciiLower is set when the database's lower() changes ASCII letters
+	// only (see compareDoc).
+	asciiLower bool
+	// mirror is WithMirror's function, or nil.
+	mirror Mirror
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -80,20 +88,33 @@ type DB struct {
 //
 // It returns an error when dialect is not one of the constants, when the
 // database cannot be reached, or when its schema is newer than this package.
-func Open(ctx context.Context, db *sql.DB, dialect Dialect) (*DB, error) {
+func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: Open: nil *sql.DB")
 	}
-	d := &DB{db: db, dialect: dialect, now: time.Now}
+	d := &DB{db: db, dialect: dialect, now: time.Now, budget: DefaultBudget, maxCost: DefaultMaxFilterCost}
 	switch dialect {
 	case PostgreSQL:
 	case SQLite:
 		d.wsem = make(chan struct{}, 1)
+		d.asciiLower = true // SQLite's lower() folds ASCII only
 	default:
 		return nil, fmt.Errorf("sqlstore: Open: unknown dialect %v", dialect)
 	}
+	for _, o := range opts {
+		if o != nil {
+			o(d)
+		}
+	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrating the %v schema: %w", dialect, err)
+	}
+	if dialect == PostgreSQL {
+		// Under the "C" collation PostgreSQL's lower() is meant to change
+		// ASCII letters only; check rather than trust it.
+		if err := d.queryRow(ctx, db, `SELECT lower('ÀİKZ' COLLATE "C") = 'Àİkz'`, nil, &d.asciiLower); err != nil {
+			return nil, fmt.Errorf("sqlstore: Open: %w", err)
+		}
 	}
 	return d, nil
 }

@@ -91,50 +91,72 @@
 //
 // # Filters and sorting
 //
-// ListUsers and ListGroups translate the filter into SQL with bound
-// parameters. What they translate:
+// ListUsers and ListGroups answer every filter and sort the library's
+// evaluator (scim.MatchUser, scim.SortUsers, and memstore, which uses
+// them) answers, with the same resources in the same order: a test runs
+// thousands of generated filters and sorts through both and compares. The
+// filter becomes SQL with bound parameters. Where SQL answers exactly, the
+// database filters, sorts and pages alone:
 //
-//   - Users: id (eq, pr), userName (eq, co, sw, ew, pr; case-insensitive),
-//     externalId (eq, co, sw, ew, pr; case-exact), active (eq true/false,
-//     also the strings "True"/"False" that Entra ID sends),
-//     emails, emails.value and emails.type (eq, co, sw, ew; case-insensitive;
-//     pr on emails.value), value paths on emails over value and type
-//     (emails[type eq "work"].value eq "x", Entra ID's match by work
-//     email, is one), the Enterprise manager and manager.value
-//     (case-insensitive; pr on manager.value only), meta.created and
-//     meta.lastModified (gt, ge, lt, le with an RFC 3339 dateTime; a
-//     value finer than the stored microseconds compares exactly), and pr
-//     alone on the singular strings kept in doc (title, displayName,
-//     nickName, profileUrl, userType, preferredLanguage, locale, timezone,
-//     the sub-attributes of name, and the Enterprise employeeNumber,
-//     costCenter, organization, division and department): presence needs
-//     no case folding, so the JSON document answers it exactly, without an
-//     index.
+//   - Users: id, userName (case-insensitive), externalId (case-exact) with
+//     eq, ne, co, sw, ew, gt, ge, lt, le and pr; active eq (also the
+//     strings "True"/"False" Entra ID sends); emails, emails.value and
+//     emails.type, also in value paths (emails[type eq "work"].value eq
+//     "x", Entra ID's match by work email); the Enterprise manager and
+//     manager.value; meta.created and meta.lastModified (gt, ge, lt, le
+//     with an RFC 3339 dateTime; a value finer than the stored
+//     microseconds compares exactly); and the case-insensitive singular
+//     strings kept in the doc column (displayName, nickName, title,
+//     userType, profileUrl, preferredLanguage, locale, timezone, the
+//     sub-attributes of name, the Enterprise employeeNumber, costCenter,
+//     organization, division and department): pr always, and eq, ne, co,
+//     sw and ew with a value of ASCII characters other than k and s,
+//     whose case-folding orbits hold non-ASCII runes (KELVIN SIGN, long
+//     s). Those compare ASCII-lowered text read from the JSON document
+//     (PostgreSQL's json operators, SQLite's json_extract), exact for such
+//     values because both databases' lower() changes ASCII letters only
+//     there (Open checks it on PostgreSQL).
 //   - Groups: id, displayName (case-insensitive), externalId as for users;
-//     members and members.value (eq, co, sw, ew; case-insensitive, as the
-//     schema says), value paths on members over value, meta.created and
-//     meta.lastModified. `id eq "G" and members eq "U"`, Entra ID's
-//     membership check, is two index lookups.
+//     members and members.value (case-insensitive, as the schema says),
+//     also in value paths; meta.created and meta.lastModified. `id eq "G"
+//     and members eq "U"`, Entra ID's membership check, is two index
+//     lookups.
 //   - and, or, not over any of these.
 //
-// co, sw and ew use LIKE with %, _ and \ escaped (GLOB on SQLite for the
-// case-exact externalId, as SQLite's LIKE ignores ASCII case). An absent
-// attribute is an empty string, never NULL, so it matches no comparison and
-// not() is plain negation. Anything else (comparisons on attributes kept
-// only in doc, ne, gt on strings, pr on a whole complex attribute) is
-// scim.ErrUnsupported:
-// the handler answers 400 invalidFilter rather than return a wrong set. A
-// malformed dateTime is a 400 invalidFilter *scim.Error naming the
-// attribute.
+// For everything else (a phone number, an address, a custom extension
+// attribute in User.Extra, emails.display, members.display, meta.version,
+// a value outside the rule above, an attribute only the other resource
+// type has, as POST /.search sends to both) the SQL is a necessary
+// condition — the attribute is present, or the parts of an and that SQL
+// can answer — and the evaluator decides on the rows it selects, loading
+// a user's groups or a group's members when the filter reads them. Each
+// filter node is translated to a condition true of every row it may
+// match and one true only of rows it surely matches, so that not() swaps
+// them and the superset stays a superset. A store answer is never a
+// superset of the matches and never a 400 for a valid filter.
 //
-// sortBy may be id, externalId, meta.created, meta.lastModified, and
-// userName for users or displayName for groups; others are
-// scim.ErrUnsupported. Strings sort case-insensitively where the schema says
-// so, in byte order; resources without an externalId sort last in either
-// direction. Every order ends with (created, id), so pages are stable.
-// Paging is LIMIT/OFFSET; TotalResults comes from the page itself when the
-// page is not full (one query for Entra ID's lookups), else from a COUNT(*)
-// with the same WHERE.
+// co, sw and ew use LIKE with %, _ and \ escaped (GLOB on SQLite for the
+// case-exact columns, as SQLite's LIKE ignores ASCII case). An absent
+// attribute is an empty string in a column, never NULL, so it matches no
+// comparison and not() is plain negation. A value that is not an RFC 3339
+// dateTime compared with meta.created matches nothing, as in the
+// evaluator.
+//
+// sortBy id, externalId, meta.created, meta.lastModified, and userName
+// for users or displayName for groups sort in SQL; any other attribute
+// the evaluator sorts (scim.SortUsers, over every match, stably from the
+// creation order). Strings sort case-insensitively where the schema says
+// so, in byte order of the folded value; resources without the attribute
+// sort last when ascending and first when descending, RFC 7644 §3.4.2.3's
+// reading ("ordered last if ascending and first if descending"), which is
+// also the evaluator's, so descending is the exact reverse of ascending.
+// Equal values keep the creation order (created, id) in both directions,
+// so pages are stable. Paging is LIMIT/OFFSET; TotalResults comes from
+// the page itself when the page is not full (one query for Entra ID's
+// lookups), else from a COUNT(*) with the same WHERE. When the evaluator
+// finishes or sorts, the store reads every row the SQL selects and pages
+// in Go; the cost estimate below bounds that work. A user's Groups are in
+// the order the groups were created, as in memstore.
 //
 // Reading a group without its members (Projection.Wants("members") false,
 // which is how Entra ID reads groups) reads the scim_groups row only and

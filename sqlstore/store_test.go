@@ -563,7 +563,8 @@ func TestUserGroupsAndDeletes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []scim.GroupRef{{Value: ga.ID, Display: "alpha", Type: "direct"}, {Value: gb.ID, Display: "Beta", Type: "direct"}}
+		// In the order the groups were created, as memstore has them.
+		want := []scim.GroupRef{{Value: gb.ID, Display: "Beta", Type: "direct"}, {Value: ga.ID, Display: "alpha", Type: "direct"}}
 		if d := cmp.Diff(want, got.Groups); d != "" {
 			t.Errorf("Groups (-want +got):\n%s", d)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/scimhost/scim"
 )
@@ -31,21 +32,12 @@ func (r *userRow) user() (*scim.User, error) {
 	return &r.u, nil
 }
 
-func scanUsers(rows *sql.Rows) ([]*scim.User, error) {
-	defer rows.Close()
-	users := []*scim.User{}
-	for rows.Next() {
-		var r userRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, err
-		}
-		u, err := r.user()
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
+func scanUser(rows *sql.Rows) (*scim.User, error) {
+	var r userRow
+	if err := rows.Scan(r.dest()...); err != nil {
+		return nil, err
 	}
-	return users, rows.Err()
+	return r.user()
 }
 
 // managerFold is the manager_fold column of u.
@@ -94,13 +86,17 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 }
 
 // insertEmails indexes u's emails for filters; the doc column keeps them.
+// An email with no sub-attribute set is no value for the evaluator, so it
+// has no row.
 func (s *Store) insertEmails(ctx context.Context, q querier, tenant string, u *scim.User) error {
-	if len(u.Emails) == 0 {
-		return nil
-	}
-	rows := make([][]any, len(u.Emails))
+	rows := make([][]any, 0, len(u.Emails))
 	for i, e := range u.Emails {
-		rows[i] = []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)}
+		if e != (scim.MultiValue{}) {
+			rows = append(rows, []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
 	}
 	return s.insertRows(ctx, q, "INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold)", "", 5, rows, nil)
 }
@@ -148,7 +144,7 @@ func (s *Store) loadUserGroups(ctx context.Context, q querier, tenant string, us
 		rows, err := s.db.query(ctx, q, `SELECT m.member_id, g.id, g.display_name
 	FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 	WHERE m.tenant = ? AND m.member_fold IN (`+placeholders(len(part))+`)
-	ORDER BY g.display_name_fold, g.id`, append([]any{tenant}, part...)...)
+	ORDER BY g.created, g.id`, append([]any{tenant}, part...)...)
 		if err != nil {
 			return err
 		}
@@ -312,24 +308,36 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 }
 
 // ListUsers returns the tenant's users that match q.Filter, sorted and
-// paged in SQL. See the package documentation for the filters and sorts it
-// evaluates; any other is scim.ErrUnsupported, never a guess.
-func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+// paged. See the package documentation for what the database answers and
+// what scim.MatchUser and scim.SortUsers finish.
+func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.User], err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
-	sel, err := s.db.selectFor(userTable, tenant, q)
-	if err != nil {
-		return scim.Page[*scim.User]{}, err
+	sel := s.db.selectFor(userTable, tenant, q)
+	fin := finisher[*scim.User]{
+		match: func(u *scim.User) bool { return scim.MatchUser(q.Filter, u) },
+		sort:  func(us []*scim.User) { scim.SortUsers(us, q.SortBy, q.Descending) },
 	}
-	users, total, err := list(ctx, s.db, s.db.db, sel, userCols, scanUsers)
+	if (!sel.exact && mentions(q.Filter, "groups")) || (!sel.sorted && strings.EqualFold(q.SortBy.Name, "groups")) {
+		fin.prepare = func(ctx context.Context, us []*scim.User) error {
+			return s.loadUserGroups(ctx, s.db.db, tenant, us)
+		}
+	}
+	users, total, err := list(ctx, s.db, s.db.db, sel, userCols, scanUser, fin)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
 	if q.Want.Wants("groups") {
 		if err := s.loadUserGroups(ctx, s.db.db, tenant, users); err != nil {
 			return scim.Page[*scim.User]{}, err
+		}
+	} else {
+		for _, u := range users {
+			u.Groups = nil
 		}
 	}
 	return scim.Page[*scim.User]{Resources: users, TotalResults: total}, nil

@@ -1,0 +1,140 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scimhost/scim"
+)
+
+// Option configures a [DB]; pass options to [Open].
+type Option func(*DB)
+
+// DefaultBudget is the longest a call of the store holds the database
+// unless [WithBudget] says otherwise.
+const DefaultBudget = 5 * time.Second
+
+// DefaultMaxFilterCost is the cost estimate above which a list is refused
+// unless [WithMaxFilterCost] says otherwise: the number of comparisons the
+// database (or the evaluator) would make on rows no index narrows, about
+// what either database does in a few seconds on the development machine.
+const DefaultMaxFilterCost = 5_000_000
+
+// WithBudget bounds the time every call of the store may hold the database
+// (statements, lock waits, the evaluator's work on a list). A call that
+// runs out is abandoned (on PostgreSQL its statement is cancelled with
+// pg_cancel_backend, on SQLite interrupted) and answers a 503 *scim.Error.
+// Zero or less keeps [DefaultBudget].
+func WithBudget(d time.Duration) Option {
+	return func(db *DB) {
+		if d > 0 {
+			db.budget = d
+		}
+	}
+}
+
+// WithMaxFilterCost sets the cost estimate above which ListUsers and
+// ListGroups refuse a filter with a 400 invalidFilter *scim.Error naming
+// the limit, before running it: the number of rows of the tenant times the
+// comparisons no index serves. Filters an index narrows (userName eq, id eq
+// and members eq, externalId eq, emails eq, a group's displayName eq, and
+// any of these joined by and to something else) always pass. Zero or less
+// keeps [DefaultMaxFilterCost].
+func WithMaxFilterCost(n int) Option {
+	return func(db *DB) {
+		if n > 0 {
+			db.maxCost = n
+		}
+	}
+}
+
+// errBudget is the cause of a budget's deadline.
+var errBudget = errors.New("sqlstore: the call's database budget ran out")
+
+// begin gives a call its budget. end turns an error caused by the budget
+// running out into a 503 *scim.Error; the client's own cancellation stays
+// as it is.
+func (db *DB) begin(ctx context.Context) (context.Context, func(*error)) {
+	bctx, cancel := context.WithTimeoutCause(ctx, db.budget, errBudget)
+	return bctx, func(err *error) {
+		if *err != nil && ctx.Err() == nil && errors.Is(context.Cause(bctx), errBudget) {
+			*err = &scim.Error{Status: 503,
+				Detail: fmt.Sprintf("the request needed the database for longer than this server's budget of %v; try again later", db.budget),
+				Err:    fmt.Errorf("%w: %w", errBudget, *err)}
+		}
+		cancel()
+	}
+}
+
+// checkCost refuses a selection whose estimated cost is over the limit.
+func (db *DB) checkCost(ctx context.Context, s selection) error {
+	perRow := s.cost.scans
+	if !s.exact || !s.sorted {
+		perRow++ // the evaluator's look at each row
+	}
+	if perRow == 0 || s.cost.indexed {
+		return nil
+	}
+	// Count the tenant's rows, but no further than the limit needs.
+	limit := db.maxCost/perRow + 1
+	var rows int
+	if err := db.queryRow(ctx, db.db, "SELECT count(*) FROM (SELECT 1 FROM "+s.from+" WHERE "+s.tenantWhere+" LIMIT ?) n",
+		[]any{s.tenant, limit}, &rows); err != nil {
+		return err
+	}
+	if cost := rows * perRow; cost > db.maxCost {
+		return &scim.Error{Status: 400, Type: scim.InvalidFilter,
+			Detail: fmt.Sprintf("the filter is too costly: %d comparisons no index serves over more than %d resources exceed this server's limit of %d; "+
+				"narrow it with an equality on userName, externalId, id or emails", perRow, rows-1, db.maxCost),
+			Err: scim.ErrUnsupported}
+	}
+	return nil
+}
+
+// guard pins the query that follows to one connection and, on PostgreSQL,
+// cancels its statement when ctx ends (the client hung up or the budget
+// ran out): drivers such as pgx close the socket on cancellation, which
+// leaves the server running the statement. q is the pool or a
+// transaction; release must be called once the rows are closed.
+func (db *DB) guard(ctx context.Context, q querier) (querier, func(), error) {
+	if db.dialect != PostgreSQL {
+		return q, func() {}, nil // modernc.org/sqlite interrupts on cancellation itself
+	}
+	var conn *sql.Conn
+	if pool, ok := q.(*sql.DB); ok {
+		c, err := pool.Conn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		conn, q = c, c
+	}
+	var pid int64
+	if err := db.queryRow(ctx, q, "SELECT pg_backend_pid()", nil, &pid); err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, nil, err
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, _ = db.db.ExecContext(cctx, "SELECT pg_cancel_backend($1)", pid)
+		case <-stop:
+		}
+	}()
+	return q, func() {
+		close(stop)
+		<-done
+		if conn != nil {
+			conn.Close()
+		}
+	}, nil
+}
