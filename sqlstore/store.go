@@ -178,8 +178,8 @@ func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, i
 		lock = " FOR UPDATE"
 	}
 	rows, err := s.db.query(ctx, q, `SELECT g.id FROM scim_groups g WHERE g.tenant = ? AND g.id IN (
-	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ? AND m.member_id = ?
-) ORDER BY g.id`+lock, tenant, tenant, fold(id), id)
+	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ?
+) ORDER BY g.id`+lock, tenant, tenant, fold(id))
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,6 @@ func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, i
 	if err != nil {
 		return err
 	}
-	_, err = s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ? AND member_id = ?",
-		tenant, fold(id), id)
+	_, err = s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ?", tenant, fold(id))
 	return err
 }
