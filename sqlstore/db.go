@@ -122,6 +122,22 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB
 // Dialect returns the dialect db was opened with.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
+// Store returns the Store most hosts want: each call belongs to the tenant
+// scim.TenantFrom finds in its context (the one scim.BearerAuth or
+// scim.WithTenant put there), so that one Store behind BearerAuth serves
+// every workspace, each seeing only its own resources; a call whose
+// context carries no tenant belongs to the tenant "", so that a
+// single-tenant host needs nothing more than db.Store(). Use [DB.ByContext]
+// to fail such calls instead, or [DB.Tenant] to pin one tenant.
+func (db *DB) Store() *Store {
+	return &Store{db: db, byContext: true, fromContext: tenantFromScim, orEmpty: true}
+}
+
+func tenantFromScim(ctx context.Context) string {
+	t, _ := scim.TenantFrom(ctx)
+	return t.ID
+}
+
 // Tenant returns the Store of one tenant: every method reads and writes
 // only the rows of tenant, so another tenant's ids are ErrNotFound and
 // userNames are unique per tenant only. Any string is a valid tenant id,
@@ -133,9 +149,12 @@ func (db *DB) Tenant(tenant string) *Store {
 
 // ByContext returns a Store that takes the tenant of each call from its
 // context with tenant (for example the value an authentication middleware
-// stored there). When tenant returns "" (or is nil), the call fails with
-// [ErrNoTenant].
+// stored there); a nil tenant reads scim.TenantFrom. When tenant returns
+// "", the call fails with [ErrNoTenant].
 func (db *DB) ByContext(tenant func(context.Context) string) *Store {
+	if tenant == nil {
+		tenant = tenantFromScim
+	}
 	return &Store{db: db, byContext: true, fromContext: tenant}
 }
 
@@ -157,14 +176,18 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant string) error {
 // a busy timeout, so that another process's write transaction is waited for
 // rather than failed, and synchronous=NORMAL, the usual companion of WAL:
 // the file stays consistent through a power cut, which may however lose the
-// last transactions (build the DSN with synchronous(FULL) if it must not). A host that builds its own DSN should keep
-// _pragma=busy_timeout when more than one process opens the file; within one
-// process the store queues its writers itself.
+// last transactions (build the DSN with synchronous(FULL) if it must not),
+// and foreign_keys(1), so that a host's own tables beside the store's (see
+// [WithMirror]) have their foreign keys enforced, which SQLite otherwise
+// does not do; the store's tables have none. A host that builds its own DSN
+// should keep _pragma=busy_timeout when more than one process opens the
+// file; within one process the store queues its writers itself.
 func SQLiteDSN(path string) string {
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -25,6 +25,9 @@ type Store struct {
 	tenant      string
 	byContext   bool
 	fromContext func(context.Context) string
+	// orEmpty serves a call whose context names no tenant from the tenant
+	// "" instead of failing it (see DB.Store).
+	orEmpty bool
 }
 
 var (
@@ -43,6 +46,9 @@ func (s *Store) tenantOf(ctx context.Context) (string, error) {
 		if t := s.fromContext(ctx); t != "" {
 			return t, nil
 		}
+	}
+	if s.orEmpty {
+		return "", nil
 	}
 	return "", ErrNoTenant
 }

@@ -333,6 +333,39 @@ func TestByContext(t *testing.T) {
 	})
 }
 
+// TestStoreDefaultTenant: DB.Store scopes every call to scim.TenantFrom,
+// and serves a context without a tenant from the tenant "".
+func TestStoreDefaultTenant(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := db.Store()
+		ta, tb := randomTenant(t, db), randomTenant(t, db)
+		a := scim.WithTenant(t.Context(), scim.Tenant{ID: ta})
+		b := scim.WithTenant(t.Context(), scim.Tenant{ID: tb})
+		u, err := s.CreateUser(a, &scim.User{UserName: "same"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateUser(b, &scim.User{UserName: "same"}); err != nil {
+			t.Errorf("the same userName in another tenant: %v", err)
+		}
+		if _, err := s.GetUser(b, u.ID, scim.Projection{}); !errors.Is(err, scim.ErrNotFound) {
+			t.Errorf("another tenant's user: %v, want ErrNotFound", err)
+		}
+		if _, err := db.Tenant(ta).GetUser(t.Context(), u.ID, scim.Projection{}); err != nil {
+			t.Errorf("the user is not in the context's tenant: %v", err)
+		}
+		if db.dialect == PostgreSQL {
+			return // tenant "" of the shared test schema is left alone
+		}
+		if _, err := s.CreateUser(t.Context(), &scim.User{UserName: "single"}); err != nil {
+			t.Fatalf("no tenant in the context: %v", err)
+		}
+		if page, err := db.Tenant("").ListUsers(t.Context(), scim.Query{Count: 5}); err != nil || page.TotalResults != 1 {
+			t.Errorf("tenant \"\": %+v, %v", page, err)
+		}
+	})
+}
+
 func TestDeleteTenant(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *DB) {
 		ctx := t.Context()
