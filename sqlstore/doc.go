@@ -1,7 +1,9 @@
 // Package sqlstore is a scim.Store for PostgreSQL and SQLite over
 // database/sql: users, groups and memberships of any number of tenants in
-// one database, with the filters Entra ID sends evaluated in SQL on
-// indexed columns.
+// one database (the host's own, beside its tables), every filter answered
+// as the library's evaluator answers it, the filters Entra ID sends in SQL
+// on indexed columns, and a mirror that keeps the host's own tables in step
+// inside the same transaction.
 //
 // It is a module of its own, github.com/scimhost/scim/sqlstore, released with
 // its own tags, so that the library's go.mod needs no database code. At run
@@ -17,7 +19,7 @@
 //
 //	sqlDB, err := sql.Open("pgx", "postgres://app@db/app")
 //	db, err := sqlstore.Open(ctx, sqlDB, sqlstore.PostgreSQL)
-//	store := db.Tenant("acme") // a scim.Store for one tenant
+//	store := db.Store() // every workspace, by scim.TenantFrom
 //
 // or, for SQLite, with the pure-Go modernc.org/sqlite (no cgo):
 //
@@ -32,18 +34,19 @@
 // sends requests in parallel. For SQLite use a file, not ":memory:" (every
 // pooled connection would get its own empty database).
 //
+// Options of Open: [WithBudget] (how long one call may hold the database),
+// [WithMaxFilterCost] (which filters are too costly to run) and
+// [WithMirror] (the host's own tables in the same transaction).
+//
 // # Tenants
 //
-// Every row carries a tenant id. [DB.Tenant] returns the Store of one
-// tenant; [DB.ByContext] returns a Store that reads the tenant of each call
-// from its context, with a function the host supplies (typically reading
-// what its authentication middleware stored), and fails with [ErrNoTenant]
-// when there is none. With the library's BearerAuth middleware:
-//
-//	store := db.ByContext(func(ctx context.Context) string {
-//		t, _ := scim.TenantFrom(ctx)
-//		return t.ID
-//	})
+// Every row carries a tenant id. [DB.Store], the default, reads the tenant
+// of each call with scim.TenantFrom, so that a Store behind scim.BearerAuth
+// is multi-tenant without more code, and serves a context without a tenant
+// from the tenant "" (a single-tenant host). [DB.Tenant] returns the Store
+// of one tenant; [DB.ByContext] reads the tenant with a function the host
+// supplies and fails with [ErrNoTenant] when there is none, for a host
+// that wants a missing tenant to be an error.
 //
 // Ids of another tenant are scim.ErrNotFound, and
 // userName and displayName are unique per tenant. [DB.DeleteTenant] removes
@@ -55,9 +58,20 @@
 // that the database has not run yet, and records them in
 // scim_schema_migrations. It is safe to call from several processes at
 // once: PostgreSQL migrates in one transaction under an advisory lock,
-// SQLite in one BEGIN IMMEDIATE transaction. A database migrated by a newer
-// release of this package is refused rather than used. The tables, all in
-// the connection's current schema:
+// SQLite in one BEGIN IMMEDIATE transaction: the second process waits for
+// the first and then finds nothing left to do. A database migrated by a
+// newer release of this package is refused rather than used.
+//
+// Versioning and upgrades: the schema's version is the number of the last
+// migration run, and a release of this module only ever adds migrations
+// (0001_init, 0002_member_fold_identity, ...), never edits one that
+// shipped. Upgrading is deploying the new release: the first Open runs
+// what is new, inside one transaction, so a failed upgrade leaves the old
+// schema. Old code refuses a newer schema, so roll processes forward, not
+// back; a migration that rewrites a large table (none so far beyond 0002's
+// rebuild of the membership table on SQLite) says so in its release notes.
+// Migration numbers 0002-0049 belong to the store's tables and 0050 on to
+// the admin tables. The tables, all in the connection's current schema:
 //
 //   - scim_users: tenant, id, user_name, user_name_fold, external_id,
 //     manager_fold, active, created, last_modified, version, and doc, a JSON
@@ -71,10 +85,13 @@
 //   - scim_groups: tenant, id, display_name, display_name_fold (unique per
 //     tenant), external_id, created, last_modified, version, member_seq, doc
 //     (the group's unknown attributes).
-//   - scim_group_members: (tenant, group_id, member_id) primary key,
-//     member_fold, member_type, display, ref and seq (the order members were
-//     added in), indexed on (tenant, member_fold, group_id) for
-//     `members eq` and for a user's groups.
+//   - scim_group_members: (tenant, group_id, member_fold) primary key,
+//     member_id (the value as sent), member_type, display, ref and seq (the
+//     order members were added in), indexed on (tenant, member_fold,
+//     group_id) for `members eq` and for a user's groups. A member is
+//     identified by its folded value on every path (create, replace,
+//     PatchMembers, deletes), as the Group schema's members.value is
+//     case-insensitive and as memstore identifies members.
 //
 // The *_fold columns hold values folded in Go so that two strings are equal
 // exactly when strings.EqualFold says so, on both databases (PostgreSQL's
@@ -88,6 +105,10 @@
 // SQLite), so what a write returns is exactly what a read returns.
 // User.Password is never stored. The doc column keeps Extra values byte for
 // byte.
+//
+// Indexed values (userName, externalId, email values, a group's
+// displayName, member values) longer than [MaxIndexedBytes] are refused
+// with a 400 naming the attribute and the limit, on both dialects alike.
 //
 // # Filters and sorting
 //
@@ -163,6 +184,46 @@
 // never touches scim_group_members. User.Groups is filled from the
 // membership index when Wants("groups").
 //
+// # Costs and budgets
+//
+// No call holds the database longer than its budget ([WithBudget], default
+// [DefaultBudget], 5 s): every method runs under a context deadline, which
+// both databases honour (modernc.org/sqlite interrupts the statement,
+// database/sql gives up waiting for a connection or a lock). A list whose
+// filter no index narrows runs on a pinned connection whose backend the
+// store cancels with pg_cancel_backend the moment the context ends, the
+// client hanging up included, whatever the driver does itself (pgx v5
+// sends a cancel request too; other drivers may only close the socket,
+// which PostgreSQL does not notice while it computes). A call that runs out
+// of budget answers a 503 *scim.Error; the handler cannot yet add a
+// Retry-After header to it.
+//
+// Before such a list runs, the store estimates its cost: the tenant's rows
+// (counted, no further than needed) times the comparisons no index serves,
+// plus one when the evaluator must look at each row. Above
+// [WithMaxFilterCost] (default [DefaultMaxFilterCost]) the list is refused
+// with a 400 invalidFilter naming the limit. Filters an index narrows (an
+// equality on userName, externalId, id, emails or members, a group's
+// displayName, also under and) are never refused. The costliest filter the
+// handler's limits let through, a balanced tree of about 190 `emails co`
+// clauses, is refused in milliseconds above about 26,000 users, and below
+// that finishes within the budget or answers 503.
+//
+// # The transactional mirror
+//
+// A host that keeps its own tables (accounts, teams, team_members with a
+// foreign key to accounts) passes [WithMirror]: its function runs inside
+// the store's write transaction for every change, after the store's own
+// statements, with that transaction and a [Change] carrying the old and
+// new state (and, for groups, the member ids added and removed). Its
+// statements commit with SCIM's or roll back with them: an error rolls the
+// SCIM write back, a *scim.Error reaches the client as written, any other
+// error a generic 500 (the handler logs the cause). A member the host's
+// foreign key does not know thus fails the write instead of leaving two
+// copies that disagree. DeleteUser reports UserDeleted only (the store
+// removed the user from its groups in the same transaction); the mirror
+// deletes the host's membership rows of that account itself.
+//
 // # Writes and concurrency
 //
 // Uniqueness is the database's: the unique indexes raise the driver's
@@ -196,9 +257,8 @@
 // DeleteUser and DeleteGroup, which remove a member from every group it is
 // in, lock those groups in id order before touching memberships, so they
 // queue behind patches too. The group PatchMembers returns has no Members.
-// Members are identified by their exact value (the ids this store hands
-// out are lower-case), while filters on members compare case-insensitively
-// as the schema says.
+// Members are identified by their value compared case-insensitively, as
+// filters on members compare.
 //
 // # Tests and benchmarks
 //
