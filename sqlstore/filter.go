@@ -685,62 +685,79 @@ func (db *DB) docHas(alias, path string) sqlExpr {
 
 // compareDoc translates a comparison on a case-insensitive singular string
 // kept in the doc column (a user's displayName, name.familyName, the
-// Enterprise employeeNumber). pr is exact. eq, co, sw and ew with a value
-// of ASCII characters other than k and s (whose case-folding orbits hold
-// non-ASCII runes: KELVIN SIGN, long s) compare ASCII-lowered text, which
-// is exactly case-insensitive equality for such a value when the
-// database's lower() is ASCII-only (SQLite's; PostgreSQL's under the "C"
-// collation, checked by Open); otherwise, and for other values, the
-// comparison only narrows and the evaluator decides.
+// Enterprise employeeNumber). pr is exact. eq, co, sw and ew compare the
+// ASCII-lowered text with a LIKE pattern of the value, lowered, in which
+// every character whose case-folding orbit holds more than its ASCII upper
+// and lower case (k and s, which KELVIN SIGN and long s join, and every
+// non-ASCII character) is the wildcard _: simple case folding maps a
+// character to one character, so every match of the evaluator matches the
+// pattern, and when the value has no such character and the database's
+// lower() is ASCII-only (SQLite's; PostgreSQL's under the "C" collation,
+// which Open checks), the pattern matches nothing more. Otherwise the
+// evaluator finishes the few rows the pattern selects.
 func (tr translator) compareDoc(path string, e *scim.AttrExpr) (cond, bool) {
 	alias := tr.t.alias
 	text := tr.db.docText(alias, path)
 	if e.Op == scim.OpPr {
 		return exactCond(expr(text+" <> ''"), false), true
 	}
-	if e.Value.Kind != scim.KindString {
+	if e.Value.Kind != scim.KindString || !tr.db.storable(e.Value.Text) {
 		return cond{}, false
 	}
 	v := e.Value.Text
-	if !asciiNoKS(v) || !tr.db.storable(v) {
+	if v == "" {
+		switch e.Op {
+		case scim.OpEq:
+			return exactCond(sqlFalse, true), true
+		case scim.OpCo, scim.OpSw, scim.OpEw:
+			return exactCond(expr(text+" <> ''"), false), true
+		}
 		return cond{}, false
 	}
-	v = strings.ToLower(v)
-	exact := tr.db.asciiLower
+	p, wild := foldPattern(v)
+	switch e.Op {
+	case scim.OpEq:
+	case scim.OpCo:
+		p = "%" + p + "%"
+	case scim.OpSw:
+		p += "%"
+	case scim.OpEw:
+		p = "%" + p
+	default:
+		return cond{}, false
+	}
 	lower := "lower(" + text + ")"
 	if tr.db.dialect == PostgreSQL {
 		lower = "lower(" + text + ` COLLATE "C")`
 	}
-	var x sqlExpr
-	switch e.Op {
-	case scim.OpEq:
-		if v == "" {
-			return exactCond(sqlFalse, true), true
-		}
-		x = expr(lower+" = ?", v)
-	case scim.OpCo, scim.OpSw, scim.OpEw:
-		if v == "" {
-			return exactCond(expr(text+" <> ''"), false), true
-		}
-		x = tr.match(false, lower, e.Op, v)
-	default:
-		return cond{}, false
-	}
-	if exact {
+	x := expr(lower+` LIKE ? ESCAPE '\'`, p)
+	if !wild && tr.db.asciiLower {
 		return exactCond(x, false), true
 	}
 	return inexact(x), true
 }
 
-// asciiNoKS reports whether s is ASCII without the letters k and s.
-func asciiNoKS(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf, c == 'k', c == 'K', c == 's', c == 'S':
-			return false
+// foldPattern is the LIKE pattern (escape character \) of compareDoc for
+// v: ASCII letters but k and s lowered, other ASCII characters as they
+// are, every other character the wildcard _. wild reports a wildcard.
+func foldPattern(v string) (p string, wild bool) {
+	var b strings.Builder
+	b.Grow(len(v) + 4)
+	for _, r := range v {
+		switch {
+		case r >= utf8.RuneSelf, r == 'k', r == 'K', r == 's', r == 'S':
+			b.WriteByte('_')
+			wild = true
+		case r == '%', r == '_', r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case 'A' <= r && r <= 'Z':
+			b.WriteRune(r + 'a' - 'A')
+		default:
+			b.WriteRune(r)
 		}
 	}
-	return true
+	return b.String(), wild
 }
 
 // compareTime translates gt/ge/lt/le on a timestamp column. Stored times
