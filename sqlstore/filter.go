@@ -339,13 +339,6 @@ var (
 	sqlFalse = sqlExpr{lit: -1}
 )
 
-func sqlIf(b bool) sqlExpr {
-	if b {
-		return sqlTrue
-	}
-	return sqlFalse
-}
-
 func expr(sql string, args ...any) sqlExpr { return sqlExpr{sql: sql, args: args} }
 
 // text is the expression as SQL; constants become comparisons both
@@ -813,17 +806,6 @@ func mentions(f scim.Filter, name string) bool {
 		return f != nil && strings.EqualFold(f.Path.Name, name)
 	}
 	return false
-}
-
-func pathString(p scim.AttrPath) string {
-	s := p.Name
-	if p.URN != "" {
-		s = p.URN + ":" + s
-	}
-	if p.Sub != "" {
-		s += "." + p.Sub
-	}
-	return s
 }
 
 // selection is a translated list query: the table, WHERE with its
