@@ -245,6 +245,18 @@
 // single-connection pool are needed. Open switches the file to WAL mode so
 // that reads never wait for the writer.
 //
+// Across processes, the handler reads a resource, runs the host's
+// policies outside any lock, and hands UpdateUser or UpdateGroup a change
+// that fails when another process wrote the resource in between; it then
+// starts again from a fresh read, up to 100 times. Each lost race is
+// another writer's progress, and with two processes a retry loses about
+// half the time, so a contended PATCH practically never runs out of
+// attempts: TestTwoProcesses lands 1,000 contended PATCHes over two
+// handlers and pools without a 409 (with the former 10 attempts, about 1 in
+// 500 answered 409). Reads take no row lock: a read of a row lock waits and
+// commits like a write on PostgreSQL (a GET of a group took 2.4 ms instead
+// of 0.08 ms).
+//
 // PatchMembers (scim.MemberPatcher) costs what the change costs, whatever
 // the group's size: it locks the group's row (SELECT ... FOR UPDATE on
 // PostgreSQL), checks the version, inserts the added members with INSERT

@@ -63,27 +63,6 @@ func (s *Store) scope(ctx context.Context, kind, id string) (string, error) {
 	return tenant, err
 }
 
-// waitForWriter is the clause that makes a read of one row on PostgreSQL
-// wait for a transaction that has it locked for an update, and then read
-// the row as that transaction left it: FOR KEY SHARE, the weakest row lock,
-// which conflicts with the FOR UPDATE of UpdateUser and UpdateGroup only.
-//
-// It is what keeps the handler's read-modify-write from starving across
-// processes. The handler reads a resource, runs the host's policies on the
-// changed copy outside any lock, and then hands the store an update that
-// fails when the version moved meanwhile, retrying from a fresh read up to
-// ten times. With a plain read, a writer in one process that kept reading
-// while the other process's writer held the row lock read the version
-// about to be replaced every time, and lost every retry: two processes
-// answered 409 to about 0.4% of contended PATCHes. Reading behind the
-// lock holder, a retry races only with a writer that started after it.
-func (db *DB) waitForWriter() string {
-	if db.dialect == PostgreSQL {
-		return " FOR KEY SHARE"
-	}
-	return ""
-}
-
 func notFound(kind, id string) error {
 	return fmt.Errorf("sqlstore: %s %q: %w", kind, id, scim.ErrNotFound)
 }

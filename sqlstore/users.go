@@ -119,7 +119,7 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (_
 		return nil, err
 	}
 	var r userRow
-	err = s.db.queryRow(ctx, s.db.db, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+s.db.waitForWriter(),
+	err = s.db.queryRow(ctx, s.db.db, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?",
 		[]any{tenant, id}, r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
