@@ -51,6 +51,25 @@ func WithMaxFilterCost(n int) Option {
 	}
 }
 
+// DefaultCostlyQueries is how many lists that no index narrows run at
+// once on one DB unless [WithCostlyQueries] says otherwise.
+const DefaultCostlyQueries = 2
+
+// WithCostlyQueries bounds how many lists that no index narrows (those the
+// cost estimate looks at) run at once on the DB; more wait for a turn
+// within their budget, and answer 503 when it runs out first. The other
+// calls never wait for them, so that lookups (Entra ID's userName eq, the
+// membership check) of every tenant keep their connections while one
+// tenant sends costly filters. Keep it below the pool's size
+// (sql.DB.SetMaxOpenConns). Zero or less keeps [DefaultCostlyQueries].
+func WithCostlyQueries(n int) Option {
+	return func(db *DB) {
+		if n > 0 {
+			db.costly = make(chan struct{}, n)
+		}
+	}
+}
+
 // errBudget is the cause of a budget's deadline.
 var errBudget = errors.New("sqlstore: the call's database budget ran out")
 
@@ -96,10 +115,32 @@ func (db *DB) checkCost(ctx context.Context, s selection) error {
 
 // guard pins the query that follows to one connection and, on PostgreSQL,
 // cancels its statement when ctx ends (the client hung up or the budget
-// ran out): drivers such as pgx close the socket on cancellation, which
-// leaves the server running the statement. q is the pool or a
-// transaction; release must be called once the rows are closed.
+// ran out). What a driver does on cancellation is its own choice: one that
+// only closes the socket leaves the server computing until the statement
+// ends, as PostgreSQL does not watch the socket meanwhile (pgx v5 also
+// sends a cancel request; the store does not rely on it). q is the pool or
+// a transaction; release must be called once the rows are closed.
+//
+// guard also takes one of the DB's turns for costly queries, waiting for
+// one within ctx.
 func (db *DB) guard(ctx context.Context, q querier) (querier, func(), error) {
+	select {
+	case db.costly <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	q, release, err := db.cancelOnDone(ctx, q)
+	if err != nil {
+		<-db.costly
+		return nil, nil, err
+	}
+	return q, func() {
+		release()
+		<-db.costly
+	}, nil
+}
+
+func (db *DB) cancelOnDone(ctx context.Context, q querier) (querier, func(), error) {
 	if db.dialect != PostgreSQL {
 		return q, func() {}, nil // modernc.org/sqlite interrupts on cancellation itself
 	}

@@ -75,6 +75,8 @@ type DB struct {
 	asciiLower bool
 	// mirror is WithMirror's function, or nil.
 	mirror Mirror
+	// costly holds a token for each costly list running (WithCostlyQueries).
+	costly chan struct{}
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -105,6 +107,9 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB
 		if o != nil {
 			o(d)
 		}
+	}
+	if d.costly == nil {
+		d.costly = make(chan struct{}, DefaultCostlyQueries)
 	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrating the %v schema: %w", dialect, err)

@@ -35,7 +35,8 @@
 // pooled connection would get its own empty database).
 //
 // Options of Open: [WithBudget] (how long one call may hold the database),
-// [WithMaxFilterCost] (which filters are too costly to run) and
+// [WithMaxFilterCost] (which filters are too costly to run),
+// [WithCostlyQueries] (how many lists no index narrows run at once) and
 // [WithMirror] (the host's own tables in the same transaction).
 //
 // # Tenants
@@ -202,7 +203,10 @@
 // (counted, no further than needed) times the comparisons no index serves,
 // plus one when the evaluator must look at each row. Above
 // [WithMaxFilterCost] (default [DefaultMaxFilterCost]) the list is refused
-// with a 400 invalidFilter naming the limit. Filters an index narrows (an
+// with a 400 invalidFilter naming the limit. Lists that pass but that no
+// index narrows take turns ([WithCostlyQueries], default 2 at once), so
+// that one tenant's costly filters never hold every connection of the
+// pool: other tenants' lookups do not wait for them. Filters an index narrows (an
 // equality on userName, externalId, id, emails or members, a group's
 // displayName, also under and) are never refused. The costliest filter the
 // handler's limits let through, a balanced tree of about 190 `emails co`

@@ -230,3 +230,42 @@ func checkNoStatementLeft(t *testing.T, db *DB, tenant string) {
 		t.Errorf("%d statements still running in PostgreSQL a second after the call ended", n)
 	}
 }
+
+// TestCostlyQueriesLeaveRoom: while costly lists hold every turn, another
+// costly list waits (and gives up within its budget), and a lookup by
+// userName answers at once.
+func TestCostlyQueriesLeaveRoom(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := seedUsersSQL(t, db, 30_000)
+		db.maxCost = 1 << 40
+		db.costly = make(chan struct{}, 1)
+		costly := emailsCoTree(190)
+		busy := make(chan error, 1)
+		go func() {
+			_, err := s.ListUsers(context.Background(), scim.Query{Count: 10, Filter: costly})
+			busy <- err
+		}()
+		for len(db.costly) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		start := time.Now()
+		page, err := s.listUsers(t.Context(), scim.Query{Count: 1}, eq("userName", "user5"))
+		if err != nil || page.TotalResults != 1 {
+			t.Errorf("a lookup beside a costly list: %+v, %v", page, err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("a lookup beside a costly list took %v", took)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		if _, err := s.ListUsers(ctx, scim.Query{Count: 10, Filter: costly}); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a second costly list while the first holds the only turn: %v; want it to wait and give up", err)
+		}
+		if err := <-busy; err != nil {
+			var se *scim.Error
+			if !errors.As(err, &se) || se.Status != 503 {
+				t.Errorf("the costly list: %v", err)
+			}
+		}
+	})
+}
