@@ -582,7 +582,7 @@ func TestDifferential(t *testing.T) {
 	ref := &diffStore{name: "memstore", store: memstore.New(memstore.WithClock(diffClock()))}
 	fillDiffStore(t, ref, d)
 	n := 3000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 500
 	}
 	eachDialect(t, func(t *testing.T, db *DB) {
