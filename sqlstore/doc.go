@@ -76,7 +76,8 @@
 //
 //   - scim_users: tenant, id, user_name, user_name_fold, external_id,
 //     manager_fold, active, created, last_modified, version, and doc, a JSON
-//     document holding every other attribute. Unique on (tenant,
+//     document holding every other attribute (jsonb on PostgreSQL since
+//     migration 0003, TEXT on SQLite). Unique on (tenant,
 //     user_name_fold); indexed on (tenant, external_id) and (tenant,
 //     created, id).
 //   - scim_user_emails: (tenant, user_id, seq, type_fold, value_fold), an
