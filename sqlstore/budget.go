@@ -113,6 +113,24 @@ func (db *DB) checkCost(ctx context.Context, s selection) error {
 	return nil
 }
 
+// finishWeight is what the evaluator's look at one row (decoding the
+// document, scim.MatchUser, keeping it for a sort) costs, in comparisons
+// of the database: it bounds the rows a list reads into the evaluator to
+// maxCost/finishWeight (100,000 by default), which also bounds the memory
+// a sort in Go holds.
+const finishWeight = 50
+
+func (db *DB) maxFinishRows() int { return max(db.maxCost/finishWeight, 1) }
+
+// tooManyToExamine is the error of a list whose SQL narrowed it to more
+// rows than the evaluator may examine.
+func tooManyToExamine(limit int) error {
+	return &scim.Error{Status: 400, Type: scim.InvalidFilter,
+		Detail: fmt.Sprintf("the filter or sort is too costly: it needs more than %d resources examined one by one, this server's limit; "+
+			"narrow it with an equality on userName, externalId, id or emails, or sort by userName, externalId, id or meta.created", limit),
+		Err: scim.ErrUnsupported}
+}
+
 // guard pins the query that follows to one connection and, on PostgreSQL,
 // cancels its statement when ctx ends (the client hung up or the budget
 // ran out). What a driver does on cancellation is its own choice: one that

@@ -204,7 +204,11 @@
 // (counted, no further than needed) times the comparisons no index serves,
 // plus one when the evaluator must look at each row. Above
 // [WithMaxFilterCost] (default [DefaultMaxFilterCost]) the list is refused
-// with a 400 invalidFilter naming the limit. Lists that pass but that no
+// with a 400 invalidFilter naming the limit. A list the evaluator finishes
+// or sorts reads at most a fiftieth of that limit in rows (100,000 by
+// default: decoding a document costs about fifty comparisons), which also
+// bounds the memory a sort in Go holds; past it the list is refused the
+// same way. Lists that pass but that no
 // index narrows take turns ([WithCostlyQueries], default 2 at once), so
 // that one tenant's costly filters never hold every connection of the
 // pool: other tenants' lookups do not wait for them. Filters an index narrows (an

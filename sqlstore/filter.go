@@ -936,7 +936,7 @@ func listFinished[T any](ctx context.Context, db *DB, q querier, s selection, co
 	}
 	defer rows.Close()
 	var kept []T // every match when sorting in Go, else the page
-	total := 0
+	total, examined, limit := 0, 0, db.maxFinishRows()
 	batch := make([]T, 0, finishBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -962,6 +962,9 @@ func listFinished[T any](ctx context.Context, db *DB, q querier, s selection, co
 		return nil
 	}
 	for rows.Next() {
+		if examined++; examined > limit {
+			return nil, 0, tooManyToExamine(limit)
+		}
 		r, err := scan(rows)
 		if err != nil {
 			return nil, 0, err

@@ -283,3 +283,21 @@ func TestCostlyQueriesLeaveRoom(t *testing.T) {
 		}
 	})
 }
+
+// TestFinishBound: a list the evaluator must finish or sort reads at most
+// maxCost/finishWeight rows into it, and refuses with 400 beyond.
+func TestFinishBound(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := seedUsersSQL(t, db, 3_000)
+		db.maxCost = 2_000 * finishWeight
+		_, err := s.ListUsers(t.Context(), scim.Query{Count: 10, SortBy: attrPath("title")})
+		var se *scim.Error
+		if !errors.As(err, &se) || se.Status != 400 || se.Type != scim.InvalidFilter || !strings.Contains(se.Detail, "2000") {
+			t.Errorf("a sort in Go over 3,000 users with room for 2,000: %v; want a 400 naming the limit", err)
+		}
+		page, err := s.listUsers(t.Context(), scim.Query{Count: 10, SortBy: attrPath("title")}, cmpx("userName", scim.OpSw, "user1"))
+		if err != nil || page.TotalResults != 1111 {
+			t.Errorf("a sort in Go over 1,111 matches: %d, %v", page.TotalResults, err)
+		}
+	})
+}
