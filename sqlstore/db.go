@@ -67,6 +67,16 @@ type DB struct {
 	// onQuery, when set, sees the text of every statement the store runs;
 	// the tests use it to prove which tables a method touches.
 	onQuery func(query string)
+	// budget and maxCost are WithBudget's and WithMaxFilterCost's.
+	budget  time.Duration
+	maxCost int
+	// asciiLower is set when the database's lower() changes ASCII letters
+	// only (see compareDoc).
+	asciiLower bool
+	// mirror is WithMirror's function, or nil.
+	mirror Mirror
+	// costly holds a token for each costly list running (WithCostlyQueries).
+	costly chan struct{}
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -80,26 +90,58 @@ type DB struct {
 //
 // It returns an error when dialect is not one of the constants, when the
 // database cannot be reached, or when its schema is newer than this package.
-func Open(ctx context.Context, db *sql.DB, dialect Dialect) (*DB, error) {
+func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: Open: nil *sql.DB")
 	}
-	d := &DB{db: db, dialect: dialect, now: time.Now}
+	d := &DB{db: db, dialect: dialect, now: time.Now, budget: DefaultBudget, maxCost: DefaultMaxFilterCost}
 	switch dialect {
 	case PostgreSQL:
 	case SQLite:
 		d.wsem = make(chan struct{}, 1)
+		d.asciiLower = true // SQLite's lower() folds ASCII only
 	default:
 		return nil, fmt.Errorf("sqlstore: Open: unknown dialect %v", dialect)
 	}
+	for _, o := range opts {
+		if o != nil {
+			o(d)
+		}
+	}
+	if d.costly == nil {
+		d.costly = make(chan struct{}, DefaultCostlyQueries)
+	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrating the %v schema: %w", dialect, err)
+	}
+	if dialect == PostgreSQL {
+		// Under the "C" collation PostgreSQL's lower() is meant to change
+		// ASCII letters only; check rather than trust it.
+		if err := d.queryRow(ctx, db, `SELECT lower('ÀİKZ' COLLATE "C") = 'Àİkz'`, nil, &d.asciiLower); err != nil {
+			return nil, fmt.Errorf("sqlstore: Open: %w", err)
+		}
 	}
 	return d, nil
 }
 
 // Dialect returns the dialect db was opened with.
 func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Store returns the Store most hosts want: each call belongs to the tenant
+// scim.TenantFrom finds in its context (the one scim.BearerAuth or
+// scim.WithTenant put there), so that one Store behind BearerAuth serves
+// every workspace, each seeing only its own resources; a call whose
+// context carries no tenant belongs to the tenant "", so that a
+// single-tenant host needs nothing more than db.Store(). Use [DB.ByContext]
+// to fail such calls instead, or [DB.Tenant] to pin one tenant.
+func (db *DB) Store() *Store {
+	return &Store{db: db, byContext: true, fromContext: tenantFromScim, orEmpty: true}
+}
+
+func tenantFromScim(ctx context.Context) string {
+	t, _ := scim.TenantFrom(ctx)
+	return t.ID
+}
 
 // Tenant returns the Store of one tenant: every method reads and writes
 // only the rows of tenant, so another tenant's ids are ErrNotFound and
@@ -112,9 +154,12 @@ func (db *DB) Tenant(tenant string) *Store {
 
 // ByContext returns a Store that takes the tenant of each call from its
 // context with tenant (for example the value an authentication middleware
-// stored there). When tenant returns "" (or is nil), the call fails with
-// [ErrNoTenant].
+// stored there); a nil tenant reads scim.TenantFrom. When tenant returns
+// "", the call fails with [ErrNoTenant].
 func (db *DB) ByContext(tenant func(context.Context) string) *Store {
+	if tenant == nil {
+		tenant = tenantFromScim
+	}
 	return &Store{db: db, byContext: true, fromContext: tenant}
 }
 
@@ -136,14 +181,18 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant string) error {
 // a busy timeout, so that another process's write transaction is waited for
 // rather than failed, and synchronous=NORMAL, the usual companion of WAL:
 // the file stays consistent through a power cut, which may however lose the
-// last transactions (build the DSN with synchronous(FULL) if it must not). A host that builds its own DSN should keep
-// _pragma=busy_timeout when more than one process opens the file; within one
-// process the store queues its writers itself.
+// last transactions (build the DSN with synchronous(FULL) if it must not),
+// and foreign_keys(1), so that a host's own tables beside the store's (see
+// [WithMirror]) have their foreign keys enforced, which SQLite otherwise
+// does not do; the store's tables have none. A host that builds its own DSN
+// should keep _pragma=busy_timeout when more than one process opens the
+// file; within one process the store queues its writers itself.
 func SQLiteDSN(path string) string {
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/scimhost/scim"
 )
@@ -33,25 +34,18 @@ func (r *groupRow) group() (*scim.Group, error) {
 	return &r.g, nil
 }
 
-func scanGroups(rows *sql.Rows) ([]*scim.Group, error) {
-	defer rows.Close()
-	groups := []*scim.Group{}
-	for rows.Next() {
-		var r groupRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, err
-		}
-		g, err := r.group()
-		if err != nil {
-			return nil, err
-		}
-		groups = append(groups, g)
+func scanGroup(rows *sql.Rows) (*scim.Group, error) {
+	var r groupRow
+	if err := rows.Scan(r.dest()...); err != nil {
+		return nil, err
 	}
-	return groups, rows.Err()
+	return r.group()
 }
 
 // uniqueMembers returns ms without repeated values, keeping the first of
-// each: a member is identified by its exact value.
+// each: a member is identified by its value compared case-insensitively,
+// as the Group schema's members.value is (and as memstore identifies
+// members).
 func uniqueMembers(ms []scim.Member) []scim.Member {
 	if len(ms) < 2 {
 		return ms
@@ -59,8 +53,8 @@ func uniqueMembers(ms []scim.Member) []scim.Member {
 	seen := make(map[string]bool, len(ms))
 	out := ms[:0:0]
 	for _, m := range ms {
-		if !seen[m.Value] {
-			seen[m.Value] = true
+		if k := fold(m.Value); !seen[k] {
+			seen[k] = true
 			out = append(out, m)
 		}
 	}
@@ -70,7 +64,7 @@ func uniqueMembers(ms []scim.Member) []scim.Member {
 // insertMembers inserts ms into the group with positions first, first+1,
 // ...; members already in the group are left as they are. When returned
 // is not nil it is called with the id of each member inserted, which were
-// not members before.
+// not members before, as the store folds it.
 func (s *Store) insertMembers(ctx context.Context, q querier, tenant, groupID string, ms []scim.Member, first int64, returned func(string)) error {
 	if len(ms) == 0 {
 		return nil
@@ -79,9 +73,9 @@ func (s *Store) insertMembers(ctx context.Context, q querier, tenant, groupID st
 	for i, m := range ms {
 		rows[i] = []any{tenant, groupID, m.Value, fold(m.Value), m.Type, m.Display, m.Ref, first + int64(i)}
 	}
-	tail := " ON CONFLICT (tenant, group_id, member_id) DO NOTHING"
+	tail := " ON CONFLICT (tenant, group_id, member_fold) DO NOTHING"
 	if returned != nil {
-		tail += " RETURNING member_id"
+		tail += " RETURNING member_fold"
 	}
 	return s.insertRows(ctx, q,
 		"INSERT INTO scim_group_members (tenant, group_id, member_id, member_fold, member_type, display, ref, seq)",
@@ -124,12 +118,17 @@ func (s *Store) loadMembers(ctx context.Context, q querier, tenant string, group
 // with version "1", and returns it. It returns scim.ErrConflict when the
 // tenant has a group whose displayName equals g.DisplayName
 // case-insensitively. Repeated member values are stored once.
-func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, err error) {
 	if g == nil {
 		return nil, errors.New("sqlstore: CreateGroup: nil group")
 	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkGroupLengths(g); err != nil {
 		return nil, err
 	}
 	ng := g.Clone()
@@ -149,7 +148,10 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, er
 			s.db.timeArg(now), s.db.timeArg(now), len(ng.Members), string(doc)); err != nil {
 			return err
 		}
-		return s.insertMembers(ctx, q, tenant, ng.ID, ng.Members, 0, nil)
+		if err := s.insertMembers(ctx, q, tenant, ng.ID, ng.Members, 0, nil); err != nil {
+			return err
+		}
+		return s.db.mirrorChange(ctx, q, groupChange(tenant, nil, ng))
 	})
 	if err != nil {
 		return nil, err
@@ -162,7 +164,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, er
 // scim_groups row alone and never touches scim_group_members, so its cost
 // does not depend on the group's size; otherwise the group and its members
 // are read from one snapshot.
-func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (*scim.Group, error) {
+func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (_ *scim.Group, err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return nil, err
@@ -202,17 +206,32 @@ func (s *Store) getGroup(ctx context.Context, q querier, tenant, id, lock string
 // scim.ErrConflict (displayName taken) or scim.ErrVersionMismatch when
 // g.Meta.Version is set and stale. Its cost is proportional to the number
 // of members; membership changes should go through PatchMembers.
-func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
+func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, err error) {
 	if g == nil {
 		return nil, errors.New("sqlstore: ReplaceGroup: nil group")
 	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "group", g.ID)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkGroupLengths(g); err != nil {
+		return nil, err
+	}
 	ng := g.Clone()
 	err = s.db.write(ctx, func(q querier) error {
-		return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil)
+		if s.db.mirror == nil {
+			return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil)
+		}
+		old, err := s.lockGroup(ctx, q, tenant, ng.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, old.Members); err != nil {
+			return err
+		}
+		return s.db.mirrorChange(ctx, q, groupChange(tenant, old, ng))
 	})
 	if err != nil {
 		return nil, err
@@ -271,31 +290,31 @@ func (s *Store) writeGroup(ctx context.Context, q querier, tenant string, g *sci
 		return err
 	}
 	for _, m := range diff.changed {
-		if _, err := s.db.exec(ctx, q, "UPDATE scim_group_members SET member_type = ?, display = ?, ref = ? WHERE tenant = ? AND group_id = ? AND member_id = ?",
-			m.Type, m.Display, m.Ref, tenant, g.ID, m.Value); err != nil {
+		if _, err := s.db.exec(ctx, q, "UPDATE scim_group_members SET member_id = ?, member_type = ?, display = ?, ref = ? WHERE tenant = ? AND group_id = ? AND member_fold = ?",
+			m.Value, m.Type, m.Display, m.Ref, tenant, g.ID, fold(m.Value)); err != nil {
 			return err
 		}
 	}
 	return s.insertMembers(ctx, q, tenant, g.ID, diff.added, seq-int64(len(diff.added)), nil)
 }
 
-// deleteMembers removes the members ids (strings, as query arguments) from
-// the group. When returned is not nil it is called with the id of each
-// member deleted.
-func (s *Store) deleteMembers(ctx context.Context, q querier, tenant, groupID string, ids []any, returned func(string)) error {
+// deleteMembers removes the members whose folded values are folded
+// (strings, as query arguments) from the group. When returned is not nil
+// it is called with the folded value of each member deleted.
+func (s *Store) deleteMembers(ctx context.Context, q querier, tenant, groupID string, folded []any, returned func(string)) error {
 	tail := ")"
 	if returned != nil {
-		tail += " RETURNING member_id"
+		tail += " RETURNING member_fold"
 	}
-	return inChunks(ids, func(part []any) error {
-		return s.execReturning(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_id IN ("+
+	return inChunks(folded, func(part []any) error {
+		return s.execReturning(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ? AND member_fold IN ("+
 			placeholders(len(part))+tail, append([]any{tenant, groupID}, part...), returned)
 	})
 }
 
 // memberDiff is how a new member list differs from the stored one.
 type memberDiff struct {
-	removed []any         // member ids, as query arguments
+	removed []any         // folded member values, as query arguments
 	changed []scim.Member // kept members whose type, display or $ref changed
 	added   []scim.Member // new members, all after the kept ones
 }
@@ -310,12 +329,13 @@ func diffMembers(old, members []scim.Member) (d memberDiff, ok bool) {
 	}
 	at := make(map[string]int, len(old))
 	for i, m := range old {
-		at[m.Value] = i
+		at[fold(m.Value)] = i
 	}
 	last := -1
 	kept := make(map[string]bool, len(members))
 	for _, m := range members {
-		i, was := at[m.Value]
+		k := fold(m.Value)
+		i, was := at[k]
 		if !was {
 			d.added = append(d.added, m)
 			continue
@@ -324,14 +344,14 @@ func diffMembers(old, members []scim.Member) (d memberDiff, ok bool) {
 			return memberDiff{}, false
 		}
 		last = i
-		kept[m.Value] = true
+		kept[k] = true
 		if old[i] != m {
 			d.changed = append(d.changed, m)
 		}
 	}
 	for _, m := range old {
-		if !kept[m.Value] {
-			d.removed = append(d.removed, m.Value)
+		if k := fold(m.Value); !kept[k] {
+			d.removed = append(d.removed, k)
 		}
 	}
 	return d, true
@@ -340,7 +360,9 @@ func diffMembers(old, members []scim.Member) (d memberDiff, ok bool) {
 // DeleteGroup deletes the group, its memberships, and its own membership
 // in other groups (nested groups). It returns scim.ErrNotFound for an
 // unknown id.
-func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+func (s *Store) DeleteGroup(ctx context.Context, id string) (err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return err
@@ -351,8 +373,15 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 			// order, as every multi-group write does: two groups nested
 			// in each other and deleted at once must not deadlock.
 			if _, err := s.db.exec(ctx, q, `SELECT g.id FROM scim_groups g WHERE g.tenant = ? AND (g.id = ? OR g.id IN (
-	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ? AND m.member_id = ?
-)) ORDER BY g.id FOR UPDATE`, tenant, id, tenant, fold(id), id); err != nil {
+	SELECT m.group_id FROM scim_group_members m WHERE m.tenant = ? AND m.member_fold = ?
+)) ORDER BY g.id FOR UPDATE`, tenant, id, tenant, fold(id)); err != nil {
+				return err
+			}
+		}
+		var old *scim.Group
+		if s.db.mirror != nil {
+			var err error
+			if old, err = s.lockGroup(ctx, q, tenant, id); err != nil {
 				return err
 			}
 		}
@@ -368,50 +397,79 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND group_id = ?", tenant, id); err != nil {
 			return err
 		}
-		return s.removeMemberEverywhere(ctx, q, tenant, id)
+		if err := s.removeMemberEverywhere(ctx, q, tenant, id); err != nil {
+			return err
+		}
+		if old == nil {
+			return nil
+		}
+		return s.db.mirrorChange(ctx, q, groupChange(tenant, old, nil))
 	})
+}
+
+// lockGroup reads the group id with its members inside a write
+// transaction, locking its row (on PostgreSQL; on SQLite the transaction
+// holds the database's write lock).
+func (s *Store) lockGroup(ctx context.Context, q querier, tenant, id string) (*scim.Group, error) {
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	g, err := s.getGroup(ctx, q, tenant, id, lock)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadMembers(ctx, q, tenant, []*scim.Group{g}); err != nil {
+		return nil, err
+	}
+	if g.Members == nil {
+		g.Members = []scim.Member{}
+	}
+	return g, nil
 }
 
 // UpdateGroup is the atomic read-modify-write of scim.GroupUpdater: it
 // locks the group's row, loads the group with its members, calls update,
 // and stores the result (members rewritten) in one transaction. An error
 // from update rolls back and is returned as it is.
-func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (*scim.Group, error) {
+func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (_ *scim.Group, err error) {
 	if update == nil {
 		return nil, errors.New("sqlstore: UpdateGroup: nil update func")
 	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return nil, err
 	}
-	lock := ""
-	if s.db.dialect == PostgreSQL {
-		lock = " FOR UPDATE"
-	}
 	var out *scim.Group
 	err = s.db.write(ctx, func(q querier) error {
-		g, err := s.getGroup(ctx, q, tenant, id, lock)
+		g, err := s.lockGroup(ctx, q, tenant, id)
 		if err != nil {
 			return err
 		}
-		if err := s.loadMembers(ctx, q, tenant, []*scim.Group{g}); err != nil {
-			return err
-		}
 		version := g.Meta.Version
-		old := g.Members
-		if old == nil {
-			old = []scim.Member{}
+		var before *scim.Group
+		if s.db.mirror != nil {
+			before = g.Clone()
 		}
+		old := g.Members
 		g.Members = slices.Clone(g.Members)
 		if err := update(g); err != nil {
 			return err
 		}
 		g.ID = id
+		if err := checkGroupLengths(g); err != nil {
+			return err
+		}
 		if err := s.writeGroup(ctx, q, tenant, g, version, old); err != nil {
 			return err
 		}
 		out = g
-		return nil
+		if before == nil {
+			return nil
+		}
+		return s.db.mirrorChange(ctx, q, groupChange(tenant, before, g))
 	})
 	if err != nil {
 		return nil, err
@@ -426,8 +484,8 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 //  1. read the group's row, locking it (FOR UPDATE on PostgreSQL; the
 //     transaction's write lock on SQLite), and compare p.Version with it;
 //  2. INSERT the added members ... ON CONFLICT DO NOTHING RETURNING
-//     member_id, which names the members that were not members before;
-//  3. DELETE the removed ones ... RETURNING member_id, which names those
+//     member_fold, which names the members that were not members before;
+//  3. DELETE the removed ones ... RETURNING member_fold, which names those
 //     that were;
 //  4. only when 2 or 3 returned a row, UPDATE the group's version,
 //     last_modified and member_seq.
@@ -435,26 +493,34 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 // Concurrent patches of one group queue on its row lock, so none is lost,
 // and every write of memberships takes the group's lock first, so none
 // deadlocks. Adds apply before removes: an id in both is reported in Added
-// and in Removed and ends up removed. Members are identified by their exact
-// value. A patch that changes nothing (a replayed request) keeps the
+// and in Removed and ends up removed. Members are identified by their
+// value compared case-insensitively, as everywhere in this store. A patch that changes nothing (a replayed request) keeps the
 // version and LastModified, but a stale p.Version is still
 // scim.ErrVersionMismatch.
 //
 // The group in the result has no Members (loading them would cost what
 // this method exists to avoid).
-func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberPatch) (scim.MemberPatchResult, error) {
+func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberPatch) (_ scim.MemberPatchResult, err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "group", groupID)
 	if err != nil {
 		return scim.MemberPatchResult{}, err
 	}
+	if err := checkMemberLengths(p.Add); err != nil {
+		return scim.MemberPatchResult{}, err
+	}
 	add := uniqueMembers(p.Add)
 	remove := make([]any, 0, len(p.Remove))
+	var removeIDs []string
 	seen := make(map[string]bool, len(p.Remove))
 	for _, id := range p.Remove {
-		// Ids PostgreSQL cannot store cannot be members.
-		if !seen[id] && s.db.storable(id) {
-			seen[id] = true
-			remove = append(remove, id)
+		// Ids PostgreSQL cannot store, and ids too long to be stored,
+		// cannot be members.
+		if k := fold(id); !seen[k] && s.db.storable(id) && len(id) <= MaxIndexedBytes {
+			seen[k] = true
+			remove = append(remove, k)
+			removeIDs = append(removeIDs, id)
 		}
 	}
 	lock := ""
@@ -489,18 +555,24 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 		}
 		// Report in the order given, whatever order RETURNING used.
 		for _, m := range add {
-			if added[m.Value] {
+			if added[fold(m.Value)] {
 				res.Added = append(res.Added, m.Value)
 			}
 		}
-		for _, id := range remove {
-			if removed[id.(string)] {
-				res.Removed = append(res.Removed, id.(string))
+		for _, id := range removeIDs {
+			if removed[fold(id)] {
+				res.Removed = append(res.Removed, id)
 			}
 		}
 		if len(res.Added) == 0 && len(res.Removed) == 0 {
 			res.Group, err = r.group()
 			return err
+		}
+		var before *scim.Group
+		if s.db.mirror != nil {
+			b := r.g // the row as read, before the version moves on
+			b.Meta.Version = strconv.FormatInt(r.version, 10)
+			before = &b
 		}
 		// Positions seq .. seq+len(add)-1 may now be taken.
 		bump := 0
@@ -513,8 +585,11 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 		if err != nil {
 			return err
 		}
-		res.Group, err = r.group()
-		return err
+		if res.Group, err = r.group(); err != nil || before == nil {
+			return err
+		}
+		return s.db.mirrorChange(ctx, q, Change{Kind: MembersChanged, Tenant: tenant, ID: groupID,
+			OldGroup: before, Group: res.Group.Clone(), Added: res.Added, Removed: res.Removed})
 	})
 	if err != nil {
 		return scim.MemberPatchResult{}, err
@@ -523,37 +598,64 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 }
 
 // ListGroups returns the tenant's groups that match q.Filter, sorted and
-// paged in SQL, with their members only when q.Want.Wants("members") (then
-// the page and the members are read from one snapshot). See the package
-// documentation for the filters and sorts it evaluates; any other is
-// scim.ErrUnsupported.
-func (s *Store) ListGroups(ctx context.Context, q scim.Query) (scim.Page[*scim.Group], error) {
+// paged, with their members only when q.Want.Wants("members") (then the
+// page and the members are read from one snapshot). See the package
+// documentation for what the database answers and what scim.MatchGroup
+// and scim.SortGroups finish.
+func (s *Store) ListGroups(ctx context.Context, q scim.Query) (_ scim.Page[*scim.Group], err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
 		return scim.Page[*scim.Group]{}, err
 	}
-	sel, err := s.db.selectFor(groupTable, tenant, q)
-	if err != nil {
-		return scim.Page[*scim.Group]{}, err
-	}
+	sel, fin := s.groupSelection(tenant, q)
 	var page scim.Page[*scim.Group]
-	run := func(q querier) error {
+	err = s.listGroupsWith(ctx, tenant, q, func(rq querier) error {
 		var err error
-		page.Resources, page.TotalResults, err = list(ctx, s.db, q, sel, groupCols, scanGroups)
+		page.Resources, page.TotalResults, err = list(ctx, s.db, rq, sel, groupCols, scanGroup, fin)
 		return err
-	}
-	if !q.Want.Wants("members") {
-		err = run(s.db.db)
-	} else {
-		err = s.db.read(ctx, func(rq querier) error {
-			if err := run(rq); err != nil {
-				return err
-			}
-			return s.loadMembers(ctx, rq, tenant, page.Resources)
-		})
-	}
+	}, func() []*scim.Group { return page.Resources })
 	if err != nil {
 		return scim.Page[*scim.Group]{}, err
 	}
 	return page, nil
+}
+
+// groupSelection translates a list of groups: the SQL selection, and what
+// the evaluator finishes when the selection is not exact.
+func (s *Store) groupSelection(tenant string, q scim.Query) (selection, finisher[*scim.Group]) {
+	sel := s.db.selectFor(groupTable, tenant, q)
+	fin := finisher[*scim.Group]{
+		match: func(g *scim.Group) bool { return scim.MatchGroup(q.Filter, g) },
+		sort:  func(gs []*scim.Group) { scim.SortGroups(gs, q.SortBy, q.Descending) },
+	}
+	if (!sel.exact && mentions(q.Filter, "members")) || (!sel.sorted && strings.EqualFold(q.SortBy.Name, "members")) {
+		fin.prepare = func(ctx context.Context, gs []*scim.Group) error {
+			return s.loadMembers(ctx, s.db.db, tenant, gs)
+		}
+	}
+	return sel, fin
+}
+
+// listGroupsWith runs a listing of groups; when q wants members it runs in
+// one read with the loading of the listed groups' members, so that the
+// members are those of the groups as listed, and otherwise it clears the
+// members the evaluator loaded.
+func (s *Store) listGroupsWith(ctx context.Context, tenant string, q scim.Query, run func(querier) error, listed func() []*scim.Group) error {
+	if !q.Want.Wants("members") {
+		if err := run(s.db.db); err != nil {
+			return err
+		}
+		for _, g := range listed() {
+			g.Members = nil
+		}
+		return nil
+	}
+	return s.db.read(ctx, func(rq querier) error {
+		if err := run(rq); err != nil {
+			return err
+		}
+		return s.loadMembers(ctx, rq, tenant, listed())
+	})
 }

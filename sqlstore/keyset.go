@@ -26,82 +26,74 @@ var (
 )
 
 // ListUsersKeyset implements scim.UserKeysetLister.
-func (s *Store) ListUsersKeyset(ctx context.Context, q scim.Query, k scim.Keyset) (scim.KeysetPage[*scim.User], error) {
+func (s *Store) ListUsersKeyset(ctx context.Context, q scim.Query, k scim.Keyset) (_ scim.KeysetPage[*scim.User], err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
 		return scim.KeysetPage[*scim.User]{}, err
 	}
-	var page scim.KeysetPage[*scim.User]
-	page, err = keysetList(ctx, s.db, s.db.db, userTable, tenant, q, k, userCols, scanUsers, func(u *scim.User) (time.Time, string) { return u.Meta.Created, u.ID })
+	q.SortBy, q.Descending, q.StartIndex = scim.AttrPath{}, false, 1
+	sel, fin := s.userSelection(tenant, q)
+	page, err := keysetList(ctx, s.db, s.db.db, userTable, sel, k, userCols, scanUser, fin, func(u *scim.User) (time.Time, string) { return u.Meta.Created, u.ID })
 	if err != nil {
 		return scim.KeysetPage[*scim.User]{}, err
 	}
-	if q.Want.Wants("groups") {
-		if err := s.loadUserGroups(ctx, s.db.db, tenant, page.Resources); err != nil {
-			return scim.KeysetPage[*scim.User]{}, err
-		}
+	if err := s.userGroupsWanted(ctx, tenant, q, page.Resources); err != nil {
+		return scim.KeysetPage[*scim.User]{}, err
 	}
 	return page, nil
 }
 
 // ListGroupsKeyset implements scim.GroupKeysetLister.
-func (s *Store) ListGroupsKeyset(ctx context.Context, q scim.Query, k scim.Keyset) (scim.KeysetPage[*scim.Group], error) {
+func (s *Store) ListGroupsKeyset(ctx context.Context, q scim.Query, k scim.Keyset) (_ scim.KeysetPage[*scim.Group], err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
 		return scim.KeysetPage[*scim.Group]{}, err
 	}
+	q.SortBy, q.Descending, q.StartIndex = scim.AttrPath{}, false, 1
+	sel, fin := s.groupSelection(tenant, q)
 	var page scim.KeysetPage[*scim.Group]
-	run := func(rq querier) error {
+	err = s.listGroupsWith(ctx, tenant, q, func(rq querier) error {
 		var err error
-		page, err = keysetList(ctx, s.db, rq, groupTable, tenant, q, k, groupCols, scanGroups, func(g *scim.Group) (time.Time, string) { return g.Meta.Created, g.ID })
+		page, err = keysetList(ctx, s.db, rq, groupTable, sel, k, groupCols, scanGroup, fin, func(g *scim.Group) (time.Time, string) { return g.Meta.Created, g.ID })
 		return err
-	}
-	if !q.Want.Wants("members") {
-		err = run(s.db.db)
-	} else {
-		err = s.db.read(ctx, func(rq querier) error {
-			if err := run(rq); err != nil {
-				return err
-			}
-			return s.loadMembers(ctx, rq, tenant, page.Resources)
-		})
-	}
+	}, func() []*scim.Group { return page.Resources })
 	if err != nil {
 		return scim.KeysetPage[*scim.Group]{}, err
 	}
 	return page, nil
 }
 
-// keysetList selects up to q.Count rows of t in tenant that match q.Filter
-// and follow (or, backward, precede) the key k, in key order.
-func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, tenant string, q scim.Query, k scim.Keyset, cols string, scan func(*sql.Rows) ([]T, error), keyOf func(T) (time.Time, string)) (scim.KeysetPage[T], error) {
+// keysetList lists up to sel.count resources of table t that match the
+// selection and follow (or, backward, precede) the key k, in key order. It
+// runs the selection twice through list: narrowed by the key, for the page
+// (one more than asked, to tell whether more follow), and whole, for
+// TotalResults. Where the SQL is not exact, list finishes both with the
+// evaluator, as it does for ListUsers.
+func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, sel selection, k scim.Keyset, cols string, scan func(*sql.Rows) (T, error), fin finisher[T], keyOf func(T) (time.Time, string)) (scim.KeysetPage[T], error) {
 	page := scim.KeysetPage[T]{Resources: []T{}}
-	q.SortBy, q.Descending, q.StartIndex = scim.AttrPath{}, false, 1
-	sel, err := db.selectFor(t, tenant, q)
-	if err != nil {
-		return page, err
-	}
-	where, args := sel.where, slices.Clone(sel.args)
+	count := sel.count
+	seek := sel
+	seek.args = slices.Clone(sel.args)
+	seek.offset, seek.count, seek.sorted = 0, count+1, true
 	cmp, dir := ">", "ASC"
 	if k.Backward {
 		cmp, dir = "<", "DESC"
 	}
+	a := t.alias
+	seek.order = a + ".created " + dir + ", " + a + ".id " + dir
 	if k.Key != "" {
 		created, id, err := parseKey(k.Key)
 		if err != nil {
 			return page, err
 		}
-		a := t.alias
-		where += " AND (" + a + ".created " + cmp + " ? OR (" + a + ".created = ? AND " + a + ".id " + cmp + " ?))"
-		args = append(args, db.timeArg(created), db.timeArg(created), id)
+		seek.where += " AND (" + a + ".created " + cmp + " ? OR (" + a + ".created = ? AND " + a + ".id " + cmp + " ?))"
+		seek.args = append(seek.args, db.timeArg(created), db.timeArg(created), id)
 	}
-	count := max(q.Count, 0)
-	rows, err := db.query(ctx, rq, "SELECT "+cols+" FROM "+sel.from+" WHERE "+where+" ORDER BY "+t.alias+".created "+dir+", "+t.alias+".id "+dir+" LIMIT ?",
-		append(args, count+1)...)
-	if err != nil {
-		return page, err
-	}
-	items, err := scan(rows)
+	items, _, err := list(ctx, db, rq, seek, cols, scan, fin)
 	if err != nil {
 		return page, err
 	}
@@ -116,7 +108,9 @@ func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, tenant
 		page.First = formatKey(keyOf(items[0]))
 		page.Last = formatKey(keyOf(items[len(items)-1]))
 	}
-	if err := db.queryRow(ctx, rq, "SELECT count(*) FROM "+sel.from+" WHERE "+sel.where, sel.args, &page.TotalResults); err != nil {
+	whole := sel
+	whole.offset, whole.count = 0, 0
+	if _, page.TotalResults, err = list(ctx, db, rq, whole, cols, scan, fin); err != nil {
 		return page, err
 	}
 	return page, nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/scimhost/scim"
 )
@@ -31,21 +32,12 @@ func (r *userRow) user() (*scim.User, error) {
 	return &r.u, nil
 }
 
-func scanUsers(rows *sql.Rows) ([]*scim.User, error) {
-	defer rows.Close()
-	users := []*scim.User{}
-	for rows.Next() {
-		var r userRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, err
-		}
-		u, err := r.user()
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
+func scanUser(rows *sql.Rows) (*scim.User, error) {
+	var r userRow
+	if err := rows.Scan(r.dest()...); err != nil {
+		return nil, err
 	}
-	return users, rows.Err()
+	return r.user()
 }
 
 // managerFold is the manager_fold column of u.
@@ -59,12 +51,17 @@ func managerFold(u *scim.User) string {
 // CreateUser stores a copy of u under a new random id (a UUID) with
 // version "1", and returns it. It returns scim.ErrConflict when the tenant
 // has a user whose userName equals u.UserName case-insensitively.
-func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+func (s *Store) CreateUser(ctx context.Context, u *scim.User) (_ *scim.User, err error) {
 	if u == nil {
 		return nil, errors.New("sqlstore: CreateUser: nil user")
 	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkUserLengths(u); err != nil {
 		return nil, err
 	}
 	nu := u.Clone()
@@ -85,7 +82,10 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 			s.db.timeArg(now), s.db.timeArg(now), string(doc)); err != nil {
 			return err
 		}
-		return s.insertEmails(ctx, q, tenant, nu)
+		if err := s.insertEmails(ctx, q, tenant, nu); err != nil {
+			return err
+		}
+		return s.db.mirrorChange(ctx, q, userChange(tenant, nil, nu))
 	})
 	if err != nil {
 		return nil, err
@@ -94,20 +94,26 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 }
 
 // insertEmails indexes u's emails for filters; the doc column keeps them.
+// An email with no sub-attribute set is no value for the evaluator, so it
+// has no row.
 func (s *Store) insertEmails(ctx context.Context, q querier, tenant string, u *scim.User) error {
-	if len(u.Emails) == 0 {
-		return nil
-	}
-	rows := make([][]any, len(u.Emails))
+	rows := make([][]any, 0, len(u.Emails))
 	for i, e := range u.Emails {
-		rows[i] = []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)}
+		if e != (scim.MultiValue{}) {
+			rows = append(rows, []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
 	}
 	return s.insertRows(ctx, q, "INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold)", "", 5, rows, nil)
 }
 
 // GetUser returns the user with this id in the tenant, or scim.ErrNotFound.
 // Its Groups are loaded (one more query) only when want.Wants("groups").
-func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (_ *scim.User, err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return nil, err
@@ -139,16 +145,16 @@ func (s *Store) loadUserGroups(ctx context.Context, q querier, tenant string, us
 	var folded []any
 	for _, u := range users {
 		u.Groups = nil
-		if _, dup := byID[u.ID]; !dup {
-			byID[u.ID] = u
-			folded = append(folded, fold(u.ID))
+		if k := fold(u.ID); byID[k] == nil {
+			byID[k] = u
+			folded = append(folded, k)
 		}
 	}
 	return inChunks(folded, func(part []any) error {
-		rows, err := s.db.query(ctx, q, `SELECT m.member_id, g.id, g.display_name
+		rows, err := s.db.query(ctx, q, `SELECT m.member_fold, g.id, g.display_name
 	FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 	WHERE m.tenant = ? AND m.member_fold IN (`+placeholders(len(part))+`)
-	ORDER BY g.display_name_fold, g.id`, append([]any{tenant}, part...)...)
+	ORDER BY g.created, g.id`, append([]any{tenant}, part...)...)
 		if err != nil {
 			return err
 		}
@@ -159,7 +165,6 @@ func (s *Store) loadUserGroups(ctx context.Context, q querier, tenant string, us
 			if err := rows.Scan(&member, &ref.Value, &ref.Display); err != nil {
 				return err
 			}
-			// member_fold matched; membership itself is by exact id.
 			if u := byID[member]; u != nil {
 				ref.Type = "direct"
 				u.Groups = append(u.Groups, ref)
@@ -173,17 +178,35 @@ func (s *Store) loadUserGroups(ctx context.Context, q querier, tenant string, us
 // created time, and returns it with its new version. It returns
 // scim.ErrNotFound, scim.ErrConflict (userName taken) or
 // scim.ErrVersionMismatch when u.Meta.Version is set and stale.
-func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (*scim.User, error) {
+func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, err error) {
 	if u == nil {
 		return nil, errors.New("sqlstore: ReplaceUser: nil user")
 	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "user", u.ID)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkUserLengths(u); err != nil {
+		return nil, err
+	}
 	nu := u.Clone()
 	err = s.db.write(ctx, func(q querier) error {
-		return s.writeUser(ctx, q, tenant, nu, nu.Meta.Version)
+		var old *scim.User
+		if s.db.mirror != nil {
+			var err error
+			if old, err = s.lockUser(ctx, q, tenant, nu.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.writeUser(ctx, q, tenant, nu, nu.Meta.Version); err != nil {
+			return err
+		}
+		if old == nil {
+			return nil
+		}
+		return s.db.mirrorChange(ctx, q, userChange(tenant, old, nu))
 	})
 	if err != nil {
 		return nil, err
@@ -236,12 +259,21 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 // DeleteUser deletes the user and, in the same transaction, its
 // memberships (bumping the version of each group it leaves). It returns
 // scim.ErrNotFound for an unknown id.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return err
 	}
 	return s.db.write(ctx, func(q querier) error {
+		var old *scim.User
+		if s.db.mirror != nil {
+			var err error
+			if old, err = s.lockUser(ctx, q, tenant, id); err != nil {
+				return err
+			}
+		}
 		res, err := s.db.exec(ctx, q, "DELETE FROM scim_users WHERE tenant = ? AND id = ?", tenant, id)
 		if err != nil {
 			return err
@@ -254,7 +286,13 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if _, err := s.db.exec(ctx, q, "DELETE FROM scim_user_emails WHERE tenant = ? AND user_id = ?", tenant, id); err != nil {
 			return err
 		}
-		return s.removeMemberEverywhere(ctx, q, tenant, id)
+		if err := s.removeMemberEverywhere(ctx, q, tenant, id); err != nil {
+			return err
+		}
+		if old == nil {
+			return nil
+		}
+		return s.db.mirrorChange(ctx, q, userChange(tenant, old, nil))
 	})
 }
 
@@ -264,46 +302,42 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // stores the result, all in one transaction. An error from update rolls
 // back and is returned as it is. It returns scim.ErrNotFound and
 // scim.ErrConflict as ReplaceUser does.
-func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (*scim.User, error) {
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (_ *scim.User, err error) {
 	if update == nil {
 		return nil, errors.New("sqlstore: UpdateUser: nil update func")
 	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return nil, err
 	}
 	var out *scim.User
 	err = s.db.write(ctx, func(q querier) error {
-		lock := ""
-		if s.db.dialect == PostgreSQL {
-			lock = " FOR UPDATE"
-		}
-		var r userRow
-		err := s.db.queryRow(ctx, q, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock,
-			[]any{tenant, id}, r.dest()...)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("user", id)
-		}
+		u, err := s.lockUser(ctx, q, tenant, id)
 		if err != nil {
 			return err
 		}
-		u, err := r.user()
-		if err != nil {
-			return err
-		}
-		if err := s.loadUserGroups(ctx, q, tenant, []*scim.User{u}); err != nil {
-			return err
+		var old *scim.User
+		if s.db.mirror != nil {
+			old = u.Clone()
 		}
 		version := u.Meta.Version
 		if err := update(u); err != nil {
 			return err
 		}
 		u.ID = id
+		if err := checkUserLengths(u); err != nil {
+			return err
+		}
 		if err := s.writeUser(ctx, q, tenant, u, version); err != nil {
 			return err
 		}
 		out = u
-		return nil
+		if old == nil {
+			return nil
+		}
+		return s.db.mirrorChange(ctx, q, userChange(tenant, old, u))
 	})
 	if err != nil {
 		return nil, err
@@ -311,26 +345,78 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	return out, nil
 }
 
+// lockUser reads the user id with its groups inside a write transaction,
+// locking its row (SELECT ... FOR UPDATE on PostgreSQL; the transaction
+// holds the database's write lock on SQLite).
+func (s *Store) lockUser(ctx context.Context, q querier, tenant, id string) (*scim.User, error) {
+	lock := ""
+	if s.db.dialect == PostgreSQL {
+		lock = " FOR UPDATE"
+	}
+	var r userRow
+	err := s.db.queryRow(ctx, q, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock,
+		[]any{tenant, id}, r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.user()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadUserGroups(ctx, q, tenant, []*scim.User{u}); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // ListUsers returns the tenant's users that match q.Filter, sorted and
-// paged in SQL. See the package documentation for the filters and sorts it
-// evaluates; any other is scim.ErrUnsupported, never a guess.
-func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+// paged. See the package documentation for what the database answers and
+// what scim.MatchUser and scim.SortUsers finish.
+func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.User], err error) {
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
-	sel, err := s.db.selectFor(userTable, tenant, q)
+	sel, fin := s.userSelection(tenant, q)
+	users, total, err := list(ctx, s.db, s.db.db, sel, userCols, scanUser, fin)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
-	users, total, err := list(ctx, s.db, s.db.db, sel, userCols, scanUsers)
-	if err != nil {
+	if err := s.userGroupsWanted(ctx, tenant, q, users); err != nil {
 		return scim.Page[*scim.User]{}, err
-	}
-	if q.Want.Wants("groups") {
-		if err := s.loadUserGroups(ctx, s.db.db, tenant, users); err != nil {
-			return scim.Page[*scim.User]{}, err
-		}
 	}
 	return scim.Page[*scim.User]{Resources: users, TotalResults: total}, nil
+}
+
+// userSelection translates a list of users: the SQL selection, and what
+// the evaluator finishes when the selection is not exact.
+func (s *Store) userSelection(tenant string, q scim.Query) (selection, finisher[*scim.User]) {
+	sel := s.db.selectFor(userTable, tenant, q)
+	fin := finisher[*scim.User]{
+		match: func(u *scim.User) bool { return scim.MatchUser(q.Filter, u) },
+		sort:  func(us []*scim.User) { scim.SortUsers(us, q.SortBy, q.Descending) },
+	}
+	if (!sel.exact && mentions(q.Filter, "groups")) || (!sel.sorted && strings.EqualFold(q.SortBy.Name, "groups")) {
+		fin.prepare = func(ctx context.Context, us []*scim.User) error {
+			return s.loadUserGroups(ctx, s.db.db, tenant, us)
+		}
+	}
+	return sel, fin
+}
+
+// userGroupsWanted fills the listed users' groups when q wants them, and
+// clears those the evaluator loaded when it does not.
+func (s *Store) userGroupsWanted(ctx context.Context, tenant string, q scim.Query, users []*scim.User) error {
+	if q.Want.Wants("groups") {
+		return s.loadUserGroups(ctx, s.db.db, tenant, users)
+	}
+	for _, u := range users {
+		u.Groups = nil
+	}
+	return nil
 }
