@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 )
 
@@ -56,15 +57,27 @@ type Event struct {
 	Group *Group
 }
 
-// emit calls Options.OnChange with each event describe returns. describe
-// runs only when OnChange is set: telling what an update changed compares
+// emit calls Options.OnChange with each event describe returns, and notes
+// their kinds for the provisioning log in w. describe runs only when
+// OnChange or Options.Log is set: telling what an update changed compares
 // encodings, work a request need not do when nobody listens.
-func (h *Handler) emit(ctx context.Context, describe func() []Event) {
-	if h.opts.OnChange == nil {
+func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func() []Event) {
+	if h.opts.OnChange == nil && h.opts.Log == nil {
 		return
 	}
 	tenant, _ := TenantFrom(ctx)
-	for _, e := range describe() {
+	evs := describe()
+	if sw, ok := w.(*statusWriter); ok && h.opts.Log != nil && len(evs) > 0 {
+		kinds := make([]EventKind, len(evs))
+		for i := range evs {
+			kinds[i] = evs[i].Kind
+		}
+		sw.events = kinds
+	}
+	if h.opts.OnChange == nil {
+		return
+	}
+	for _, e := range evs {
 		e.Tenant = tenant.ID
 		h.opts.OnChange(ctx, e)
 	}

@@ -170,7 +170,10 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, "", v))
 		return
 	}
-	h.emit(r.Context(), func() []Event { return rt.events(resourceID(created), nil, created) })
+	if h.opts.Log != nil {
+		noteResource(w, resourceID(created))
+	}
+	h.emit(r.Context(), w, func() []Event { return rt.events(resourceID(created), nil, created) })
 	rt.writeResource(w, r, http.StatusCreated, created)
 }
 
@@ -218,7 +221,7 @@ func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, rt.storeError(err, id, v))
 		return
 	}
-	h.emit(r.Context(), func() []Event { return rt.events(id, old, replaced) })
+	h.emit(r.Context(), w, func() []Event { return rt.events(id, old, replaced) })
 	rt.writeResource(w, r, http.StatusOK, replaced)
 }
 
@@ -317,7 +320,7 @@ func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	h.emit(ctx, func() []Event { return []Event{deleteEvent(id, old)} })
+	h.emit(ctx, w, func() []Event { return []Event{deleteEvent(id, old)} })
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -362,6 +365,11 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
+	}
+	if rt.h.opts.Log != nil && page.TotalResults == 0 && isProbe(q.Filter) {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.probe = true
+		}
 	}
 	if len(page.Resources) > q.Count {
 		page.Resources = page.Resources[:q.Count]

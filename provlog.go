@@ -1,0 +1,328 @@
+package scim
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// LogEntry is one request in a workspace's provisioning log: what a client
+// asked and what it was told, without what it sent. It holds no request
+// body, no query value, no header but User-Agent, and no token; the only
+// text from the request that it may carry is in Detail (see there) and the
+// ids in Path and ResourceID.
+type LogEntry struct {
+	// Time is when the request arrived.
+	Time time.Time
+	// Tenant is the workspace the request acted for; "" when no tenant was
+	// in the context (a host without BearerAuth or WithTenant).
+	Tenant string
+	// Client is the OAuth client that authenticated the request
+	// ([Tenant.Client]); "" for a static bearer token.
+	Client string
+	// UserAgent is the client's User-Agent header, cut to 200 bytes; Entra
+	// ID's Test connection sometimes sends none.
+	UserAgent string
+	// Method and Path are the request's; Path is the cleaned path below the
+	// base URL ("/Users/2819c223"), which names ids but never the query.
+	Method string
+	Path   string
+	// Query lists the names of the query parameters ("filter,count"),
+	// never their values: a filter carries userNames and email addresses.
+	Query string
+	// Status is the HTTP status answered; Type the scimType, if any.
+	Status int
+	Type   ErrorType
+	// Detail is the detail of the SCIM error the client read; "" for a
+	// success. It is the text the client was sent, never a store's or Go's
+	// error, so it names only what the refusal is about: the domain and the
+	// attribute of a refused email, the userName a host's policy cites
+	// ([RequireEmail], [SeatLimit]), a resource id, an attribute path or
+	// filter fragment of a malformed request, and whatever a host's own
+	// *[Error] says. A host whose policies must not name people keeps their
+	// names out of its details.
+	Detail string
+	// ResourceType is "User" or "Group" for requests to /Users and /Groups;
+	// ResourceID the resource's id when the request names one or created
+	// one.
+	ResourceType string
+	ResourceID   string
+	// Events lists the kinds of the [Event]s the request caused, in order.
+	Events []EventKind
+	// Probe reports a query that looked like a client's connection test:
+	// a filter `<attribute> eq "<GUID>"` on /Users or /Groups that matched
+	// nothing. Entra ID's Test connection queries the endpoint "for a user
+	// that doesn't exist, using a random GUID" and expects 200 with an
+	// empty list (https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
+	Probe bool
+	// Duration is how long the request took to answer.
+	Duration time.Duration
+}
+
+// Failed reports whether the request was refused or failed (status 400 or
+// more).
+func (e *LogEntry) Failed() bool { return e.Status >= 400 }
+
+// LogSink stores provisioning log entries: in memory, in a database, in a
+// host's own log pipeline. The handler never calls it on a request's path:
+// entries reach it through a [LogQueue], which calls Record from one
+// goroutine at a time with the entries in the order they were added.
+//
+// Record must not keep entries after it returns (the queue reuses the
+// slice); the strings and Events in them may be kept. An error is counted
+// ([LogQueue.Failed]) and logged once in a while; the entries are not
+// retried.
+type LogSink interface {
+	Record(ctx context.Context, entries []LogEntry) error
+}
+
+// DefaultLogQueueSize is how many entries a [LogQueue] holds for its sink
+// when NewLogQueue is given 0.
+const DefaultLogQueueSize = 4096
+
+// logRecordTimeout bounds one call of a sink's Record.
+const logRecordTimeout = 10 * time.Second
+
+// LogQueue is the bounded buffer between the requests that produce
+// provisioning log entries and the [LogSink] that stores them, so that a
+// slow or failing sink never fails or delays a SCIM request. [LogQueue.Add]
+// appends an entry under a mutex and returns; a goroutine, started when
+// entries arrive and ended when the queue is empty, hands them to the sink
+// in batches, each call bounded by a 10-second timeout. When the sink falls
+// behind and the queue is full, new entries are dropped and counted
+// ([LogQueue.Dropped]): losing a log line is better than slowing
+// provisioning. Set it as Options.Log and pass it to [BearerAuthLog], so
+// that the handler and the authentication share it.
+//
+// A LogQueue is safe for concurrent use. Its zero value is not usable;
+// make one with [NewLogQueue].
+type LogQueue struct {
+	sink LogSink
+	max  int
+
+	mu      sync.Mutex
+	buf     []LogEntry
+	spare   []LogEntry
+	running bool
+	idle    chan struct{} // closed when the running drain ends
+
+	dropped  atomic.Uint64
+	failed   atomic.Uint64
+	lastWarn atomic.Int64 // unix nanos of the last logged sink error
+}
+
+// NewLogQueue returns a queue in front of sink holding at most size entries
+// (0 means [DefaultLogQueueSize]). It panics when sink is nil or size is
+// negative: both are mistakes in the host's code.
+func NewLogQueue(sink LogSink, size int) *LogQueue {
+	if sink == nil {
+		panic("scim: NewLogQueue: nil sink")
+	}
+	if size < 0 {
+		panic("scim: NewLogQueue: negative size")
+	}
+	if size == 0 {
+		size = DefaultLogQueueSize
+	}
+	return &LogQueue{sink: sink, max: size}
+}
+
+// Add queues e for the sink and returns at once. When the queue is full,
+// e is dropped and counted. A nil queue drops nothing and does nothing.
+func (q *LogQueue) Add(e LogEntry) {
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	if len(q.buf) >= q.max {
+		q.mu.Unlock()
+		q.dropped.Add(1)
+		return
+	}
+	q.buf = append(q.buf, e)
+	start := !q.running
+	if start {
+		q.running = true
+		q.idle = make(chan struct{})
+	}
+	q.mu.Unlock()
+	if start {
+		go q.drain()
+	}
+}
+
+// drain hands the queued entries to the sink until the queue is empty.
+func (q *LogQueue) drain() {
+	for {
+		q.mu.Lock()
+		if len(q.buf) == 0 {
+			q.running = false
+			close(q.idle)
+			q.mu.Unlock()
+			return
+		}
+		batch := q.buf
+		q.buf = q.spare[:0]
+		q.spare = nil
+		q.mu.Unlock()
+
+		if err := q.record(batch); err != nil {
+			q.failed.Add(uint64(len(batch)))
+			q.warn(err)
+		}
+		clear(batch) // let the strings go
+		q.mu.Lock()
+		if cap(batch) <= q.max {
+			q.spare = batch[:0]
+		}
+		q.mu.Unlock()
+	}
+}
+
+// record calls the sink with a timeout; a panicking sink is an error, not
+// a crash of the process.
+func (q *LogQueue) record(batch []LogEntry) (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), logRecordTimeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("scim: log sink panicked: %v", v)
+		}
+	}()
+	return q.sink.Record(ctx, batch)
+}
+
+// warn logs a sink error at most once a minute.
+func (q *LogQueue) warn(err error) {
+	now := time.Now().UnixNano()
+	last := q.lastWarn.Load()
+	if now-last < int64(time.Minute) || !q.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	slog.Default().Error("scim: provisioning log sink failed; entries lost", "error", err, "failed_total", q.failed.Load())
+}
+
+// Flush waits until every entry added before the call has been handed to
+// the sink, or ctx is done (then it returns ctx's error). A host calls it
+// at shutdown, after its http.Server has stopped serving; tests call it
+// before reading the sink.
+func (q *LogQueue) Flush(ctx context.Context) error {
+	for {
+		q.mu.Lock()
+		if !q.running {
+			q.mu.Unlock()
+			return nil
+		}
+		idle := q.idle
+		q.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Dropped returns how many entries were dropped because the queue was full.
+func (q *LogQueue) Dropped() uint64 { return q.dropped.Load() }
+
+// Failed returns how many entries were lost because the sink returned an
+// error (or panicked).
+func (q *LogQueue) Failed() uint64 { return q.failed.Load() }
+
+// maxUserAgent caps LogEntry.UserAgent.
+const maxUserAgent = 200
+
+// newLogEntry starts the entry of request r, whose tenant may be in ctx.
+func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
+	ua := r.Header.Get("User-Agent")
+	if len(ua) > maxUserAgent {
+		ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
+	}
+	e := LogEntry{
+		Time:      start,
+		Tenant:    t.ID,
+		Client:    t.Client,
+		UserAgent: ua,
+		Method:    r.Method,
+		Path:      r.URL.Path,
+		Query:     queryNames(r.URL.RawQuery),
+	}
+	switch {
+	case strings.HasPrefix(e.Path, "/Users"):
+		e.ResourceType = "User"
+	case strings.HasPrefix(e.Path, "/Groups"):
+		e.ResourceType = "Group"
+	}
+	return e
+}
+
+// logRequest adds the entry of a request the handler answered.
+func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time) {
+	t, _ := TenantFrom(r.Context())
+	e := newLogEntry(r, t, start)
+	e.Status = sw.status()
+	e.Type = sw.scimType
+	e.Detail = sw.detail
+	e.ResourceID = sw.resourceID
+	if e.ResourceID == "" && e.ResourceType != "" {
+		e.ResourceID = r.PathValue("id")
+	}
+	e.Events = sw.events
+	e.Probe = sw.probe
+	e.Duration = time.Since(start)
+	h.opts.Log.Add(e)
+}
+
+// logRefusal adds the entry of a request BearerAuth refused for a known
+// tenant.
+func logRefusal(q *LogQueue, r *http.Request, t Tenant, e *Error, start time.Time) {
+	le := newLogEntry(r, t, start)
+	le.Path = cleanPath(r.URL.Path)
+	le.Status = e.status()
+	le.Type = e.Type
+	le.Detail = e.Detail
+	le.Duration = time.Since(start)
+	q.Add(le)
+}
+
+// isProbe reports whether f is `<attr> eq "<GUID>"`, the shape of Entra
+// ID's Test connection query.
+func isProbe(f Filter) bool {
+	a, ok := f.(*AttrExpr)
+	return ok && a.Op == OpEq && a.Value.Kind == KindString && isGUID(a.Value.Text)
+}
+
+// isGUID reports whether s is 8-4-4-4-12 hex digits.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// noteResource records, for the provisioning log, the id of the resource a
+// request created.
+func noteResource(w http.ResponseWriter, id string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.resourceID = id
+	}
+}
