@@ -12,32 +12,33 @@ import (
 )
 
 // LogEntry is one request in a workspace's provisioning log: what a client
-// asked and what it was told, without what it sent. It holds no request
+// asked and what it was told, without what it sent. It encodes as JSON with
+// lower-case names and the duration in nanoseconds. It holds no request
 // body, no query value, no header but User-Agent, and no token; the only
 // text from the request that it may carry is in Detail (see there) and the
 // ids in Path and ResourceID.
 type LogEntry struct {
 	// Time is when the request arrived.
-	Time time.Time
+	Time time.Time `json:"time"`
 	// Tenant is the workspace the request acted for; "" when no tenant was
 	// in the context (a host without BearerAuth or WithTenant).
-	Tenant string
+	Tenant string `json:"tenant"`
 	// Client is the OAuth client that authenticated the request
 	// ([Tenant.Client]); "" for a static bearer token.
-	Client string
+	Client string `json:"client,omitempty"`
 	// UserAgent is the client's User-Agent header, cut to 200 bytes; Entra
 	// ID's Test connection sometimes sends none.
-	UserAgent string
+	UserAgent string `json:"userAgent,omitempty"`
 	// Method and Path are the request's; Path is the cleaned path below the
 	// base URL ("/Users/2819c223"), which names ids but never the query.
-	Method string
-	Path   string
+	Method string `json:"method"`
+	Path   string `json:"path"`
 	// Query lists the names of the query parameters ("filter,count"),
 	// never their values: a filter carries userNames and email addresses.
-	Query string
+	Query string `json:"query,omitempty"`
 	// Status is the HTTP status answered; Type the scimType, if any.
-	Status int
-	Type   ErrorType
+	Status int       `json:"status"`
+	Type   ErrorType `json:"scimType,omitempty"`
 	// Detail is the detail of the SCIM error the client read; "" for a
 	// success. It is the text the client was sent, never a store's or Go's
 	// error, so it names only what the refusal is about: the domain and the
@@ -46,22 +47,22 @@ type LogEntry struct {
 	// filter fragment of a malformed request, and whatever a host's own
 	// *[Error] says. A host whose policies must not name people keeps their
 	// names out of its details.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// ResourceType is "User" or "Group" for requests to /Users and /Groups;
 	// ResourceID the resource's id when the request names one or created
 	// one.
-	ResourceType string
-	ResourceID   string
+	ResourceType string `json:"resourceType,omitempty"`
+	ResourceID   string `json:"resourceId,omitempty"`
 	// Events lists the kinds of the [Event]s the request caused, in order.
-	Events []EventKind
+	Events []EventKind `json:"events,omitempty"`
 	// Probe reports a query that looked like a client's connection test:
 	// a filter `<attribute> eq "<GUID>"` on /Users or /Groups that matched
 	// nothing. Entra ID's Test connection queries the endpoint "for a user
 	// that doesn't exist, using a random GUID" and expects 200 with an
 	// empty list (https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups).
-	Probe bool
+	Probe bool `json:"probe,omitempty"`
 	// Duration is how long the request took to answer.
-	Duration time.Duration
+	Duration time.Duration `json:"durationNs"`
 }
 
 // Failed reports whether the request was refused or failed (status 400 or

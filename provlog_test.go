@@ -95,7 +95,9 @@ func TestProvisioningLog(t *testing.T) {
 			return e.Status == 400 && e.Type == scim.InvalidValue && strings.Contains(e.Detail, "evil.example") && e.Failed() && len(e.Events) == 0
 		}},
 		{"a query that finds a user is no probe", entries[3], func(e scim.LogEntry) bool { return !e.Probe && e.Status == 200 }},
-		{"a read names its id", entries[4], func(e scim.LogEntry) bool { return e.Status == 404 && e.ResourceID == "nope" && e.Path == "/Users/nope" }},
+		{"a read names its id", entries[4], func(e scim.LogEntry) bool {
+			return e.Status == 404 && e.ResourceID == "nope" && e.Path == "/Users/nope"
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
