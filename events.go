@@ -60,19 +60,28 @@ type Event struct {
 // emit calls Options.OnChange with each event describe returns, and notes
 // their kinds for the provisioning log in w. describe runs only when
 // OnChange or Options.Log is set: telling what an update changed compares
-// encodings, work a request need not do when nobody listens.
-func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func() []Event) {
+// encodings, work a request need not do when nobody listens. kinds, when
+// not nil, names the same kinds without that work; it is used when only the
+// log listens.
+func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func() []Event, kinds func() []EventKind) {
 	if h.opts.OnChange == nil && h.opts.Log == nil {
+		return
+	}
+	sw, _ := w.(*statusWriter)
+	if h.opts.OnChange == nil && kinds != nil {
+		if sw != nil {
+			sw.events = kinds()
+		}
 		return
 	}
 	tenant, _ := TenantFrom(ctx)
 	evs := describe()
-	if sw, ok := w.(*statusWriter); ok && h.opts.Log != nil && len(evs) > 0 {
-		kinds := make([]EventKind, len(evs))
+	if sw != nil && h.opts.Log != nil && len(evs) > 0 {
+		ks := make([]EventKind, len(evs))
 		for i := range evs {
-			kinds[i] = evs[i].Kind
+			ks[i] = evs[i].Kind
 		}
-		sw.events = kinds
+		sw.events = ks
 	}
 	if h.opts.OnChange == nil {
 		return
@@ -81,6 +90,18 @@ func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func
 		e.Tenant = tenant.ID
 		h.opts.OnChange(ctx, e)
 	}
+}
+
+// patchedUserKinds names the event of a user PATCH that changed something,
+// as userEvents would, without comparing encodings.
+func patchedUserKinds(old, u *User) []EventKind {
+	switch {
+	case old.Active && !u.Active:
+		return []EventKind{UserDeactivated}
+	case !old.Active && u.Active:
+		return []EventKind{UserReactivated}
+	}
+	return []EventKind{UserUpdated}
 }
 
 // userEvents describes a user create (old nil) or update.

@@ -173,7 +173,7 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Log != nil {
 		noteResource(w, resourceID(created))
 	}
-	h.emit(r.Context(), w, func() []Event { return rt.events(resourceID(created), nil, created) })
+	h.emit(r.Context(), w, func() []Event { return rt.events(resourceID(created), nil, created) }, nil)
 	rt.writeResource(w, r, http.StatusCreated, created)
 }
 
@@ -221,7 +221,7 @@ func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, rt.storeError(err, id, v))
 		return
 	}
-	h.emit(r.Context(), w, func() []Event { return rt.events(id, old, replaced) })
+	h.emit(r.Context(), w, func() []Event { return rt.events(id, old, replaced) }, nil)
 	rt.writeResource(w, r, http.StatusOK, replaced)
 }
 
@@ -320,7 +320,7 @@ func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	h.emit(ctx, w, func() []Event { return []Event{deleteEvent(id, old)} })
+	h.emit(ctx, w, func() []Event { return []Event{deleteEvent(id, old)} }, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
