@@ -6,6 +6,8 @@ package admintest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,8 +28,9 @@ type Stores struct {
 }
 
 // Run checks the stores newStores returns; it calls newStores once per
-// subtest, and each call must return empty stores (or stores whose tenants
-// no earlier call used: Run names its tenants after the subtest).
+// subtest. The stores may hold other data: Run's tenants are named after
+// the subtest with a random suffix, so a database shared between runs and
+// packages serves.
 func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 	t.Run("Tokens", func(t *testing.T) {
 		s := newStores(t)
@@ -66,13 +69,18 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 	})
 }
 
-// tenant returns a tenant id unique to the test.
-func tenant(t *testing.T, n string) string { return t.Name() + "/" + n }
+// tenant returns a tenant id no other test or run uses.
+func tenant(t *testing.T, n string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return t.Name() + "/" + n + "-" + hex.EncodeToString(b[:])
+}
+
+// base is a recent whole hour: log stores may drop old entries.
+var base = time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
 
 // at is a time at millisecond precision, which every store keeps.
-func at(minute int) time.Time {
-	return time.Date(2026, 3, 1, 10, minute, 0, 0, time.UTC)
-}
+func at(minute int) time.Time { return base.Add(time.Duration(minute) * time.Minute) }
 
 func testTokens(t *testing.T, s admin.TokenStore) {
 	ctx := t.Context()
@@ -266,7 +274,7 @@ func testLog(t *testing.T, s admin.LogStore) {
 	times := func(es []scim.LogEntry) []int {
 		var m []int
 		for _, e := range es {
-			m = append(m, e.Time.Minute())
+			m = append(m, int(e.Time.Sub(base)/time.Minute))
 		}
 		return m
 	}
