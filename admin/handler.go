@@ -133,6 +133,17 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host == r.Host
 }
 
+// rootOf returns the relative URL of the handler's root from r's path, so
+// that the handler works under any mount prefix: "./" from /tokens,
+// "../" from /domains/verify.
+func rootOf(r *http.Request) string {
+	depth := strings.Count(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if depth == 0 {
+		return "./"
+	}
+	return strings.Repeat("../", depth)
+}
+
 func tenantOf(r *http.Request) string {
 	t, _ := scim.TenantFrom(r.Context())
 	return t.ID
@@ -192,7 +203,7 @@ func (h *Handler) form(fn func(w http.ResponseWriter, r *http.Request) (notice s
 		case notice != "":
 			// Post/Redirect/Get: a reload does not repeat the action. The
 			// notice is one of a fixed set of words, never input.
-			http.Redirect(w, r, "./?done="+url.QueryEscape(notice), http.StatusSeeOther)
+			http.Redirect(w, r, rootOf(r)+"?done="+url.QueryEscape(notice), http.StatusSeeOther)
 		}
 	}
 }

@@ -29,6 +29,7 @@ type pageData struct {
 	pageState
 	CSRF     string
 	Nonce    string
+	Root     string // the relative URL of the page, for forms and links
 	Notice   string
 	Log      []scim.LogEntry
 	Clients  []string
@@ -49,7 +50,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, st 
 		h.internal(w, r, err)
 		return
 	}
-	d := pageData{Overview: o, pageState: st, CSRF: csrfToken(w, r), HasLog: h.s.Log != nil}
+	d := pageData{Overview: o, pageState: st, CSRF: csrfToken(w, r), HasLog: h.s.Log != nil, Root: rootOf(r)}
 	if r.Method == http.MethodGet {
 		d.Notice = notices[r.URL.Query().Get("done")]
 		d.Filter = logFilter(r.URL.Query())
@@ -154,7 +155,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 <p>Copy it now into the identity provider's <strong>Secret Token</strong> field. It is shown this once and never again: only its hash is kept.</p>
 <label for="token">Token{{with .NewTokenRecord.Name}} “{{.}}”{{end}}</label>
 <input id="token" class="copy" type="text" readonly value="{{.NewToken}}" autocomplete="off" spellcheck="false">
-<p><a href="./">Done, I have copied it</a></p>
+<p><a href="{{.Root}}">Done, I have copied it</a></p>
 </section>
 {{end}}
 
@@ -171,7 +172,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 <dt>Last Test connection</dt><dd>{{with .Connection.LastTestConnection}}<time datetime="{{iso .Time}}">{{when .Time}}</time> → {{.Status}}{{if .Failed}} <span class="bad">failed</span>{{else}} <span class="ok">passed</span>{{end}}{{else}}none seen{{end}}</dd>
 {{with .Counts}}<dt>Provisioned</dt><dd>{{.Users}} users ({{.ActiveUsers}} active), {{.Groups}} groups</dd>{{end}}
 </dl>
-<form method="post" action="sync" class="row">
+<form method="post" action="{{$.Root}}sync" class="row">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 {{if .SyncEnabled}}<input type="hidden" name="sync" value="off"><button type="submit" class="danger">Switch SCIM sync off</button>
 {{else}}<input type="hidden" name="sync" value="on"><button type="submit">Switch SCIM sync on</button>{{end}}
@@ -187,11 +188,11 @@ label{display:block;font-weight:600;font-size:.9rem}
 <tbody>
 {{range .Tokens}}<tr>
 <td>{{or .Name "—"}}</td><td><code>{{.Prefix}}…</code></td><td>{{when .Created}}</td><td>{{when .LastUsed}}</td>
-<td>{{if .Active}}<form method="post" action="tokens/revoke" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit" class="danger" aria-label="Revoke token {{.Prefix}}">Revoke</button></form>{{else}}revoked {{when .Revoked}}{{end}}</td>
+<td>{{if .Active}}<form method="post" action="{{$.Root}}tokens/revoke" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit" class="danger" aria-label="Revoke token {{.Prefix}}">Revoke</button></form>{{else}}revoked {{when .Revoked}}{{end}}</td>
 </tr>{{else}}<tr><td colspan="5">No tokens yet.</td></tr>{{end}}
 </tbody>
 </table>
-<form method="post" action="tokens" class="row">
+<form method="post" action="{{$.Root}}tokens" class="row">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <div><label for="token-name">Name (optional)</label><input id="token-name" type="text" name="name" maxlength="100" placeholder="Entra ID production"></div>
 <button type="submit">Create token</button>
@@ -209,12 +210,12 @@ label{display:block;font-weight:600;font-size:.9rem}
 <td>{{.Name}}</td>
 <td>{{if .IsVerified}}<span class="ok">Verified</span> {{when .Verified}}{{else}}<span class="bad">Not verified</span>{{end}}{{with .CheckError}}<br><span class="muted">Last check: {{.}}</span>{{end}}</td>
 <td>Name <code>{{.TXTName}}</code><br>Value <code>{{.Token}}</code></td>
-<td><form method="post" action="domains/verify" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="domain" value="{{.Name}}"><button type="submit" class="quiet" aria-label="Verify {{.Name}}">{{if .IsVerified}}Check again{{else}}Verify{{end}}</button></form>
-<form method="post" action="domains/remove" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="domain" value="{{.Name}}"><button type="submit" class="danger" aria-label="Remove {{.Name}}">Remove</button></form></td>
+<td><form method="post" action="{{$.Root}}domains/verify" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="domain" value="{{.Name}}"><button type="submit" class="quiet" aria-label="Verify {{.Name}}">{{if .IsVerified}}Check again{{else}}Verify{{end}}</button></form>
+<form method="post" action="{{$.Root}}domains/remove" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="domain" value="{{.Name}}"><button type="submit" class="danger" aria-label="Remove {{.Name}}">Remove</button></form></td>
 </tr>{{else}}<tr><td colspan="4">No domains yet.</td></tr>{{end}}
 </tbody>
 </table>
-<form method="post" action="domains" class="row">
+<form method="post" action="{{$.Root}}domains" class="row">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <div><label for="domain">Domain</label><input id="domain" type="text" name="domain" required placeholder="example.com" autocomplete="off"></div>
 <button type="submit">Add domain</button>
@@ -224,7 +225,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 {{if .HasLog}}
 <section aria-labelledby="log">
 <h2 id="log">Provisioning log</h2>
-<form method="get" action="./" class="row" aria-label="Filter the log">
+<form method="get" action="{{.Root}}" class="row" aria-label="Filter the log">
 <div><label for="failures"><input id="failures" type="checkbox" name="failures" value="1"{{if .Filter.FailuresOnly}} checked{{end}}> Failures only</label></div>
 <div><label for="resource">Resource</label><select id="resource" name="resource">
 <option value="">Any</option><option{{if selected .Filter.ResourceType "User"}} selected{{end}}>User</option><option{{if selected .Filter.ResourceType "Group"}} selected{{end}}>Group</option></select></div>
