@@ -25,6 +25,14 @@
 //
 // Every store is scoped to the tenant that BearerAuth finds for the token
 // ("demo"), as a multi-tenant host's would be.
+//
+// The workspace admin's page (package admin) is at http://ADDR/admin/,
+// behind a password printed at start: it creates and revokes tokens
+// (accepted beside -token), switches sync off and on, adds and verifies
+// email domains by DNS TXT record (-dns names the DNS server to ask; the
+// system's by default), and shows the provisioning log. While neither
+// -domains nor the page lists a domain, every domain is allowed. The
+// demo keeps the page's settings and the log in memory.
 package main
 
 import (
@@ -71,6 +79,7 @@ type config struct {
 	db      string
 	token   string
 	domains []string
+	dns     string
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -82,6 +91,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.db, "db", "scim.db", "store: a SQLite `file` (created if missing), a postgres:// URL, or \"memory\" (lost on exit)")
 	fs.StringVar(&c.token, "token", "", "bearer token clients must send (default $SCIM_TOKEN, else a random one)")
 	fs.StringVar(&domains, "domains", "", "verified email domains, comma-separated; empty allows every domain")
+	fs.StringVar(&c.dns, "dns", "", "DNS server (host:port) that checks the admin page's domains (default: the system's resolver)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -176,13 +186,24 @@ func allowDomains(domains []string) func(context.Context, string) error {
 // accepting token for the tenant "demo". Requests and changes are logged to
 // log.
 func newMux(store scim.Store, token, base string, domains []string, log *slog.Logger) (http.Handler, error) {
+	return newMuxWithAdmin(store, token, base, domains, log, nil)
+}
+
+// newMuxWithAdmin is newMux with the admin page at /admin/ when adm is not
+// nil.
+func newMuxWithAdmin(store scim.Store, token, base string, domains []string, log *slog.Logger, adm *adminSide) (http.Handler, error) {
 	var tokens scim.Tokens
 	if err := tokens.Add("demo", scim.HashToken(token)); err != nil {
 		return nil, err
 	}
+	lookup, allow, queue := tokens.Lookup, allowDomains(domains), (*scim.LogQueue)(nil)
+	if adm != nil {
+		lookup, allow, queue = adm.lookup(&tokens), adm.allowDomain(domains), adm.queue
+	}
 	h, err := scim.NewHandler(store, scim.Options{
 		BaseURL:     base,
-		AllowDomain: allowDomains(domains),
+		AllowDomain: allow,
+		Log:         queue,
 		Logger:      log,
 		OnChange: func(ctx context.Context, e scim.Event) {
 			log.InfoContext(ctx, "scim change", "kind", e.Kind, "tenant", e.Tenant, "type", e.ResourceType,
@@ -193,7 +214,14 @@ func newMux(store scim.Store, token, base string, domains []string, log *slog.Lo
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuthLog(lookup, queue)(h)))
+	if adm != nil {
+		ah, err := adm.handler(base)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/admin/", ah)
+	}
 	return mux, nil
 }
 
@@ -226,13 +254,25 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	mux, err := newMux(store, token, base, c.domains, log)
+	resolver, err := dnsResolver(c.dns)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	adm := newAdminSide(resolver)
+	mux, err := newMuxWithAdmin(store, token, base, c.domains, log, adm)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = adm.queue.Flush(flush)
+	}()
 
 	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\nStore:             %s\n", base, token, desc)
+	fmt.Fprintf(out, "Admin page:        http://%s/admin/ (password %s, valid until the server stops)\n", ln.Addr(), adm.password)
 	if len(c.domains) > 0 {
 		fmt.Fprintf(out, "Verified domains:  %s\n", strings.Join(c.domains, ", "))
 	}
