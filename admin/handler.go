@@ -203,7 +203,11 @@ func (h *Handler) form(fn func(w http.ResponseWriter, r *http.Request) (notice s
 		case notice != "":
 			// Post/Redirect/Get: a reload does not repeat the action. The
 			// notice is one of a fixed set of words, never input.
-			http.Redirect(w, r, rootOf(r)+"?done="+url.QueryEscape(notice), http.StatusSeeOther)
+			// The Location is left relative for the browser to resolve:
+			// http.Redirect would resolve it against the path below the
+			// host's mount prefix.
+			w.Header().Set("Location", rootOf(r)+"?done="+url.QueryEscape(notice))
+			w.WriteHeader(http.StatusSeeOther)
 		}
 	}
 }

@@ -90,8 +90,13 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"ms":       func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) },
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ms": func(d time.Duration) string {
+		if d < time.Millisecond {
+			return fmt.Sprintf("%d µs", d.Microseconds())
+		}
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	},
 	"client":   clientOf,
 	"events":   func(ks []scim.EventKind) string { return joinKinds(ks) },
 	"selected": func(a, b string) bool { return a == b },
@@ -137,7 +142,7 @@ button:focus-visible,input:focus-visible,select:focus-visible,a:focus-visible{ou
 .problem{background:#fdecea;border:1px solid #a4262c;padding:.5rem .75rem;border-radius:3px}
 .secret{background:#fff8e1;border:2px solid #b26a00;padding:.75rem;border-radius:3px}
 .ok{color:#1e6b22;font-weight:600}.bad{color:#a4262c;font-weight:600}.muted{color:#555}
-code{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}
+code{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}td code.type{word-break:normal}
 dl.state{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.state dt{font-weight:600}dl.state dd{margin:0}
 form.inline{display:inline}.row{display:flex;gap:.5rem;align-items:end;flex-wrap:wrap;margin:.5rem 0}
 label{display:block;font-weight:600;font-size:.9rem}
@@ -240,7 +245,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 {{range .Log}}<tr>
 <td><time datetime="{{iso .Time}}">{{when .Time}}</time></td><td>{{client .}}</td>
 <td>{{.Method}} <code>{{.Path}}</code>{{with .Query}} <span class="muted">?{{.}}</span>{{end}}{{if .Probe}} <span class="muted">(Test connection)</span>{{end}}</td>
-<td>{{if .Failed}}<span class="bad">{{.Status}}</span>{{else}}{{.Status}}{{end}}{{with .Type}} <code>{{.}}</code>{{end}}</td>
+<td>{{if .Failed}}<span class="bad">{{.Status}}</span>{{else}}{{.Status}}{{end}}{{with .Type}} <code class="type">{{.}}</code>{{end}}</td>
 <td>{{.Detail}}</td><td>{{.ResourceType}}{{with .ResourceID}} <code>{{.}}</code>{{end}}</td><td>{{events .Events}}</td><td>{{ms .Duration}}</td>
 </tr>{{else}}<tr><td colspan="8">No requests match.</td></tr>{{end}}
 </tbody>

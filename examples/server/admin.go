@@ -94,8 +94,8 @@ func (a *adminSide) allowDomain(static []string) func(context.Context, string) e
 const sessionCookie = "demo_admin_session"
 
 // handler returns the admin page at /admin/ behind the login.
-func (a *adminSide) handler(base string) (http.Handler, error) {
-	ah, err := admin.NewHandler(a.settings, admin.Options{BaseURL: base})
+func (a *adminSide) handler(base string, store scim.Store) (http.Handler, error) {
+	ah, err := admin.NewHandler(a.settings, admin.Options{BaseURL: base, Store: store})
 	if err != nil {
 		return nil, err
 	}

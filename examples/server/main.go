@@ -216,7 +216,7 @@ func newMuxWithAdmin(store scim.Store, token, base string, domains []string, log
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuthLog(lookup, queue)(h)))
 	if adm != nil {
-		ah, err := adm.handler(base)
+		ah, err := adm.handler(base, store)
 		if err != nil {
 			return nil, err
 		}
