@@ -100,6 +100,12 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"client":   clientOf,
 	"events":   func(ks []scim.EventKind) string { return joinKinds(ks) },
 	"selected": func(a, b string) bool { return a == b },
+	"count": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
 }).Parse(pageHTML))
 
 // clientOf names the client of a log entry, given as a value or a pointer.
@@ -134,18 +140,19 @@ h1{font-size:1.6rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:2rem 0 .5rem;
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e2e2e2;vertical-align:top}
 th{background:#f4f4f4}caption{text-align:left;font-weight:600;padding:.25rem 0}
 input[type=text],select{font:inherit;padding:.3rem .4rem;border:1px solid #767676;border-radius:3px}
-input.copy{width:100%;max-width:40rem;font-family:ui-monospace,monospace;background:#f7f7f7}
+input.copy{box-sizing:border-box;width:100%;max-width:40rem;font-family:ui-monospace,monospace;font-size:.95rem;padding:.35rem .5rem;border:1px solid #767676;border-radius:3px;background:#f7f7f7}
+input#token{max-width:none}
 button{font:inherit;padding:.3rem .8rem;border:1px solid #1a4e8a;border-radius:3px;background:#1f5fa8;color:#fff;cursor:pointer}
 button.quiet{background:#fff;color:#1a4e8a}button.danger{background:#fff;color:#a4262c;border-color:#a4262c}
 button:focus-visible,input:focus-visible,select:focus-visible,a:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 .notice{background:#e7f3e8;border:1px solid #2e7d32;padding:.5rem .75rem;border-radius:3px}
 .problem{background:#fdecea;border:1px solid #a4262c;padding:.5rem .75rem;border-radius:3px}
-.secret{background:#fff8e1;border:2px solid #b26a00;padding:.75rem;border-radius:3px}
+.secret{background:#fff8e1;border:2px solid #b26a00;padding:.75rem 1rem;border-radius:3px;margin:1rem 0}.secret h2{margin-top:0}
 .ok{color:#1e6b22;font-weight:600}.bad{color:#a4262c;font-weight:600}.muted{color:#555}
-code{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}td code.type{word-break:normal}
+code{font-family:ui-monospace,monospace;font-size:.9em;overflow-wrap:anywhere}td.nowrap,code.kw{white-space:nowrap;overflow-wrap:normal}code.all{user-select:all}
 dl.state{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.state dt{font-weight:600}dl.state dd{margin:0}
 form.inline{display:inline}.row{display:flex;gap:.5rem;align-items:end;flex-wrap:wrap;margin:.5rem 0}
-label{display:block;font-weight:600;font-size:.9rem}
+label{display:block;font-weight:600;font-size:.9rem}.check{padding-bottom:.35rem}.check label{display:inline}
 </style>
 </head>
 <body>
@@ -175,7 +182,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 <dt>Client</dt><dd>{{client .}}</dd>
 {{else}}<dt>Last request</dt><dd>none yet</dd>{{end}}
 <dt>Last Test connection</dt><dd>{{with .Connection.LastTestConnection}}<time datetime="{{iso .Time}}">{{when .Time}}</time> → {{.Status}}{{if .Failed}} <span class="bad">failed</span>{{else}} <span class="ok">passed</span>{{end}}{{else}}none seen{{end}}</dd>
-{{with .Counts}}<dt>Provisioned</dt><dd>{{.Users}} users ({{.ActiveUsers}} active), {{.Groups}} groups</dd>{{end}}
+{{with .Counts}}<dt>Provisioned</dt><dd>{{count .Users "user" "users"}} ({{.ActiveUsers}} active), {{count .Groups "group" "groups"}}</dd>{{end}}
 </dl>
 <form method="post" action="{{$.Root}}sync" class="row">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
@@ -214,7 +221,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 {{range .Domains}}<tr>
 <td>{{.Name}}</td>
 <td>{{if .IsVerified}}<span class="ok">Verified</span> {{when .Verified}}{{else}}<span class="bad">Not verified</span>{{end}}{{with .CheckError}}<br><span class="muted">Last check: {{.}}</span>{{end}}</td>
-<td>Name <code>{{.TXTName}}</code><br>Value <code>{{.Token}}</code></td>
+<td>Name <code class="all">{{.TXTName}}</code><br>Value <code class="all">{{.Token}}</code></td>
 <td><form method="post" action="{{$.Root}}domains/verify" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="domain" value="{{.Name}}"><button type="submit" class="quiet" aria-label="Verify {{.Name}}">{{if .IsVerified}}Check again{{else}}Verify{{end}}</button></form>
 <form method="post" action="{{$.Root}}domains/remove" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="domain" value="{{.Name}}"><button type="submit" class="danger" aria-label="Remove {{.Name}}">Remove</button></form></td>
 </tr>{{else}}<tr><td colspan="4">No domains yet.</td></tr>{{end}}
@@ -231,7 +238,7 @@ label{display:block;font-weight:600;font-size:.9rem}
 <section aria-labelledby="log">
 <h2 id="log">Provisioning log</h2>
 <form method="get" action="{{.Root}}" class="row" aria-label="Filter the log">
-<div><label for="failures"><input id="failures" type="checkbox" name="failures" value="1"{{if .Filter.FailuresOnly}} checked{{end}}> Failures only</label></div>
+<div class="check"><input id="failures" type="checkbox" name="failures" value="1"{{if .Filter.FailuresOnly}} checked{{end}}> <label for="failures">Failures only</label></div>
 <div><label for="resource">Resource</label><select id="resource" name="resource">
 <option value="">Any</option><option{{if selected .Filter.ResourceType "User"}} selected{{end}}>User</option><option{{if selected .Filter.ResourceType "Group"}} selected{{end}}>Group</option></select></div>
 <div><label for="client">Client</label><select id="client" name="client"><option value="">Any</option>
@@ -245,8 +252,8 @@ label{display:block;font-weight:600;font-size:.9rem}
 {{range .Log}}<tr>
 <td><time datetime="{{iso .Time}}">{{when .Time}}</time></td><td>{{client .}}</td>
 <td>{{.Method}} <code>{{.Path}}</code>{{with .Query}} <span class="muted">?{{.}}</span>{{end}}{{if .Probe}} <span class="muted">(Test connection)</span>{{end}}</td>
-<td>{{if .Failed}}<span class="bad">{{.Status}}</span>{{else}}{{.Status}}{{end}}{{with .Type}} <code class="type">{{.}}</code>{{end}}</td>
-<td>{{.Detail}}</td><td>{{.ResourceType}}{{with .ResourceID}} <code>{{.}}</code>{{end}}</td><td>{{events .Events}}</td><td>{{ms .Duration}}</td>
+<td>{{if .Failed}}<span class="bad">{{.Status}}</span>{{else}}{{.Status}}{{end}}{{with .Type}}<br><code class="kw">{{.}}</code>{{end}}</td>
+<td>{{.Detail}}</td><td>{{.ResourceType}}{{with .ResourceID}} <code>{{.}}</code>{{end}}</td><td>{{events .Events}}</td><td class="nowrap">{{ms .Duration}}</td>
 </tr>{{else}}<tr><td colspan="8">No requests match.</td></tr>{{end}}
 </tbody>
 </table>

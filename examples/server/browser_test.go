@@ -277,7 +277,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//table//td[contains(., "not a verified domain")]`))
 	shot("08-log-failures")
 	text := pageText()
-	for _, want := range []string{"invalid bearer token", "switched off", `"acme.test"`, "Browser-Test SCIM Client", "→ 200 passed", "1 users (1 active), 0 groups"} {
+	for _, want := range []string{"invalid bearer token", "switched off", `"acme.test"`, "Browser-Test SCIM Client", "→ 200 passed", "1 user (1 active), 0 groups"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page lacks %q", want)
 		}
