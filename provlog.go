@@ -63,6 +63,11 @@ type LogEntry struct {
 	Probe bool `json:"probe,omitempty"`
 	// Duration is how long the request took to answer.
 	Duration time.Duration `json:"durationNs"`
+
+	// rawQuery is the request's query, turned into Query's names by the
+	// queue's goroutine (off the request's path) and cleared before the
+	// entry reaches a sink.
+	rawQuery string
 }
 
 // Failed reports whether the request was refused or failed (status 400 or
@@ -172,6 +177,14 @@ func (q *LogQueue) drain() {
 		q.spare = nil
 		q.mu.Unlock()
 
+		for i := range batch {
+			if e := &batch[i]; e.rawQuery != "" {
+				if e.Query == "" {
+					e.Query = queryNames(e.rawQuery)
+				}
+				e.rawQuery = ""
+			}
+		}
 		if err := q.record(batch); err != nil {
 			q.failed.Add(uint64(len(batch)))
 			q.warn(err)
@@ -252,7 +265,7 @@ func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
 		UserAgent: ua,
 		Method:    r.Method,
 		Path:      r.URL.Path,
-		Query:     queryNames(r.URL.RawQuery),
+		rawQuery:  r.URL.RawQuery,
 	}
 	switch {
 	case strings.HasPrefix(e.Path, "/Users"):
