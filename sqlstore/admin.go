@@ -424,3 +424,7 @@ func (l *ProvisioningLog) DeleteTenant(ctx context.Context, tenant string) error
 	_, err := l.db.exec(ctx, l.db.db, "DELETE FROM scim_log WHERE tenant = ?", tenant)
 	return err
 }
+
+// DB returns the database s stores in, for the stores that sit beside it
+// ([DB.AdminStore], [DB.ProvisioningLog]).
+func (s *Store) DB() *DB { return s.db }

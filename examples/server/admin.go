@@ -16,6 +16,7 @@ import (
 
 	"github.com/scimhost/scim"
 	"github.com/scimhost/scim/admin"
+	"github.com/scimhost/scim/sqlstore"
 )
 
 // The demo's admin page: the admin package's Handler at /admin/, behind
@@ -34,16 +35,19 @@ type adminSide struct {
 	sessions sync.Map // session id → struct{}
 }
 
-// newAdminSide keeps the admin settings and the log in memory; resolver
-// (nil for the system's) checks domains' TXT records.
-func newAdminSide(resolver *net.Resolver) *adminSide {
-	m := new(admin.Memory)
-	log := admin.NewMemoryLog(0)
-	return &adminSide{
-		settings: &admin.Settings{Tokens: m, Sync: m, Domains: m, Log: log, Resolver: resolver, CheckTimeout: 5 * time.Second},
-		queue:    scim.NewLogQueue(log, 0),
-		password: randomString(18),
+// newAdminSide keeps the admin settings and the log beside store: in its
+// database when it is a SQL store, else in memory. resolver (nil for the
+// system's) checks domains' TXT records.
+func newAdminSide(store scim.Store, resolver *net.Resolver) *adminSide {
+	s := &admin.Settings{Resolver: resolver, CheckTimeout: 5 * time.Second}
+	if ss, ok := store.(*sqlstore.Store); ok {
+		as := ss.DB().AdminStore()
+		s.Tokens, s.Sync, s.Domains, s.Log = as, as, as, ss.DB().ProvisioningLog(0)
+	} else {
+		m := new(admin.Memory)
+		s.Tokens, s.Sync, s.Domains, s.Log = m, m, m, admin.NewMemoryLog(0)
 	}
+	return &adminSide{settings: s, queue: scim.NewLogQueue(s.Log, 0), password: randomString(18)}
 }
 
 func randomString(n int) string {

@@ -98,9 +98,25 @@ func screenshotDir(t *testing.T) string {
 // the scenario: a token that works until revoked, the sync switch,
 // a domain refused until its TXT record is published and verified, and
 // the refusals in the log.
+//
+// It runs once per backend, one after the other (a browser each is enough
+// load for a small machine); the page's settings and log are in the same
+// store as the data. Screenshots go to a directory per backend.
 func TestAdminPageInBrowser(t *testing.T) {
 	exe := chromium(t)
-	shots := screenshotDir(t)
+	dir := screenshotDir(t)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			shots := filepath.Join(dir, b.name)
+			if err := os.MkdirAll(shots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			adminScenario(t, exe, b.db(t), shots)
+		})
+	}
+}
+
+func adminScenario(t *testing.T, exe, db, shots string) {
 	txt := startTXTServer(t)
 
 	// The demo, capturing what it prints for the admin password.
@@ -110,7 +126,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 	var printed bytes.Buffer
 	out := &syncWriter{w: &printed}
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "static-secret", "-db", "memory", "-dns", txt.addr}, out, ready)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "static-secret", "-db", db, "-dns", txt.addr}, out, ready)
 	}()
 	var addr string
 	select {

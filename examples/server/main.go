@@ -32,7 +32,8 @@
 // email domains by DNS TXT record (-dns names the DNS server to ask; the
 // system's by default), and shows the provisioning log. While neither
 // -domains nor the page lists a domain, every domain is allowed. The
-// demo keeps the page's settings and the log in memory.
+// page's settings and the log are kept beside the data: in the SQL
+// database (sqlstore's scim_admin_* and scim_log tables), or in memory.
 package main
 
 import (
@@ -259,7 +260,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		ln.Close()
 		return err
 	}
-	adm := newAdminSide(resolver)
+	adm := newAdminSide(store, resolver)
 	mux, err := newMuxWithAdmin(store, token, base, c.domains, log, adm)
 	if err != nil {
 		ln.Close()
