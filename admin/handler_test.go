@@ -6,8 +6,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimhost/scim"
 	"github.com/scimhost/scim/admin"
@@ -209,5 +211,57 @@ func TestNormalizeDomain(t *testing.T) {
 				t.Errorf("NormalizeDomain(%q) = %q, %v", tt.in, got, err)
 			}
 		})
+	}
+}
+
+// TestPageWithoutScript: the page needs no JavaScript (it has none, and its
+// Content-Security-Policy allows none), and every POST form carries the
+// CSRF token.
+func TestPageWithoutScript(t *testing.T) {
+	f := newFixture(t)
+	tok := f.csrf(t)
+	if _, err := f.s.AddDomain(t.Context(), "acme", "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.CreateToken(t.Context(), "acme", ""); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.do(t, "GET", "/", "", "", nil)
+	page := rec.Body.String()
+	if strings.Contains(strings.ToLower(page), "<script") || regexp.MustCompile(`\son[a-z]+=`).MatchString(page) {
+		t.Error("the page has a script or an event handler")
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("Content-Security-Policy %q allows scripts", csp)
+	}
+	forms := regexp.MustCompile(`(?s)<form method="post".*?</form>`).FindAllString(page, -1)
+	if len(forms) < 6 {
+		t.Fatalf("found %d POST forms, want the sync, token create and revoke, domain add, verify and remove forms", len(forms))
+	}
+	for _, form := range forms {
+		if !strings.Contains(form, `name="csrf" value="`+tok+`"`) {
+			t.Errorf("a form lacks the CSRF token: %s", form)
+		}
+	}
+}
+
+func TestMemoryLogRing(t *testing.T) {
+	l := admin.NewMemoryLog(3)
+	base := time.Now()
+	for i := range 5 {
+		if err := l.Record(t.Context(), []scim.LogEntry{{Tenant: "acme", Time: base.Add(time.Duration(i) * time.Second), Status: 200 + i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := l.ListLog(t.Context(), "acme", admin.LogFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []int
+	for _, e := range got {
+		statuses = append(statuses, e.Status)
+	}
+	if !slices.Equal(statuses, []int{204, 203, 202}) {
+		t.Errorf("a ring of 3 after 5 entries holds %v, want the newest three, newest first", statuses)
 	}
 }
