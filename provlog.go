@@ -94,28 +94,47 @@ const DefaultLogQueueSize = 4096
 // logRecordTimeout bounds one call of a sink's Record.
 const logRecordTimeout = 10 * time.Second
 
+// Timing of a LogQueue's goroutine.
+const (
+	// logFlushEvery is how often the goroutine hands what has queued up to
+	// the sink: entries reach the log within about this long.
+	logFlushEvery = 10 * time.Millisecond
+	// logIdleExit is how long the goroutine waits for entries before it
+	// ends; the next entry starts a new one.
+	logIdleExit = time.Second
+)
+
 // LogQueue is the bounded buffer between the requests that produce
 // provisioning log entries and the [LogSink] that stores them, so that a
-// slow or failing sink never fails or delays a SCIM request. [LogQueue.Add]
-// appends an entry under a mutex and returns; a goroutine, started when
-// entries arrive and ended when the queue is empty, hands them to the sink
-// in batches, each call bounded by a 10-second timeout. When the sink falls
-// behind and the queue is full, new entries are dropped and counted
-// ([LogQueue.Dropped]): losing a log line is better than slowing
-// provisioning. Set it as Options.Log and pass it to [BearerAuthLog], so
-// that the handler and the authentication share it.
+// slow or failing sink never fails or delays a SCIM request.
 //
-// A LogQueue is safe for concurrent use. Its zero value is not usable;
-// make one with [NewLogQueue].
+// [LogQueue.Add] appends an entry under a mutex and returns: a request pays
+// for that and nothing else. A goroutine hands the queued entries to the
+// sink in batches every 10 ms, or at once when half the queue has filled;
+// each call of the sink is bounded by a 10-second timeout, and a sink's
+// error or panic is counted ([LogQueue.Failed]) and logged once a minute
+// with slog.Default. The goroutine starts with the first entry and ends
+// after a second without one, so an idle queue holds no goroutine. When the
+// sink falls behind and the queue is full, new entries are dropped and
+// counted ([LogQueue.Dropped]): losing a log line is better than slowing
+// provisioning.
+//
+// Set it as Options.Log and pass it to [BearerAuthLog], so that the
+// handler and the authentication share it. A LogQueue is safe for
+// concurrent use. Its zero value is not usable; make one with
+// [NewLogQueue].
 type LogQueue struct {
 	sink LogSink
 	max  int
 
-	mu      sync.Mutex
-	buf     []LogEntry
-	spare   []LogEntry
-	running bool
-	idle    chan struct{} // closed when the running drain ends
+	mu       sync.Mutex
+	buf      []LogEntry
+	spare    []LogEntry
+	running  bool
+	added    uint64        // entries ever queued
+	done     uint64        // entries handed to the sink (or lost by it)
+	progress chan struct{} // closed and replaced when done grows or the goroutine ends
+	wake     chan struct{} // asks the goroutine to hand entries over now
 
 	dropped  atomic.Uint64
 	failed   atomic.Uint64
@@ -135,11 +154,11 @@ func NewLogQueue(sink LogSink, size int) *LogQueue {
 	if size == 0 {
 		size = DefaultLogQueueSize
 	}
-	return &LogQueue{sink: sink, max: size}
+	return &LogQueue{sink: sink, max: size, wake: make(chan struct{}, 1), progress: make(chan struct{})}
 }
 
 // Add queues e for the sink and returns at once. When the queue is full,
-// e is dropped and counted. A nil queue drops nothing and does nothing.
+// e is dropped and counted. A nil queue does nothing.
 func (q *LogQueue) Add(e LogEntry) {
 	if q == nil {
 		return
@@ -151,28 +170,58 @@ func (q *LogQueue) Add(e LogEntry) {
 		return
 	}
 	q.buf = append(q.buf, e)
+	q.added++
 	start := !q.running
-	if start {
-		q.running = true
-		q.idle = make(chan struct{})
-	}
+	q.running = true
+	half := len(q.buf) == q.max/2+1
 	q.mu.Unlock()
-	if start {
+	switch {
+	case start:
 		go q.drain()
+	case half:
+		q.poke()
 	}
 }
 
-// drain hands the queued entries to the sink until the queue is empty.
+// poke asks the goroutine to hand entries over now.
+func (q *LogQueue) poke() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drain hands the queued entries to the sink until none has come for
+// logIdleExit.
 func (q *LogQueue) drain() {
+	tick := time.NewTicker(logFlushEvery)
+	defer tick.Stop()
+	idle := 0
 	for {
+		select {
+		case <-tick.C:
+		case <-q.wake:
+		}
 		q.mu.Lock()
 		if len(q.buf) == 0 {
-			q.running = false
-			close(q.idle)
+			idle++
+			if time.Duration(idle)*logFlushEvery >= logIdleExit {
+				q.running = false
+				close(q.progress)
+				q.progress = make(chan struct{})
+				q.mu.Unlock()
+				return
+			}
 			q.mu.Unlock()
-			return
+			continue
 		}
+		idle = 0
 		batch := q.buf
+		if q.spare == nil {
+			// A second buffer, so that Add appends without growing a
+			// slice while the sink works on this batch.
+			q.spare = make([]LogEntry, 0, cap(batch))
+		}
 		q.buf = q.spare[:0]
 		q.spare = nil
 		q.mu.Unlock()
@@ -189,11 +238,15 @@ func (q *LogQueue) drain() {
 			q.failed.Add(uint64(len(batch)))
 			q.warn(err)
 		}
+		n := len(batch)
 		clear(batch) // let the strings go
 		q.mu.Lock()
 		if cap(batch) <= q.max {
 			q.spare = batch[:0]
 		}
+		q.done += uint64(n)
+		close(q.progress)
+		q.progress = make(chan struct{})
 		q.mu.Unlock()
 	}
 }
@@ -226,16 +279,20 @@ func (q *LogQueue) warn(err error) {
 // at shutdown, after its http.Server has stopped serving; tests call it
 // before reading the sink.
 func (q *LogQueue) Flush(ctx context.Context) error {
+	q.mu.Lock()
+	target := q.added
+	q.mu.Unlock()
 	for {
 		q.mu.Lock()
-		if !q.running {
+		if q.done >= target || !q.running {
 			q.mu.Unlock()
 			return nil
 		}
-		idle := q.idle
+		progress := q.progress
 		q.mu.Unlock()
+		q.poke()
 		select {
-		case <-idle:
+		case <-progress:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
