@@ -24,7 +24,9 @@ import (
 //
 // Tokens, Sync and Domains are required; Log may be nil (the page then
 // shows no log). Set the fields before first use and do not change them
-// afterwards; a Settings is then safe for concurrent use.
+// afterwards; a Settings is then safe for concurrent use, and must not be
+// copied. With SQL stores, Lookup costs two indexed reads per request (the
+// token by hash, the switch) and a write once a minute per token.
 type Settings struct {
 	Tokens  TokenStore
 	Sync    SyncStore
