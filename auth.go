@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // A SCIM endpoint is a door into a customer's user directory, so it is
@@ -62,7 +63,10 @@ func WithTenant(ctx context.Context, t Tenant) context.Context {
 
 // TokenLookup finds the tenant a presented bearer token belongs to. It
 // returns [ErrUnknownToken] (or an error wrapping it) when no tenant has the
-// token, and a Tenant with a non-empty ID otherwise. Any other error is
+// token, and a Tenant with a non-empty ID otherwise. A lookup that knows
+// whose token it was (a revoked one) may return that tenant together with
+// ErrUnknownToken: the request is still refused 401, and [BearerAuthLog]
+// records the refusal in that tenant's provisioning log. Any other error is
 // answered 500 with a generic detail and logged; a *[Error] is written as it
 // is, so a lookup may answer 429 or 503 on its own terms.
 //
@@ -126,6 +130,19 @@ var (
 // No detail repeats the token, and neither the token nor the Authorization
 // header is ever logged. A nil lookup answers every request 500.
 func BearerAuth(lookup TokenLookup) func(http.Handler) http.Handler {
+	return bearerAuth(lookup, nil)
+}
+
+// BearerAuthLog is [BearerAuth] that also records, in the provisioning log
+// q, the requests it refuses for a known tenant: a revoked token whose
+// tenant lookup names (see [TokenLookup]) and a tenant whose sync is
+// switched off. Requests it admits are recorded by the [Handler] through
+// Options.Log; give both the same queue. A nil q records nothing.
+func BearerAuthLog(lookup TokenLookup, q *LogQueue) func(http.Handler) http.Handler {
+	return bearerAuth(lookup, q)
+}
+
+func bearerAuth(lookup TokenLookup, q *LogQueue) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if lookup == nil || next == nil {
@@ -147,11 +164,18 @@ func BearerAuth(lookup TokenLookup) func(http.Handler) http.Handler {
 				writeError(w, r, nil, e)
 				return
 			}
+			var start time.Time
+			if q != nil {
+				start = time.Now()
+			}
 			t, err := lookup(r.Context(), token)
 			switch {
 			case errors.Is(err, ErrUnknownToken):
 				w.Header().Set("WWW-Authenticate", challengeInvalidToken)
 				writeError(w, r, nil, errBadToken)
+				if q != nil && t.ID != "" {
+					logRefusal(q, r, t, errBadToken, start)
+				}
 				return
 			case err != nil:
 				// The wrapping names where the error came from in the log;
@@ -163,6 +187,9 @@ func BearerAuth(lookup TokenLookup) func(http.Handler) http.Handler {
 				return
 			case t.Disabled:
 				writeError(w, r, nil, errDisabled)
+				if q != nil {
+					logRefusal(q, r, t, errDisabled, start)
+				}
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithTenant(r.Context(), t)))

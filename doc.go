@@ -203,6 +203,23 @@
 //   - Options.RateLimit: an optional token bucket per tenant answering 429
 //     with Retry-After; off by default (see its doc for why).
 //
+// # Provisioning log
+//
+// With Options.Log set to a [LogQueue], the handler records one [LogEntry]
+// per request for the request's tenant: time, User-Agent and OAuth client
+// ([Tenant.Client]), method, path (with ids, without the query's values),
+// status, scimType, the error's detail, the resource, the kinds of the
+// events caused, and the duration. [BearerAuthLog] records its refusals of
+// known tenants through the same queue: a revoked token (the lookup returns
+// the tenant with [ErrUnknownToken]) and sync switched off. The queue hands
+// entries to a [LogSink] on its own goroutine, in batches, and drops (and
+// counts) entries when the sink falls behind, so a slow or failing sink
+// never fails or delays a request; without Options.Log the handler does no
+// log work. No body, query value, header but User-Agent, or token is ever
+// in an entry; personal data appears only where an error's detail names it
+// (a refused email's domain and userName, a host policy's words). Package
+// admin reads the log on its admin page; sqlstore stores it with retention.
+//
 // # Testing a Store
 //
 // Package storetest turns the Store contract into executable checks, with

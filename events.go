@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 )
 
@@ -56,18 +57,51 @@ type Event struct {
 	Group *Group
 }
 
-// emit calls Options.OnChange with each event describe returns. describe
-// runs only when OnChange is set: telling what an update changed compares
-// encodings, work a request need not do when nobody listens.
-func (h *Handler) emit(ctx context.Context, describe func() []Event) {
-	if h.opts.OnChange == nil {
+// emit calls Options.OnChange with each event describe returns, and notes
+// their kinds for the provisioning log in w. describe runs only when
+// OnChange or Options.Log is set: telling what an update changed compares
+// encodings, work a request need not do when nobody listens. kinds, when
+// not nil, names the same kinds without that work; it is used when only the
+// log listens.
+func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func() []Event, kinds func() []EventKind) {
+	if h.opts.OnChange == nil && h.opts.Log == nil {
+		return
+	}
+	sw, _ := w.(*statusWriter)
+	if h.opts.OnChange == nil && kinds != nil {
+		if sw != nil {
+			sw.events = kinds()
+		}
 		return
 	}
 	tenant, _ := TenantFrom(ctx)
-	for _, e := range describe() {
+	evs := describe()
+	if sw != nil && h.opts.Log != nil && len(evs) > 0 {
+		ks := make([]EventKind, len(evs))
+		for i := range evs {
+			ks[i] = evs[i].Kind
+		}
+		sw.events = ks
+	}
+	if h.opts.OnChange == nil {
+		return
+	}
+	for _, e := range evs {
 		e.Tenant = tenant.ID
 		h.opts.OnChange(ctx, e)
 	}
+}
+
+// patchedUserKinds names the event of a user PATCH that changed something,
+// as userEvents would, without comparing encodings.
+func patchedUserKinds(old, u *User) []EventKind {
+	switch {
+	case old.Active && !u.Active:
+		return []EventKind{UserDeactivated}
+	case !old.Active && u.Active:
+		return []EventKind{UserReactivated}
+	}
+	return []EventKind{UserUpdated}
 }
 
 // userEvents describes a user create (old nil) or update.

@@ -98,7 +98,11 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, attempted))
 		return
 	}
-	h.emit(ctx, func() []Event { return rt.events(id, old, updated) })
+	var kinds func() []EventKind
+	if u, ok := any(updated).(*User); ok {
+		kinds = func() []EventKind { return patchedUserKinds(any(old).(*User), u) }
+	}
+	h.emit(ctx, w, func() []Event { return rt.events(id, old, updated) }, kinds)
 	rt.writePatched(w, r, updated, withBody, want)
 }
 
@@ -276,7 +280,7 @@ func (rt *resourceType[T]) patchMembers(w http.ResponseWriter, r *http.Request, 
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	h.emit(ctx, func() []Event { return memberEvents(id, res.Group, res.Added, res.Removed) })
+	h.emit(ctx, w, func() []Event { return memberEvents(id, res.Group, res.Added, res.Removed) }, nil)
 	if withBody {
 		// The client asked to see the group (RFC 7644 §3.5.2): read it,
 		// members only if it wants them.

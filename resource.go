@@ -192,7 +192,10 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, "", v))
 		return
 	}
-	h.emit(r.Context(), func() []Event { return rt.events(resourceID(created), nil, created) })
+	if h.opts.Log != nil {
+		noteResource(w, resourceID(created))
+	}
+	h.emit(r.Context(), w, func() []Event { return rt.events(resourceID(created), nil, created) }, nil)
 	rt.writeResource(w, r, http.StatusCreated, created)
 }
 
@@ -240,7 +243,7 @@ func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, rt.storeError(err, id, v))
 		return
 	}
-	h.emit(r.Context(), func() []Event { return rt.events(id, old, replaced) })
+	h.emit(r.Context(), w, func() []Event { return rt.events(id, old, replaced) }, nil)
 	rt.writeResource(w, r, http.StatusOK, replaced)
 }
 
@@ -349,7 +352,7 @@ func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	h.emit(ctx, func() []Event { return []Event{deleteEvent(id, old)} })
+	h.emit(ctx, w, func() []Event { return []Event{deleteEvent(id, old)} }, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -407,6 +410,11 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
+	}
+	if rt.h.opts.Log != nil && page.TotalResults == 0 && isProbe(q.Filter) {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.probe = true
+		}
 	}
 	if len(page.Resources) > q.Count {
 		page.Resources = page.Resources[:q.Count]

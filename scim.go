@@ -76,6 +76,13 @@ type Options struct {
 	// it a slip in one GroupStore method turns groups off, and Entra ID's
 	// Test connection still passes.
 	RequireGroups bool
+	// Log, when set, receives a provisioning log entry ([LogEntry]) for
+	// every request: what was asked, the status, scimType and detail
+	// answered, the resource and the events caused, never a body, a query
+	// value or a token. The queue hands entries to its sink off the
+	// request's path, so a slow or failing sink never delays or fails a
+	// request. When nil, the handler does no log work at all.
+	Log *LogQueue
 
 	// MaxBodyBytes caps a request body; a larger one is refused with 413.
 	// Default 1 MiB.
@@ -434,6 +441,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.opts.Logger != nil {
 			h.logRequest(r, sw, time.Since(start))
 		}
+		if h.opts.Log != nil {
+			h.logEntry(r, sw, start)
+		}
 	}()
 	if h.limiter != nil && !h.limiter.allow(sw, r) {
 		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
@@ -566,6 +576,12 @@ type statusWriter struct {
 	// plainJSON says the client asked for application/json rather than
 	// application/scim+json (rule accept-application-json).
 	plainJSON bool
+	// For the provisioning log (Options.Log): the error's detail, the id
+	// of a created resource, the kinds of the events, a connection test.
+	detail     string
+	resourceID string
+	events     []EventKind
+	probe      bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -726,7 +742,8 @@ var contentTypeHeader = []string{contentType}
 // fail writes err as a SCIM error and records its scimType for the log.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if sw, ok := w.(*statusWriter); ok {
-		sw.scimType = toError(err).Type
+		e := toError(err)
+		sw.scimType, sw.detail = e.Type, e.Detail
 	}
 	writeError(w, r, h.log, err)
 }

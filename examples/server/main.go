@@ -40,6 +40,15 @@
 // read, write and idle timeouts, and a cap on header size, so that idle or
 // slow clients cannot hold its connections; the mux is wrapped in
 // scim.CleanPaths, so that a Tenant URL pasted with a trailing slash works.
+//
+// The workspace admin's page (package admin) is at http://ADDR/admin/,
+// behind a password printed at start: it creates and revokes tokens
+// (accepted beside -token), switches sync off and on, adds and verifies
+// email domains by DNS TXT record (-dns names the DNS server to ask; the
+// system's by default), and shows the provisioning log. While neither
+// -domains nor the page lists a domain, every domain is allowed. The
+// page's settings and the log are kept beside the data: in the SQL
+// database (sqlstore's scim_admin_* and scim_log tables), or in memory.
 package main
 
 import (
@@ -88,6 +97,7 @@ type config struct {
 	token   string
 	domains []string
 	oauth   oauthFlags
+	dns     string
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -100,6 +110,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.token, "token", "", "bearer token clients must send (default $SCIM_TOKEN, else a random one)")
 	fs.StringVar(&domains, "domains", "", "verified email domains, comma-separated; empty allows every domain")
 	c.oauth.register(fs)
+	fs.StringVar(&c.dns, "dns", "", "DNS server (host:port) that checks the admin page's domains (default: the system's resolver)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -198,14 +209,25 @@ func allowDomains(domains []string) func(context.Context, string) error {
 // log. When oauthSrv is not nil, its token endpoint is served too and its
 // access tokens are accepted beside token.
 func newMux(store scim.Store, token, base string, domains []string, log *slog.Logger, oauthSrv *oauth.Server) (http.Handler, error) {
+	return newMuxWithAdmin(store, token, base, domains, log, oauthSrv, nil)
+}
+
+// newMuxWithAdmin is newMux with the admin page at /admin/ when adm is not
+// nil.
+func newMuxWithAdmin(store scim.Store, token, base string, domains []string, log *slog.Logger, oauthSrv *oauth.Server, adm *adminSide) (http.Handler, error) {
 	var tokens scim.Tokens
 	if err := tokens.Add("demo", scim.HashToken(token)); err != nil {
 		return nil, err
 	}
+	lookup, allow, queue := tokens.Lookup, allowDomains(domains), (*scim.LogQueue)(nil)
+	if adm != nil {
+		lookup, allow, queue = adm.lookup(&tokens), adm.allowDomain(domains), adm.queue
+	}
 	h, err := scim.NewHandler(store, scim.Options{
 		BaseURL:     base,
 		OAuth:       oauthSrv != nil,
-		AllowDomain: allowDomains(domains),
+		AllowDomain: allow,
+		Log:         queue,
 		Logger:      log,
 		OnChange: func(ctx context.Context, e scim.Event) {
 			log.InfoContext(ctx, "scim change", "kind", e.Kind, "tenant", e.Tenant, "type", e.ResourceType,
@@ -216,12 +238,18 @@ func newMux(store scim.Store, token, base string, domains []string, log *slog.Lo
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	lookup := tokens.Lookup
 	if oauthSrv != nil {
-		lookup = oauthSrv.LookupOr(tokens.Lookup)
+		lookup = oauthSrv.LookupOr(lookup)
 		mountOAuth(mux, oauthSrv)
 	}
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(lookup)(h)))
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuthLog(lookup, queue)(h)))
+	if adm != nil {
+		ah, err := adm.handler(base, store)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/admin/", ah)
+	}
 	// "POST /scim/v2//Users", from a Tenant URL pasted with a trailing
 	// slash, reaches the handler instead of the mux's redirect.
 	return scim.CleanPaths("/scim/v2", mux), nil
@@ -302,14 +330,26 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		ln.Close()
 		return err
 	}
-	mux, err := newMux(store, token, base, c.domains, log, oauthSrv)
+	resolver, err := dnsResolver(c.dns)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	adm := newAdminSide(store, resolver)
+	mux, err := newMuxWithAdmin(store, token, base, c.domains, log, oauthSrv, adm)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = adm.queue.Flush(flush)
+	}()
 
 	fmt.Fprintf(out, "SCIM Base URL:     %s\nSCIM Bearer Token: %s\nStore:             %s\n", base, token, desc)
 	fmt.Fprint(out, oauthLines)
+	fmt.Fprintf(out, "Admin page:        http://%s/admin/ (password %s, valid until the server stops)\n", ln.Addr(), adm.password)
 	if len(c.domains) > 0 {
 		fmt.Fprintf(out, "Verified domains:  %s\n", strings.Join(c.domains, ", "))
 	}
