@@ -3,6 +3,7 @@ package scim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -61,7 +62,7 @@ func TestProvisioningLog(t *testing.T) {
 	auth := map[string]string{"Authorization": "Bearer " + tok, "User-Agent": "Azure AD Provisioning"}
 	opts := scim.Options{AllowDomain: func(_ context.Context, d string) error {
 		if d != "acme.com" {
-			return errors.New("not verified")
+			return fmt.Errorf("%w: not verified", scim.ErrDomainNotAllowed)
 		}
 		return nil
 	}}

@@ -133,21 +133,24 @@ var _ scim.TokenLookup = (*Settings)(nil).Lookup
 // AllowDomain is an Options.AllowDomain that allows the email domains the
 // request's workspace ([scim.TenantFrom]) has verified, exactly: a verified
 // example.com does not allow eu.example.com, which its admin adds and
-// verifies on its own. A request without a tenant is refused.
+// verifies on its own. A request without a tenant is refused. A refusal
+// wraps [scim.ErrDomainNotAllowed]; a failing DomainStore is returned as
+// it is, so that the handler answers 503 rather than "not verified".
 func (s *Settings) AllowDomain(ctx context.Context, domain string) error {
 	t, ok := scim.TenantFrom(ctx)
 	if !ok {
-		return errors.New("no workspace in the request")
+		return fmt.Errorf("%w: no workspace in the request", scim.ErrDomainNotAllowed)
 	}
 	d, err := s.Domains.GetDomain(ctx, t.ID, domain)
 	switch {
 	case errors.Is(err, scim.ErrNotFound):
-		return errors.New("not a domain of this workspace")
+		return fmt.Errorf("%w: not a domain of this workspace", scim.ErrDomainNotAllowed)
 	case err != nil:
-		// Not a refusal of the input: the store failed.
-		return &scim.Error{Status: 503, Detail: "the workspace's domains could not be read; try again", Err: err}
+		// Not a refusal of the input: the store failed, which the handler
+		// answers 503 with a generic detail, logging the cause.
+		return fmt.Errorf("admin: reading the workspace's domains: %w", err)
 	case !d.IsVerified():
-		return errors.New("not verified")
+		return fmt.Errorf("%w: not verified", scim.ErrDomainNotAllowed)
 	}
 	return nil
 }

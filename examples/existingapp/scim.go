@@ -25,7 +25,7 @@ func (a *App) scim(ctx context.Context, dialect sqlstore.Dialect) (http.Handler,
 		var one int
 		err := a.db.QueryRowContext(ctx, "SELECT 1 FROM workspace_domains WHERE workspace_id = $1 AND domain = $2", t.ID, domain).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errors.New("not a verified domain of the workspace")
+			return fmt.Errorf("%w: not a verified domain of the workspace", scim.ErrDomainNotAllowed)
 		}
 		return err
 	}})
