@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // ErrorType is an RFC 7644 §3.12 scimType: the machine-readable reason for a
@@ -51,6 +52,10 @@ type Error struct {
 	Type   ErrorType // scimType; may be empty (for 401, 403, 404, 5xx)
 	Detail string    // human-readable, sent to the client
 	Err    error     // the cause, never sent
+	// RetryAfter, when positive, is sent as the Retry-After header, in
+	// whole seconds rounded up (RFC 9110 §10.2.3): how long a client
+	// should wait before it retries a 429 or 503.
+	RetryAfter time.Duration
 }
 
 // Error returns the detail, with the cause when there is one.
@@ -206,6 +211,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
+	if e.RetryAfter > 0 && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Bearer realm="scim"`)
 	}

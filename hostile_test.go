@@ -474,3 +474,32 @@ func TestHeavyPatchDoesNotStallOtherTenants(t *testing.T) {
 	}
 	t.Logf("%d reads during the PATCH, the slowest %v", reads, slowest)
 }
+
+// TestErrorRetryAfter: an Error's RetryAfter is the Retry-After header, in
+// whole seconds rounded up; none is sent without it, and a header already
+// set (the rate limiter's) is kept.
+func TestErrorRetryAfter(t *testing.T) {
+	tests := []struct {
+		name   string
+		after  time.Duration
+		preset string
+		want   string
+	}{
+		{"none", 0, "", ""},
+		{"whole seconds", 5 * time.Second, "", "5"},
+		{"rounded up", 1500 * time.Millisecond, "", "2"},
+		{"set before", 5 * time.Second, "9", "9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			if tt.preset != "" {
+				rec.Header().Set("Retry-After", tt.preset)
+			}
+			scim.WriteError(rec, &scim.Error{Status: 503, Detail: "busy", RetryAfter: tt.after})
+			if rec.Code != 503 || rec.Header().Get("Retry-After") != tt.want {
+				t.Errorf("status %d, Retry-After %q; want 503, %q", rec.Code, rec.Header().Get("Retry-After"), tt.want)
+			}
+		})
+	}
+}

@@ -73,6 +73,11 @@ func WithCostlyQueries(n int) Option {
 // errBudget is the cause of a budget's deadline.
 var errBudget = errors.New("sqlstore: the call's database budget ran out")
 
+// budgetRetryAfter is the Retry-After of a 503 for a spent budget: long
+// enough for the costly lists that took the connections to finish, short
+// beside the 60 s a provisioning client waits for an answer.
+const budgetRetryAfter = 5 * time.Second
+
 // begin gives a call its budget. end turns an error caused by the budget
 // running out into a 503 *scim.Error; the client's own cancellation stays
 // as it is.
@@ -81,8 +86,9 @@ func (db *DB) begin(ctx context.Context) (context.Context, func(*error)) {
 	return bctx, func(err *error) {
 		if *err != nil && ctx.Err() == nil && errors.Is(context.Cause(bctx), errBudget) {
 			*err = &scim.Error{Status: 503,
-				Detail: fmt.Sprintf("the request needed the database for longer than this server's budget of %v; try again later", db.budget),
-				Err:    fmt.Errorf("%w: %w", errBudget, *err)}
+				Detail:     fmt.Sprintf("the request needed the database for longer than this server's budget of %v; try again later", db.budget),
+				Err:        fmt.Errorf("%w: %w", errBudget, *err),
+				RetryAfter: budgetRetryAfter}
 		}
 		cancel()
 	}

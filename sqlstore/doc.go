@@ -197,8 +197,7 @@
 // client hanging up included, whatever the driver does itself (pgx v5
 // sends a cancel request too; other drivers may only close the socket,
 // which PostgreSQL does not notice while it computes). A call that runs out
-// of budget answers a 503 *scim.Error; the handler cannot yet add a
-// Retry-After header to it.
+// of budget answers a 503 *scim.Error with Retry-After: 5.
 //
 // Before such a list runs, the store estimates its cost: the tenant's rows
 // (counted, no further than needed) times the comparisons no index serves,

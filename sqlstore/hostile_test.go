@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,11 @@ func TestBudget(t *testing.T) {
 		var se *scim.Error
 		if !errors.As(err, &se) || se.Status != 503 {
 			t.Fatalf("a list over its budget: %v after %v; want a 503", err, took)
+		}
+		rec := httptest.NewRecorder()
+		scim.WriteError(rec, err)
+		if got := rec.Header().Get("Retry-After"); got != "5" {
+			t.Errorf("the 503's Retry-After is %q, want 5", got)
 		}
 		if took > 2*time.Second {
 			t.Errorf("a 300 ms budget answered after %v", took)
