@@ -40,7 +40,7 @@ func TestTwoProcesses(t *testing.T) {
 				}
 				pool.SetMaxOpenConns(8)
 				t.Cleanup(func() { pool.Close() })
-				if dbs[i], err = Open(t.Context(), pool, PostgreSQL); err != nil {
+				if dbs[i], err = Open(t.Context(), pool, PostgreSQL, testOptions()...); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -55,7 +55,7 @@ func TestTwoProcesses(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { pool.Close() })
-				if dbs[i], err = Open(t.Context(), pool, SQLite); err != nil {
+				if dbs[i], err = Open(t.Context(), pool, SQLite, testOptions()...); err != nil {
 					t.Fatal(err)
 				}
 			}

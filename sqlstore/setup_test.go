@@ -146,9 +146,20 @@ func postgresDB(t testing.TB, schema string) *sql.DB {
 	return p.db
 }
 
+// testOptions are the options of every test store: under the race
+// detector, which slows every call several times over (modernc.org/sqlite
+// tenfold), the budget grows with it, so that the concurrency tests count
+// lost updates rather than 503s; TestBudget sets its own.
+func testOptions() []Option {
+	if raceEnabled {
+		return []Option{WithBudget(60 * time.Second)}
+	}
+	return nil
+}
+
 func openPostgres(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), postgresDB(t, testSchema), PostgreSQL)
+	db, err := Open(context.Background(), postgresDB(t, testSchema), PostgreSQL, testOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +173,7 @@ func openSQLite(t testing.TB) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sdb.Close() })
-	db, err := Open(context.Background(), sdb, SQLite)
+	db, err := Open(context.Background(), sdb, SQLite, testOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
