@@ -33,6 +33,14 @@ const (
 	writeOnly
 )
 
+type uniqueness uint8
+
+const (
+	uniqueNone uniqueness = iota
+	uniqueServer
+	uniqueGlobal
+)
+
 type returned uint8
 
 const (
@@ -51,7 +59,12 @@ type attrDef struct {
 	required   bool
 	mutability mutability
 	returned   returned
+	uniqueness uniqueness
 	subs       []*attrDef
+	// What /Schemas says besides the characteristics above.
+	description    string
+	canonical      []string
+	referenceTypes []string
 }
 
 // sub returns the sub-attribute named name (any case), or nil.
@@ -69,8 +82,11 @@ type resourceSchema struct {
 	id     string
 	attrs  []*attrDef
 	byName map[string]*attrDef // lower-case name → def
-	// def is elimity's definition, served by /Schemas.
-	def schema.Schema
+	// def is elimity's definition, served by /Schemas for the core
+	// schemas; served is the rendered definition (without meta) of a
+	// declared extension, which has no def.
+	def    schema.Schema
+	served []byte
 }
 
 // attr returns the top-level attribute named name (any case), or nil.
@@ -104,6 +120,8 @@ func newAttrDef(a schema.CoreAttribute) *attrDef {
 		multi:     a.MultiValued(),
 		caseExact: a.CaseExact(),
 		required:  a.Required(),
+		// description, canonical and referenceTypes stay empty: /Schemas
+		// serves elimity's own rendering of the core schemas.
 	}
 	switch a.AttributeType() {
 	case "boolean":
@@ -136,6 +154,12 @@ func newAttrDef(a schema.CoreAttribute) *attrDef {
 		d.returned = returnedNever
 	case "request":
 		d.returned = returnedRequest
+	}
+	switch a.Uniqueness() {
+	case "server":
+		d.uniqueness = uniqueServer
+	case "global":
+		d.uniqueness = uniqueGlobal
 	}
 	for _, sa := range a.SubAttributes() {
 		d.subs = append(d.subs, newAttrDef(sa))
