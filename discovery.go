@@ -247,14 +247,14 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 	base := h.baseURL(r)
 	pb := h.newPageBudget(users.TotalResults+groups.TotalResults, q.StartIndex, len(users.Resources)+len(groups.Resources))
 	for _, u := range users.Resources {
-		if _, err := pb.add("User", u.ID, func(b []byte) []byte { return appendUser(b, u, q.Want, base) }); err != nil {
+		if _, err := pb.add("User", u.ID, func(b []byte) []byte { return h.users.encode(b, u, q.Want, base) }); err != nil {
 			pb.free()
 			h.fail(w, r, err)
 			return
 		}
 	}
 	for _, g := range groups.Resources {
-		if _, err := pb.add("Group", g.ID, func(b []byte) []byte { return appendGroup(b, g, q.Want, base) }); err != nil {
+		if _, err := pb.add("Group", g.ID, func(b []byte) []byte { return h.groups.encode(b, g, q.Want, base) }); err != nil {
 			pb.free()
 			h.fail(w, r, err)
 			return

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +29,7 @@ import (
 // a value of the wrong type, an attribute the extension does not declare,
 // a missing required attribute, or a missing extension marked Required is
 // 400 invalidValue naming the attribute; a change to an immutable value
-// that is set is 400 mutability; a readOnly attribute keeps its stored
+// that is set is 400 mutability; a [MutabilityReadOnly] attribute keeps its stored
 // value, whatever the client sends. Filters, sortBy and
 // attributes/excludedAttributes name the attributes qualified by the URN
 // (`urn:...:User:badgeNumber gt 100`): the evaluator compares an integer or
@@ -60,7 +62,7 @@ type Extension struct {
 
 // Attribute is one attribute of an [Extension], with the characteristics of
 // RFC 7643 §2.2. The zero values of its fields are the RFC's defaults: a
-// single-valued, case-insensitive, readWrite string, returned by default,
+// single-valued, case-insensitive string a client may read and write, returned by default,
 // with no uniqueness.
 type Attribute struct {
 	// Name is the attribute's name (RFC 7643 §2.1: a letter, then letters,
@@ -160,6 +162,51 @@ func (x *extensions) of(resource string) []*extension {
 		return x.group
 	}
 	return x.user
+}
+
+// withExtensions returns enc, which writes a user or a group, so that the
+// objects of the declared extensions exts are projected member by member:
+// attributes=urn:...:badgeNumber writes only that member of the object,
+// excludedAttributes=urn:...:badgeNumber leaves it out. (Extra objects of
+// undeclared extensions are projected whole, by the encoder.) extra
+// returns a shallow copy of v and its Extra to change.
+func withExtensions[T any](exts []*extension, enc func([]byte, T, Projection, string) []byte, extra func(T) (T, *map[string]json.RawMessage)) func([]byte, T, Projection, string) []byte {
+	if len(exts) == 0 {
+		return enc
+	}
+	return func(b []byte, v T, p Projection, base string) []byte {
+		if len(p.Attributes)+len(p.Excluded) == 0 {
+			return enc(b, v, p, base)
+		}
+		var projected map[string]json.RawMessage
+		_, m := extra(v)
+		for k, raw := range *m {
+			pv, changed := projectExtensionObject(exts, k, raw, p)
+			if !changed {
+				continue
+			}
+			if projected == nil {
+				projected = maps.Clone(*m)
+			}
+			projected[k] = pv
+		}
+		if projected == nil {
+			return enc(b, v, p, base)
+		}
+		c, cm := extra(v)
+		*cm = projected
+		return enc(b, c, p, base)
+	}
+}
+
+func userExtra(u *User) (*User, *map[string]json.RawMessage) {
+	c := *u
+	return &c, &c.Extra
+}
+
+func groupExtra(g *Group) (*Group, *map[string]json.RawMessage) {
+	c := *g
+	return &c, &c.Extra
 }
 
 // compileExtensions checks the declarations NewHandler was given.
@@ -309,7 +356,7 @@ func compileAttribute(a Attribute, isSub bool) (*attrDef, error) {
 // normalizeExtensions checks the declared extensions in *extra, the
 // attributes of a resource being written, against their declarations and
 // rewrites each as one object under its URN with the declared names. old
-// is the stored resource's Extra (nil on create), for readOnly and
+// is the stored resource's Extra (nil on create), for read-only and
 // immutable attributes.
 func normalizeExtensions(exts []*extension, extra *map[string]json.RawMessage, old map[string]json.RawMessage) error {
 	for _, e := range exts {
@@ -804,4 +851,56 @@ func appendAttrDef(b []byte, d *attrDef) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
+}
+
+// projectExtensionObject applies the members the projection names inside
+// the extension object held under key (attributes=urn:...:badgeNumber
+// keeps only badgeNumber of that object; excludedAttributes removes it).
+// Any other value, or a projection that names none of its members, is
+// returned as it is. Members keep their names; the object written is
+// re-encoded only when a member was dropped.
+func projectExtensionObject(exts []*extension, key string, v []byte, p Projection) ([]byte, bool) {
+	if !isURN(key) || len(v) == 0 || trimJSONSpace(v)[0] != '{' ||
+		!slices.ContainsFunc(exts, func(e *extension) bool { return strings.EqualFold(e.urn, key) }) {
+		return v, false
+	}
+	var keep, drop []string
+	whole := len(p.Attributes) == 0
+	for _, a := range p.Attributes {
+		switch {
+		case pathCovers(a, key):
+			whole = true
+		case a.URN != "" && strings.EqualFold(a.URN, key):
+			keep = append(keep, a.Name)
+		}
+	}
+	for _, x := range p.Excluded {
+		if x.Sub == "" && x.URN != "" && strings.EqualFold(x.URN, key) {
+			drop = append(drop, x.Name)
+		}
+	}
+	if (whole || len(keep) == 0) && len(drop) == 0 {
+		return v, false
+	}
+	o, err := decodeExtValue(v)
+	m, ok := o.(map[string]any)
+	if err != nil || !ok {
+		return v, false
+	}
+	changed := false
+	for name := range m {
+		wanted := whole || slices.ContainsFunc(keep, func(k string) bool { return strings.EqualFold(k, name) })
+		if !wanted || slices.ContainsFunc(drop, func(d string) bool { return strings.EqualFold(d, name) }) {
+			delete(m, name)
+			changed = true
+		}
+	}
+	if !changed {
+		return v, false
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return v, false
+	}
+	return b, true
 }

@@ -326,4 +326,3 @@ func TestExtensionRequired(t *testing.T) {
 		t.Errorf("schemaExtensions[1] = %v", got)
 	}
 }
-
