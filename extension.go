@@ -33,7 +33,10 @@ import (
 // value, whatever the client sends. Filters, sortBy and
 // attributes/excludedAttributes name the attributes qualified by the URN
 // (`urn:...:User:badgeNumber gt 100`): the evaluator compares an integer or
-// decimal as a number, a boolean as a boolean, a string case-insensitively.
+// decimal as a number, a boolean as a boolean, a string case-insensitively;
+// a comparison the type cannot answer (`badgeNumber gt "x"`, co on a
+// number, an undeclared attribute of a declared extension) is 400
+// invalidFilter, and a dateTime attribute answers only pr for now.
 //
 // The handler does not enforce uniqueness or canonicalValues: it advertises
 // them, as RFC 7643 §2.2 lets a service provider, and leaves a unique
@@ -82,7 +85,10 @@ type Attribute struct {
 	// CanonicalValues are advertised, not enforced (RFC 7643 §2.3.1 lets
 	// a service provider accept others).
 	CanonicalValues []string
-	// CaseExact is advertised for /Schemas; see Extension on filters.
+	// CaseExact must be false for now: filters and sortBy compare
+	// extension strings case-insensitively, and NewHandler refuses a
+	// declaration that says otherwise rather than advertise what the
+	// evaluator does not do.
 	CaseExact bool
 	// Mutability is "" ([MutabilityReadWrite]) or another AttributeMutability.
 	Mutability AttributeMutability
@@ -273,6 +279,11 @@ func validAttrName(s string) bool {
 func compileAttribute(a Attribute, isSub bool) (*attrDef, error) {
 	if !validAttrName(a.Name) {
 		return nil, fmt.Errorf("attribute name %q is not a SCIM attribute name", a.Name)
+	}
+	if a.CaseExact && a.Type != TypeComplex {
+		// The evaluator reads Extra without the declarations, and compares
+		// its strings case-insensitively; /Schemas must not promise more.
+		return nil, fmt.Errorf("attribute %q: CaseExact extension attributes are not supported yet (filters compare extension strings case-insensitively)", a.Name)
 	}
 	d := &attrDef{
 		name: a.Name, multi: a.MultiValued, caseExact: a.CaseExact, required: a.Required,
@@ -903,4 +914,89 @@ func projectExtensionObject(exts []*extension, key string, v []byte, p Projectio
 		return v, false
 	}
 	return b, true
+}
+
+// validateFilter refuses the comparisons on declared extension attributes
+// that their type cannot answer, as validateFilter does for the core
+// schemas (RFC 7644 §3.4.2.2: 400 invalidFilter): an attribute the
+// extension does not declare, a number compared with anything but a
+// number, a boolean with anything but eq/ne and true/false, co/sw/ew on a
+// number. A dateTime extension attribute answers pr only: its values are
+// kept as sent, so comparing their text would order offsets wrongly.
+func (x *extensions) validateFilter(f Filter, resource string) error {
+	exts := x.of(resource)
+	if len(exts) == 0 || f == nil {
+		return nil
+	}
+	switch f := f.(type) {
+	case *LogicalExpr:
+		if f == nil {
+			return nil
+		}
+		if err := x.validateFilter(f.Left, resource); err != nil {
+			return err
+		}
+		return x.validateFilter(f.Right, resource)
+	case *NotExpr:
+		if f == nil {
+			return nil
+		}
+		return x.validateFilter(f.Filter, resource)
+	case *ValuePathExpr:
+		if f == nil {
+			return nil
+		}
+		_, err := resolveExtPath(exts, f.Path)
+		return err
+	case *AttrExpr:
+		if f == nil {
+			return nil
+		}
+		d, err := resolveExtPath(exts, f.Path)
+		if d == nil || err != nil || f.Op == OpPr || f.Value.Kind == KindNull {
+			return err
+		}
+		bad := func(why string) error {
+			return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s: %s %s", f, f.Path, why))
+		}
+		textual := f.Op == OpCo || f.Op == OpSw || f.Op == OpEw
+		switch d.typ {
+		case typeInteger, typeDecimal:
+			if f.Value.Kind != KindNumber || textual {
+				return bad("is a number: compare it with a number, by eq, ne, gt, ge, lt or le")
+			}
+		case typeBoolean:
+			if f.Value.Kind != KindBool || (f.Op != OpEq && f.Op != OpNe) {
+				return bad("is a boolean: compare it with true or false, by eq or ne")
+			}
+		case typeDateTime:
+			return bad("is a dateTime extension attribute, which filters answer only with pr")
+		case typeComplex:
+			if d.sub("value") == nil {
+				return bad("is complex: compare one of its sub-attributes")
+			}
+		}
+	}
+	return nil
+}
+
+// resolveExtPath returns the declared attribute (or sub-attribute) p
+// names when p is qualified by a declared extension's URN; nil when it is
+// not. The error is 400 invalidFilter for a name the extension does not
+// declare.
+func resolveExtPath(exts []*extension, p AttrPath) (*attrDef, error) {
+	for _, e := range exts {
+		if p.URN == "" || !strings.EqualFold(p.URN, e.urn) {
+			continue
+		}
+		d := e.schema.attr(p.Name)
+		if d != nil && p.Sub != "" {
+			d = d.sub(p.Sub)
+		}
+		if d == nil {
+			return nil, errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s is not an attribute of the schema %s", p, e.urn))
+		}
+		return d, nil
+	}
+	return nil, nil
 }

@@ -304,6 +304,7 @@ func TestExtensionDeclarationsValidated(t *testing.T) {
 		{"bad name", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "1x"}}}, "not a SCIM attribute name"},
 		{"bad type", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", Type: "float"}}}, "unknown type"},
 		{"duplicate", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x"}, {Name: "X"}}}, "twice"},
+		{"caseExact", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", CaseExact: true}}}, "CaseExact extension attributes are not supported yet"},
 		{"complex without subs", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", Type: scim.TypeComplex}}}, "needs sub-attributes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -324,5 +325,26 @@ func TestExtensionRequired(t *testing.T) {
 	rt := decode(t, serve(t, h, request{method: "GET", path: "/ResourceTypes/User"}))
 	if got := rt["schemaExtensions"].([]any)[1]; !cmp.Equal(got, map[string]any{"schema": contosoURN, "required": true}) {
 		t.Errorf("schemaExtensions[1] = %v", got)
+	}
+}
+
+func TestExtensionFilterValidated(t *testing.T) {
+	h, _ := contosoHandler(t)
+	for _, tc := range []struct{ filter, detail string }{
+		{contosoURN + `:badgeNumber gt "abc"`, "is a number"},
+		{contosoURN + `:badgeNumber co 1`, "is a number"},
+		{contosoURN + `:shoeSize eq 1`, "is not an attribute of the schema"},
+		{contosoURN + `:badge.shape eq "x"`, "is not an attribute of the schema"},
+		{contosoURN + `:hired gt "2026-01-01T00:00:00Z"`, "only with pr"},
+		{contosoURN + `:badge eq "x"`, "is complex"},
+	} {
+		t.Run(tc.filter, func(t *testing.T) {
+			wantError(t, serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {tc.filter}}.Encode()}), http.StatusBadRequest, "invalidFilter", tc.detail)
+		})
+	}
+	for _, ok := range []string{contosoURN + `:hired pr`, contosoURN + `:badge.floor gt 2`, contosoURN + `:badgeNumber eq null`, `urn:ietf:params:scim:schemas:extension:Other:2.0:User:x gt "a"`} {
+		if rec := serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {ok}}.Encode()}); rec.Code != http.StatusOK {
+			t.Errorf("filter %s: %d %s", ok, rec.Code, rec.Body)
+		}
 	}
 }

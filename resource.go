@@ -605,6 +605,9 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			if err := validateFilter(f, resource); err != nil {
 				return q, err
 			}
+			if err := h.ext.validateFilter(f, resource); err != nil {
+				return q, err
+			}
 		}
 		if err := checkFilterCost(f, h.opts.MaxFilterCost); err != nil {
 			return q, err
