@@ -186,6 +186,7 @@ var checks = []struct {
 		{"PatchMembersStaleVersion", Groups | MemberPatcher, testPatchMembersStale},
 	}},
 	{"Keyset", keysetChecks},
+	{"Extensions", extensionChecks},
 	{"Concurrency", []check{
 		{"FiftyMemberAddsToOneGroup", Groups, testConcurrentMemberAdds},
 		{"TwentyCreatesOfOneUserName", 0, testConcurrentCreates},
