@@ -348,3 +348,33 @@ func TestExtensionFilterValidated(t *testing.T) {
 		}
 	}
 }
+
+func TestExtensionOnGroups(t *testing.T) {
+	const urn = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:Group"
+	ext := scim.Extension{Schema: urn, Resource: "Group", Attributes: []scim.Attribute{{Name: "budget", Type: scim.TypeDecimal}, {Name: "open", Type: scim.TypeBoolean}}}
+	s := memstore.New()
+	h := newHandler(t, s, scim.Options{Extensions: []scim.Extension{ext}})
+	g := mustCreate(t, h, "/Groups", `{"displayName":"Sales","`+urn+`:budget":12.5,"`+urn+`:OPEN":true}`)
+	if !cmp.Equal(g[urn], map[string]any{"budget": 12.5, "open": true}) {
+		t.Errorf("group extension = %v", g[urn])
+	}
+	stored, err := s.GetGroup(t.Context(), g["id"].(string), scim.Projection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := ext.Lookup(stored.Extra, "budget"); !ok || v != 12.5 {
+		t.Errorf("Lookup(budget) = %#v, %v", v, ok)
+	}
+	wantError(t, serve(t, h, request{method: "POST", path: "/Groups", body: `{"displayName":"Ops","` + urn + `":{"open":"yes"}}`}), http.StatusBadRequest, "invalidValue", urn+":open must be a boolean")
+	rec := serve(t, h, request{method: "GET", path: "/Groups?" + url.Values{"filter": {urn + `:budget gt 10`}}.Encode()})
+	if got := decode(t, rec)["totalResults"]; got != 1.0 {
+		t.Errorf("budget gt 10: totalResults %v", got)
+	}
+	rt := decode(t, serve(t, h, request{method: "GET", path: "/ResourceTypes/Group"}))
+	if !cmp.Equal(rt["schemaExtensions"], []any{map[string]any{"schema": urn, "required": false}}) {
+		t.Errorf("Group schemaExtensions = %v", rt["schemaExtensions"])
+	}
+	if rec := serve(t, h, request{method: "GET", path: "/Schemas/" + urn}); rec.Code != http.StatusOK {
+		t.Errorf("GET /Schemas/%s: %d", urn, rec.Code)
+	}
+}
