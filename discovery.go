@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,20 +60,10 @@ func (h *Handler) schemas() []*resourceSchema {
 	return s
 }
 
-// appendSchema appends one Schema resource: elimity's definition with our meta.
+// appendSchema appends one Schema resource, rendered from the attribute
+// table (appendDeclaredSchema), with our meta.
 func appendSchema(b []byte, s *resourceSchema, base string) []byte {
-	if s.served != nil {
-		b = append(b, s.served[:len(s.served)-1]...)
-		b = append(b, `,"meta":{"resourceType":"Schema","location":`...)
-		b = appendJSONString(b, base+"/Schemas/"+s.id)
-		return append(b, "}}"...)
-	}
-	def, err := json.Marshal(s.def.ToMap())
-	if err != nil || len(def) < 2 {
-		// The definitions are static Go values; this cannot fail at run time.
-		panic("scim: schema definition does not marshal: " + s.id)
-	}
-	b = append(b, def[:len(def)-1]...)
+	b = append(b, s.served[:len(s.served)-1]...)
 	b = append(b, `,"meta":{"resourceType":"Schema","location":`...)
 	b = appendJSONString(b, base+"/Schemas/"+s.id)
 	return append(b, "}}"...)

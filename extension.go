@@ -817,7 +817,10 @@ func appendAttrDef(b []byte, d *attrDef) []byte {
 	b = appendJSONString(b, d.description)
 	b = append(b, `,"required":`...)
 	b = strconv.AppendBool(b, d.required)
-	if d.typ != typeComplex {
+	// As elimity-com/scim rendered the core schemas: caseExact and
+	// uniqueness say nothing of a complex or boolean attribute.
+	simple := d.typ != typeComplex && d.typ != typeBoolean
+	if simple {
 		b = append(b, `,"caseExact":`...)
 		b = strconv.AppendBool(b, d.caseExact)
 	}
@@ -836,12 +839,12 @@ func appendAttrDef(b []byte, d *attrDef) []byte {
 	b = append(b, `","returned":"`...)
 	b = append(b, returnedNames[d.returned]...)
 	b = append(b, '"')
-	if d.typ != typeComplex {
+	if simple {
 		b = append(b, `,"uniqueness":"`...)
 		b = append(b, uniquenessNames[d.uniqueness]...)
 		b = append(b, '"')
 	}
-	if d.typ == typeReference {
+	if len(d.referenceTypes) > 0 {
 		b = append(b, `,"referenceTypes":[`...)
 		for i, r := range d.referenceTypes {
 			if i > 0 {

@@ -7,9 +7,11 @@ import (
 )
 
 // This file turns elimity-com/scim's RFC 7643 schema definitions into the
-// attribute table the decoder, the filter evaluator, PATCH and projection
-// consult: type, multi-valuedness, caseExact, mutability and returned, looked
-// up case-insensitively. The elimity types stay behind it.
+// attribute table the decoder, the filter evaluator, PATCH, projection and
+// /Schemas consult: type, multi-valuedness, caseExact, mutability, returned,
+// uniqueness, canonical values and descriptions, looked up
+// case-insensitively. The elimity types stay behind it. A host's declared
+// extensions (extension.go) compile into the same attrDef.
 
 type attrType uint8
 
@@ -82,9 +84,9 @@ type resourceSchema struct {
 	id     string
 	attrs  []*attrDef
 	byName map[string]*attrDef // lower-case name → def
-	// def is elimity's definition, served by /Schemas for the core
-	// schemas; served is the rendered definition (without meta) of a
-	// declared extension, which has no def.
+	// def is elimity's definition the core schemas' tables are built
+	// from; a declared extension has none. served is the Schema resource
+	// without meta, rendered from attrs once: what /Schemas serves.
 	def    schema.Schema
 	served []byte
 }
@@ -111,6 +113,9 @@ func newSchema(id string, def schema.Schema) *resourceSchema {
 		s.attrs = append(s.attrs, d)
 		s.byName[strings.ToLower(d.name)] = d
 	}
+	if id != "" {
+		s.served = appendDeclaredSchema(nil, id, def.Name.Value(), def.Description.Value(), s.attrs)
+	}
 	return s
 }
 
@@ -120,8 +125,12 @@ func newAttrDef(a schema.CoreAttribute) *attrDef {
 		multi:     a.MultiValued(),
 		caseExact: a.CaseExact(),
 		required:  a.Required(),
-		// description, canonical and referenceTypes stay empty: /Schemas
-		// serves elimity's own rendering of the core schemas.
+
+		description: a.Description(),
+		canonical:   a.CanonicalValues(),
+	}
+	for _, r := range a.ReferenceTypes() {
+		d.referenceTypes = append(d.referenceTypes, string(r))
 	}
 	switch a.AttributeType() {
 	case "boolean":

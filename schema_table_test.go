@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // servedAttr is one attribute definition as /Schemas serves it.
@@ -132,5 +134,27 @@ func TestSchemasMatchTable(t *testing.T) {
 	}
 	for _, info := range groupAttrInfo {
 		check("group:"+info.name, info.subs)
+	}
+}
+
+// TestServedSchemasFromTable compares /Schemas, now rendered from the
+// attribute table, with elimity-com/scim's rendering of the same RFC 7643
+// definitions, which it served before: the table loses nothing.
+func TestServedSchemasFromTable(t *testing.T) {
+	for _, s := range []*resourceSchema{userSchema, enterpriseSchema, groupSchema} {
+		want, err := json.Marshal(s.def.ToMap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w, g any
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(s.served, &g); err != nil {
+			t.Fatalf("%s: %v: %s", s.id, err, s.served)
+		}
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("%s (-elimity +table):\n%s", s.id, diff)
+		}
 	}
 }
