@@ -50,7 +50,9 @@ func (d *defective) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*sci
 			q.Filter = &g
 		}
 	case "refuseExtensions", "refuseExtensionsDeclared":
-		custom := func(urn string) bool { return strings.Contains(urn, ":extension:") && !strings.EqualFold(urn, scim.EnterpriseUserSchema) }
+		custom := func(urn string) bool {
+			return strings.Contains(urn, ":extension:") && !strings.EqualFold(urn, scim.EnterpriseUserSchema)
+		}
 		if f, ok := q.Filter.(*scim.AttrExpr); (ok && custom(f.Path.URN)) || custom(q.SortBy.URN) {
 			return scim.Page[*scim.User]{}, scim.ErrUnsupported
 		}
