@@ -1003,3 +1003,19 @@ func resolveExtPath(exts []*extension, p AttrPath) (*attrDef, error) {
 	}
 	return nil, nil
 }
+
+// mergeJSONObjects returns the object base with the members of over set
+// over it; over when base is not an object.
+func mergeJSONObjects(base, over json.RawMessage) json.RawMessage {
+	var o map[string]json.RawMessage
+	if err := json.Unmarshal(over, &o); err != nil {
+		return over
+	}
+	for name, v := range o {
+		base = setJSONPath(base, []string{name}, v)
+	}
+	if base == nil {
+		return json.RawMessage("{}")
+	}
+	return base
+}

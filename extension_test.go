@@ -354,7 +354,7 @@ func TestExtensionOnGroups(t *testing.T) {
 	ext := scim.Extension{Schema: urn, Resource: "Group", Attributes: []scim.Attribute{{Name: "budget", Type: scim.TypeDecimal}, {Name: "open", Type: scim.TypeBoolean}}}
 	s := memstore.New()
 	h := newHandler(t, s, scim.Options{Extensions: []scim.Extension{ext}})
-	g := mustCreate(t, h, "/Groups", `{"displayName":"Sales","`+urn+`:budget":12.5,"`+urn+`:OPEN":true}`)
+	g := mustCreate(t, h, "/Groups", `{"displayName":"Sales","`+urn+`:budget":12.5,"`+urn+`":{"OPEN":true}}`)
 	if !cmp.Equal(g[urn], map[string]any{"budget": 12.5, "open": true}) {
 		t.Errorf("group extension = %v", g[urn])
 	}
@@ -376,5 +376,21 @@ func TestExtensionOnGroups(t *testing.T) {
 	}
 	if rec := serve(t, h, request{method: "GET", path: "/Schemas/" + urn}); rec.Code != http.StatusOK {
 		t.Errorf("GET /Schemas/%s: %d", urn, rec.Code)
+	}
+}
+
+func TestExtensionFlatThenNestedMerge(t *testing.T) {
+	h, _ := contosoHandler(t)
+	for _, tc := range []struct{ name, body string }{
+		{"flat then nested", `{"userName":"a@example.com","` + contosoURN + `:badgeNumber":5,"` + contosoURN + `":{"costCenter":"c"}}`},
+		{"nested then flat", `{"userName":"b@example.com","` + contosoURN + `":{"costCenter":"c"},"` + contosoURN + `:badgeNumber":5}`},
+		{"nested wins over flat", `{"userName":"c@example.com","` + contosoURN + `:costCenter":"flat","` + contosoURN + `":{"costCenter":"c","badgeNumber":5}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := mustCreate(t, h, "/Users", tc.body)
+			if !cmp.Equal(u[contosoURN], map[string]any{"costCenter": "c", "badgeNumber": 5.0}) {
+				t.Errorf("extension = %v", u[contosoURN])
+			}
+		})
 	}
 }
