@@ -38,6 +38,11 @@ import (
 // number, an undeclared attribute of a declared extension) is 400
 // invalidFilter, and a dateTime attribute answers only pr for now.
 //
+// Responses follow each attribute's returned: a writeOnly or
+// returned-never value is stored and never sent, a returned-request one
+// only when attributes names it, a returned-always one even when
+// excludedAttributes names it.
+//
 // The handler does not enforce uniqueness or canonicalValues: it advertises
 // them, as RFC 7643 §2.2 lets a service provider, and leaves a unique
 // value to the store. Extensions whose URN is not declared keep the
@@ -151,6 +156,9 @@ const (
 // extension is a declared Extension compiled into the attribute table's
 // form: the same attrDef the core schemas are described by.
 type extension struct {
+	// hides says an attribute is returned only on request, never, or is
+	// writeOnly: every response is then projected.
+	hides    bool
 	urn      string
 	resource string
 	required bool
@@ -181,7 +189,7 @@ func withExtensions[T any](exts []*extension, enc func([]byte, T, Projection, st
 		return enc
 	}
 	return func(b []byte, v T, p Projection, base string) []byte {
-		if len(p.Attributes)+len(p.Excluded) == 0 {
+		if len(p.Attributes)+len(p.Excluded) == 0 && !slices.ContainsFunc(exts, func(e *extension) bool { return e.hides }) {
 			return enc(b, v, p, base)
 		}
 		var projected map[string]json.RawMessage
@@ -254,6 +262,9 @@ func compileExtensions(decls []Extension) (extensions, error) {
 		}
 		s.served = appendDeclaredSchema(nil, e.Schema, e.Name, e.Description, s.attrs)
 		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s, decl: e}
+		for _, d := range s.attrs {
+			ext.hides = ext.hides || d.returned == returnedNever || d.returned == returnedRequest || d.mutability == writeOnly
+		}
 		if e.Resource == "Group" {
 			x.group = append(x.group, ext)
 		} else {
@@ -874,10 +885,14 @@ func appendAttrDef(b []byte, d *attrDef) []byte {
 // returned as it is. Members keep their names; the object written is
 // re-encoded only when a member was dropped.
 func projectExtensionObject(exts []*extension, key string, v []byte, p Projection) ([]byte, bool) {
-	if !isURN(key) || len(v) == 0 || trimJSONSpace(v)[0] != '{' ||
-		!slices.ContainsFunc(exts, func(e *extension) bool { return strings.EqualFold(e.urn, key) }) {
+	if !isURN(key) || len(v) == 0 || trimJSONSpace(v)[0] != '{' {
 		return v, false
 	}
+	i := slices.IndexFunc(exts, func(e *extension) bool { return strings.EqualFold(e.urn, key) })
+	if i < 0 {
+		return v, false
+	}
+	e := exts[i]
 	var keep, drop []string
 	whole := len(p.Attributes) == 0
 	for _, a := range p.Attributes {
@@ -888,12 +903,15 @@ func projectExtensionObject(exts []*extension, key string, v []byte, p Projectio
 			keep = append(keep, a.Name)
 		}
 	}
+	if len(keep) == 0 {
+		whole = true
+	}
 	for _, x := range p.Excluded {
 		if x.Sub == "" && x.URN != "" && strings.EqualFold(x.URN, key) {
 			drop = append(drop, x.Name)
 		}
 	}
-	if (whole || len(keep) == 0) && len(drop) == 0 {
+	if whole && len(drop) == 0 && !e.hides {
 		return v, false
 	}
 	o, err := decodeExtValue(v)
@@ -901,10 +919,24 @@ func projectExtensionObject(exts []*extension, key string, v []byte, p Projectio
 	if err != nil || !ok {
 		return v, false
 	}
+	named := func(list []string, name string) bool {
+		return slices.ContainsFunc(list, func(k string) bool { return strings.EqualFold(k, name) })
+	}
 	changed := false
 	for name := range m {
-		wanted := whole || slices.ContainsFunc(keep, func(k string) bool { return strings.EqualFold(k, name) })
-		if !wanted || slices.ContainsFunc(drop, func(d string) bool { return strings.EqualFold(d, name) }) {
+		wanted := (whole || named(keep, name)) && !named(drop, name)
+		if d := e.schema.attr(name); d != nil {
+			// RFC 7643 §2.2: returned and writeOnly decide first.
+			switch {
+			case d.returned == returnedNever || d.mutability == writeOnly:
+				wanted = false
+			case d.returned == returnedAlways:
+				wanted = true
+			case d.returned == returnedRequest:
+				wanted = named(keep, name)
+			}
+		}
+		if !wanted {
 			delete(m, name)
 			changed = true
 		}

@@ -394,3 +394,39 @@ func TestExtensionFlatThenNestedMerge(t *testing.T) {
 		})
 	}
 }
+
+func TestExtensionReturned(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "costCenter"},
+		{Name: "pin", Mutability: scim.MutabilityWriteOnly, Returned: scim.ReturnedNever},
+		{Name: "notes", Returned: scim.ReturnedRequest},
+		{Name: "badgeNumber", Type: scim.TypeInteger, Returned: scim.ReturnedAlways},
+	}}
+	s := memstore.New()
+	h := newHandler(t, s, scim.Options{Extensions: []scim.Extension{ext}})
+	u := mustCreate(t, h, "/Users", `{"userName":"a@example.com","`+contosoURN+`":{"costCenter":"c","pin":"1234","notes":"n","badgeNumber":7}}`)
+	if !cmp.Equal(u[contosoURN], map[string]any{"costCenter": "c", "badgeNumber": 7.0}) {
+		t.Errorf("create returned %v, want no pin and no notes", u[contosoURN])
+	}
+	id := u["id"].(string)
+	stored, err := s.GetUser(t.Context(), id, scim.Projection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := ext.Lookup(stored.Extra, "pin"); v != "1234" || !ok {
+		t.Errorf("the store does not keep the writeOnly pin: %v %v", v, ok)
+	}
+	for _, tc := range []struct {
+		query string
+		want  map[string]any
+	}{
+		{"attributes=" + url.QueryEscape(contosoURN+":notes"), map[string]any{"notes": "n", "badgeNumber": 7.0}},
+		{"attributes=" + url.QueryEscape(contosoURN+":pin"), map[string]any{"badgeNumber": 7.0}},
+		{"excludedAttributes=" + url.QueryEscape(contosoURN+":badgeNumber"), map[string]any{"costCenter": "c", "badgeNumber": 7.0}},
+	} {
+		got := decode(t, serve(t, h, request{method: "GET", path: "/Users/" + id + "?" + tc.query}))
+		if !cmp.Equal(got[contosoURN], tc.want) {
+			t.Errorf("GET ?%s: %v, want %v", tc.query, got[contosoURN], tc.want)
+		}
+	}
+}
