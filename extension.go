@@ -38,7 +38,7 @@ import (
 // number, an undeclared attribute of a declared extension) is 400
 // invalidFilter, and a dateTime attribute answers only pr for now.
 //
-// Responses follow each attribute's returned: a writeOnly or
+// Responses follow each attribute's returned: a write-only or
 // returned-never value is stored and never sent, a returned-request one
 // only when attributes names it, a returned-always one even when
 // excludedAttributes names it.
