@@ -163,7 +163,6 @@ type extension struct {
 	resource string
 	required bool
 	schema   *resourceSchema
-	decl     Extension
 }
 
 // extensions are the Handler's declared extensions, per resource type.
@@ -261,7 +260,7 @@ func compileExtensions(decls []Extension) (extensions, error) {
 			s.byName[strings.ToLower(d.name)] = d
 		}
 		s.served = appendDeclaredSchema(nil, e.Schema, e.Name, e.Description, s.attrs)
-		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s, decl: e}
+		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s}
 		for _, d := range s.attrs {
 			ext.hides = ext.hides || d.returned == returnedNever || d.returned == returnedRequest || d.mutability == writeOnly
 		}
