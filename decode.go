@@ -56,7 +56,9 @@ import (
 //   - A top-level key qualified by a custom extension's URN whose value is
 //     not an object ("urn:...:Contoso:2.0:User:costCenter": "42") is an
 //     attribute of that extension: it is kept inside the extension's object
-//     in Extra, as PATCH keeps it (RFC 7643 §3.3), and returned there.
+//     in Extra, as PATCH keeps it (RFC 7643 §3.3), and returned there. The
+//     extension's object sent in the same body after such keys is merged
+//     with them, its members winning.
 //   - At most one value of a multi-valued attribute may have primary true
 //     (RFC 7643 §2.4); more is 400 invalidValue.
 //
@@ -1155,6 +1157,11 @@ func (d *decoder) extra(m *map[string]json.RawMessage, key []byte, core string) 
 	if old, ok := d.extraIndex[lower]; ok {
 		delete(*m, old)
 		delete(d.extraIndex, lower)
+	} else if old, ok := findFold(*m, k); ok && v != nil && isURN(k) && isObject(raw) {
+		// An extension object after some of its attributes sent flat:
+		// both are the extension's, the object's members winning.
+		v = mergeJSONObjects((*m)[old], v)
+		delete(*m, old)
 	}
 	if v == nil {
 		return nil

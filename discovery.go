@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,20 +48,22 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 // schemas returns the schemas this handler serves, core User first.
 func (h *Handler) schemas() []*resourceSchema {
 	s := []*resourceSchema{userSchema, enterpriseSchema}
+	for _, e := range h.ext.user {
+		s = append(s, e.schema)
+	}
 	if h.groups != nil {
 		s = append(s, groupSchema)
+		for _, e := range h.ext.group {
+			s = append(s, e.schema)
+		}
 	}
 	return s
 }
 
-// appendSchema appends one Schema resource: elimity's definition with our meta.
+// appendSchema appends one Schema resource, rendered from the attribute
+// table (appendDeclaredSchema), with our meta.
 func appendSchema(b []byte, s *resourceSchema, base string) []byte {
-	def, err := json.Marshal(s.def.ToMap())
-	if err != nil || len(def) < 2 {
-		// The definitions are static Go values; this cannot fail at run time.
-		panic("scim: schema definition does not marshal: " + s.id)
-	}
-	b = append(b, def[:len(def)-1]...)
+	b = append(b, s.served[:len(s.served)-1]...)
 	b = append(b, `,"meta":{"resourceType":"Schema","location":`...)
 	b = appendJSONString(b, base+"/Schemas/"+s.id)
 	return append(b, "}}"...)
@@ -89,7 +90,7 @@ func (h *Handler) serveSchema(w http.ResponseWriter, r *http.Request) {
 
 // appendResourceType appends the ResourceType resource (RFC 7643 §6) named
 // name ("User" or "Group").
-func appendResourceType(b []byte, name, base string) []byte {
+func appendResourceType(b []byte, name, base string, exts []*extension) []byte {
 	b = append(b, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],"id":"`...)
 	b = append(b, name...)
 	b = append(b, `","name":"`...)
@@ -103,14 +104,37 @@ func appendResourceType(b []byte, name, base string) []byte {
 		b = append(b, UserSchema...)
 		b = append(b, `","schemaExtensions":[{"schema":"`...)
 		b = append(b, EnterpriseUserSchema...)
-		b = append(b, `","required":false}]`...)
+		b = append(b, `","required":false}`...)
+		b = appendSchemaExtensions(b, exts, true)
+		b = append(b, ']')
 	} else {
 		b = append(b, GroupSchema...)
 		b = append(b, '"')
+		if len(exts) > 0 {
+			b = append(b, `,"schemaExtensions":[`...)
+			b = appendSchemaExtensions(b, exts, false)
+			b = append(b, ']')
+		}
 	}
 	b = append(b, `,"meta":{"resourceType":"ResourceType","location":`...)
 	b = appendJSONString(b, base+"/ResourceTypes/"+name)
 	return append(b, "}}"...)
+}
+
+// appendSchemaExtensions appends the schemaExtensions entries of declared
+// extensions, each after a comma when comma is set, else after the first.
+func appendSchemaExtensions(b []byte, exts []*extension, comma bool) []byte {
+	for i, e := range exts {
+		if comma || i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"schema":`...)
+		b = appendJSONString(b, e.urn)
+		b = append(b, `,"required":`...)
+		b = strconv.AppendBool(b, e.required)
+		b = append(b, '}')
+	}
+	return b
 }
 
 func (h *Handler) resourceTypeNames() []string {
@@ -123,7 +147,7 @@ func (h *Handler) resourceTypeNames() []string {
 func (h *Handler) serveResourceTypes(w http.ResponseWriter, r *http.Request) {
 	base, names := h.baseURL(r), h.resourceTypeNames()
 	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		return appendList(b, len(names), 1, names, func(b []byte, n string) []byte { return appendResourceType(b, n, base) })
+		return appendList(b, len(names), 1, names, func(b []byte, n string) []byte { return appendResourceType(b, n, base, h.ext.of(n)) })
 	})
 }
 
@@ -132,7 +156,7 @@ func (h *Handler) serveResourceType(w http.ResponseWriter, r *http.Request) {
 	for _, n := range h.resourceTypeNames() {
 		if strings.EqualFold(n, id) {
 			base := h.baseURL(r)
-			writeJSON(w, http.StatusOK, func(b []byte) []byte { return appendResourceType(b, n, base) })
+			writeJSON(w, http.StatusOK, func(b []byte) []byte { return appendResourceType(b, n, base, h.ext.of(n)) })
 			return
 		}
 	}
@@ -212,14 +236,14 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 	base := h.baseURL(r)
 	pb := h.newPageBudget(users.TotalResults+groups.TotalResults, q.StartIndex, len(users.Resources)+len(groups.Resources))
 	for _, u := range users.Resources {
-		if _, err := pb.add("User", u.ID, func(b []byte) []byte { return appendUser(b, u, q.Want, base) }); err != nil {
+		if _, err := pb.add("User", u.ID, func(b []byte) []byte { return h.users.encode(b, u, q.Want, base) }); err != nil {
 			pb.free()
 			h.fail(w, r, err)
 			return
 		}
 	}
 	for _, g := range groups.Resources {
-		if _, err := pb.add("Group", g.ID, func(b []byte) []byte { return appendGroup(b, g, q.Want, base) }); err != nil {
+		if _, err := pb.add("Group", g.ID, func(b []byte) []byte { return h.groups.encode(b, g, q.Want, base) }); err != nil {
 			pb.free()
 			h.fail(w, r, err)
 			return

@@ -161,6 +161,20 @@
 // A store that cannot evaluate part of a filter says which with an
 // [*UnsupportedError], and the client's 400 invalidFilter names it.
 //
+// # Schema extensions
+//
+// A host declares its own extension schemas in Options.Extensions (see
+// [Extension]): the custom attributes an Entra ID admin maps as
+// urn:ietf:params:scim:schemas:extension:<App>:2.0:User:<attribute>, with
+// their types and characteristics. /Schemas serves them and /ResourceTypes
+// lists them in schemaExtensions; every write checks their values by type
+// (a wrong one is 400 invalidValue naming the attribute) and keeps them in
+// Extra under the URN, one object with the declared names, whether sent
+// flat, nested or by a PATCH path; [Extension.Lookup] reads them back as Go
+// values. Filters, sortBy and projection understand them; a store that
+// filters with [MatchUser] answers them, and storetest checks that a store
+// does. Extensions that are not declared are kept in Extra as sent.
+//
 // # Policies, events and limits
 //
 // Options.AllowDomain refuses emails on domains a workspace has not

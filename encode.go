@@ -52,7 +52,9 @@ import (
 // case-insensitively; Enterprise attributes may be qualified or not.
 // Extra keys are projected whole: a key is written when an attribute names
 // it, a custom extension object when an attribute inside it is named, and
-// an attribute of a named extension schema.
+// an attribute of a named extension schema. Within the object of a
+// declared extension (Options.Extensions; see withExtensions), attributes=urn:...:name keeps
+// only the named members and excludedAttributes=urn:...:name removes them.
 
 // userMask says, for each uattr, which parts of it to write: bit i for
 // sub-attribute i of a complex attribute, bit 0 for a simple one, zero for

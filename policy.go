@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -105,6 +106,15 @@ func undecided(err error, detail string) error {
 // checkUser runs the domain allowlist and the host's user policies on the
 // final state of a user write. old is nil on create.
 func (h *Handler) checkUser(ctx context.Context, old, u *User) error {
+	if len(h.ext.user) > 0 {
+		var was map[string]json.RawMessage
+		if old != nil {
+			was = old.Extra
+		}
+		if err := normalizeExtensions(h.ext.user, &u.Extra, was); err != nil {
+			return err
+		}
+	}
 	if h.opts.AllowDomain != nil {
 		if err := h.checkDomains(ctx, old, u); err != nil {
 			return err
@@ -120,6 +130,15 @@ func (h *Handler) checkUser(ctx context.Context, old, u *User) error {
 
 // checkGroup runs the host's group policies.
 func (h *Handler) checkGroup(ctx context.Context, old, g *Group) error {
+	if len(h.ext.group) > 0 {
+		var was map[string]json.RawMessage
+		if old != nil {
+			was = old.Extra
+		}
+		if err := normalizeExtensions(h.ext.group, &g.Extra, was); err != nil {
+			return err
+		}
+	}
 	for _, p := range h.opts.GroupPolicies {
 		if err := p(ctx, old, g); err != nil {
 			return undecided(err, "this server could not check the group against its policies; try again later")

@@ -55,7 +55,7 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	rt := &resourceType[*User]{
 		h: h, name: "User", endpoint: "/Users", schema: UserSchema,
 		create: s.CreateUser, get: s.GetUser, replace: s.ReplaceUser, del: s.DeleteUser, list: s.ListUsers,
-		decode: decodeUser, encode: appendUser,
+		decode: decodeUser, encode: withExtensions(h.ext.user, appendUser, userExtra),
 		meta:   func(u *User) *Meta { return &u.Meta },
 		setID:  func(u *User, id string) { u.ID = id },
 		unique: func(u *User) string { return "userName " + strconv.Quote(u.UserName) },
@@ -90,7 +90,7 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 	rt := &resourceType[*Group]{
 		h: h, name: "Group", endpoint: "/Groups", schema: GroupSchema,
 		create: s.CreateGroup, get: s.GetGroup, replace: s.ReplaceGroup, del: s.DeleteGroup, list: s.ListGroups,
-		decode: decodeGroup, encode: appendGroup,
+		decode: decodeGroup, encode: withExtensions(h.ext.group, appendGroup, groupExtra),
 		meta:   func(g *Group) *Meta { return &g.Meta },
 		setID:  func(g *Group, id string) { g.ID = id },
 		unique: func(g *Group) string { return "displayName " + strconv.Quote(g.DisplayName) },
@@ -619,6 +619,9 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		}
 		if resource != "" {
 			if err := validateFilter(f, resource); err != nil {
+				return q, err
+			}
+			if err := h.ext.validateFilter(f, resource); err != nil {
 				return q, err
 			}
 		}

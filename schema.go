@@ -7,9 +7,11 @@ import (
 )
 
 // This file turns elimity-com/scim's RFC 7643 schema definitions into the
-// attribute table the decoder, the filter evaluator, PATCH and projection
-// consult: type, multi-valuedness, caseExact, mutability and returned, looked
-// up case-insensitively. The elimity types stay behind it.
+// attribute table the decoder, the filter evaluator, PATCH, projection and
+// /Schemas consult: type, multi-valuedness, caseExact, mutability, returned,
+// uniqueness, canonical values and descriptions, looked up
+// case-insensitively. The elimity types stay behind it. A host's declared
+// extensions (extension.go) compile into the same attrDef.
 
 type attrType uint8
 
@@ -33,6 +35,14 @@ const (
 	writeOnly
 )
 
+type uniqueness uint8
+
+const (
+	uniqueNone uniqueness = iota
+	uniqueServer
+	uniqueGlobal
+)
+
 type returned uint8
 
 const (
@@ -51,7 +61,12 @@ type attrDef struct {
 	required   bool
 	mutability mutability
 	returned   returned
+	uniqueness uniqueness
 	subs       []*attrDef
+	// What /Schemas says besides the characteristics above.
+	description    string
+	canonical      []string
+	referenceTypes []string
 }
 
 // sub returns the sub-attribute named name (any case), or nil.
@@ -69,8 +84,11 @@ type resourceSchema struct {
 	id     string
 	attrs  []*attrDef
 	byName map[string]*attrDef // lower-case name → def
-	// def is elimity's definition, served by /Schemas.
-	def schema.Schema
+	// def is elimity's definition the core schemas' tables are built
+	// from; a declared extension has none. served is the Schema resource
+	// without meta, rendered from attrs once: what /Schemas serves.
+	def    schema.Schema
+	served []byte
 }
 
 // attr returns the top-level attribute named name (any case), or nil.
@@ -95,6 +113,9 @@ func newSchema(id string, def schema.Schema) *resourceSchema {
 		s.attrs = append(s.attrs, d)
 		s.byName[strings.ToLower(d.name)] = d
 	}
+	if id != "" {
+		s.served = appendDeclaredSchema(nil, id, def.Name.Value(), def.Description.Value(), s.attrs)
+	}
 	return s
 }
 
@@ -104,6 +125,12 @@ func newAttrDef(a schema.CoreAttribute) *attrDef {
 		multi:     a.MultiValued(),
 		caseExact: a.CaseExact(),
 		required:  a.Required(),
+
+		description: a.Description(),
+		canonical:   a.CanonicalValues(),
+	}
+	for _, r := range a.ReferenceTypes() {
+		d.referenceTypes = append(d.referenceTypes, string(r))
 	}
 	switch a.AttributeType() {
 	case "boolean":
@@ -136,6 +163,12 @@ func newAttrDef(a schema.CoreAttribute) *attrDef {
 		d.returned = returnedNever
 	case "request":
 		d.returned = returnedRequest
+	}
+	switch a.Uniqueness() {
+	case "server":
+		d.uniqueness = uniqueServer
+	case "global":
+		d.uniqueness = uniqueGlobal
 	}
 	for _, sa := range a.SubAttributes() {
 		d.subs = append(d.subs, newAttrDef(sa))

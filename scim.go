@@ -194,6 +194,13 @@ type Options struct {
 	// expiredCursor. ServiceProviderConfig advertises it as
 	// pagination.cursorTimeout. Default 10 minutes.
 	CursorTimeout time.Duration
+
+	// Extensions are the schema extensions the host declares: custom
+	// attributes with their types and characteristics, listed by /Schemas,
+	// checked on every write, and understood by filters, sortBy,
+	// projection and PATCH. See [Extension]. NewHandler fails on an
+	// invalid declaration.
+	Extensions []Extension
 }
 
 // The defaults of Options' limits.
@@ -234,6 +241,8 @@ type Handler struct {
 	// of this Handler's. Go's GCM keeps no state between calls: it is safe
 	// for concurrent use.
 	cursorAEAD cipher.AEAD
+	// ext is Options.Extensions, compiled.
+	ext extensions
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
@@ -339,6 +348,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		limits:     filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 	}
 	h.limiter = limiter
+	if h.ext, err = compileExtensions(opts.Extensions); err != nil {
+		return nil, err
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

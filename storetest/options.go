@@ -20,6 +20,7 @@ type config struct {
 	capabilities Capability
 	tenants      func(t *testing.T) (a, b Tenant)
 	arbitraryIDs bool
+	extensions   []scim.Extension
 }
 
 // Capability is a part of the Store contract that a store may or may not

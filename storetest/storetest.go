@@ -29,7 +29,9 @@
 // userName when supported; projection of members; memberships and their
 // cleanup on delete; the optional capabilities [scim.UserUpdater],
 // [scim.GroupUpdater] and [scim.MemberPatcher] when implemented; and
-// concurrent membership changes and concurrent creates of one userName.
+// concurrent membership changes and concurrent creates of one userName;
+// filters and sorts on the attributes of declared schema extensions, kept
+// in User.Extra (see [Extensions]).
 // Group members are users the check created, so that a store whose
 // memberships have a foreign key to its users passes.
 //
@@ -186,6 +188,7 @@ var checks = []struct {
 		{"PatchMembersStaleVersion", Groups | MemberPatcher, testPatchMembersStale},
 	}},
 	{"Keyset", keysetChecks},
+	{"Extensions", extensionChecks},
 	{"Concurrency", []check{
 		{"FiftyMemberAddsToOneGroup", Groups, testConcurrentMemberAdds},
 		{"TwentyCreatesOfOneUserName", 0, testConcurrentCreates},

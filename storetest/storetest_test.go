@@ -43,6 +43,19 @@ func (d *defective) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*sci
 		if q.Count == 0 {
 			q.Count = 1 << 20
 		}
+	case "extensionNumbersAsText", "extensionNumbersAsTextDeclared":
+		if f, ok := q.Filter.(*scim.AttrExpr); ok && strings.Contains(f.Path.URN, ":extension:") && f.Value.Kind == scim.KindNumber {
+			g := *f
+			g.Value.Kind = scim.KindString
+			q.Filter = &g
+		}
+	case "refuseExtensions", "refuseExtensionsDeclared":
+		custom := func(urn string) bool {
+			return strings.Contains(urn, ":extension:") && !strings.EqualFold(urn, scim.EnterpriseUserSchema)
+		}
+		if f, ok := q.Filter.(*scim.AttrExpr); (ok && custom(f.Path.URN)) || custom(q.SortBy.URN) {
+			return scim.Page[*scim.User]{}, scim.ErrUnsupported
+		}
 	}
 	return d.Store.ListUsers(ctx, q)
 }
@@ -365,6 +378,11 @@ func TestDefectiveStore(t *testing.T) {
 		return &defective{Store: memstore.New(), defect: defect, shared: map[string]*scim.User{}}
 	}
 	switch defect {
+	case "extensionNumbersAsTextDeclared", "refuseExtensionsDeclared":
+		opts = append(opts, storetest.Extensions(scim.Extension{
+			Schema: "urn:ietf:params:scim:schemas:extension:Fabrikam:2.0:User", Resource: "User",
+			Attributes: []scim.Attribute{{Name: "level", Type: scim.TypeInteger}},
+		}))
 	case "usersOnly":
 		newStore = func() scim.Store { return usersOnly{memstore.New()} }
 	case "usersOnlyDeclaringGroups":
@@ -431,6 +449,10 @@ func TestRunCatchesDefects(t *testing.T) {
 		{"wrongListGroups", []string{"Declarations/InterfacesMatch"}, []string{"Groups/CreateAssignsIDAndMeta"}},
 		{"wrongListGroupsDeclared", []string{"Declarations/InterfacesMatch", "Groups/CreateAssignsIDAndMeta", "Memberships/UserGroupsReflectMembership"}, nil},
 		{"noUserGroupsDeclared", []string{"Memberships/UserGroupsReflectMembership"}, nil},
+		{"extensionNumbersAsText", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
+		{"extensionNumbersAsTextDeclared", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
+		{"refuseExtensions", nil, nil},
+		{"refuseExtensionsDeclared", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"noLeak", nil, nil},
 		{"foreignKeys", nil, nil},
 		{"seqIDs", nil, nil},
@@ -451,6 +473,8 @@ func TestRunCatchesDefects(t *testing.T) {
 		"leakFilter":               {`LEAK: tenant alpha sees tenant bravo's data: ListUsers(filter externalId eq "ext-shared") returned user "shared@example.com"`, `user "shared@example.com" (displayName "Bravo Shared"`},
 		"leakMemberDisplay":        {`LEAK: tenant bravo sees tenant alpha's data: GetGroup of a group of its own whose member is the id of tenant alpha's user "one@alpha.example.com" returned group "Cross bravo"`, `"Display":"Alpha One"`},
 		"seqIDsLeakJoin":           {`LEAK: tenant alpha sees tenant bravo's data: GetGroup("4") of its own group returned group "Team alpha"`, `"Display":"Bravo Two"`},
+		"extensionNumbersAsText":   {`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:badgeNumber gt 100: [] (totalResults 0), want ["ext0-2@example.com" "ext0-4@example.com"]`},
+		"refuseExtensionsDeclared": {`filter urn:ietf:params:scim:schemas:extension:Fabrikam:2.0:User:level gt 100: scim: filter or sort not supported by the store`},
 		"globalUniqueness":         {`tenant bravo: CreateUser("shared@example.com"): ErrConflict, though no user of tenant bravo has that userName`},
 	}
 	for _, tc := range cases {
