@@ -14,12 +14,17 @@
 //
 //   - entra: Test connection, the user and group cycles in the default
 //     PATCH shapes and those of ?aadOptscim062020, soft delete, the
-//     manager, value paths.
+//     manager, value paths; optionally the shapes of Microsoft's SCIM
+//     reference tests (GET /users, attributes with a value filter, a
+//     bare member id).
 //   - gallery: the App Gallery validation run's direct SCIM tests, and its
 //     credentials test when -token-url is given.
 //   - okta: Okta's SPEC test and its provisioning cycle.
-//   - clients: JumpCloud, Ping, OneLogin and Google Workspace.
-//   - rfc: discovery, error bodies, ETags, paging, sorting, projection.
+//   - clients: JumpCloud, Ping, OneLogin (its Enterprise template's
+//     single-object emails, pre-RFC Enterprise URN, managerId and
+//     application/json) and Google Workspace.
+//   - rfc: discovery, error bodies, ETags, paging, RFC 9865 cursor paging
+//     when advertised, sorting, projection.
 //   - concurrency (only when named in -suite): concurrent member PATCHes
 //     on one group, as Entra sends them during an initial sync.
 //

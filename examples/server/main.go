@@ -134,34 +134,42 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // openStore opens the store the -db flag names. It returns what to print
 // about it, and a function that closes the database (nil for memory).
 func openStore(ctx context.Context, db string) (store scim.Store, desc string, closeDB func() error, err error) {
-	if db == "memory" {
-		return memstore.New(), "in memory (lost on exit)", nil, nil
+	sqlDB, dialect, desc, err := openDB(db)
+	if err != nil {
+		return nil, "", nil, err
 	}
-	var (
-		driver, dsn string
-		dialect     sqlstore.Dialect
-	)
+	store, closeDB, err = storeOver(ctx, sqlDB, dialect, desc)
+	return store, desc, closeDB, err
+}
+
+// openDB opens the SQL database the -db flag names, and returns what to
+// print about it; a nil *sql.DB for memory.
+func openDB(db string) (sqlDB *sql.DB, dialect sqlstore.Dialect, desc string, err error) {
+	if db == "memory" {
+		return nil, 0, "in memory (lost on exit)", nil
+	}
+	var driver, dsn string
 	scheme, _, isURL := strings.Cut(db, "://")
 	switch {
 	case db == "" || db == ":memory:":
 		// One in-memory SQLite database per pooled connection would look
 		// like lost writes.
-		return nil, "", nil, fmt.Errorf("-db %q: give a file name, a postgres:// URL or \"memory\"", db)
+		return nil, 0, "", fmt.Errorf("-db %q: give a file name, a postgres:// URL or \"memory\"", db)
 	case isURL && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql")):
 		u, err := url.Parse(db)
 		if err != nil {
 			// The error would quote the URL and its password.
-			return nil, "", nil, errors.New("-db: the PostgreSQL URL does not parse")
+			return nil, 0, "", errors.New("-db: the PostgreSQL URL does not parse")
 		}
 		driver, dsn, dialect, desc = "pgx", db, sqlstore.PostgreSQL, "PostgreSQL "+u.Redacted()
 	case isURL:
-		return nil, "", nil, fmt.Errorf("-db: %s:// is not supported: give a SQLite file name, a postgres:// URL or \"memory\"", scheme)
+		return nil, 0, "", fmt.Errorf("-db: %s:// is not supported: give a SQLite file name, a postgres:// URL or \"memory\"", scheme)
 	default:
 		driver, dsn, dialect, desc = "sqlite", sqlstore.SQLiteDSN(db), sqlstore.SQLite, "SQLite "+db
 	}
-	sqlDB, err := sql.Open(driver, dsn)
+	sqlDB, err = sql.Open(driver, dsn)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, 0, "", err
 	}
 	if dialect == sqlstore.PostgreSQL {
 		// Entra ID sends requests in parallel; stay well below the
@@ -169,14 +177,23 @@ func openStore(ctx context.Context, db string) (store scim.Store, desc string, c
 		sqlDB.SetMaxOpenConns(20)
 		sqlDB.SetMaxIdleConns(20)
 	}
+	return sqlDB, dialect, desc, nil
+}
+
+// storeOver returns the SCIM store in sqlDB (memstore when it is nil), and
+// the function that closes sqlDB.
+func storeOver(ctx context.Context, sqlDB *sql.DB, dialect sqlstore.Dialect, desc string) (scim.Store, func() error, error) {
+	if sqlDB == nil {
+		return memstore.New(), nil, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	sdb, err := sqlstore.Open(ctx, sqlDB, dialect)
 	if err != nil {
 		sqlDB.Close()
-		return nil, "", nil, fmt.Errorf("opening %s: %w", desc, err)
+		return nil, nil, fmt.Errorf("opening %s: %w", desc, err)
 	}
-	return sdb.ByContext(tenantKey), desc, sqlDB.Close, nil
+	return sdb.ByContext(tenantKey), sqlDB.Close, nil
 }
 
 // tenantKey scopes the store to the tenant BearerAuth found for the token.
@@ -303,7 +320,11 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	if err != nil {
 		return err
 	}
-	store, desc, closeDB, err := openStore(ctx, c.db)
+	sqlDB, dialect, desc, err := openDB(c.db)
+	if err != nil {
+		return err
+	}
+	store, closeDB, err := storeOver(ctx, sqlDB, dialect, desc)
 	if err != nil {
 		return err
 	}
@@ -325,7 +346,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	oauthSrv, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log)
+	oauthSrv, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log, sqlDB, dialect)
 	if err != nil {
 		ln.Close()
 		return err

@@ -4,14 +4,18 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/scimhost/scim/oauth"
+	"github.com/scimhost/scim/oauth/oauthsql"
+	"github.com/scimhost/scim/sqlstore"
 )
 
 // demoClientID is the OAuth client id of the demo's tenant: fixed, so that
@@ -53,20 +57,41 @@ func (o *oauthFlags) check() error {
 
 // setupOAuth makes the demo tenant's OAuth client and the token endpoint's
 // server, and returns the lines to print: what the admin copies into Entra
-// ID. It returns a nil server and no lines without -oauth. The client lives
-// in memory: the flags recreate it at every start. Token requests are
-// logged to log, beside the demo's request lines.
-func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger) (*oauth.Server, string, error) {
+// ID. It returns a nil server and no lines without -oauth. Token requests
+// are logged to log, beside the demo's request lines.
+//
+// With -db memory (a nil sqlDB) the client lives in memory, and the flags
+// recreate it at every start. With SQLite or PostgreSQL it lives in the
+// database (package oauthsql, beside sqlstore's tables), so that a restart
+// keeps the client and every secret it had: the client is created at the
+// first start and its federation follows the -wif-* flags at each start;
+// -oauth-secret is kept as the secret "demo" (replaced when the flag
+// changes), and without it each start adds a new random secret beside the
+// earlier ones, which go on getting tokens.
+func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger, sqlDB *sql.DB, dialect sqlstore.Dialect) (*oauth.Server, string, error) {
 	if !o.enabled {
 		return nil, "", nil
 	}
-	storage := &oauth.Memory{}
+	var storage oauth.Storage = &oauth.Memory{}
+	if sqlDB != nil {
+		d := oauthsql.SQLite
+		if dialect == sqlstore.PostgreSQL {
+			d = oauthsql.PostgreSQL
+		}
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		s, err := oauthsql.Open(octx, sqlDB, d)
+		cancel()
+		if err != nil {
+			return nil, "", err
+		}
+		storage = s
+	}
 	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo"}
 	if o.wif != (oauth.Federation{}) {
 		f := o.wif
 		c.Federation = &f
 	}
-	if err := storage.CreateClient(ctx, c); err != nil {
+	if err := ensureClient(ctx, storage, c); err != nil {
 		return nil, "", err
 	}
 	secret := o.secret
@@ -76,14 +101,14 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		secret, s, err = oauth.NewSecret(c.ID, 0)
 	} else {
 		s, err = oauth.SecretOf(c.ID, secret, 0)
+		// Tokens name the secret they were issued for: a fixed id keeps
+		// them valid across restarts, with the key below.
+		s.ID = "demo"
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	// Tokens name the secret they were issued for: a fixed id keeps them
-	// valid across restarts, with the key below.
-	s.ID = "demo"
-	if err := storage.AddSecret(ctx, s); err != nil {
+	if err := ensureSecret(ctx, storage, s); err != nil {
 		return nil, "", err
 	}
 	// A host keeps its signing keys in its secret store. The demo derives
@@ -106,8 +131,11 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "OAuth Token URL: %s\nOAuth Client ID: %s\nOAuth Client Secret: %s\n", tokenURL, c.ID, secret)
-	if o.secret == "" {
+	switch {
+	case o.secret == "" && sqlDB == nil:
 		fmt.Fprintln(&b, "The OAuth client secret changes at every start: pass it with -oauth-secret to keep clients working after a restart.")
+	case o.secret == "":
+		fmt.Fprintln(&b, "Without -oauth-secret each start adds a new OAuth client secret; the client and the secrets of earlier starts are kept in the database and still get tokens.")
 	}
 	if c.Federation != nil {
 		fmt.Fprintf(&b, "OAuth federation: issuer %s, subject %s, audience %s, keys from %s\n",
@@ -120,4 +148,41 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 func mountOAuth(mux *http.ServeMux, srv *oauth.Server) {
 	mux.Handle("/oauth2/token", srv)
 	mux.Handle("GET /.well-known/oauth-authorization-server", srv.Metadata())
+}
+
+// ensureClient stores c, or, when the storage already has a client with its
+// id (a restart on the same database), sets that client's federation to
+// c's.
+func ensureClient(ctx context.Context, storage oauth.Storage, c oauth.Client) error {
+	old, err := storage.Client(ctx, c.ID)
+	switch {
+	case errors.Is(err, oauth.ErrNotFound):
+		return storage.CreateClient(ctx, c)
+	case err != nil:
+		return err
+	}
+	old.Federation = c.Federation
+	return storage.UpdateClient(ctx, old)
+}
+
+// ensureSecret adds s to its client's secrets. A secret with its id that
+// is the same secret and still active is kept (with the expiry it had); one
+// that is another secret, revoked or expired is replaced.
+func ensureSecret(ctx context.Context, storage oauth.Storage, s oauth.Secret) error {
+	all, err := storage.Secrets(ctx, s.ClientID)
+	if err != nil {
+		return err
+	}
+	for _, old := range all {
+		if old.ID != s.ID {
+			continue
+		}
+		if old.Hash == s.Hash && old.Active(time.Now()) {
+			return nil
+		}
+		if err := storage.DeleteSecret(ctx, s.ClientID, s.ID); err != nil {
+			return err
+		}
+	}
+	return storage.AddSecret(ctx, s)
 }

@@ -233,3 +233,58 @@ func TestDemoOAuthFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoOAuthRestartKeepsTheClient restarts the demo on each store. On
+// SQLite and PostgreSQL the OAuth client and its secrets are in the
+// database: the secrets of earlier starts, random or given, still get
+// tokens after a restart; in memory they are lost. A changed -oauth-secret
+// replaces the one it was, on every store.
+func TestDemoOAuthRestartKeepsTheClient(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		persistent := db != "memory"
+		out, stop := startOAuthDemoAt(t, "127.0.0.1:0", "-db", db, "-oauth", "-oauth-secret", "s3cr3t-demo")
+		base, tokenURL := printed(t, out, "SCIM Base URL"), printed(t, out, "OAuth Token URL")
+		addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/scim/v2")
+		grant := func(secret string) (int, string) {
+			t.Helper()
+			status, body := tokenRequest(t, tokenURL, url.Values{"grant_type": {"client_credentials"},
+				"client_id": {demoClientID}, "client_secret": {secret}}, "")
+			tok, _ := body["access_token"].(string)
+			return status, tok
+		}
+		wantGrant := func(when, secret string, want int) {
+			t.Helper()
+			if status, _ := grant(secret); status != want {
+				t.Errorf("%s: a token for the secret %q: %d, want %d", when, secret, status, want)
+			}
+		}
+		kept := map[bool]int{true: 200, false: 401}[persistent]
+
+		status, first := grant("s3cr3t-demo")
+		if status != 200 {
+			t.Fatalf("first start: %d", status)
+		}
+		stop()
+		_, stop = startOAuthDemoAt(t, addr, "-db", db, "-oauth", "-oauth-secret", "s3cr3t-demo")
+		if status, _ := call(t, "GET", base+"/Users", first, ""); status != 200 {
+			t.Errorf("the same secret restarted: an access token of the first start: %d, want 200", status)
+		}
+		wantGrant("the same secret restarted", "s3cr3t-demo", 200)
+
+		stop()
+		out, stop = startOAuthDemoAt(t, addr, "-db", db, "-oauth")
+		random := printed(t, out, "OAuth Client Secret")
+		if persistent != strings.Contains(out, "kept in the database") {
+			t.Errorf("persistent %v, but the demo printed:\n%s", persistent, out)
+		}
+		wantGrant("a random secret's start", random, 200)
+		wantGrant("a random secret's start", "s3cr3t-demo", kept)
+
+		stop()
+		_, stop = startOAuthDemoAt(t, addr, "-db", db, "-oauth", "-oauth-secret", "another")
+		wantGrant("another secret's start", "another", 200)
+		wantGrant("another secret's start", random, kept)
+		wantGrant("another secret's start", "s3cr3t-demo", 401)
+		stop()
+	})
+}

@@ -21,7 +21,7 @@
 // gallery.go, okta.go, clients.go, rfc.go, concurrency.go), each with the
 // sentence of what it reproduces; [List] names them. A check's messages
 // cite the public source of the behaviour: Microsoft Learn, Okta's SCIM
-// reference, the RFC section.
+// reference, OneLogin's SCIM developer documentation, the RFC section.
 package check
 
 import (

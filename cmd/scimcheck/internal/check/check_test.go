@@ -353,6 +353,67 @@ func TestBrokenServersFailTheRightCheck(t *testing.T) {
 			suites: []string{"gallery"},
 			fails:  map[string]string{"gallery/SCIM_User_Pagination": "pages must not overlap"},
 		},
+		{
+			name: "cursor pages repeat a user",
+			broken: func(t *testing.T) func(http.Handler) http.Handler {
+				var mu sync.Mutex
+				var last any // the last user of the previous cursor page
+				return func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						if r.Method != "GET" || !strings.HasSuffix(r.URL.Path, "/Users") || !r.URL.Query().Has("cursor") {
+							next.ServeHTTP(w, r)
+							return
+						}
+						rec := httptest.NewRecorder()
+						next.ServeHTTP(rec, r)
+						var body map[string]any
+						if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+							w.WriteHeader(rec.Code)
+							w.Write(rec.Body.Bytes())
+							return
+						}
+						// Each page after the first starts with the
+						// last user of the page before.
+						res, _ := body["Resources"].([]any)
+						mu.Lock()
+						if r.URL.Query().Get("cursor") != "" && last != nil && len(res) > 0 {
+							res[0] = last
+						}
+						if len(res) > 0 {
+							last = res[len(res)-1]
+						}
+						mu.Unlock()
+						w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+						json.NewEncoder(w).Encode(body)
+					})
+				}
+			},
+			suites: []string{"rfc"},
+			fails:  map[string]string{"rfc/cursor-pagination": "each resource is returned exactly once (RFC 9865, https://www.rfc-editor.org/rfc/rfc9865)"},
+		},
+		{
+			name: "emails as one object refused",
+			broken: func(t *testing.T) func(http.Handler) http.Handler {
+				return func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") {
+							raw, _ := io.ReadAll(r.Body)
+							var body map[string]any
+							if json.Unmarshal(raw, &body) == nil {
+								if _, single := body["emails"].(map[string]any); single {
+									writeSCIMError(w, http.StatusBadRequest, "invalidValue", "emails: expected an array")
+									return
+								}
+							}
+							r.Body = io.NopCloser(bytes.NewReader(raw))
+						}
+						next.ServeHTTP(w, r)
+					})
+				}
+			},
+			suites: []string{"clients"},
+			fails:  map[string]string{"clients/onelogin-single-object-emails": "https://developers.onelogin.com/scim"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -811,5 +872,71 @@ func TestTokenExchangeIsRedacted(t *testing.T) {
 	}
 	if !strings.Contains(shown, "client_secret=%28redacted%29") || !strings.Contains(shown, `"access_token": "(redacted)"`) {
 		t.Errorf("the token exchange is not shown redacted:\n%s", r.Exchanges)
+	}
+}
+
+// TestStrictHandlerFailsLeniencyChecks runs the checks of the leniencies
+// against the library's strict mode, which turns them off: OneLogin's
+// shapes fail, the reference tests' shapes only warn (they are optional),
+// and application/json, which RFC 7644 §3.8 asks for, still passes.
+func TestStrictHandlerFailsLeniencyChecks(t *testing.T) {
+	want := map[string]Status{
+		"clients/onelogin-single-object-emails":         Fail,
+		"clients/onelogin-legacy-enterprise-urn":        Fail,
+		"clients/onelogin-manager-id":                   Fail,
+		"clients/onelogin-accept-application-json":      Pass,
+		"entra/reference-tests-lowercase-endpoint":      Warn,
+		"entra/reference-tests-attributes-value-filter": Warn,
+		"entra/reference-tests-member-bare-id":          Warn,
+		"rfc/cursor-pagination":                         Pass,
+	}
+	srv := newServer(t, scim.Options{Strict: true}, nil)
+	cfg := srv.config("entra", "clients", "rfc")
+	cfg.Match = func(id string) bool { _, ok := want[id]; return ok }
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != len(want) {
+		t.Errorf("%d results, want %d", len(rep.Results), len(want))
+	}
+	for _, r := range rep.Results {
+		if r.Status != want[r.ID()] {
+			t.Errorf("%s: %s, want %s: %s", r.ID(), r.Status, want[r.ID()], r.Message)
+		}
+		if r.Status != Pass && !strings.Contains(r.Message, "https://") {
+			t.Errorf("%s: the message cites no public source: %s", r.ID(), r.Message)
+		}
+	}
+	if users, groups := srv.count(t, "Users"), srv.count(t, "Groups"); users != 0 || groups != 0 {
+		t.Errorf("%d users and %d groups left: %s", users, groups, rep.Cleanup)
+	}
+}
+
+// TestCursorCheckSkipsWithoutCursorPaging checks that a server whose
+// ServiceProviderConfig does not advertise cursor paging skips the cursor
+// check rather than failing it.
+func TestCursorCheckSkipsWithoutCursorPaging(t *testing.T) {
+	srv := newServer(t, scim.Options{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/ServiceProviderConfig") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+			w.WriteHeader(rec.Code)
+			io.WriteString(w, strings.Replace(rec.Body.String(), `"cursor":true`, `"cursor":false`, 1))
+		})
+	})
+	cfg := srv.config("rfc")
+	cfg.Match = func(id string) bool { return id == "rfc/cursor-pagination" }
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := result(t, rep, "rfc/cursor-pagination"); r.Status != Skip || r.Requests != 1 {
+		t.Errorf("%s after %d requests, want SKIP after reading ServiceProviderConfig: %s", r.Status, r.Requests, r.Message)
 	}
 }

@@ -15,6 +15,10 @@ const (
 	learnQuarantine = "https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status"
 	learnHowWorks   = "https://learn.microsoft.com/entra/identity/app-provisioning/how-provisioning-works"
 	learnGallery    = "https://learn.microsoft.com/entra/identity/enterprise-apps/app-gallery-user-provisioning-requirements"
+	// learnReference is the tutorial of Microsoft's SCIM reference code,
+	// whose Postman collection (https://github.com/AzureAD/SCIMReferenceCode)
+	// developers run against their endpoints.
+	learnReference = "https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-build-users-and-groups-endpoints"
 )
 
 // The two PATCH shapes Entra ID sends: the default one of a non-gallery
@@ -55,6 +59,9 @@ func init() {
 		check{name: "manager-other-shapes", optional: true, reproduces: `the manager in the other shapes seen from Entra: the SDK-era {"op":"Add","path":"manager","value":[{"$ref":...,"value":"<id>"}]}, and the reported removal {"op":"remove","path":"manager[value eq \"<id>\"]"}`, run: managerOtherShapes},
 		check{name: "manager-query", optional: true, reproduces: `the manager reference check GET /Users?filter=id eq "<user>" and manager eq "<manager>"&attributes=id`, run: managerQuery},
 		check{name: "value-path-creates", reproduces: `Add on phoneNumbers[type eq "work"].value and on three sub-attributes of addresses[type eq "work"] of a user that has none: one phone number, one address; addresses[type eq "other"].Formatted and emails[type eq "other"].Value as Microsoft's mapping table writes them`, run: valuePathCreates},
+		check{name: "reference-tests-lowercase-endpoint", optional: true, reproduces: `Microsoft's SCIM reference tests (the Postman collection of AzureAD/SCIMReferenceCode): GET /users, the endpoint in lower case`, run: referenceLowercase},
+		check{name: "reference-tests-attributes-value-filter", optional: true, reproduces: `Microsoft's SCIM reference tests: GET /Users/{id}?attributes=emails[type eq "work"], a value filter where attributes takes names`, run: referenceAttributesFilter},
+		check{name: "reference-tests-member-bare-id", optional: true, reproduces: `Microsoft's SCIM reference tests: {"op":"add","path":"members","value":"<id>"}, a bare string where members takes objects`, run: referenceMemberBareID},
 		check{name: "app-role-value-path", optional: true, reproduces: `the SingleAppRoleAssignment mapping: {"op":"Add","path":"roles[primary eq \"True\"].value","value":"<role>"} creates a primary role`, run: appRoleValuePath},
 	)
 }
@@ -824,6 +831,66 @@ func createStringActive(t *T) error {
 	}
 	if a := get(r.JSON(), "active"); a != true {
 		return failf(on(r), `a create with "active": "True" reads back active %s, want the JSON boolean true`, show(a))
+	}
+	return nil
+}
+
+// referenceSource is what the reference-tests checks cite.
+const referenceSource = "Microsoft's SCIM reference tests, " + learnReference + " and https://github.com/AzureAD/SCIMReferenceCode"
+
+func referenceLowercase(t *T) error {
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	r, res, err := t.query("/users?"+eqFilter("userName", u.userName), "the reference tests send GET /users in lower case; the endpoint is /Users (RFC 7644 §3.2), and answering the lower case too spares a developer a failing test ("+referenceSource+")")
+	if err != nil {
+		return err
+	}
+	if got := ids(res); len(got) != 1 || got[0] != u.id {
+		return failf(on(r), "GET /users found %s, want %q as GET /Users does (%s)", quote(got), u.id, referenceSource)
+	}
+	return nil
+}
+
+func referenceAttributesFilter(t *T) error {
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	r, m, err := t.read("/Users/"+u.id+"?attributes="+url.QueryEscape(`emails[type eq "work"]`), `the reference tests ask for attributes=emails[type eq "work"]; attributes takes attribute names (RFC 7644 §3.4.2.5), and reading it as attributes=emails spares a developer a failing test (`+referenceSource+")")
+	if err != nil {
+		return err
+	}
+	emails := list(m, "emails")
+	if str(m, "id") != u.id || len(emails) == 0 || str(emails[0], "value") != u.userName {
+		return failf(on(r), `attributes=emails[type eq "work"] answered emails %s, want the user's work email %q (%s)`, show(get(m, "emails")), u.userName, referenceSource)
+	}
+	if get(m, "name") != nil {
+		return failf(on(r), `attributes=emails[type eq "work"] also returned name: return only the attribute asked for, emails (RFC 7644 §3.4.2.5; %s)`, referenceSource)
+	}
+	return nil
+}
+
+func referenceMemberBareID(t *T) error {
+	u, err := t.setupUser(nil)
+	if err != nil {
+		return err
+	}
+	g, err := t.setupGroup()
+	if err != nil {
+		return err
+	}
+	pr, err := t.patch("/Groups/"+g.id, patchOp(op("add", "members", u.id)), `the reference tests add a member with "value": "<id>", a bare string where members takes objects (RFC 7643 §4.2); reading it as [{"value": "<id>"}] spares a developer a failing test (`+referenceSource+")")
+	if err != nil {
+		return err
+	}
+	r, m, err := t.read("/Groups/"+g.id, "reading the group")
+	if err != nil {
+		return err
+	}
+	if got := memberIDs(m); len(got) != 1 || got[0] != u.id {
+		return failf(on(pr, r), `after {"op":"add","path":"members","value":%q} the members are %s, want %q (%s)`, u.id, quote(got), u.id, referenceSource)
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ func init() {
 		check{name: "rename-uniqueness", reproduces: "a rename to the userName of another user, in other case, is 409 uniqueness and changes nothing; a rename of a user to its own userName in other case succeeds (RFC 7644 §3.3, §3.5.2)", run: rfcRenameUniqueness},
 		check{name: "etags", reproduces: "meta.version as the ETag: If-None-Match answers 304, a stale If-Match answers 412 (RFC 7644 §3.14)", run: rfcETags},
 		check{name: "paging", reproduces: "startIndex and count: count=0 gives totalResults only, a startIndex past the end gives an empty page, startIndex below 1 reads as 1 (RFC 7644 §3.4.2.4)", run: rfcPaging},
+		check{name: "cursor-pagination", reproduces: "RFC 9865 cursor paging, when ServiceProviderConfig advertises pagination.cursor: GET /Users?cursor&count=5 over at least 11 users, page after page by nextCursor, returns each user exactly once; previousCursor leads back to the page before; a tampered cursor is 400 invalidCursor", run: rfcCursorPaging},
 		check{name: "sorting", reproduces: "sortBy=userName with sortOrder ascending and descending (RFC 7644 §3.4.2.3), when ServiceProviderConfig says sort is supported", run: rfcSorting},
 		check{name: "projection", reproduces: "attributes and excludedAttributes on GET by id and on queries (RFC 7644 §3.4.2.5): id and schemas always returned", run: rfcProjection},
 		check{name: "post-search", optional: true, reproduces: "POST /Users/.search with a filter (RFC 7644 §3.4.3)", run: rfcSearch},
@@ -450,6 +451,103 @@ func rfcRenameUniqueness(t *T) error {
 	}
 	if str(m, "userName") != upper {
 		return failf(on(pr, gr), "after the rename to %q userName reads %q: store it as sent", upper, str(m, "userName"))
+	}
+	return nil
+}
+
+// rfc9865 is RFC 9865, SCIM cursor-based pagination.
+const rfc9865 = "https://www.rfc-editor.org/rfc/rfc9865"
+
+func rfcCursorPaging(t *T) error {
+	if get(t.spc(), "pagination", "cursor") != true {
+		return skipf("ServiceProviderConfig does not advertise pagination.cursor: true (RFC 9865)")
+	}
+	tag := t.s.name("cur")
+	var mine []string
+	for i := range 11 {
+		body := t.entraUser()
+		body["userName"] = fmt.Sprintf("%s-%02d@%s", tag, i, t.s.domain)
+		u, err := t.setupUser(body)
+		if err != nil {
+			return err
+		}
+		mine = append(mine, u.id)
+	}
+	base := "/Users?filter=" + url.QueryEscape(`userName sw "`+tag+`-"`) + "&count=5&cursor="
+	why := "a client walks a cursor-paged list from an empty cursor, then by each page's nextCursor (RFC 9865, " + rfc9865 + ")"
+	seen := map[string]int{} // id → page
+	var pages [][]string
+	var cursors []string // the cursor each page was asked with
+	var last *Response
+	cursor := ""
+	for page := 0; ; page++ {
+		if page == 10 {
+			return failf(on(last), "the walk over 11 users five at a time still has a nextCursor after 10 pages: the last page has no nextCursor (RFC 9865, %s)", rfc9865)
+		}
+		r, res, err := t.query(base+url.QueryEscape(cursor), why)
+		if err != nil {
+			return err
+		}
+		last = r
+		if len(res) > 5 {
+			return failf(on(r), "page %d has %d users for count=5: a page holds at most count resources (RFC 9865, %s)", page, len(res), rfc9865)
+		}
+		got := ids(res)
+		for _, id := range got {
+			if p, dup := seen[id]; dup {
+				return failf(on(r), "user %q is on page %d and again on page %d of a cursor walk: each resource is returned exactly once (RFC 9865, %s)", id, p, page, rfc9865)
+			}
+			seen[id] = page
+		}
+		pages = append(pages, got)
+		cursors = append(cursors, cursor)
+		next, _ := get(r.JSON(), "nextCursor").(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	var lost []string
+	for _, id := range mine {
+		if _, ok := seen[id]; !ok {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 || len(seen) != len(mine) {
+		return failf(on(last), "the cursor walk returned %d users over %d pages and missed %s of the 11 the filter matches: each resource is returned exactly once (RFC 9865, %s)", len(seen), len(pages), quote(lost), rfc9865)
+	}
+	if len(pages) < 3 {
+		return failf(on(last), "11 users five at a time came in %d pages, want 3 (RFC 9865, %s)", len(pages), rfc9865)
+	}
+	// The last page's previousCursor leads to the page before it.
+	prev, _ := get(last.JSON(), "previousCursor").(string)
+	if prev == "" {
+		return failf(on(last), "the last page of a cursor walk has no previousCursor: a page after the first carries the cursor of the page before (RFC 9865, %s)", rfc9865)
+	}
+	pr, res, err := t.query(base+url.QueryEscape(prev), "a client goes back a page by its previousCursor (RFC 9865, "+rfc9865+")")
+	if err != nil {
+		return err
+	}
+	if want := pages[len(pages)-2]; !sameSet(ids(res), want) {
+		return failf(on(last, pr), "the last page's previousCursor leads to %s, want the page before it, %s (RFC 9865, %s)", quote(ids(res)), quote(want), rfc9865)
+	}
+	// A cursor changed by one character is refused.
+	tampered := []byte(cursors[1])
+	i := len(tampered) / 2
+	if tampered[i] == 'A' {
+		tampered[i] = 'B'
+	} else {
+		tampered[i] = 'A'
+	}
+	tr, err := t.do("GET", base+url.QueryEscape(string(tampered)), nil)
+	if err != nil {
+		return err
+	}
+	if err := expect(tr, "a cursor the server did not issue is refused with 400 invalidCursor (RFC 9865, "+rfc9865+")", http.StatusBadRequest); err != nil {
+		return err
+	}
+	if st := str(tr.JSON(), "scimType"); st != "invalidCursor" {
+		return failf(on(tr), "the 400 for a tampered cursor has scimType %q, want invalidCursor (RFC 9865, %s)", st, rfc9865)
 	}
 	return nil
 }
