@@ -325,7 +325,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	oauthSrv, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log)
+	oauthSrv, oauthStorage, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -336,6 +336,12 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	adm := newAdminSide(store, resolver)
+	if oauthSrv != nil {
+		if adm.oauth, err = oauth.AdminClients(oauthStorage, oauthSrv); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	mux, err := newMuxWithAdmin(store, token, base, c.domains, log, oauthSrv, adm)
 	if err != nil {
 		ln.Close()

@@ -53,12 +53,14 @@ func (o *oauthFlags) check() error {
 
 // setupOAuth makes the demo tenant's OAuth client and the token endpoint's
 // server, and returns the lines to print: what the admin copies into Entra
-// ID. It returns a nil server and no lines without -oauth. The client lives
-// in memory: the flags recreate it at every start. Token requests are
+// ID, and the storage the admin page manages clients in. It returns a nil
+// server and no lines without -oauth. The clients live in memory: the
+// flags recreate the demo client at every start, and clients made on the
+// admin page are gone after a restart. Token requests are
 // logged to log, beside the demo's request lines.
-func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger) (*oauth.Server, string, error) {
+func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger) (*oauth.Server, oauth.Storage, string, error) {
 	if !o.enabled {
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
 	storage := &oauth.Memory{}
 	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo"}
@@ -67,7 +69,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		c.Federation = &f
 	}
 	if err := storage.CreateClient(ctx, c); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	secret := o.secret
 	var s oauth.Secret
@@ -78,20 +80,20 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		s, err = oauth.SecretOf(c.ID, secret, 0)
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	// Tokens name the secret they were issued for: a fixed id keeps them
 	// valid across restarts, with the key below.
 	s.ID = "demo"
 	if err := storage.AddSecret(ctx, s); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	// A host keeps its signing keys in its secret store. The demo derives
 	// its key from the client secret, so that with the same -oauth-secret
 	// the access tokens Entra ID holds survive a restart.
 	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "scimhost demo access token signing key", 32)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	tokenURL := origin + "/oauth2/token"
 	srv, err := oauth.New(storage, oauth.Options{
@@ -102,7 +104,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		Logger:            log,
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "OAuth Token URL: %s\nOAuth Client ID: %s\nOAuth Client Secret: %s\n", tokenURL, c.ID, secret)
@@ -113,7 +115,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		fmt.Fprintf(&b, "OAuth federation: issuer %s, subject %s, audience %s, keys from %s\n",
 			c.Federation.Issuer, c.Federation.Subject, c.Federation.Audience, c.Federation.JWKSURL)
 	}
-	return srv, b.String(), nil
+	return srv, storage, b.String(), nil
 }
 
 // mountOAuth adds the token endpoint and its RFC 8414 metadata to mux.
