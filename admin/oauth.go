@@ -3,6 +3,7 @@ package admin
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -97,6 +98,12 @@ type CreatedOAuthSecret struct {
 	Record OAuthSecret `json:"record"`
 }
 
+// federationDraft is what an admin entered in a client's federation form.
+type federationDraft struct {
+	Client     string
+	Federation *OAuthFederation
+}
+
 // year is the unit of a secret's lifetime on the page and in the API.
 const year = 365 * 24 * time.Hour
 
@@ -135,7 +142,7 @@ func (h *Handler) revokeOAuthSecretForm(_ http.ResponseWriter, r *http.Request) 
 	return "oauth-secret-revoked", h.opts.OAuth.RevokeOAuthSecret(r.Context(), tenantOf(r), r.PostFormValue("client"), r.PostFormValue("secret"))
 }
 
-func (h *Handler) federationForm(_ http.ResponseWriter, r *http.Request) (string, error) {
+func (h *Handler) federationForm(w http.ResponseWriter, r *http.Request) (string, error) {
 	var f *OAuthFederation
 	if r.PostFormValue("action") != "clear" {
 		f = &OAuthFederation{
@@ -145,7 +152,12 @@ func (h *Handler) federationForm(_ http.ResponseWriter, r *http.Request) (string
 			Audience: strings.TrimSpace(r.PostFormValue("audience")),
 		}
 	}
-	if _, err := h.opts.OAuth.SetOAuthFederation(r.Context(), tenantOf(r), r.PostFormValue("client"), f); err != nil {
+	client := r.PostFormValue("client")
+	if _, err := h.opts.OAuth.SetOAuthFederation(r.Context(), tenantOf(r), client, f); err != nil {
+		if f != nil && errors.Is(err, ErrInvalid) {
+			h.render(w, r, http.StatusBadRequest, pageState{Problem: adminText(err), FederationDraft: &federationDraft{Client: client, Federation: f}})
+			return "", nil
+		}
 		return "", err
 	}
 	if f == nil {

@@ -27,6 +27,9 @@ type pageState struct {
 	NewOAuthSecret       string
 	NewOAuthSecretRecord *OAuthSecret
 	NewOAuthSecretClient string
+	// FederationDraft is federation settings refused, shown again in the
+	// client's form for the admin to correct.
+	FederationDraft *federationDraft
 	// Problem is what went wrong with the admin's input.
 	Problem string
 }
@@ -150,7 +153,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;
 th{background:#f4f4f4}caption{text-align:left;font-weight:600;padding:.25rem 0}
 input[type=text],select{font:inherit;padding:.3rem .4rem;border:1px solid #767676;border-radius:3px}
 input.copy{box-sizing:border-box;width:100%;max-width:40rem;font-family:ui-monospace,monospace;font-size:.95rem;padding:.35rem .5rem;border:1px solid #767676;border-radius:3px;background:#f7f7f7}
-input#token{max-width:none}
+input#token,input#oauth-secret{max-width:none}form.fed input.copy{max-width:56rem}
 button{font:inherit;padding:.3rem .8rem;border:1px solid #1a4e8a;border-radius:3px;background:#1f5fa8;color:#fff;cursor:pointer}
 button.quiet{background:#fff;color:#1a4e8a}button.danger{background:#fff;color:#a4262c;border-color:#a4262c}
 button:focus-visible,input:focus-visible,select:focus-visible,a:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
@@ -285,15 +288,16 @@ details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}form.fed>div{margi
 <div><label for="years-{{.ID}}">Expires after</label><select id="years-{{.ID}}" name="years"><option value="1">1 year</option><option value="2">2 years</option><option value="3">3 years</option></select></div>
 <button type="submit" aria-label="Create a secret for {{.ID}}">Create secret</button>
 </form>
-<details{{if .Federation}} open{{end}}>
+{{$f := .Federation}}{{with $.FederationDraft}}{{if eq .Client $c.ID}}{{$f = .Federation}}{{end}}{{end}}
+<details{{if $f}} open{{end}}>
 <summary>Workload identity federation{{if .Federation}}: set{{else}}: not set{{end}}</summary>
 <p class="muted">Copy the four values from the Entra ID application's federated credential. The audience may be pasted with or without “/.default”.</p>
 <form method="post" action="{{$.Root}}oauth/federation" class="fed">
 <input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="client" value="{{.ID}}">
-<div><label for="iss-{{.ID}}">Issuer</label><input id="iss-{{.ID}}" class="copy" type="text" name="issuer" value="{{with .Federation}}{{.Issuer}}{{end}}" placeholder="https://login.microsoftonline.com/TENANT-ID/v2.0" autocomplete="off"></div>
-<div><label for="jwks-{{.ID}}">JWKS URL</label><input id="jwks-{{.ID}}" class="copy" type="text" name="jwks" value="{{with .Federation}}{{.JWKSURL}}{{end}}" placeholder="https://login.microsoftonline.com/TENANT-ID/discovery/v2.0/keys" autocomplete="off"></div>
-<div><label for="sub-{{.ID}}">Subject</label><input id="sub-{{.ID}}" class="copy" type="text" name="subject" value="{{with .Federation}}{{.Subject}}{{end}}" autocomplete="off"></div>
-<div><label for="aud-{{.ID}}">Audience</label><input id="aud-{{.ID}}" class="copy" type="text" name="audience" value="{{with .Federation}}{{.Audience}}{{end}}" placeholder="api://APPLICATION-ID" autocomplete="off"></div>
+<div><label for="iss-{{.ID}}">Issuer</label><input id="iss-{{.ID}}" class="copy" type="text" name="issuer" value="{{with $f}}{{.Issuer}}{{end}}" placeholder="https://login.microsoftonline.com/TENANT-ID/v2.0" autocomplete="off"></div>
+<div><label for="jwks-{{.ID}}">JWKS URL</label><input id="jwks-{{.ID}}" class="copy" type="text" name="jwks" value="{{with $f}}{{.JWKSURL}}{{end}}" placeholder="https://login.microsoftonline.com/TENANT-ID/discovery/v2.0/keys" autocomplete="off"></div>
+<div><label for="sub-{{.ID}}">Subject</label><input id="sub-{{.ID}}" class="copy" type="text" name="subject" value="{{with $f}}{{.Subject}}{{end}}" autocomplete="off"></div>
+<div><label for="aud-{{.ID}}">Audience</label><input id="aud-{{.ID}}" class="copy" type="text" name="audience" value="{{with $f}}{{.Audience}}{{end}}" placeholder="api://APPLICATION-ID" autocomplete="off"></div>
 <div class="row"><button type="submit" name="action" value="save">Save federation</button>{{if .Federation}} <button type="submit" name="action" value="clear" class="danger">Clear federation</button>{{end}}</div>
 </form>
 </details>

@@ -164,7 +164,7 @@ func (a *adminClients) SetOAuthFederation(ctx context.Context, tenant, clientID 
 	if f != nil {
 		v, err := Federation{Issuer: f.Issuer, JWKSURL: f.JWKSURL, Subject: f.Subject, Audience: f.Audience}.Validate(a.srv.opts.AllowLoopbackHTTP)
 		if err != nil {
-			return admin.OAuthClient{}, fmt.Errorf("admin: %s: %w", strings.TrimPrefix(err.Error(), "oauth: "), admin.ErrInvalid)
+			return admin.OAuthClient{}, fmt.Errorf("admin: workload identity %s: %w", strings.TrimPrefix(err.Error(), "oauth: "), admin.ErrInvalid)
 		}
 		c.Federation = &v
 	}

@@ -422,7 +422,9 @@ func TestAdminOAuthInBrowser(t *testing.T) {
 	b.step("open the federation form", chromedp.Click(`//article[.//code[text()="`+clientID+`"]]//summary`), chromedp.WaitVisible(chromedp.ID("iss-"+clientID)))
 	b.step("save an http JWKS URL", append(fed("http://keys.example/jwks"), chromedp.WaitVisible(`//p[contains(., "must be https")]`))...)
 	b.shot("05-oauth-federation-refused")
-	b.step("open the federation form again", chromedp.Click(`//article[.//code[text()="`+clientID+`"]]//summary`), chromedp.WaitVisible(chromedp.ID("iss-"+clientID)))
+	if got := b.read("read the refused subject", chromedp.Value(chromedp.ID("sub-"+clientID))); got != "66666666-7777-8888-9999-000000000000" {
+		t.Errorf("the refused form shows the subject %q, want what the admin entered", got)
+	}
 	b.step("save the federation", append(fed("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/discovery/v2.0/keys"),
 		chromedp.WaitVisible(`//p[contains(., "Federation saved")]`))...)
 	if got := b.read("read the audience", chromedp.Value(chromedp.ID("aud-"+clientID))); got != "api://scimhost-demo" {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/scimhost/scim/oauth"
 )
@@ -63,7 +64,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		return nil, nil, "", nil
 	}
 	storage := &oauth.Memory{}
-	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo"}
+	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo", Created: time.Now().UTC().Truncate(time.Microsecond)}
 	if o.wif != (oauth.Federation{}) {
 		f := o.wif
 		c.Federation = &f
