@@ -251,6 +251,18 @@ func TestAdminClientsPage(t *testing.T) {
 		t.Fatalf("the page lacks the Token URL, the client or its secret: %d", code)
 	}
 	csrf := a.jar[0].Value
+	forms := regexp.MustCompile(`(?s)<form method="post" action="[^"]*oauth/.*?</form>`).FindAllString(page, -1)
+	if len(forms) < 4 { // create a secret, revoke it, federation, create a client
+		t.Fatalf("found %d OAuth forms, want at least 4", len(forms))
+	}
+	for _, form := range forms {
+		if !strings.Contains(form, `name="csrf" value="`+csrf+`"`) {
+			t.Errorf("a form lacks the CSRF token: %s", form)
+		}
+	}
+	if strings.Contains(strings.ToLower(page), "<script") {
+		t.Error("the page has a script")
+	}
 	form := url.Values{"client": {a.client.ID}, "years": {"3"}}
 	if code, _ := a.call(t, "acme", "POST", "/oauth/secrets", "application/x-www-form-urlencoded", form.Encode()); code != 403 {
 		t.Errorf("a form without the CSRF token: %d, want 403", code)
