@@ -125,8 +125,8 @@ func (h *Handler) createOAuthClientForm(w http.ResponseWriter, r *http.Request) 
 
 func (h *Handler) createOAuthSecretForm(w http.ResponseWriter, r *http.Request) (string, error) {
 	years, err := strconv.Atoi(cmp.Or(r.PostFormValue("years"), "1"))
-	if err != nil {
-		return "", fmt.Errorf("admin: a secret's lifetime is 1, 2 or 3 years: %w", ErrInvalid)
+	if err != nil || years < 1 || years > 3 {
+		return "", fmt.Errorf("admin: a client secret expires after 1 to 3 years: %w", ErrInvalid)
 	}
 	clientID := r.PostFormValue("client")
 	secret, s, err := h.opts.OAuth.CreateOAuthSecret(r.Context(), tenantOf(r), clientID, time.Duration(years)*year)
