@@ -109,18 +109,17 @@ const year = 365 * 24 * time.Hour
 
 // oauthNotices are the words an OAuth form's redirect may show.
 var oauthNotices = map[string]string{
+	"oauth-client-created":  "OAuth client created, listed last below: copy its client ID and create its first secret.",
 	"oauth-secret-revoked":  "The client secret is revoked: token requests with it are now refused.",
 	"oauth-federation-set":  "Federation saved: Entra ID's signed assertions now authenticate the client.",
 	"oauth-federation-gone": "Federation cleared: the client authenticates with its secrets only.",
 }
 
-func (h *Handler) createOAuthClientForm(w http.ResponseWriter, r *http.Request) (string, error) {
-	c, err := h.opts.OAuth.CreateOAuthClient(r.Context(), tenantOf(r), r.PostFormValue("name"))
-	if err != nil {
-		return "", err
-	}
-	h.render(w, r, http.StatusOK, pageState{NewOAuthClient: &c})
-	return "", nil
+func (h *Handler) createOAuthClientForm(_ http.ResponseWriter, r *http.Request) (string, error) {
+	// Nothing of a client is secret: Post/Redirect/Get, so that a reload
+	// makes no second client.
+	_, err := h.opts.OAuth.CreateOAuthClient(r.Context(), tenantOf(r), r.PostFormValue("name"))
+	return "oauth-client-created", err
 }
 
 func (h *Handler) createOAuthSecretForm(w http.ResponseWriter, r *http.Request) (string, error) {

@@ -19,9 +19,6 @@ type pageState struct {
 	// NewToken is a token just created, shown in this answer only.
 	NewToken       string
 	NewTokenRecord *Token
-	// NewOAuthClient is a client just created, shown with its id and the
-	// form for its first secret.
-	NewOAuthClient *OAuthClient
 	// NewOAuthSecret is a client secret just created, shown in this answer
 	// only.
 	NewOAuthSecret       string
@@ -195,9 +192,6 @@ details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}form.fed>div{margi
 <input id="oauth-secret" class="copy" type="text" readonly value="{{.NewOAuthSecret}}" autocomplete="off" spellcheck="false">
 <p><a href="{{.Root}}">Done, I have copied it</a></p>
 </section>
-{{end}}
-{{with .NewOAuthClient}}
-<p class="notice" role="status">OAuth client “{{or .Name .ID}}” created with the client ID <code class="all">{{.ID}}</code>. Create its first secret below{{with $.OAuth}}; the Token URL is <code class="all">{{.TokenURL}}</code>{{end}}.</p>
 {{end}}
 
 <section aria-labelledby="connection">

@@ -368,8 +368,8 @@ func TestAdminOAuthInBrowser(t *testing.T) {
 
 	// A client and its secret, shown once.
 	b.step("create a client", chromedp.SendKeys(chromedp.ID("oauth-client-name"), "Entra gallery app"),
-		chromedp.Click(`//button[text()="Create OAuth client"]`), chromedp.WaitVisible(`//p[contains(., "created with the client ID")]`))
-	clientID := b.read("read the client id", chromedp.Text(`//p[contains(., "created with the client ID")]/code[1]`))
+		chromedp.Click(`//button[text()="Create OAuth client"]`), chromedp.WaitVisible(`//p[contains(., "OAuth client created")]`))
+	clientID := b.read("read the client id", chromedp.Text(`//article[h3[text()="Entra gallery app"]]//dd/code`))
 	b.shot("02-oauth-client-created")
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(clientID) {
 		t.Fatalf("the page shows %q as the client id", clientID)
