@@ -52,6 +52,25 @@
 //	DELETE api/domains/{name}           → 204
 //	GET    api/log?failures=1&resource=User&client=...&before=RFC3339&limit=N
 //
+// With [Options].OAuth set, the page and the API also show the Token URL
+// and manage the workspace's OAuth clients, for Entra App Gallery apps:
+//
+//	GET    api/oauth/clients                          Token URL, clients, their secrets (never a value)
+//	POST   api/oauth/clients                          {"name": ...} → 201 the client, with its new client id
+//	POST   api/oauth/clients/{id}/secrets             {"lifetimeDays": 730} (365 to 1095; 0 for one year) → 201 {"secret": "scimcs_…", "record": {...}}, once
+//	DELETE api/oauth/clients/{id}/secrets/{secret}    revoke → 204
+//	PUT    api/oauth/clients/{id}/federation          {"issuer", "jwksURL", "subject", "audience"} → 200 the client
+//	DELETE api/oauth/clients/{id}/federation          → 204
+//
+// The root module does not depend on the OAuth module (which depends on
+// it, and brings a JOSE library): [OAuthClients] is an interface of plain
+// types here, and github.com/scimhost/scim/oauth implements it over its
+// storage with oauth.AdminClients, which also validates federation
+// settings and the one-to-three-year lifetime of a secret. Only the
+// workspace in the context is reachable: another workspace's client is
+// answered as one that does not exist. A new client secret is shown as a
+// new token is: in the body of one answer, never again.
+//
 // The library never authenticates admins: the host mounts the Handler
 // behind its own admin login and puts the workspace in the context with
 // [scim.WithTenant]. The Handler defends the admin's browser: forms carry a

@@ -29,6 +29,10 @@ type Options struct {
 	Store scim.Store
 	// Logger receives the causes of 500s; nil means slog.Default().
 	Logger *slog.Logger
+	// OAuth, when set, adds the workspace's OAuth clients to the page and
+	// the API (oauth.AdminClients makes one); when nil they show no OAuth
+	// section and have no OAuth routes.
+	OAuth OAuthClients
 }
 
 // Handler serves a workspace admin's SCIM settings: a server-rendered page
@@ -90,6 +94,9 @@ func NewHandler(s *Settings, opts Options) (*Handler, error) {
 	mux.HandleFunc("POST /api/domains/{name}/verify", h.api(h.apiVerifyDomain))
 	mux.HandleFunc("DELETE /api/domains/{name}", h.api(h.apiRemoveDomain))
 	mux.HandleFunc("GET /api/log", h.apiLog)
+	if opts.OAuth != nil {
+		h.registerOAuth(mux)
+	}
 	h.mux = mux
 	return h, nil
 }
@@ -298,6 +305,9 @@ type Overview struct {
 	Connection  Connection   `json:"connection"`
 	// Counts is nil when Options.Store is not set or cannot count.
 	Counts *Counts `json:"counts,omitempty"`
+	// OAuth is the Token URL and the workspace's OAuth clients; nil when
+	// Options.OAuth is not set.
+	OAuth *OAuthOverview `json:"oauth,omitempty"`
 }
 
 // DomainView is a [Domain] with the TXT record to publish.
@@ -366,6 +376,13 @@ func (h *Handler) overview(ctx context.Context, tenant string) (Overview, error)
 		}
 	}
 	o.Counts = h.counts(ctx)
+	if h.opts.OAuth != nil {
+		cs, err := h.opts.OAuth.ListOAuthClients(ctx, tenant)
+		if err != nil {
+			return o, err
+		}
+		o.OAuth = &OAuthOverview{TokenURL: h.opts.OAuth.TokenURL(), Clients: nonNil(cs)}
+	}
 	return o, nil
 }
 

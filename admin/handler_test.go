@@ -265,3 +265,22 @@ func TestMemoryLogRing(t *testing.T) {
 		t.Errorf("a ring of 3 after 5 entries holds %v, want the newest three, newest first", statuses)
 	}
 }
+
+// TestNoOAuthWithoutOptions: without Options.OAuth the page has no OAuth
+// section, the API no OAuth routes and api/settings no "oauth".
+func TestNoOAuthWithoutOptions(t *testing.T) {
+	f := newFixture(t)
+	tok := f.csrf(t)
+	if page := f.do(t, "GET", "/", "", "", nil).Body.String(); strings.Contains(page, "OAuth") {
+		t.Error("the page shows an OAuth section")
+	}
+	if rec := f.do(t, "GET", "/api/oauth/clients", "", "", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("GET api/oauth/clients: %d, want 404", rec.Code)
+	}
+	if rec := f.post(t, "/oauth/clients", url.Values{"csrf": {tok}}, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("POST oauth/clients: %d, want 404", rec.Code)
+	}
+	if body := f.do(t, "GET", "/api/settings", "", "", nil).Body.String(); strings.Contains(body, `"oauth"`) {
+		t.Errorf("api/settings has oauth: %s", body)
+	}
+}

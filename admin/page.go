@@ -19,6 +19,14 @@ type pageState struct {
 	// NewToken is a token just created, shown in this answer only.
 	NewToken       string
 	NewTokenRecord *Token
+	// NewOAuthSecret is a client secret just created, shown in this answer
+	// only.
+	NewOAuthSecret       string
+	NewOAuthSecretRecord *OAuthSecret
+	NewOAuthSecretClient string
+	// FederationDraft is federation settings refused, shown again in the
+	// client's form for the admin to correct.
+	FederationDraft *federationDraft
 	// Problem is what went wrong with the admin's input.
 	Problem string
 }
@@ -36,6 +44,7 @@ type pageData struct {
 	Filter   LogFilter
 	HasLog   bool
 	Failures int
+	Now      time.Time // for a secret's expiry
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
@@ -50,9 +59,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, st 
 		h.internal(w, r, err)
 		return
 	}
-	d := pageData{Overview: o, pageState: st, CSRF: csrfToken(w, r), HasLog: h.s.Log != nil, Root: rootOf(r)}
+	d := pageData{Overview: o, pageState: st, CSRF: csrfToken(w, r), HasLog: h.s.Log != nil, Root: rootOf(r), Now: time.Now()}
 	if r.Method == http.MethodGet {
-		d.Notice = notices[r.URL.Query().Get("done")]
+		d.Notice = cmp.Or(notices[r.URL.Query().Get("done")], oauthNotices[r.URL.Query().Get("done")])
 		d.Filter = logFilter(r.URL.Query())
 	}
 	if d.Filter.Limit == 0 {
@@ -141,7 +150,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;
 th{background:#f4f4f4}caption{text-align:left;font-weight:600;padding:.25rem 0}
 input[type=text],select{font:inherit;padding:.3rem .4rem;border:1px solid #767676;border-radius:3px}
 input.copy{box-sizing:border-box;width:100%;max-width:40rem;font-family:ui-monospace,monospace;font-size:.95rem;padding:.35rem .5rem;border:1px solid #767676;border-radius:3px;background:#f7f7f7}
-input#token{max-width:none}
+input#token,input#oauth-secret{max-width:none}form.fed input.copy{max-width:56rem}
 button{font:inherit;padding:.3rem .8rem;border:1px solid #1a4e8a;border-radius:3px;background:#1f5fa8;color:#fff;cursor:pointer}
 button.quiet{background:#fff;color:#1a4e8a}button.danger{background:#fff;color:#a4262c;border-color:#a4262c}
 button:focus-visible,input:focus-visible,select:focus-visible,a:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
@@ -152,7 +161,9 @@ button:focus-visible,input:focus-visible,select:focus-visible,a:focus-visible{ou
 code{font-family:ui-monospace,monospace;font-size:.9em;overflow-wrap:anywhere}td.nowrap,code.kw{white-space:nowrap;overflow-wrap:normal}code.all{user-select:all}
 dl.state{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.state dt{font-weight:600}dl.state dd{margin:0}
 form.inline{display:inline}.row{display:flex;gap:.5rem;align-items:end;flex-wrap:wrap;margin:.5rem 0}
-label{display:block;font-weight:600;font-size:.9rem}.check{padding-bottom:.35rem}.check label{display:inline}
+label{display:block;font-weight:600;font-size:.9rem}
+h3{font-size:1.05rem;margin:1.25rem 0 .25rem}article.client{border:1px solid #ccc;border-radius:3px;padding:.25rem 1rem .75rem;margin:1rem 0}
+details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}form.fed>div{margin:.4rem 0}.check{padding-bottom:.35rem}.check label{display:inline}
 </style>
 </head>
 <body>
@@ -171,10 +182,24 @@ label{display:block;font-weight:600;font-size:.9rem}.check{padding-bottom:.35rem
 </section>
 {{end}}
 
+{{if .NewOAuthSecret}}
+<section class="secret" aria-labelledby="new-oauth-secret">
+<h2 id="new-oauth-secret">Your new client secret</h2>
+<p>Copy it now into the identity provider's <strong>Client Secret</strong> field, with the client ID and the Token URL. It is shown this once and never again: only its hash is kept. It expires {{when .NewOAuthSecretRecord.Expires}}.</p>
+<label for="oauth-client-id">Client ID</label>
+<input id="oauth-client-id" class="copy" type="text" readonly value="{{.NewOAuthSecretClient}}">
+<label for="oauth-secret">Client secret</label>
+<input id="oauth-secret" class="copy" type="text" readonly value="{{.NewOAuthSecret}}" autocomplete="off" spellcheck="false">
+<p><a href="{{.Root}}">Done, I have copied it</a></p>
+</section>
+{{end}}
+
 <section aria-labelledby="connection">
 <h2 id="connection">Connection</h2>
 <label for="base-url">SCIM Base URL (Entra ID calls it Tenant URL)</label>
 <input id="base-url" class="copy" type="text" readonly value="{{.BaseURL}}">
+{{with .OAuth}}<label for="token-url">OAuth Token URL (for Entra App Gallery apps)</label>
+<input id="token-url" class="copy" type="text" readonly value="{{.TokenURL}}">{{end}}
 <dl class="state">
 <dt>SCIM sync</dt><dd>{{if .SyncEnabled}}<span class="ok">On</span>{{else}}<span class="bad">Off</span> — every request gets 403{{end}}</dd>
 {{with .Connection.LastRequest}}
@@ -233,6 +258,52 @@ label{display:block;font-weight:600;font-size:.9rem}.check{padding-bottom:.35rem
 <button type="submit">Add domain</button>
 </form>
 </section>
+
+{{with .OAuth}}
+<section aria-labelledby="oauth">
+<h2 id="oauth">OAuth clients</h2>
+<p class="muted">Entra App Gallery apps sign in with OAuth 2.0 client credentials: copy the Token URL, a client's ID and one of its secrets into Entra ID, or set up workload identity federation so that Entra ID needs no secret. A client may have several secrets at once, for rotation.</p>
+{{range .Clients}}{{$c := .}}
+<article class="client" aria-labelledby="client-{{.ID}}">
+<h3 id="client-{{.ID}}">{{or .Name "Unnamed client"}}</h3>
+<dl class="state"><dt>Client ID</dt><dd><code class="all">{{.ID}}</code></dd><dt>Created</dt><dd>{{when .Created}}</dd>{{if .Disabled}}<dt>State</dt><dd><span class="bad">Disabled</span>: it gets no tokens</dd>{{end}}</dl>
+<table>
+<caption class="muted">Secrets of the client</caption>
+<thead><tr><th scope="col">Secret ID</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">State</th></tr></thead>
+<tbody>
+{{range .Secrets}}<tr>
+<td><code>{{.ID}}</code></td><td>{{when .Created}}</td><td>{{when .Expires}}</td>
+<td>{{if not .Revoked.IsZero}}revoked {{when .Revoked}}{{else}}{{if not (.Active $.Now)}}<span class="bad">expired</span> {{end}}<form method="post" action="{{$.Root}}oauth/secrets/revoke" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="client" value="{{$c.ID}}"><input type="hidden" name="secret" value="{{.ID}}"><button type="submit" class="danger" aria-label="Revoke secret {{.ID}}">Revoke</button></form>{{end}}</td>
+</tr>{{else}}<tr><td colspan="4">No secrets yet.</td></tr>{{end}}
+</tbody>
+</table>
+<form method="post" action="{{$.Root}}oauth/secrets" class="row">
+<input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="client" value="{{.ID}}">
+<div><label for="years-{{.ID}}">Expires after</label><select id="years-{{.ID}}" name="years"><option value="1">1 year</option><option value="2">2 years</option><option value="3">3 years</option></select></div>
+<button type="submit" aria-label="Create a secret for {{.ID}}">Create secret</button>
+</form>
+{{$f := .Federation}}{{with $.FederationDraft}}{{if eq .Client $c.ID}}{{$f = .Federation}}{{end}}{{end}}
+<details{{if $f}} open{{end}}>
+<summary>Workload identity federation{{if .Federation}}: set{{else}}: not set{{end}}</summary>
+<p class="muted">Copy the four values from the Entra ID application's federated credential. The audience may be pasted with or without “/.default”.</p>
+<form method="post" action="{{$.Root}}oauth/federation" class="fed">
+<input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="client" value="{{.ID}}">
+<div><label for="iss-{{.ID}}">Issuer</label><input id="iss-{{.ID}}" class="copy" type="text" name="issuer" value="{{with $f}}{{.Issuer}}{{end}}" placeholder="https://login.microsoftonline.com/TENANT-ID/v2.0" autocomplete="off"></div>
+<div><label for="jwks-{{.ID}}">JWKS URL</label><input id="jwks-{{.ID}}" class="copy" type="text" name="jwks" value="{{with $f}}{{.JWKSURL}}{{end}}" placeholder="https://login.microsoftonline.com/TENANT-ID/discovery/v2.0/keys" autocomplete="off"></div>
+<div><label for="sub-{{.ID}}">Subject</label><input id="sub-{{.ID}}" class="copy" type="text" name="subject" value="{{with $f}}{{.Subject}}{{end}}" autocomplete="off"></div>
+<div><label for="aud-{{.ID}}">Audience</label><input id="aud-{{.ID}}" class="copy" type="text" name="audience" value="{{with $f}}{{.Audience}}{{end}}" placeholder="api://APPLICATION-ID" autocomplete="off"></div>
+<div class="row"><button type="submit" name="action" value="save">Save federation</button>{{if .Federation}} <button type="submit" name="action" value="clear" class="danger">Clear federation</button>{{end}}</div>
+</form>
+</details>
+</article>
+{{else}}<p>No OAuth clients yet.</p>{{end}}
+<form method="post" action="{{$.Root}}oauth/clients" class="row">
+<input type="hidden" name="csrf" value="{{$.CSRF}}">
+<div><label for="oauth-client-name">Name (optional)</label><input id="oauth-client-name" type="text" name="name" maxlength="100" placeholder="Entra ID gallery app"></div>
+<button type="submit">Create OAuth client</button>
+</form>
+</section>
+{{end}}
 
 {{if .HasLog}}
 <section aria-labelledby="log">

@@ -120,6 +120,17 @@
 // github.com/scimhost/scim/oauth/oauthsql in PostgreSQL or SQLite; package
 // github.com/scimhost/scim/oauth/oauthtest checks an implementation.
 //
+// # The workspace admin's page
+//
+// [AdminClients] implements the admin package's admin.OAuthClients over a
+// Storage and a Server, so that the page and JSON API of package
+// github.com/scimhost/scim/admin list a workspace's clients, create clients
+// and secrets, revoke secrets and set the federation, beside the Token URL
+// ([Options.TokenURL], required there). It acts on the workspace's own
+// clients only, refuses what [Federation.Validate] and the secret
+// lifetimes refuse, and calls [Server.ForgetClient] after a revocation or
+// a federation change.
+//
 // # Why a module of its own
 //
 // This package is the module github.com/scimhost/scim/oauth, apart from the

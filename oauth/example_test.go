@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/scimhost/scim"
+	"github.com/scimhost/scim/admin"
 	"github.com/scimhost/scim/memstore"
 	"github.com/scimhost/scim/oauth"
 )
@@ -98,4 +99,54 @@ func Example() {
 	// token: 200 Bearer 3600 scim
 	// GET /scim/v2/Users: 200
 	// tenant: acme client is the one created: true <nil>
+}
+
+// The admin package's page and API manage a workspace's OAuth clients
+// through AdminClients: here its JSON API creates a client and a secret
+// for the workspace "acme", as the host's admin portal would.
+func ExampleAdminClients() {
+	storage := &oauth.Memory{}
+	srv, err := oauth.New(storage, oauth.Options{
+		Issuer:      "https://app.example.com",
+		TokenURL:    "https://app.example.com/oauth2/token",
+		SigningKeys: []oauth.SigningKey{oauth.NewSigningKey()},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	clients, err := oauth.AdminClients(storage, srv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := new(admin.Memory)
+	page, err := admin.NewHandler(&admin.Settings{Tokens: m, Sync: m, Domains: m},
+		admin.Options{BaseURL: "https://app.example.com/scim/v2", OAuth: clients})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The host's admin login names the workspace.
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page.ServeHTTP(w, r.WithContext(scim.WithTenant(r.Context(), scim.Tenant{ID: "acme"})))
+	})
+
+	call := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	var c admin.OAuthClient
+	_ = json.Unmarshal(call("POST", "/api/oauth/clients", `{"name":"Entra ID gallery app"}`).Body.Bytes(), &c)
+	w := call("POST", "/api/oauth/clients/"+c.ID+"/secrets", `{"lifetimeDays":730}`)
+	var s admin.CreatedOAuthSecret
+	_ = json.Unmarshal(w.Body.Bytes(), &s)
+	fmt.Println(w.Code, strings.HasPrefix(s.Secret, oauth.SecretPrefix), s.Record.Expires.Sub(s.Record.Created).Hours()/24, "days")
+
+	var o admin.OAuthOverview
+	_ = json.Unmarshal(call("GET", "/api/oauth/clients", "").Body.Bytes(), &o)
+	fmt.Println(o.TokenURL, o.Clients[0].Name, len(o.Clients[0].Secrets), "secret")
+	// Output:
+	// 201 true 730 days
+	// https://app.example.com/oauth2/token Entra ID gallery app 1 secret
 }

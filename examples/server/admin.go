@@ -33,6 +33,9 @@ type adminSide struct {
 	queue    *scim.LogQueue
 	password string
 	sessions sync.Map // session id → struct{}
+	// oauth, with -oauth, shows the demo workspace's OAuth clients on the
+	// page.
+	oauth admin.OAuthClients
 }
 
 // newAdminSide keeps the admin settings and the log beside store: in its
@@ -99,7 +102,7 @@ const sessionCookie = "demo_admin_session"
 
 // handler returns the admin page at /admin/ behind the login.
 func (a *adminSide) handler(base string, store scim.Store) (http.Handler, error) {
-	ah, err := admin.NewHandler(a.settings, admin.Options{BaseURL: base, Store: store})
+	ah, err := admin.NewHandler(a.settings, admin.Options{BaseURL: base, Store: store, OAuth: a.oauth})
 	if err != nil {
 		return nil, err
 	}

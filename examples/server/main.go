@@ -49,6 +49,10 @@
 // -domains nor the page lists a domain, every domain is allowed. The
 // page's settings and the log are kept beside the data: in the SQL
 // database (sqlstore's scim_admin_* and scim_log tables), or in memory.
+// With -oauth the page also shows the Token URL and the workspace's OAuth
+// clients, the demo client first, and creates clients and secrets, revokes
+// secrets and sets federation; those clients live beside the demo client,
+// in the SQL database or in memory.
 package main
 
 import (
@@ -346,7 +350,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	oauthSrv, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log, sqlDB, dialect)
+	oauthSrv, oauthStorage, oauthLines, err := setupOAuth(ctx, c.oauth, "http://"+ln.Addr().String(), log, sqlDB, dialect)
 	if err != nil {
 		ln.Close()
 		return err
@@ -357,6 +361,12 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	adm := newAdminSide(store, resolver)
+	if oauthSrv != nil {
+		if adm.oauth, err = oauth.AdminClients(oauthStorage, oauthSrv); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	mux, err := newMuxWithAdmin(store, token, base, c.domains, log, oauthSrv, adm)
 	if err != nil {
 		ln.Close()

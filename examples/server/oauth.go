@@ -57,7 +57,8 @@ func (o *oauthFlags) check() error {
 
 // setupOAuth makes the demo tenant's OAuth client and the token endpoint's
 // server, and returns the lines to print: what the admin copies into Entra
-// ID. It returns a nil server and no lines without -oauth. Token requests
+// ID, and the storage the admin page manages clients in. It returns a nil
+// server and no lines without -oauth. Token requests
 // are logged to log, beside the demo's request lines.
 //
 // With -db memory (a nil sqlDB) the client lives in memory, and the flags
@@ -68,9 +69,9 @@ func (o *oauthFlags) check() error {
 // -oauth-secret is kept as the secret "demo" (replaced when the flag
 // changes), and without it each start adds a new random secret beside the
 // earlier ones, which go on getting tokens.
-func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger, sqlDB *sql.DB, dialect sqlstore.Dialect) (*oauth.Server, string, error) {
+func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logger, sqlDB *sql.DB, dialect sqlstore.Dialect) (*oauth.Server, oauth.Storage, string, error) {
 	if !o.enabled {
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
 	var storage oauth.Storage = &oauth.Memory{}
 	if sqlDB != nil {
@@ -82,17 +83,17 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		s, err := oauthsql.Open(octx, sqlDB, d)
 		cancel()
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		storage = s
 	}
-	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo"}
+	c := oauth.Client{ID: demoClientID, Tenant: "demo", Name: "demo", Created: time.Now().UTC().Truncate(time.Microsecond)}
 	if o.wif != (oauth.Federation{}) {
 		f := o.wif
 		c.Federation = &f
 	}
 	if err := ensureClient(ctx, storage, c); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	secret := o.secret
 	var s oauth.Secret
@@ -106,17 +107,17 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		s.ID = "demo"
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	if err := ensureSecret(ctx, storage, s); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	// A host keeps its signing keys in its secret store. The demo derives
 	// its key from the client secret, so that with the same -oauth-secret
 	// the access tokens Entra ID holds survive a restart.
 	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "scimhost demo access token signing key", 32)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	tokenURL := origin + "/oauth2/token"
 	srv, err := oauth.New(storage, oauth.Options{
@@ -127,7 +128,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		Logger:            log,
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "OAuth Token URL: %s\nOAuth Client ID: %s\nOAuth Client Secret: %s\n", tokenURL, c.ID, secret)
@@ -141,7 +142,7 @@ func setupOAuth(ctx context.Context, o oauthFlags, origin string, log *slog.Logg
 		fmt.Fprintf(&b, "OAuth federation: issuer %s, subject %s, audience %s, keys from %s\n",
 			c.Federation.Issuer, c.Federation.Subject, c.Federation.Audience, c.Federation.JWKSURL)
 	}
-	return srv, b.String(), nil
+	return srv, storage, b.String(), nil
 }
 
 // mountOAuth adds the token endpoint and its RFC 8414 metadata to mux.
