@@ -1,0 +1,32 @@
+package sqlstore
+
+import (
+	"testing"
+
+	"github.com/scimhost/scim"
+	"github.com/scimhost/scim/storetest"
+)
+
+// TestStoreExtensions runs the kit's checks of declared extension
+// attributes strictly (storetest.Extensions): every filter and sort on them
+// must be answered, on both dialects. The values live in the document
+// column; SQL narrows and scim.MatchUser finishes, as for any attribute
+// without a column.
+func TestStoreExtensions(t *testing.T) {
+	contoso := scim.Extension{
+		Schema: "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User", Resource: "User",
+		Attributes: []scim.Attribute{{Name: "costCenter"}, {Name: "badgeNumber", Type: scim.TypeInteger}},
+	}
+	fabrikam := scim.Extension{
+		Schema: "urn:ietf:params:scim:schemas:extension:Fabrikam:2.0:User", Resource: "User",
+		Attributes: []scim.Attribute{{Name: "rate", Type: scim.TypeDecimal}, {Name: "tags", MultiValued: true}},
+	}
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			db := d.open(t)
+			storetest.Run(t, func(t *testing.T) scim.Store { return newStore(t, db) },
+				storetest.Extensions(contoso, fabrikam))
+		})
+	}
+}
