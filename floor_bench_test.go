@@ -388,7 +388,9 @@ func floorRequests() []floorRequest {
 		{name: "PatchOne", method: "PATCH", want: 200, target: func(id string) string { return "/Users/" + id },
 			body: func(i int) string { return fmt.Sprintf(patch, i) }},
 		{name: "Create", method: "POST", want: 201, target: func(string) string { return "/Users" },
-			body: func(i int) string { return entraUserBody("new" + strconv.Itoa(i) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)) }},
+			body: func(i int) string {
+				return entraUserBody("new" + strconv.Itoa(i) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36))
+			}},
 	}
 }
 
