@@ -40,7 +40,11 @@ func (h *Handler) patchOptions() patchOptions {
 // path or the read-modify-write, then events and the answer described at
 // the top of this file.
 func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
-	h, id, ctx := rt.h, r.PathValue("id"), r.Context()
+	rt.servePatchID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, id string) {
+	h, ctx := rt.h, r.Context()
 	body, err := h.readBody(w, r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -52,13 +56,12 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
 	want, err := parseProjection(r.URL.RawQuery)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	withBody := rt.name == "User" || q.Has("attributes") || q.Has("excludedAttributes")
+	withBody := rt.name == "User" || hasProjection(r.URL.RawQuery)
 	ifMatch := r.Header.Get("If-Match")
 
 	if rt.name == "Group" && h.members != nil {

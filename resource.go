@@ -131,7 +131,11 @@ func (rt *resourceType[T]) storeError(err error, id string, v T) error {
 }
 
 func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
-	h, id := rt.h, r.PathValue("id")
+	rt.serveGetID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id string) {
+	h := rt.h
 	want, err := parseProjection(r.URL.RawQuery)
 	if err != nil {
 		h.fail(w, r, err)
@@ -204,7 +208,11 @@ func resourceID[T interface{ *User | *Group }](v T) string {
 }
 
 func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) {
-	h, id := rt.h, r.PathValue("id")
+	rt.serveReplaceID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request, id string) {
+	h := rt.h
 	body, err := h.readBody(w, r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -304,7 +312,11 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 var errChangedMeanwhile = errors.New("scim: the resource changed during the update")
 
 func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
-	h, id := rt.h, r.PathValue("id")
+	rt.serveDeleteID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) serveDeleteID(w http.ResponseWriter, r *http.Request, id string) {
+	h := rt.h
 	ctx := r.Context()
 	var old T
 	im := r.Header.Get("If-Match")
@@ -342,7 +354,7 @@ func errPreconditionFailed(name, id string) *Error {
 }
 
 func (rt *resourceType[T]) serveList(w http.ResponseWriter, r *http.Request) {
-	q, err := rt.h.listQuery(queryParams(r.URL.Query()), rt.name)
+	q, err := rt.h.listQuery(listQueryParams(r.URL.RawQuery), rt.name)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
@@ -613,8 +625,8 @@ func parseProjection(rawQuery string) (Projection, error) {
 	if rawQuery == "" {
 		return Projection{}, nil
 	}
-	v, _ := url.ParseQuery(rawQuery)
-	return projection(splitList(v["attributes"]), splitList(v["excludedAttributes"]))
+	p := listQueryParams(rawQuery)
+	return projection(p.attributes, p.excluded)
 }
 
 func projection(attrs, excluded []string) (Projection, error) {
