@@ -81,7 +81,6 @@ func unescapeQuery(s string) (string, bool) {
 	return u, err == nil
 }
 
-
 // hasProjection reports whether a raw query has an attributes or
 // excludedAttributes parameter, even an empty one.
 func hasProjection(raw string) bool {
