@@ -25,6 +25,12 @@ type resourceType[T interface{ *User | *Group }] struct {
 	replace func(context.Context, T) (T, error)
 	del     func(context.Context, string) error
 	list    func(context.Context, Query) (Page[T], error)
+	// getShared and listShared are get and list, or the store's
+	// SharedUserReader: what they return must not be modified.
+	getShared  func(context.Context, string, Projection) (T, error)
+	listShared func(context.Context, Query) (Page[T], error)
+	// shared says getShared returns the store's own values.
+	shared bool
 
 	decode func([]byte, decodeOptions) (T, error)
 	encode func([]byte, T, Projection, string) []byte
@@ -65,6 +71,10 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	if a, ok := s.(UserUpdater); ok {
 		rt.atomic = a.UpdateUser
 	}
+	rt.getShared, rt.listShared = rt.get, rt.list
+	if sr, ok := s.(SharedUserReader); ok {
+		rt.getShared, rt.listShared, rt.shared = sr.GetUserShared, sr.ListUsersShared, true
+	}
 	return rt
 }
 
@@ -97,6 +107,7 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 	if a, ok := s.(GroupUpdater); ok {
 		rt.atomic = a.UpdateGroup
 	}
+	rt.getShared, rt.listShared = rt.get, rt.list
 	return rt
 }
 
@@ -141,7 +152,7 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 		h.fail(w, r, err)
 		return
 	}
-	v, err := rt.get(r.Context(), id, want)
+	v, err := rt.getShared(r.Context(), id, want)
 	if err != nil {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
@@ -262,20 +273,26 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 	mu.Lock()
 	defer mu.Unlock()
 	for range maxUpdateAttempts {
-		cur, err := rt.get(ctx, id, Projection{})
+		// old is only read (a shared store's own value); cur is the copy
+		// the change is made on.
+		old, err = rt.getShared(ctx, id, Projection{})
 		if err != nil {
 			return old, updated, err
 		}
-		read := rt.meta(cur).Version
+		read := rt.meta(old).Version
 		if ifMatch != "" && !etagMatches(ifMatch, read) {
 			return old, updated, errPreconditionFailed(rt.name, id)
 		}
-		old = rt.clone(cur)
+		cur := rt.clone(old)
 		if err := change(cur); err != nil {
 			return old, updated, err
 		}
 		rt.setID(cur, id)
-		if err := rt.check(ctx, old, cur); err != nil {
+		policyOld := old
+		if rt.shared && len(rt.h.opts.UserPolicies) > 0 {
+			policyOld = rt.clone(old) // a policy may modify what it is given
+		}
+		if err := rt.check(ctx, policyOld, cur); err != nil {
 			return old, updated, err
 		}
 		if rt.atomic != nil {
@@ -377,7 +394,7 @@ func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query) {
-	page, err := rt.list(r.Context(), q)
+	page, err := rt.listShared(r.Context(), q)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
@@ -417,9 +434,10 @@ type pageBudget struct {
 // newPageBudget starts a page of at most max resources out of total.
 func (h *Handler) newPageBudget(total, startIndex, max int) *pageBudget {
 	bp := bufPool.Get().(*[]byte)
+	var hb [256]byte // the longest header is 185 bytes
 	return &pageBudget{
 		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
-		budget: h.opts.MaxResponseBytes - len(appendListHeader(nil, total, startIndex, max)) - len("]}"),
+		budget: h.opts.MaxResponseBytes - len(appendListHeader(hb[:0], total, startIndex, max)) - len("]}"),
 	}
 }
 

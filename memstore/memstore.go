@@ -90,6 +90,8 @@ var (
 	_ scim.UserUpdater   = (*Store)(nil)
 	_ scim.GroupUpdater  = (*Store)(nil)
 	_ scim.MemberPatcher = (*Store)(nil)
+
+	_ scim.SharedUserReader = (*Store)(nil)
 )
 
 // Store is an in-memory, multi-tenant scim.Store with every optional
@@ -326,6 +328,38 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*
 	return t.userOut(t.users[id].u, want.Wants("groups")), nil
 }
 
+// GetUserShared is GetUser without the copy (see [scim.SharedUserReader]):
+// a stored user is never modified, every write stores a new one. The
+// caller must not modify it.
+func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := s.tenant(s.tenantOf(ctx), false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	rec := t.users[id]
+	if rec == nil {
+		return nil, notFound("user", id)
+	}
+	return t.userShared(rec.u, want.Wants("groups")), nil
+}
+
+// userShared returns u itself, or when groups is set and u is in a group,
+// a shallow copy with Groups filled.
+func (t *tenant) userShared(u *scim.User, groups bool) *scim.User {
+	if !groups {
+		return u
+	}
+	refs := t.groupRefs(u.ID)
+	if refs == nil {
+		return u
+	}
+	v := *u
+	v.Groups = refs
+	return &v
+}
+
 // ReplaceUser replaces the stored user u.ID with a copy of u, keeping ID
 // and Meta.Created. It returns ErrNotFound, ErrVersionMismatch when
 // u.Meta.Version is set and stale, and ErrConflict for a userName another
@@ -381,7 +415,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	if err := s.commitUser(t, rec, c); err != nil {
 		return nil, err
 	}
-	return t.userOut(rec.u, true), nil
+	// work is already a copy of what was stored: the caller gets it rather
+	// than another one.
+	work.ID, work.Meta, work.Groups = id, c.Meta, t.groupRefs(id)
+	return work, nil
 }
 
 // commitUser stores c as the new state of rec, or returns ErrConflict and
@@ -560,6 +597,17 @@ func (t *tenant) groupRefs(id string) []scim.GroupRef {
 // ListUsers returns the users that match q.Filter, sorted by q.SortBy (or
 // in creation order) and paged. It never returns ErrUnsupported.
 func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	return s.listUsers(ctx, q, (*tenant).userOut)
+}
+
+// ListUsersShared is ListUsers without the copies (see
+// [scim.SharedUserReader]). The caller must not modify the users.
+func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	return s.listUsers(ctx, q, (*tenant).userShared)
+}
+
+// listUsers is ListUsers, handing out each user of the page as out makes it.
+func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
 	if err := ctx.Err(); err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
@@ -603,7 +651,7 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.Us
 	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
 	wantGroups := q.Want.Wants("groups")
 	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
-		page.Resources = append(page.Resources, t.userOut(u, wantGroups))
+		page.Resources = append(page.Resources, out(t, u, wantGroups))
 	}
 	return page, nil
 }
