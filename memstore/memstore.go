@@ -166,6 +166,10 @@ type tenant struct {
 	users      map[string]*userRec   // id →
 	userList   []*userRec            // creation order, with tombstones
 	userDead   int                   // tombstones in userList
+	// userLive counts the live users in each block of userBlock
+	// positions of userList, so that a page of all users finds its first
+	// one without walking the users before it.
+	userLive []int
 	byUserName map[string]*userRec   // foldKey(userName) →
 	byUserExt  map[string][]*userRec // externalId (case-exact) → creation order
 	byEmail    map[string][]*userRec // foldKey(email value) → creation order
@@ -197,6 +201,7 @@ func newTenant() *tenant {
 type userRec struct {
 	u    *scim.User
 	seq  uint64
+	pos  int // index in tenant.userList
 	dead bool
 }
 
@@ -305,9 +310,10 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 	now := s.stamp(time.Time{})
 	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
 	t.seq++
-	rec := &userRec{u: c, seq: t.seq}
+	rec := &userRec{u: c, seq: t.seq, pos: len(t.userList)}
 	t.users[c.ID] = rec
 	t.userList = append(t.userList, rec)
+	t.countLive(rec.pos, 1)
 	t.indexUser(rec)
 	return t.userOut(rec.u, true), nil
 }
@@ -457,9 +463,15 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	delete(t.users, id)
 	rec.dead = true
 	t.userDead++
+	t.countLive(rec.pos, -1)
 	if t.userDead > 64 && t.userDead > len(t.userList)/2 {
 		t.userList = slices.DeleteFunc(t.userList, func(r *userRec) bool { return r.dead })
 		t.userDead = 0
+		t.userLive = t.userLive[:0]
+		for i, r := range t.userList {
+			r.pos = i
+			t.countLive(i, 1)
+		}
 	}
 	s.leaveGroups(t, id)
 	return nil
@@ -618,9 +630,21 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 	if t == nil {
 		return scim.Page[*scim.User]{Resources: []*scim.User{}}, nil
 	}
+	wantGroups := q.Want.Wants("groups")
+	if q.Filter == nil && q.SortBy.Name == "" {
+		// Every user in creation order: the page is found, not scanned to.
+		page := scim.Page[*scim.User]{TotalResults: len(t.userList) - t.userDead, Resources: []*scim.User{}}
+		for _, rec := range t.livePage(q.StartIndex, q.Count) {
+			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+		}
+		return page, nil
+	}
 	cands, ok := t.userCandidates(q.Filter)
 	if !ok {
 		cands = t.userList
+	}
+	if q.SortBy.Name == "" {
+		return listWindow(ctx, t, q, cands, wantGroups, out)
 	}
 	// User.Groups is not stored; fill it only when the filter or the sort
 	// reads it.
@@ -649,11 +673,92 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 		scim.SortUsers(matches, q.SortBy, q.Descending)
 	}
 	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
-	wantGroups := q.Want.Wants("groups")
 	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
 		page.Resources = append(page.Resources, out(t, u, wantGroups))
 	}
 	return page, nil
+}
+
+// listWindow is a list in creation order: it evaluates the filter on every
+// candidate, for TotalResults, but keeps only the users of the page, so
+// that a page late in the results costs no more memory than the first.
+func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
+	needGroups := mentions(q.Filter, "groups")
+	start := max(q.StartIndex, 1) - 1
+	page := scim.Page[*scim.User]{Resources: []*scim.User{}}
+	for i, rec := range cands {
+		if i%scanCheck == scanCheck-1 {
+			if err := ctx.Err(); err != nil {
+				return scim.Page[*scim.User]{}, err
+			}
+		}
+		if rec.dead {
+			continue
+		}
+		u := rec.u
+		if needGroups {
+			v := *u
+			v.Groups = t.groupRefs(u.ID)
+			u = &v
+		}
+		if !scim.MatchUser(q.Filter, u) {
+			continue
+		}
+		if page.TotalResults >= start && len(page.Resources) < q.Count {
+			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+		}
+		page.TotalResults++
+	}
+	return page, nil
+}
+
+// userBlock is the size of the blocks of userList whose live users
+// tenant.userLive counts: finding the nth live user costs at most
+// len(userList)/userBlock block counts and userBlock records.
+const userBlock = 1024
+
+// countLive adds d to the live count of the block of position pos.
+func (t *tenant) countLive(pos, d int) {
+	b := pos / userBlock
+	for len(t.userLive) <= b {
+		t.userLive = append(t.userLive, 0)
+	}
+	t.userLive[b] += d
+}
+
+// livePage returns the live users that a 1-based startIndex and a count
+// select, in creation order.
+func (t *tenant) livePage(startIndex, count int) []*userRec {
+	k := max(startIndex, 1) - 1
+	if count <= 0 || k >= len(t.userList)-t.userDead {
+		return nil
+	}
+	i := len(t.userList)
+	for b, n := range t.userLive {
+		if k < n {
+			for i = b * userBlock; ; i++ {
+				if !t.userList[i].dead {
+					if k == 0 {
+						break
+					}
+					k--
+				}
+			}
+			break
+		}
+		k -= n
+	}
+	rs := make([]*userRec, 0, min(count, len(t.userList)-i))
+	for ; i < len(t.userList) && len(rs) < count; i++ {
+		if i%userBlock == 0 && t.userLive[i/userBlock] == 0 {
+			i += userBlock - 1 // a block of tombstones
+			continue
+		}
+		if r := t.userList[i]; !r.dead {
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // scanCheck is how many records a scan evaluates between looks at its
