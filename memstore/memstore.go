@@ -163,13 +163,9 @@ type tenant struct {
 	mu  sync.RWMutex
 	seq uint64 // creation sequence of users and groups
 
-	users    map[string]*userRec // id →
-	userList []*userRec          // creation order, with tombstones
-	userDead int                 // tombstones in userList
-	// userLive counts the live users in each block of userBlock
-	// positions of userList, so that a page of all users finds its first
-	// one without walking the users before it.
-	userLive   []int
+	users      map[string]*userRec   // id →
+	userList   []*userRec            // creation order, with tombstones
+	userDead   int                   // tombstones in userList
 	byUserName map[string]*userRec   // foldKey(userName) →
 	byUserExt  map[string][]*userRec // externalId (case-exact) → creation order
 	byEmail    map[string][]*userRec // foldKey(email value) → creation order
@@ -182,6 +178,11 @@ type tenant struct {
 
 	// memberOf maps foldKey(member value) to the groups that have it.
 	memberOf map[string]map[*groupRec]struct{}
+
+	// userLive counts the live users in each block of userBlock
+	// positions of userList, so that a page of all users finds its first
+	// one without walking the users before it.
+	userLive []int
 }
 
 func newTenant() *tenant {
