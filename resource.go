@@ -432,10 +432,10 @@ type pageBudget struct {
 }
 
 // newPageBudget starts a page of at most max resources out of total.
-func (h *Handler) newPageBudget(total, startIndex, max int) *pageBudget {
+func (h *Handler) newPageBudget(total, startIndex, max int) pageBudget {
 	bp := bufPool.Get().(*[]byte)
 	var hb [256]byte // the longest header is 185 bytes
-	return &pageBudget{
+	return pageBudget{
 		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
 		budget: h.opts.MaxResponseBytes - len(appendListHeader(hb[:0], total, startIndex, max)) - len("]}"),
 	}

@@ -204,6 +204,9 @@ type userRec struct {
 	seq  uint64
 	pos  int // index in tenant.userList
 	dead bool
+	// self holds the record alone: an index lookup returns self[:] as
+	// its candidates without allocating.
+	self [1]*userRec
 }
 
 // groupRec is a stored group: g is the Store's own copy with Members nil;
@@ -312,6 +315,7 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
 	t.seq++
 	rec := &userRec{u: c, seq: t.seq, pos: len(t.userList)}
+	rec.self[0] = rec
 	t.users[c.ID] = rec
 	t.userList = append(t.userList, rec)
 	t.countLive(rec.pos, 1)
@@ -799,12 +803,12 @@ func (t *tenant) userCandidates(f scim.Filter) (rs []*userRec, ok bool) {
 			}
 		case strings.EqualFold(e.Path.Name, "id"):
 			if r := t.users[text]; r != nil {
-				return []*userRec{r}, true
+				return r.self[:], true
 			}
 			return nil, true
 		case strings.EqualFold(e.Path.Name, "userName"):
 			if r := t.byUserName[foldKey(text)]; r != nil {
-				return []*userRec{r}, true
+				return r.self[:], true
 			}
 			return nil, true
 		case strings.EqualFold(e.Path.Name, "externalId"):
