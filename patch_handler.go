@@ -82,11 +82,18 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 		if err := checkPatchCost(cur, ops, h.opts.MaxPatchCost); err != nil {
 			return err
 		}
-		before := rt.fingerprint(cur)
+		bp := bufPool.Get().(*[]byte)
+		before := rt.fingerprint((*bp)[:0], cur)
 		if err := applyPatchTo(cur, ops, opt); err != nil {
+			putBuffer(bp, before)
 			return err
 		}
-		if bytes.Equal(before, rt.fingerprint(cur)) {
+		ap := bufPool.Get().(*[]byte)
+		after := rt.fingerprint((*ap)[:0], cur)
+		same := bytes.Equal(before, after)
+		putBuffer(bp, before)
+		putBuffer(ap, after)
+		if same {
 			unchanged = cur
 			return errPatchNoChange
 		}
@@ -116,10 +123,10 @@ func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOp
 	return nil
 }
 
-// fingerprint is what a PATCH can change of v: its representation, and a
-// user's password, which is never returned.
-func (rt *resourceType[T]) fingerprint(v T) []byte {
-	b := rt.encode(nil, v, Projection{}, "")
+// fingerprint appends to b what a PATCH can change of v: its
+// representation, and a user's password, which is never returned.
+func (rt *resourceType[T]) fingerprint(b []byte, v T) []byte {
+	b = rt.encode(b, v, Projection{}, "")
 	if u, ok := any(v).(*User); ok {
 		b = append(b, 0)
 		b = append(b, u.Password...)
