@@ -56,7 +56,11 @@
 // connection, which probes /Groups. Optional capabilities, found by type
 // assertion, make writes cheaper and atomic: [UserUpdater], [GroupUpdater] and
 // [MemberPatcher], whose membership changes cost O(changed members) rather
-// than O(group size). List methods receive the parsed [Filter] AST, paging,
+// than O(group size). [SharedUserReader] makes reads cheaper: a store whose
+// stored users never change once handed out returns them without the copy
+// the contract otherwise asks for, and the handler, which only encodes what
+// it reads and copies before it changes anything, never modifies them.
+// List methods receive the parsed [Filter] AST, paging,
 // sort and a [Projection], so `excludedAttributes=members` never loads a large
 // group's members. A store that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
