@@ -156,14 +156,14 @@ var compatRules = []compatRule{
 	{
 		name:    rulePlusInQuery,
 		accepts: `"+" as a space in query strings: filter=userName+eq+%22x%22.`,
-		where:   "net/url (form decoding)",
+		where:   "query.go (listQueryParams, with net/url's form decoding)",
 		source:  `CLIENTS.md §1.5: Entra's request log (S20) and the SCIM Validator (S31)`,
 		strict:  "accepted: HTML form encoding of the query string",
 	},
 	{
 		name:    ruleUnknownQuery,
 		accepts: `Query parameters the protocol does not define are ignored, so a Tenant URL with ?aadOptscim062020 appended works whether or not Entra forwards the flag.`,
-		where:   "resource.go (queryParams)",
+		where:   "query.go (listQueryParams) and resource.go (queryParams)",
 		source:  `CLIENTS.md §1.6 (S2, S21, S22)`,
 		strict:  "accepted: RFC 7644 defines no other parameters",
 	},
