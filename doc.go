@@ -66,9 +66,13 @@
 // (var _ scim.GroupStore = (*myStore)(nil)); NewHandler logs what it found,
 // warns about an interface implemented in part, and with
 // Options.RequireGroups refuses a store without groups. [UserKeysetLister]
-// and [GroupKeysetLister] make cursor walks exact. List methods receive the
-// parsed [Filter] AST, paging, sort and a [Projection], so
-// `excludedAttributes=members` never loads a large group's members. A store that cannot evaluate a filter exactly returns
+// and [GroupKeysetLister] make cursor walks exact. [SharedUserReader]
+// makes reads cheaper: a store whose stored users never change once handed
+// out returns them without the copy the contract otherwise asks for, and the handler, which only encodes what it reads and
+// copies before it changes anything, never modifies them. List methods
+// receive the parsed [Filter] AST, paging, sort and a [Projection], so
+// `excludedAttributes=members` never loads a large group's members. A store
+// that cannot evaluate a filter exactly returns
 // ErrUnsupported, which the client reads as 400 invalidFilter; it must never
 // return more than the filter matches. [FoldCase] is the key to index
 // case-insensitive attributes by, so that a store agrees with the evaluator;

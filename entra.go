@@ -170,14 +170,14 @@ var compatRules = []compatRule{
 	{
 		name:    rulePlusInQuery,
 		accepts: `"+" as a space in query strings: filter=userName+eq+%22x%22.`,
-		where:   "net/url (form decoding)",
+		where:   "query.go (listQueryParams, with net/url's form decoding)",
 		source:  `[Endpoint and transport](docs/clients.md#endpoint-and-transport): Entra's logged request (azure-docs#11784) and the SCIM Validator (Q&A 2238842)`,
 		strict:  "accepted: HTML form encoding of the query string",
 	},
 	{
 		name:    ruleUnknownQuery,
 		accepts: `Query parameters the protocol does not define are ignored, so a Tenant URL with ?aadOptscim062020 appended works whether or not Entra forwards the flag.`,
-		where:   "resource.go (queryParams)",
+		where:   "query.go (listQueryParams) and resource.go (queryParams)",
 		source:  `[Endpoint and transport](docs/clients.md#endpoint-and-transport): feature flags appended to the Tenant URL (Entra compatibility; entra-docs PR 469)`,
 		strict:  "accepted: RFC 7644 defines no other parameters",
 	},

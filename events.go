@@ -3,7 +3,6 @@ package scim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 )
@@ -207,23 +206,68 @@ func memberDiff(before, after []Member) (added, removed []string) {
 // changedAttributes compares two encoded resources attribute by attribute
 // and names the top-level attributes that differ, meta excepted. Comparing
 // the encodings keeps this in step with the model: a field added to User is
-// covered without a line here.
+// covered without a line here. Both are the handler's own encodings, so an
+// attribute's key and value are each written one way, and the raw texts
+// compare; the scan is jsonscan.go's, without maps or encoding/json.
 func changedAttributes(before, after []byte) []string {
-	var a, b map[string]json.RawMessage
-	if json.Unmarshal(before, &a) != nil || json.Unmarshal(after, &b) != nil {
+	var abuf, bbuf [24]encodedMember
+	a, aok := topMembers(before, abuf[:0])
+	b, bok := topMembers(after, bbuf[:0])
+	if !aok || !bok {
 		return nil
 	}
 	var changed []string
-	for k, v := range b {
-		if k != "meta" && k != "schemas" && !bytes.Equal(a[k], v) {
-			changed = append(changed, k)
+	note := func(key []byte) {
+		if k := string(key[1 : len(key)-1]); k != "meta" && k != "schemas" {
+			changed = append(changed, string(unquoteJSON(nil, key[1:len(key)-1])))
 		}
 	}
-	for k := range a {
-		if _, ok := b[k]; !ok && k != "meta" && k != "schemas" {
-			changed = append(changed, k)
+	for _, m := range b {
+		if prev, ok := findMember(a, m.key); !ok || !bytes.Equal(prev, m.raw) {
+			note(m.key)
+		}
+	}
+	for _, m := range a {
+		if _, ok := findMember(b, m.key); !ok {
+			note(m.key)
 		}
 	}
 	slices.Sort(changed)
 	return changed
+}
+
+// encodedMember is a member of a JSON object: its key as written, quotes
+// included, and its value's text.
+type encodedMember struct{ key, raw []byte }
+
+// topMembers appends the members of the JSON object b to ms; ok is false
+// when b is not one.
+func topMembers(b []byte, ms []encodedMember) (_ []encodedMember, ok bool) {
+	r := newReader(b, 0)
+	if k, err := r.peek(); err != nil || k != kindObject || r.open() != nil {
+		return nil, false
+	}
+	for first := true; ; first = false {
+		key, more, err := r.nextMemberRaw(first)
+		if err != nil {
+			return nil, false
+		}
+		if !more {
+			return ms, true
+		}
+		raw, _, err := r.rawValue()
+		if err != nil {
+			return nil, false
+		}
+		ms = append(ms, encodedMember{key: key, raw: raw})
+	}
+}
+
+func findMember(ms []encodedMember, key []byte) ([]byte, bool) {
+	for _, m := range ms {
+		if bytes.Equal(m.key, key) {
+			return m.raw, true
+		}
+	}
+	return nil, false
 }

@@ -40,7 +40,11 @@ func (h *Handler) patchOptions() patchOptions {
 // path or the read-modify-write, then events and the answer described at
 // the top of this file.
 func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
-	h, id, ctx := rt.h, r.PathValue("id"), r.Context()
+	rt.servePatchID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, id string) {
+	h, ctx := rt.h, r.Context()
 	body, err := h.readBody(w, r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -52,13 +56,12 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
 	want, err := parseProjection(r.URL.RawQuery, h.opts.Strict)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	withBody := rt.name == "User" || q.Has("attributes") || q.Has("excludedAttributes")
+	withBody := rt.name == "User" || hasProjection(r.URL.RawQuery)
 	ifMatch := r.Header.Get("If-Match")
 
 	if rt.name == "Group" && h.members != nil {
@@ -79,11 +82,18 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 		if err := checkPatchCost(cur, ops, h.opts.MaxPatchCost); err != nil {
 			return err
 		}
-		before := rt.fingerprint(cur)
+		bp := bufPool.Get().(*[]byte)
+		before := rt.fingerprint((*bp)[:0], cur)
 		if err := applyPatchTo(cur, ops, opt); err != nil {
+			putBuffer(bp, before)
 			return err
 		}
-		if bytes.Equal(before, rt.fingerprint(cur)) {
+		ap := bufPool.Get().(*[]byte)
+		after := rt.fingerprint((*ap)[:0], cur)
+		same := bytes.Equal(before, after)
+		putBuffer(bp, before)
+		putBuffer(ap, after)
+		if same {
 			unchanged = cur
 			return errPatchNoChange
 		}
@@ -117,10 +127,10 @@ func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOp
 	return nil
 }
 
-// fingerprint is what a PATCH can change of v: its representation, and a
-// user's password, which is never returned.
-func (rt *resourceType[T]) fingerprint(v T) []byte {
-	b := rt.encode(nil, v, Projection{}, "")
+// fingerprint appends to b what a PATCH can change of v: its
+// representation, and a user's password, which is never returned.
+func (rt *resourceType[T]) fingerprint(b []byte, v T) []byte {
+	b = rt.encode(b, v, Projection{}, "")
 	if u, ok := any(v).(*User); ok {
 		b = append(b, 0)
 		b = append(b, u.Password...)

@@ -25,6 +25,12 @@ type resourceType[T interface{ *User | *Group }] struct {
 	replace func(context.Context, T) (T, error)
 	del     func(context.Context, string) error
 	list    func(context.Context, Query) (Page[T], error)
+	// getShared and listShared are get and list, or the store's
+	// SharedUserReader: what they return must not be modified.
+	getShared  func(context.Context, string, Projection) (T, error)
+	listShared func(context.Context, Query) (Page[T], error)
+	// shared says getShared returns the store's own values.
+	shared bool
 
 	decode func([]byte, decodeOptions) (T, error)
 	encode func([]byte, T, Projection, string) []byte
@@ -71,6 +77,10 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	if k, ok := s.(UserKeysetLister); ok {
 		rt.keyset = k.ListUsersKeyset
 	}
+	rt.getShared, rt.listShared = rt.get, rt.list
+	if sr, ok := s.(SharedUserReader); ok {
+		rt.getShared, rt.listShared, rt.shared = sr.GetUserShared, sr.ListUsersShared, true
+	}
 	return rt
 }
 
@@ -106,6 +116,7 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 	if k, ok := s.(GroupKeysetLister); ok {
 		rt.keyset = k.ListGroupsKeyset
 	}
+	rt.getShared, rt.listShared = rt.get, rt.list
 	return rt
 }
 
@@ -148,13 +159,17 @@ func (rt *resourceType[T]) storeError(err error, id string, v T) error {
 }
 
 func (rt *resourceType[T]) serveGet(w http.ResponseWriter, r *http.Request) {
-	h, id := rt.h, r.PathValue("id")
+	rt.serveGetID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id string) {
+	h := rt.h
 	want, err := parseProjection(r.URL.RawQuery, h.opts.Strict)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	v, err := rt.get(r.Context(), id, want)
+	v, err := rt.getShared(r.Context(), id, want)
 	if err != nil {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
@@ -224,7 +239,11 @@ func resourceID[T interface{ *User | *Group }](v T) string {
 }
 
 func (rt *resourceType[T]) serveReplace(w http.ResponseWriter, r *http.Request) {
-	h, id := rt.h, r.PathValue("id")
+	rt.serveReplaceID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request, id string) {
+	h := rt.h
 	body, err := h.readBody(w, r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -282,20 +301,26 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 		if err := ctx.Err(); err != nil {
 			return old, updated, err
 		}
-		cur, err := rt.get(ctx, id, Projection{})
+		// old is only read (a shared store's own value); cur is the copy
+		// the change is made on.
+		old, err = rt.getShared(ctx, id, Projection{})
 		if err != nil {
 			return old, updated, err
 		}
-		read := rt.meta(cur).Version
+		read := rt.meta(old).Version
 		if ifMatch != "" && !etagMatches(ifMatch, read) {
 			return old, updated, errPreconditionFailed(rt.name, id)
 		}
-		old = rt.clone(cur)
+		cur := rt.clone(old)
 		if err := change(cur); err != nil {
 			return old, updated, err
 		}
 		rt.setID(cur, id)
-		if err := rt.check(ctx, old, cur); err != nil {
+		policyOld := old
+		if rt.shared && len(rt.h.opts.UserPolicies) > 0 {
+			policyOld = rt.clone(old) // a policy may modify what it is given
+		}
+		if err := rt.check(ctx, policyOld, cur); err != nil {
 			return old, updated, err
 		}
 		if rt.atomic != nil {
@@ -332,7 +357,11 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 var errChangedMeanwhile = errors.New("scim: the resource changed during the update")
 
 func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
-	h, id := rt.h, r.PathValue("id")
+	rt.serveDeleteID(w, r, r.PathValue("id"))
+}
+
+func (rt *resourceType[T]) serveDeleteID(w http.ResponseWriter, r *http.Request, id string) {
+	h := rt.h
 	ctx := r.Context()
 	var old T
 	im := r.Header.Get("If-Match")
@@ -370,7 +399,7 @@ func errPreconditionFailed(name, id string) *Error {
 }
 
 func (rt *resourceType[T]) serveList(w http.ResponseWriter, r *http.Request) {
-	p := queryParams(r.URL.Query())
+	p := listQueryParams(r.URL.RawQuery)
 	q, err := rt.h.listQuery(p, rt.name)
 	if err != nil {
 		rt.h.fail(w, r, err)
@@ -406,7 +435,7 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 		})
 		return
 	}
-	page, err := rt.list(r.Context(), q)
+	page, err := rt.listShared(r.Context(), q)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
@@ -451,10 +480,10 @@ type pageBudget struct {
 // newPageBudget starts a page of at most max resources out of total.
 func (h *Handler) newPageBudget(total, startIndex, max int) pageBudget {
 	bp := bufPool.Get().(*[]byte)
-	var header [192]byte // the ListResponse's opening, at most 170 bytes
+	var hb [256]byte // the longest header is 185 bytes
 	return pageBudget{
 		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
-		budget: h.opts.MaxResponseBytes - len(appendListHeader(header[:0], total, startIndex, max)) - len("]}"),
+		budget: h.opts.MaxResponseBytes - len(appendListHeader(hb[:0], total, startIndex, max)) - len("]}"),
 	}
 }
 
@@ -682,8 +711,8 @@ func parseProjection(rawQuery string, strict bool) (Projection, error) {
 	if rawQuery == "" {
 		return Projection{}, nil
 	}
-	v, _ := url.ParseQuery(rawQuery)
-	return projectionOf(splitList(v["attributes"]), splitList(v["excludedAttributes"]), strict)
+	p := listQueryParams(rawQuery)
+	return projectionOf(p.attributes, p.excluded, strict)
 }
 
 // projectionOf parses attributes and excludedAttributes. Unless strict, an

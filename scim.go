@@ -438,7 +438,10 @@ func (h *Handler) routes() *http.ServeMux {
 // still routes), and a path or method the protocol does not define gets a
 // SCIM 404 or 405 rather than net/http's plain-text one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	var start time.Time
+	if h.opts.Logger != nil || h.opts.Log != nil {
+		start = time.Now()
+	}
 	sw := &statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
 	defer func() {
 		if v := recover(); v != nil {
@@ -459,6 +462,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if h.limiter != nil && !h.limiter.allow(sw, r) {
 		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
+		return
+	}
+	if h.serveUsers(sw, r) {
 		return
 	}
 	p := cleanPath(r.URL.Path)

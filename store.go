@@ -181,6 +181,28 @@ type UserUpdater interface {
 	UpdateUser(ctx context.Context, id string, update func(*User) error) (*User, error)
 }
 
+// SharedUserReader is an optional capability of a [UserStore]: reads that
+// return the store's own users instead of copies. The Store contract's
+// rule that a read returns values the caller may modify costs a deep copy
+// of every user read, which is most of the work of a GET or a list on an
+// in-memory store; a store whose stored users never change once handed out
+// (it stores a new value on every write, as memstore does) can skip it.
+//
+// The handler uses these methods for reads it only encodes (GET, lists)
+// and for the state a PUT or PATCH starts from, which it copies before
+// changing; it never modifies what they return, and neither may any other
+// caller. The users must stay unchanged for as long as a caller holds
+// them, with no lock held: a store that updates users in place must not
+// implement this. Errors are those of GetUser and ListUsers. A type that
+// embeds such a store (memstore) and overrides GetUser or ListUsers must
+// override these two as well, or the handler's reads go past its override.
+type SharedUserReader interface {
+	// GetUserShared is GetUser returning the stored user itself.
+	GetUserShared(ctx context.Context, id string, want Projection) (*User, error)
+	// ListUsersShared is ListUsers returning the stored users themselves.
+	ListUsersShared(ctx context.Context, q Query) (Page[*User], error)
+}
+
 // GroupUpdater is the [UserUpdater] capability for groups. update receives
 // the group with its members.
 type GroupUpdater interface {

@@ -90,6 +90,8 @@ var (
 	_ scim.UserUpdater   = (*Store)(nil)
 	_ scim.GroupUpdater  = (*Store)(nil)
 	_ scim.MemberPatcher = (*Store)(nil)
+
+	_ scim.SharedUserReader = (*Store)(nil)
 )
 
 // Store is an in-memory, multi-tenant scim.Store with every optional
@@ -176,6 +178,11 @@ type tenant struct {
 
 	// memberOf maps foldKey(member value) to the groups that have it.
 	memberOf map[string]map[*groupRec]struct{}
+
+	// userLive counts the live users in each block of userBlock
+	// positions of userList, so that a page of all users finds its first
+	// one without walking the users before it.
+	userLive []int
 }
 
 func newTenant() *tenant {
@@ -195,7 +202,11 @@ func newTenant() *tenant {
 type userRec struct {
 	u    *scim.User
 	seq  uint64
+	pos  int // index in tenant.userList
 	dead bool
+	// self holds the record alone: an index lookup returns self[:] as
+	// its candidates without allocating.
+	self [1]*userRec
 }
 
 // groupRec is a stored group: g is the Store's own copy with Members nil;
@@ -308,9 +319,11 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 	now := s.stamp(time.Time{})
 	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
 	t.seq++
-	rec := &userRec{u: c, seq: t.seq}
+	rec := &userRec{u: c, seq: t.seq, pos: len(t.userList)}
+	rec.self[0] = rec
 	t.users[c.ID] = rec
 	t.userList = append(t.userList, rec)
+	t.countLive(rec.pos, 1)
 	t.indexUser(rec)
 	return t.userOut(rec.u, true), nil
 }
@@ -329,6 +342,38 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*
 		return nil, notFound("user", id)
 	}
 	return t.userOut(t.users[id].u, want.Wants("groups")), nil
+}
+
+// GetUserShared is GetUser without the copy (see [scim.SharedUserReader]):
+// a stored user is never modified, every write stores a new one. The
+// caller must not modify it.
+func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := s.tenant(s.tenantOf(ctx), false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	rec := t.users[id]
+	if rec == nil {
+		return nil, notFound("user", id)
+	}
+	return t.userShared(rec.u, want.Wants("groups")), nil
+}
+
+// userShared returns u itself, or when groups is set and u is in a group,
+// a shallow copy with Groups filled.
+func (t *tenant) userShared(u *scim.User, groups bool) *scim.User {
+	if !groups {
+		return u
+	}
+	refs := t.groupRefs(u.ID)
+	if refs == nil {
+		return u
+	}
+	v := *u
+	v.Groups = refs
+	return &v
 }
 
 // ReplaceUser replaces the stored user u.ID with a copy of u, keeping ID
@@ -386,7 +431,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	if err := s.commitUser(t, rec, c); err != nil {
 		return nil, err
 	}
-	return t.userOut(rec.u, true), nil
+	// work is already a copy of what was stored: the caller gets it rather
+	// than another one.
+	work.ID, work.Meta, work.Groups = id, c.Meta, t.groupRefs(id)
+	return work, nil
 }
 
 // commitUser stores c as the new state of rec, or returns ErrConflict and
@@ -425,9 +473,15 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	delete(t.users, id)
 	rec.dead = true
 	t.userDead++
+	t.countLive(rec.pos, -1)
 	if t.userDead > 64 && t.userDead > len(t.userList)/2 {
 		t.userList = slices.DeleteFunc(t.userList, func(r *userRec) bool { return r.dead })
 		t.userDead = 0
+		t.userLive = t.userLive[:0]
+		for i, r := range t.userList {
+			r.pos = i
+			t.countLive(i, 1)
+		}
 	}
 	s.leaveGroups(t, id)
 	return nil
@@ -565,6 +619,17 @@ func (t *tenant) groupRefs(id string) []scim.GroupRef {
 // ListUsers returns the users that match q.Filter, sorted by q.SortBy (or
 // in creation order) and paged. It never returns ErrUnsupported.
 func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	return s.listUsers(ctx, q, (*tenant).userOut)
+}
+
+// ListUsersShared is ListUsers without the copies (see
+// [scim.SharedUserReader]). The caller must not modify the users.
+func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	return s.listUsers(ctx, q, (*tenant).userShared)
+}
+
+// listUsers is ListUsers, handing out each user of the page as out makes it.
+func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
 	if err := ctx.Err(); err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
@@ -575,9 +640,21 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.Us
 	if t == nil {
 		return scim.Page[*scim.User]{Resources: []*scim.User{}}, nil
 	}
+	wantGroups := q.Want.Wants("groups")
+	if q.Filter == nil && q.SortBy.Name == "" {
+		// Every user in creation order: the page is found, not scanned to.
+		page := scim.Page[*scim.User]{TotalResults: len(t.userList) - t.userDead, Resources: []*scim.User{}}
+		for _, rec := range t.livePage(q.StartIndex, q.Count) {
+			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+		}
+		return page, nil
+	}
 	cands, ok := t.userCandidates(q.Filter)
 	if !ok {
 		cands = t.userList
+	}
+	if q.SortBy.Name == "" {
+		return listWindow(ctx, t, q, cands, wantGroups, out)
 	}
 	// User.Groups is not stored; fill it only when the filter or the sort
 	// reads it.
@@ -606,11 +683,92 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.Us
 		scim.SortUsers(matches, q.SortBy, q.Descending)
 	}
 	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
-	wantGroups := q.Want.Wants("groups")
 	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
-		page.Resources = append(page.Resources, t.userOut(u, wantGroups))
+		page.Resources = append(page.Resources, out(t, u, wantGroups))
 	}
 	return page, nil
+}
+
+// listWindow is a list in creation order: it evaluates the filter on every
+// candidate, for TotalResults, but keeps only the users of the page, so
+// that a page late in the results costs no more memory than the first.
+func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
+	needGroups := mentions(q.Filter, "groups")
+	start := max(q.StartIndex, 1) - 1
+	page := scim.Page[*scim.User]{Resources: []*scim.User{}}
+	for i, rec := range cands {
+		if i%scanCheck == scanCheck-1 {
+			if err := ctx.Err(); err != nil {
+				return scim.Page[*scim.User]{}, err
+			}
+		}
+		if rec.dead {
+			continue
+		}
+		u := rec.u
+		if needGroups {
+			v := *u
+			v.Groups = t.groupRefs(u.ID)
+			u = &v
+		}
+		if !scim.MatchUser(q.Filter, u) {
+			continue
+		}
+		if page.TotalResults >= start && len(page.Resources) < q.Count {
+			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+		}
+		page.TotalResults++
+	}
+	return page, nil
+}
+
+// userBlock is the size of the blocks of userList whose live users
+// tenant.userLive counts: finding the nth live user costs at most
+// len(userList)/userBlock block counts and userBlock records.
+const userBlock = 1024
+
+// countLive adds d to the live count of the block of position pos.
+func (t *tenant) countLive(pos, d int) {
+	b := pos / userBlock
+	for len(t.userLive) <= b {
+		t.userLive = append(t.userLive, 0)
+	}
+	t.userLive[b] += d
+}
+
+// livePage returns the live users that a 1-based startIndex and a count
+// select, in creation order.
+func (t *tenant) livePage(startIndex, count int) []*userRec {
+	k := max(startIndex, 1) - 1
+	if count <= 0 || k >= len(t.userList)-t.userDead {
+		return nil
+	}
+	i := len(t.userList)
+	for b, n := range t.userLive {
+		if k < n {
+			for i = b * userBlock; ; i++ {
+				if !t.userList[i].dead {
+					if k == 0 {
+						break
+					}
+					k--
+				}
+			}
+			break
+		}
+		k -= n
+	}
+	rs := make([]*userRec, 0, min(count, len(t.userList)-i))
+	for ; i < len(t.userList) && len(rs) < count; i++ {
+		if i%userBlock == 0 && t.userLive[i/userBlock] == 0 {
+			i += userBlock - 1 // a block of tombstones
+			continue
+		}
+		if r := t.userList[i]; !r.dead {
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // scanCheck is how many records a scan evaluates between looks at its
@@ -650,12 +808,12 @@ func (t *tenant) userCandidates(f scim.Filter) (rs []*userRec, ok bool) {
 			}
 		case strings.EqualFold(e.Path.Name, "id"):
 			if r := t.users[text]; r != nil {
-				return []*userRec{r}, true
+				return r.self[:], true
 			}
 			return nil, true
 		case strings.EqualFold(e.Path.Name, "userName"):
 			if r := t.byUserName[foldKey(text)]; r != nil {
-				return []*userRec{r}, true
+				return r.self[:], true
 			}
 			return nil, true
 		case strings.EqualFold(e.Path.Name, "externalId"):

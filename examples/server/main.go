@@ -344,7 +344,9 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	if randomToken {
 		token, _ = scim.NewToken()
 	}
-	log := slog.New(slog.NewTextHandler(out, nil))
+	logOut := newLogBuffer(out)
+	defer logOut.Close()
+	log := slog.New(slog.NewTextHandler(logOut, nil))
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -405,6 +407,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// A request still running, or a client's connection that never
 		// sent one (net/http waits 5 s for those): stopping cuts them.
+		_ = logOut.Flush()
 		fmt.Fprintln(out, "Stopping: closing the connections still open after 10 s.")
 		err = srv.Close()
 	}

@@ -1,0 +1,135 @@
+package scim
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// listQueryParams reads a list request's parameters from a raw query string
+// in one pass, without building url.Values: Entra ID sends a filter on
+// every lookup, and the map and its slices cost more than the lookup. It
+// decodes as url.ParseQuery does ('+' is a space, rule plus-in-query; a
+// pair that does not decode is skipped; the first value of a parameter
+// wins; attributes lists may repeat). A query naming a parameter it does
+// not know is read by queryParams instead, so that the two never disagree
+// on what a parameter means.
+func listQueryParams(raw string) listParams {
+	var p listParams
+	var set uint8
+	full := raw
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		if strings.IndexByte(pair, ';') >= 0 {
+			return slowListParams(full)
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, ok := unescapeQuery(name)
+		if !ok {
+			continue
+		}
+		value, ok = unescapeQuery(value)
+		if !ok {
+			continue
+		}
+		var dst *string
+		var bit uint8
+		switch name {
+		case "filter":
+			dst, bit = &p.filter, 1
+		case "sortBy":
+			dst, bit = &p.sortBy, 2
+		case "sortOrder":
+			dst, bit = &p.sortOrder, 4
+		case "startIndex":
+			dst, bit = &p.startIndex, 8
+		case "count":
+			dst, bit = &p.count, 16
+		case "attributes":
+			p.attributes = append(p.attributes, splitList([]string{value})...)
+			continue
+		case "excludedAttributes":
+			p.excluded = append(p.excluded, splitList([]string{value})...)
+			continue
+		default:
+			return slowListParams(full)
+		}
+		if set&bit == 0 {
+			*dst, set = value, set|bit
+		}
+	}
+	return p
+}
+
+// slowListParams reads the query the general way, as r.URL.Query() does.
+func slowListParams(raw string) listParams {
+	v, _ := url.ParseQuery(raw)
+	return queryParams(v)
+}
+
+// unescapeQuery is url.QueryUnescape without an allocation when there is
+// nothing to decode.
+func unescapeQuery(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
+}
+
+// hasProjection reports whether a raw query has an attributes or
+// excludedAttributes parameter, even an empty one.
+func hasProjection(raw string) bool {
+	if raw == "" {
+		return false
+	}
+	v, _ := url.ParseQuery(raw)
+	return v.Has("attributes") || v.Has("excludedAttributes")
+}
+
+// serveUsers routes the requests that provisioning sends most — on /Users
+// and /Users/{id} — without the ServeMux: its pattern matching and path
+// cleaning cost more than the rest of a read. It reports false for any
+// other request, and for a path that needs cleaning or whose id the
+// ServeMux would read differently (an escaped slash, a dot segment),
+// which then take the ServeMux's way.
+func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/Users")
+	if !ok || r.URL.RawPath != "" {
+		return false
+	}
+	rt := h.users
+	if rest == "" {
+		switch r.Method {
+		case http.MethodGet:
+			rt.serveList(w, r)
+		case http.MethodPost:
+			rt.serveCreate(w, r)
+		default:
+			return false
+		}
+		return true
+	}
+	id, ok := strings.CutPrefix(rest, "/")
+	if !ok || id == "" || id == "." || id == ".." || strings.IndexByte(id, '/') >= 0 {
+		return false
+	}
+	noteResource(w, id) // the provisioning log's resource, as r.PathValue("id") is through the mux
+	switch r.Method {
+	case http.MethodGet:
+		rt.serveGetID(w, r, id)
+	case http.MethodPatch:
+		rt.servePatchID(w, r, id)
+	case http.MethodPut:
+		rt.serveReplaceID(w, r, id)
+	case http.MethodDelete:
+		rt.serveDeleteID(w, r, id)
+	default:
+		return false
+	}
+	return true
+}
