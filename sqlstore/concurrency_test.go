@@ -305,8 +305,8 @@ func TestMigrationsConcurrentAndIdempotent(t *testing.T) {
 			if err := dbs[0].QueryRowContext(t.Context(), "SELECT count(*), max(version) FROM scim_schema_migrations").Scan(&n, &maxV); err != nil {
 				t.Fatal(err)
 			}
-			if n != len(ms) || maxV != ms[len(ms)-1].version {
-				t.Errorf("scim_schema_migrations has %d rows up to version %d; want %d up to %d", n, maxV, len(ms), ms[len(ms)-1].version)
+			if n != len(ms) || maxV != ms[len(ms)-1].Version {
+				t.Errorf("scim_schema_migrations has %d rows up to version %d; want %d up to %d", n, maxV, len(ms), ms[len(ms)-1].Version)
 			}
 			// A database migrated by a newer release is refused.
 			if _, err := dbs[0].ExecContext(t.Context(), "INSERT INTO scim_schema_migrations (version, name, applied_at) VALUES (9999, 'future', 'x')"); err != nil {

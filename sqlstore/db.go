@@ -7,16 +7,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/scimhost/scim"
+	"github.com/scimhost/scim/internal/sqlmigrate"
 )
 
 // Dialect is the SQL database behind a [DB]. It decides the placeholders,
@@ -451,40 +450,9 @@ func (c timeCol) Scan(v any) error {
 //go:embed migrations
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the dialect's migrations in version order. Their
-// files are named NNNN_name.sql.
-func loadMigrations(d Dialect) ([]migration, error) {
-	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrations, dir)
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration file %s is not named NNNN_name.sql", e.Name())
-		}
-		b, err := fs.ReadFile(migrations, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("two migrations have version %d", ms[i].version)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the dialect's migrations in version order.
+func loadMigrations(d Dialect) ([]sqlmigrate.Migration, error) {
+	return sqlmigrate.Load(migrations, path.Join("migrations", d.String()))
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
@@ -510,48 +478,6 @@ func (db *DB) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		if _, err := db.exec(ctx, q, `CREATE TABLE IF NOT EXISTS scim_schema_migrations (
-	version    integer PRIMARY KEY,
-	name       text NOT NULL,
-	applied_at text NOT NULL
-)`); err != nil {
-			return err
-		}
-		rows, err := db.query(ctx, q, "SELECT version FROM scim_schema_migrations")
-		if err != nil {
-			return err
-		}
-		applied := map[int]bool{}
-		for rows.Next() {
-			var v int
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return err
-			}
-			applied[v] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		latest := ms[len(ms)-1].version
-		for v := range applied {
-			if v > latest {
-				return fmt.Errorf("the database has schema version %d, newer than this package's %d", v, latest)
-			}
-		}
-		for _, m := range ms {
-			if applied[m.version] {
-				continue
-			}
-			if _, err := db.exec(ctx, q, m.sql); err != nil {
-				return fmt.Errorf("migration %d_%s: %w", m.version, m.name, err)
-			}
-			if _, err := db.exec(ctx, q, "INSERT INTO scim_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, db.timestamp().Format(time.RFC3339Nano)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return sqlmigrate.Apply(ctx, q, "scim_schema_migrations", ms, db.rebind, db.timestamp())
 	})
 }

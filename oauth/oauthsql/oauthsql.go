@@ -35,13 +35,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/scimhost/scim/internal/sqlmigrate"
 	"github.com/scimhost/scim/oauth"
 )
 
@@ -437,33 +436,9 @@ func (s *Storage) write(ctx context.Context, fn func(q querier) error) error {
 //go:embed migrations
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations(d Dialect) ([]migration, error) {
-	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrations, dir)
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration file %s is not named NNNN_name.sql", e.Name())
-		}
-		b, err := fs.ReadFile(migrations, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{v, name, string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	return ms, nil
+// loadMigrations returns the dialect's migrations in version order.
+func loadMigrations(d Dialect) ([]sqlmigrate.Migration, error) {
+	return sqlmigrate.Load(migrations, path.Join("migrations", d.String()))
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises these
@@ -481,48 +456,6 @@ func (s *Storage) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		if _, err := s.exec(ctx, q, `CREATE TABLE IF NOT EXISTS scim_oauth_schema_migrations (
-	version    integer PRIMARY KEY,
-	name       text NOT NULL,
-	applied_at text NOT NULL
-)`); err != nil {
-			return err
-		}
-		rows, err := q.QueryContext(ctx, "SELECT version FROM scim_oauth_schema_migrations")
-		if err != nil {
-			return err
-		}
-		applied := map[int]bool{}
-		for rows.Next() {
-			var v int
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return err
-			}
-			applied[v] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		latest := ms[len(ms)-1].version
-		for v := range applied {
-			if v > latest {
-				return fmt.Errorf("the database has schema version %d, newer than this package's %d", v, latest)
-			}
-		}
-		for _, m := range ms {
-			if applied[m.version] {
-				continue
-			}
-			if _, err := s.exec(ctx, q, m.sql); err != nil {
-				return fmt.Errorf("migration %d_%s: %w", m.version, m.name, err)
-			}
-			if _, err := s.exec(ctx, q, "INSERT INTO scim_oauth_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return sqlmigrate.Apply(ctx, q, "scim_oauth_schema_migrations", ms, s.rebind, time.Now())
 	})
 }
