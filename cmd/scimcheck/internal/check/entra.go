@@ -360,26 +360,36 @@ func deleteUser(t *T) error {
 	if err != nil {
 		return err
 	}
-	r, err := t.do("DELETE", "/Users/"+u.id, nil)
+	return t.deleteAndCheckGone("/Users/"+u.id, "", u.id,
+		"Entra deletes a user hard-deleted in the directory, or unassigned when active is not mapped ("+learnHowWorks+")",
+		"/Users?"+eqFilter("userName", u.userName), "Entra looks up the userName of a deleted user")
+}
+
+// deleteAndCheckGone deletes the resource at path (why is the reason the
+// client deletes it), then checks that GET path+query is 404 and that the
+// filter the client matches by, lookup, finds nothing (found names that
+// lookup in the failure).
+func (t *T) deleteAndCheckGone(path, query, id, why, lookup, found string) error {
+	r, err := t.do("DELETE", path, nil)
 	if err != nil {
 		return err
 	}
-	if err := expect(r, "Entra deletes a user hard-deleted in the directory, or unassigned when active is not mapped ("+learnHowWorks+")", http.StatusNoContent); err != nil {
+	if err := expect(r, why, http.StatusNoContent); err != nil {
 		return err
 	}
-	t.s.forget(u.id)
-	gr, err := t.do("GET", "/Users/"+u.id, nil)
+	t.s.forget(id)
+	gr, err := t.do("GET", path+query, nil)
 	if err != nil {
 		return err
 	}
 	if gr.Status != http.StatusNotFound {
-		return failf(on(r, gr), "after DELETE answered 204, GET /Users/%s answers %d, want 404", u.id, gr.Status)
+		return failf(on(r, gr), "after DELETE answered 204, GET %s answers %d, want 404", path, gr.Status)
 	}
-	fr, err := t.do("GET", "/Users?"+eqFilter("userName", u.userName), nil)
+	fr, err := t.do("GET", lookup, nil)
 	if err != nil {
 		return err
 	}
-	return emptyList(fr, "Entra looks up the userName of a deleted user")
+	return emptyList(fr, found)
 }
 
 func entraCreateGroup(t *T) error {
@@ -459,14 +469,11 @@ func renameGroup(t *T) error {
 }
 
 func membersAdd(t *T, shape string) error {
-	a, err := t.setupUser(nil)
+	users, err := t.setupUsers(2)
 	if err != nil {
 		return err
 	}
-	b, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	a, b := users[0], users[1]
 	g, err := t.setupGroup()
 	if err != nil {
 		return err
@@ -546,14 +553,11 @@ func membersRemove(t *T, shape string) error {
 }
 
 func membershipQuery(t *T) error {
-	u, err := t.setupUser(nil)
+	users, err := t.setupUsers(2)
 	if err != nil {
 		return err
 	}
-	other, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	u, other := users[0], users[1]
 	g, err := t.setupGroup(u.id)
 	if err != nil {
 		return err
@@ -575,18 +579,11 @@ func membershipQuery(t *T) error {
 }
 
 func managerSetChange(t *T) error {
-	m1, err := t.setupUser(nil)
+	users, err := t.setupUsers(3)
 	if err != nil {
 		return err
 	}
-	m2, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
-	u, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	m1, m2, u := users[0], users[1], users[2]
 	path := enterpriseURN + ":manager"
 	steps := []struct {
 		name, op, id string
@@ -618,14 +615,11 @@ func managerSetChange(t *T) error {
 }
 
 func managerQuery(t *T) error {
-	mgr, err := t.setupUser(nil)
+	users, err := t.setupUsers(2)
 	if err != nil {
 		return err
 	}
-	u, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	mgr, u := users[0], users[1]
 	if _, err := t.patch("/Users/"+u.id, patchOp(op("add", enterpriseURN+":manager", obj{"value": mgr.id})), "setting the manager"); err != nil {
 		return setupFailed("a user with a manager", err)
 	}
@@ -708,14 +702,11 @@ func createWithNulls(t *T) error {
 }
 
 func managerOtherShapes(t *T) error {
-	mgr, err := t.setupUser(nil)
+	users, err := t.setupUsers(2)
 	if err != nil {
 		return err
 	}
-	u, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	mgr, u := users[0], users[1]
 	ref := t.s.base.String() + "/Users/" + mgr.id
 	pr, err := t.patch("/Users/"+u.id, patchOp(op("Add", "manager", []obj{{"$ref": ref, "value": mgr.id}})), `Microsoft's tutorial shows the manager added with path "manager" and an array of one reference`)
 	if err != nil {
@@ -794,26 +785,9 @@ func deleteGroup(t *T) error {
 	if err != nil {
 		return err
 	}
-	r, err := t.do("DELETE", "/Groups/"+g.id, nil)
-	if err != nil {
-		return err
-	}
-	if err := expect(r, "Entra deletes a group deleted in the directory or taken out of scope ("+learnSCIM+")", http.StatusNoContent); err != nil {
-		return err
-	}
-	t.s.forget(g.id)
-	gr, err := t.do("GET", "/Groups/"+g.id+"?excludedAttributes=members", nil)
-	if err != nil {
-		return err
-	}
-	if gr.Status != http.StatusNotFound {
-		return failf(on(r, gr), "after DELETE answered 204, GET /Groups/%s answers %d, want 404", g.id, gr.Status)
-	}
-	fr, err := t.do("GET", "/Groups?excludedAttributes=members&"+eqFilter("displayName", g.displayName), nil)
-	if err != nil {
-		return err
-	}
-	return emptyList(fr, "Entra looks up the displayName of a deleted group")
+	return t.deleteAndCheckGone("/Groups/"+g.id, "?excludedAttributes=members", g.id,
+		"Entra deletes a group deleted in the directory or taken out of scope ("+learnSCIM+")",
+		"/Groups?excludedAttributes=members&"+eqFilter("displayName", g.displayName), "Entra looks up the displayName of a deleted group")
 }
 
 func createStringActive(t *T) error {

@@ -357,18 +357,11 @@ func pagination(t *T, coll string) error {
 }
 
 func galleryManager(t *T) error {
-	m1, err := t.setupUser(nil)
+	users, err := t.setupUsers(3)
 	if err != nil {
 		return err
 	}
-	m2, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
-	u, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	m1, m2, u := users[0], users[1], users[2]
 	path := enterpriseURN + ":manager"
 	steps := []struct {
 		name string

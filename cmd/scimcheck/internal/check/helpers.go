@@ -124,6 +124,20 @@ func (t *T) setupUser(body obj) (user, error) {
 	return u, nil
 }
 
+// setupUsers creates n users with Entra's body, for checks that need
+// several (a manager and a report, a group's members).
+func (t *T) setupUsers(n int) ([]user, error) {
+	users := make([]user, n)
+	for i := range users {
+		u, err := t.setupUser(nil)
+		if err != nil {
+			return nil, err
+		}
+		users[i] = u
+	}
+	return users, nil
+}
+
 // setupFailed turns the failure of a check's set-up into a skip; an
 // interruption or a slow request stays a failure.
 func setupFailed(what string, err error) error {

@@ -415,14 +415,11 @@ func rfcUnknownEndpoint(t *T) error {
 }
 
 func rfcRenameUniqueness(t *T) error {
-	a, err := t.setupUser(nil)
+	users, err := t.setupUsers(2)
 	if err != nil {
 		return err
 	}
-	b, err := t.setupUser(nil)
-	if err != nil {
-		return err
-	}
+	a, b := users[0], users[1]
 	r, err := t.do("PATCH", "/Users/"+a.id, patchOp(op("replace", "userName", strings.ToUpper(b.userName))))
 	if err != nil {
 		return err
