@@ -87,13 +87,19 @@ type Attribute struct {
 	// Required makes a resource that carries the extension without this
 	// attribute invalid.
 	Required bool
-	// CanonicalValues are advertised, not enforced (RFC 7643 §2.3.1 lets
-	// a service provider accept others).
+	// CanonicalValues are advertised by /Schemas. They are not enforced
+	// unless CanonicalOnly is set: RFC 7643 §2.3.1 lets a service
+	// provider accept other values.
 	CanonicalValues []string
-	// CaseExact must be false for now: filters and sortBy compare
-	// extension strings case-insensitively, and NewHandler refuses a
-	// declaration that says otherwise rather than advertise what the
-	// evaluator does not do.
+	// CanonicalOnly makes a value outside CanonicalValues 400 invalidValue,
+	// naming the attribute and the values allowed, compared as CaseExact
+	// says. Only a string or reference attribute with CanonicalValues
+	// may set it.
+	CanonicalOnly bool
+	// CaseExact makes the attribute's string values compare
+	// case-sensitively, in filters (every operator), sortBy, uniqueness
+	// and CanonicalOnly; otherwise they compare ignoring case (Unicode
+	// simple case folding, as [FoldCase]).
 	CaseExact bool
 	// Mutability is "" ([MutabilityReadWrite]) or another AttributeMutability.
 	Mutability AttributeMutability
@@ -163,6 +169,9 @@ type extension struct {
 	resource string
 	required bool
 	schema   *resourceSchema
+	// decls are the handler's copy of the declarations, which the paths
+	// of its queries point to (AttrPath.Declared).
+	decls []Attribute
 }
 
 // extensions are the Handler's declared extensions, per resource type.
@@ -260,7 +269,7 @@ func compileExtensions(decls []Extension) (extensions, error) {
 			s.byName[strings.ToLower(d.name)] = d
 		}
 		s.served = appendDeclaredSchema(nil, e.Schema, e.Name, e.Description, s.attrs)
-		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s}
+		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s, decls: cloneAttributes(e.Attributes)}
 		for _, d := range s.attrs {
 			ext.hides = ext.hides || d.returned == returnedNever || d.returned == returnedRequest || d.mutability == writeOnly
 		}
@@ -290,15 +299,13 @@ func compileAttribute(a Attribute, isSub bool) (*attrDef, error) {
 	if !validAttrName(a.Name) {
 		return nil, fmt.Errorf("attribute name %q is not a SCIM attribute name", a.Name)
 	}
-	if a.CaseExact && a.Type != TypeComplex {
-		// The evaluator reads Extra without the declarations, and compares
-		// its strings case-insensitively; /Schemas must not promise more.
-		return nil, fmt.Errorf("attribute %q: CaseExact extension attributes are not supported yet (filters compare extension strings case-insensitively)", a.Name)
-	}
 	d := &attrDef{
 		name: a.Name, multi: a.MultiValued, caseExact: a.CaseExact, required: a.Required,
 		description: a.Description, canonical: append([]string(nil), a.CanonicalValues...),
-		referenceTypes: append([]string(nil), a.ReferenceTypes...),
+		referenceTypes: append([]string(nil), a.ReferenceTypes...), canonicalOnly: a.CanonicalOnly,
+	}
+	if a.CanonicalOnly && (len(a.CanonicalValues) == 0 || a.Type != "" && a.Type != TypeString && a.Type != TypeReference) {
+		return nil, fmt.Errorf("attribute %q: CanonicalOnly needs CanonicalValues on a string or reference attribute", a.Name)
 	}
 	switch a.Type {
 	case "", TypeString:
@@ -490,6 +497,31 @@ func (e *extension) normalize(extra *map[string]json.RawMessage, old map[string]
 	return nil
 }
 
+// sameString compares two values of the string attribute d as its
+// caseExact says.
+func sameString(d *attrDef, a, b string) bool {
+	if d.caseExact {
+		return a == b
+	}
+	return strings.EqualFold(a, b)
+}
+
+// quotedList is `"a", "b" or "c"`.
+func quotedList(vs []string) string {
+	var b strings.Builder
+	for i, v := range vs {
+		switch {
+		case i == 0:
+		case i == len(vs)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(v))
+	}
+	return b.String()
+}
+
 func jsonEqual(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
@@ -542,8 +574,12 @@ func checkSingleExtValue(d *attrDef, v any, path string) (any, error) {
 	}
 	switch d.typ {
 	case typeString, typeReference, typeBinary:
-		if _, ok := v.(string); !ok {
+		s, ok := v.(string)
+		if !ok {
 			return nil, bad("a string")
+		}
+		if d.canonicalOnly && !slices.ContainsFunc(d.canonical, func(c string) bool { return sameString(d, c, s) }) {
+			return nil, bad("one of " + quotedList(d.canonical))
 		}
 	case typeBoolean:
 		if _, ok := v.(bool); !ok {
@@ -954,9 +990,10 @@ func projectExtensionObject(exts []*extension, key string, v []byte, p Projectio
 // that their type cannot answer, as validateFilter does for the core
 // schemas (RFC 7644 §3.4.2.2: 400 invalidFilter): an attribute the
 // extension does not declare, a number compared with anything but a
-// number, a boolean with anything but eq/ne and true/false, co/sw/ew on a
-// number. A dateTime extension attribute answers pr only: its values are
-// kept as sent, so comparing their text would order offsets wrongly.
+// number, a boolean with anything but eq/ne and true/false, a dateTime
+// with anything but an RFC 3339 dateTime, co/sw/ew on a number or a
+// dateTime. The comparisons inside a value path's brackets are checked
+// against the attribute's sub-attributes.
 func (x *extensions) validateFilter(f Filter, resource string) error {
 	exts := x.of(resource)
 	if len(exts) == 0 || f == nil {
@@ -980,38 +1017,251 @@ func (x *extensions) validateFilter(f Filter, resource string) error {
 		if f == nil {
 			return nil
 		}
-		_, err := resolveExtPath(exts, f.Path)
-		return err
+		d, err := resolveExtPath(exts, f.Path)
+		if d == nil || err != nil {
+			return err
+		}
+		return validateExtElemFilter(f.Filter, d, f.Path)
 	case *AttrExpr:
 		if f == nil {
 			return nil
 		}
 		d, err := resolveExtPath(exts, f.Path)
-		if d == nil || err != nil || f.Op == OpPr || f.Value.Kind == KindNull {
+		if d == nil || err != nil {
 			return err
 		}
-		bad := func(why string) error {
-			return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s: %s %s", f, f.Path, why))
+		return validateExtComparison(f, d)
+	}
+	return nil
+}
+
+// validateExtElemFilter checks the filter in the brackets of a value path
+// on the declared attribute d (named p), whose paths name d's
+// sub-attributes ("value" for a multi-valued simple attribute).
+func validateExtElemFilter(f Filter, d *attrDef, p AttrPath) error {
+	switch f := f.(type) {
+	case *LogicalExpr:
+		if f == nil {
+			return nil
 		}
-		textual := f.Op == OpCo || f.Op == OpSw || f.Op == OpEw
-		switch d.typ {
-		case typeInteger, typeDecimal:
-			if f.Value.Kind != KindNumber || textual {
-				return bad("is a number: compare it with a number, by eq, ne, gt, ge, lt or le")
+		if err := validateExtElemFilter(f.Left, d, p); err != nil {
+			return err
+		}
+		return validateExtElemFilter(f.Right, d, p)
+	case *NotExpr:
+		if f == nil {
+			return nil
+		}
+		return validateExtElemFilter(f.Filter, d, p)
+	case *AttrExpr:
+		if f == nil || f.Path.URN != "" {
+			return nil
+		}
+		if d.typ != typeComplex {
+			if !strings.EqualFold(f.Path.Name, "value") || f.Path.Sub != "" {
+				return nil
 			}
-		case typeBoolean:
-			if f.Value.Kind != KindBool || (f.Op != OpEq && f.Op != OpNe) {
-				return bad("is a boolean: compare it with true or false, by eq or ne")
+			return validateExtComparison(f, d)
+		}
+		sd := d.sub(f.Path.Name)
+		if sd == nil {
+			return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s is not a sub-attribute of %s", f.Path.Name, p))
+		}
+		return validateExtComparison(f, sd)
+	}
+	return nil
+}
+
+// validateExtComparison checks one comparison on the declared attribute d.
+func validateExtComparison(f *AttrExpr, d *attrDef) error {
+	if f.Op == OpPr || f.Value.Kind == KindNull {
+		return nil
+	}
+	bad := func(why string) error {
+		return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s: %s %s", f, f.Path, why))
+	}
+	textual := f.Op == OpCo || f.Op == OpSw || f.Op == OpEw
+	switch d.typ {
+	case typeInteger, typeDecimal:
+		if f.Value.Kind != KindNumber || textual {
+			return bad("is a number: compare it with a number, by eq, ne, gt, ge, lt or le")
+		}
+	case typeBoolean:
+		if f.Value.Kind != KindBool || (f.Op != OpEq && f.Op != OpNe) {
+			return bad("is a boolean: compare it with true or false, by eq or ne")
+		}
+	case typeDateTime:
+		// co, sw and ew compare text (RFC 7644 §3.4.2.2), which a
+		// dateTime does not have: one instant has many spellings.
+		if f.Value.Kind != KindString || textual {
+			return bad(`is a dateTime: compare it with an RFC 3339 dateTime such as "2026-01-02T15:04:05Z", by eq, ne, gt, ge, lt or le`)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, f.Value.Text); err != nil {
+			return bad(fmt.Sprintf(`is a dateTime, and %q is not one: use RFC 3339, such as "2026-01-02T15:04:05Z"`, f.Value.Text))
+		}
+	case typeComplex:
+		v := d.sub("value")
+		if v == nil {
+			return bad("is complex: compare one of its sub-attributes")
+		}
+		return validateExtComparison(f, v)
+	}
+	return nil
+}
+
+// typeFilter returns f with the paths that name declared extension
+// attributes of resource carrying their declarations, so that the
+// evaluator compares them as declared (a value path's brackets follow the
+// declaration of its attribute); f itself when it names none: a parsed
+// filter is shared and never modified. f must have passed validateFilter.
+func (x *extensions) typeFilter(f Filter, resource string) Filter {
+	exts := x.of(resource)
+	if len(exts) == 0 {
+		return f
+	}
+	var walk func(f Filter) (Filter, bool)
+	walk = func(f Filter) (Filter, bool) {
+		switch f := f.(type) {
+		case *LogicalExpr:
+			if f == nil {
+				return f, false
 			}
-		case typeDateTime:
-			return bad("is a dateTime extension attribute, which filters answer only with pr")
-		case typeComplex:
-			if d.sub("value") == nil {
-				return bad("is complex: compare one of its sub-attributes")
+			l, lc := walk(f.Left)
+			r, rc := walk(f.Right)
+			if !lc && !rc {
+				return f, false
+			}
+			return &LogicalExpr{Op: f.Op, Left: l, Right: r}, true
+		case *NotExpr:
+			if f == nil {
+				return f, false
+			}
+			in, c := walk(f.Filter)
+			if !c {
+				return f, false
+			}
+			return &NotExpr{Filter: in}, true
+		case *AttrExpr:
+			if f == nil {
+				return f, false
+			}
+			if d := declaredAttr(exts, f.Path); d != nil {
+				c := *f
+				c.Path.Declared = d
+				return &c, true
+			}
+		case *ValuePathExpr:
+			if f == nil {
+				return f, false
+			}
+			if d := declaredAttr(exts, f.Path); d != nil {
+				c := *f
+				c.Path.Declared = d
+				return &c, true
+			}
+		}
+		return f, false
+	}
+	t, _ := walk(f)
+	return t
+}
+
+// typePath returns p carrying its declaration when it names a declared
+// extension attribute of resource.
+func (x *extensions) typePath(p AttrPath, resource string) AttrPath {
+	if d := declaredAttr(x.of(resource), p); d != nil {
+		p.Declared = d
+	}
+	return p
+}
+
+// declaredAttr returns the handler's declaration of the extension
+// attribute (or sub-attribute) p names; nil when p names none.
+func declaredAttr(exts []*extension, p AttrPath) *Attribute {
+	for _, e := range exts {
+		if p.URN == "" || !strings.EqualFold(p.URN, e.urn) {
+			continue
+		}
+		for i := range e.decls {
+			if a := &e.decls[i]; strings.EqualFold(a.Name, p.Name) {
+				if p.Sub != "" {
+					return a.subAttribute(p.Sub)
+				}
+				return a
 			}
 		}
 	}
 	return nil
+}
+
+// cloneAttributes copies as deeply as a declaration goes.
+func cloneAttributes(as []Attribute) []Attribute {
+	out := slices.Clone(as)
+	for i := range out {
+		a := &out[i]
+		a.SubAttributes = cloneAttributes(a.SubAttributes)
+		a.CanonicalValues = slices.Clone(a.CanonicalValues)
+		a.ReferenceTypes = slices.Clone(a.ReferenceTypes)
+	}
+	return out
+}
+
+// attrType is a's Type in the attribute table's terms; 0 for a type
+// NewHandler would refuse.
+func (a *Attribute) attrType() attrType {
+	switch a.Type {
+	case "", TypeString:
+		return typeString
+	case TypeBoolean:
+		return typeBoolean
+	case TypeDecimal:
+		return typeDecimal
+	case TypeInteger:
+		return typeInteger
+	case TypeDateTime:
+		return typeDateTime
+	case TypeReference:
+		return typeReference
+	case TypeComplex:
+		return typeComplex
+	}
+	return 0
+}
+
+// subAttribute returns a's sub-attribute name (any case), or nil.
+func (a *Attribute) subAttribute(name string) *Attribute {
+	for i := range a.SubAttributes {
+		if strings.EqualFold(a.SubAttributes[i].Name, name) {
+			return &a.SubAttributes[i]
+		}
+	}
+	return nil
+}
+
+// Path returns the attribute path of the extension's attribute name (any
+// case; "name.sub" for a sub-attribute of a complex attribute) carrying its
+// declaration, as the handler puts it in the filters and sortBy it hands a
+// store: [MatchUser], [MatchGroup], [SortUsers] and [SortGroups] then
+// compare its values by the declared type and caseExact. ok is false when
+// the extension does not declare the attribute. A store or a test that
+// builds its own queries on declared attributes uses it; a path parsed
+// without the declarations compares Extra values by their JSON type, and
+// strings ignoring case.
+func (e Extension) Path(name string) (p AttrPath, ok bool) {
+	attr, sub, _ := strings.Cut(name, ".")
+	a := e.attribute(attr)
+	if a == nil {
+		return AttrPath{}, false
+	}
+	d := &cloneAttributes([]Attribute{*a})[0]
+	p = AttrPath{URN: e.Schema, Name: d.Name, Declared: d}
+	if sub != "" {
+		if p.Declared = d.subAttribute(sub); p.Declared == nil {
+			return AttrPath{}, false
+		}
+		p.Sub = p.Declared.Name
+	}
+	return p, true
 }
 
 // resolveExtPath returns the declared attribute (or sub-attribute) p

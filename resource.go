@@ -653,6 +653,7 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			if err := h.ext.validateFilter(f, resource); err != nil {
 				return q, err
 			}
+			f = h.ext.typeFilter(f, resource)
 		}
 		if err := checkFilterCost(f, h.opts.MaxFilterCost); err != nil {
 			return q, err
@@ -686,6 +687,7 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			if err := validateSort(by, resource); err != nil {
 				return q, err
 			}
+			by = h.ext.typePath(by, resource)
 		}
 		q.SortBy = by
 	}
