@@ -1300,3 +1300,183 @@ func mergeJSONObjects(base, over json.RawMessage) json.RawMessage {
 	}
 	return base
 }
+
+// ExtensionDeclarer is an optional capability of a [Store]: it is told the
+// declared extensions, to enforce what only a store can enforce
+// atomically, the uniqueness of extension attributes (RFC 7643 §2.2).
+// NewHandler calls DeclareExtensions once, with a copy of
+// Options.Extensions (none: nil), before it serves; an error fails
+// NewHandler. A later call replaces the declarations of an earlier one.
+//
+// A store that has it makes every create, replace and update (UpdateUser,
+// UpdateGroup) that would give a resource a value of an attribute whose
+// Uniqueness is [UniquenessServer] or [UniquenessGlobal] that another
+// resource of the same type and tenant holds fail with a [*ConflictError]
+// whose Attribute is [UniqueValue].Attribute (the client's 409 uniqueness
+// names it), storing nothing. The check and the write are one atomic
+// step: of two concurrent writes of one value, exactly one succeeds.
+// [Extension.UniqueValues] returns the values to compare, as equal when
+// caseExact says. Global uniqueness is enforced as server uniqueness: a
+// store sees no further than its tenant.
+//
+// Without it the handler advertises uniqueness and enforces none (the
+// store may still refuse a duplicate with its own index, returning
+// ErrConflict). memstore and sqlstore implement it.
+type ExtensionDeclarer interface {
+	DeclareExtensions(exts []Extension) error
+}
+
+// declareExtensions tells a store that is an [ExtensionDeclarer] the
+// declared extensions, and warns when one declares uniqueness the store
+// cannot be told of.
+func (h *Handler) declareExtensions(store Store, decls []Extension) error {
+	d, ok := store.(ExtensionDeclarer)
+	if !ok {
+		for _, e := range decls {
+			for i := range e.Attributes {
+				a := &e.Attributes[i]
+				if unique(a) || slices.ContainsFunc(a.SubAttributes, func(s Attribute) bool { return unique(&s) }) {
+					h.log.Warn("scim: the store is not a scim.ExtensionDeclarer: uniqueness of extension attributes is advertised, not enforced",
+						"store", fmt.Sprintf("%T", store), "attribute", e.Schema+":"+a.Name)
+					return nil
+				}
+			}
+		}
+		return nil
+	}
+	var exts []Extension
+	for _, e := range decls {
+		e.Attributes = cloneAttributes(e.Attributes)
+		exts = append(exts, e)
+	}
+	if err := d.DeclareExtensions(exts); err != nil {
+		return fmt.Errorf("scim: NewHandler: the store refused the extensions: %w", err)
+	}
+	return nil
+}
+
+// UniqueValue is one value of an extension attribute declared unique, in
+// the form two values are compared in.
+type UniqueValue struct {
+	// Attribute is the attribute's URN-qualified name with the declared
+	// case, "urn:...:User:badgeNumber" ("urn:...:User:badge.code" for a
+	// sub-attribute of a complex attribute).
+	Attribute string
+	// Key is the value as uniqueness compares it: a string as sent when
+	// caseExact, else [FoldCase] of it; an integer or decimal in its
+	// shortest decimal form (1.50 and 1.5 are one key); a dateTime as its
+	// instant in UTC. Two values conflict when Attribute and Key are
+	// equal.
+	Key string
+}
+
+// UniqueValues returns the values in extra (a User's or Group's Extra as
+// the handler stores it) of the extension's attributes whose Uniqueness is
+// server or global: each value of a multi-valued attribute, and of a
+// complex attribute the values of its unique sub-attributes, once. A
+// boolean or complex attribute is never unique itself (/Schemas does not
+// say uniqueness of them). Values that do not fit the declaration are
+// skipped.
+func (e Extension) UniqueValues(extra map[string]json.RawMessage) []UniqueValue {
+	var obj map[string]any
+	for k, raw := range extra {
+		if strings.EqualFold(k, e.Schema) {
+			if o, err := decodeExtValue(raw); err == nil {
+				obj, _ = o.(map[string]any)
+			}
+			break
+		}
+	}
+	if obj == nil {
+		return nil
+	}
+	var out []UniqueValue
+	add := func(a *Attribute, name string, v any) {
+		if k, ok := uniqueKey(a, v); ok {
+			u := UniqueValue{Attribute: e.Schema + ":" + name, Key: k}
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	each := func(v any, fn func(any)) {
+		if arr, ok := v.([]any); ok {
+			for _, x := range arr {
+				fn(x)
+			}
+			return
+		}
+		fn(v)
+	}
+	for i := range e.Attributes {
+		a := &e.Attributes[i]
+		v, ok := jsonMember(obj, a.Name)
+		if !ok || v == nil {
+			continue
+		}
+		if a.Type != TypeComplex {
+			if unique(a) {
+				each(v, func(x any) { add(a, a.Name, x) })
+			}
+			continue
+		}
+		for j := range a.SubAttributes {
+			sa := &a.SubAttributes[j]
+			if !unique(sa) {
+				continue
+			}
+			each(v, func(x any) {
+				if o, ok := x.(map[string]any); ok {
+					if sv, ok := jsonMember(o, sa.Name); ok {
+						each(sv, func(y any) { add(sa, a.Name+"."+sa.Name, y) })
+					}
+				}
+			})
+		}
+	}
+	return out
+}
+
+// unique reports whether uniqueness is enforced on a: server or global,
+// on a simple type other than boolean.
+func unique(a *Attribute) bool {
+	return (a.Uniqueness == UniquenessServer || a.Uniqueness == UniquenessGlobal) &&
+		a.Type != TypeBoolean && a.Type != TypeComplex
+}
+
+// uniqueKey is UniqueValue.Key of the value v of a.
+func uniqueKey(a *Attribute, v any) (string, bool) {
+	switch a.attrType() {
+	case typeString, typeReference:
+		s, ok := v.(string)
+		if !ok || s == "" {
+			return "", false
+		}
+		if a.CaseExact {
+			return s, true
+		}
+		return FoldCase(s), true
+	case typeInteger:
+		n, ok := v.(json.Number)
+		if !ok {
+			return "", false
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return strconv.FormatInt(i, 10), err == nil
+	case typeDecimal:
+		n, ok := v.(json.Number)
+		if !ok {
+			return "", false
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
+		return strconv.FormatFloat(f, 'g', -1, 64), err == nil
+	case typeDateTime:
+		s, ok := v.(string)
+		if !ok {
+			return "", false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t.UTC().Format(time.RFC3339Nano), err == nil
+	}
+	return "", false
+}

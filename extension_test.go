@@ -3,6 +3,7 @@ package scim_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -384,13 +385,13 @@ func TestExtensionOnGroups(t *testing.T) {
 }
 
 func TestExtensionFlatThenNestedMerge(t *testing.T) {
-	h, _ := contosoHandler(t)
 	for _, tc := range []struct{ name, body string }{
 		{"flat then nested", `{"userName":"a@example.com","` + contosoURN + `:badgeNumber":5,"` + contosoURN + `":{"costCenter":"c"}}`},
 		{"nested then flat", `{"userName":"b@example.com","` + contosoURN + `":{"costCenter":"c"},"` + contosoURN + `:badgeNumber":5}`},
 		{"nested wins over flat", `{"userName":"c@example.com","` + contosoURN + `:costCenter":"flat","` + contosoURN + `":{"costCenter":"c","badgeNumber":5}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			h, _ := contosoHandler(t) // badgeNumber is unique
 			u := mustCreate(t, h, "/Users", tc.body)
 			if !cmp.Equal(u[contosoURN], map[string]any{"costCenter": "c", "badgeNumber": 5.0}) {
 				t.Errorf("extension = %v", u[contosoURN])
@@ -580,5 +581,73 @@ func TestExtensionCanonicalOnly(t *testing.T) {
 		if a := a.(map[string]any); a["canonicalValues"] == nil {
 			t.Errorf("/Schemas: %s has no canonicalValues", a["name"])
 		}
+	}
+}
+
+func TestExtensionUniqueness(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "badgeNumber", Type: scim.TypeInteger, Uniqueness: scim.UniquenessServer},
+		{Name: "login", Uniqueness: scim.UniquenessGlobal},
+		{Name: "token", CaseExact: true, Uniqueness: scim.UniquenessServer},
+		{Name: "since", Type: scim.TypeDateTime, Uniqueness: scim.UniquenessServer},
+		{Name: "aliases", MultiValued: true, Uniqueness: scim.UniquenessServer},
+		{Name: "note"},
+	}}
+	s := memstore.New()
+	h := newHandler(t, s, scim.Options{Extensions: []scim.Extension{ext}})
+	body := func(user, ext string) string { return `{"userName":"` + user + `","` + contosoURN + `":{` + ext + `}}` }
+	a := mustCreate(t, h, "/Users", body("a", `"badgeNumber":7,"login":"Ann","token":"Tk","since":"2026-01-02T16:04:05+01:00","aliases":["x","y"],"note":"n"`))
+	conflict := func(b, attr string) {
+		t.Helper()
+		wantError(t, serve(t, h, request{method: "POST", path: "/Users", body: b}), http.StatusConflict, "uniqueness", contosoURN+":"+attr)
+	}
+	conflict(body("b", `"badgeNumber":7`), "badgeNumber")
+	conflict(body("b", `"login":"ANN"`), "login") // not caseExact: ignores case
+	conflict(body("b", `"token":"Tk"`), "token")
+	conflict(body("b", `"since":"2026-01-02T15:04:05Z"`), "since") // the same instant
+	conflict(body("b", `"aliases":["z","Y"]`), "aliases")
+	b := mustCreate(t, h, "/Users", body("b", `"badgeNumber":8,"login":"Bob","token":"tk","since":"2026-01-02T15:04:06Z","aliases":["z"],"note":"n"`))
+
+	// Replace and PATCH to a taken value conflict; keeping one's own value does not.
+	bid := b["id"].(string)
+	wantError(t, serve(t, h, request{method: "PUT", path: "/Users/" + bid, body: body("b", `"badgeNumber":7`)}), http.StatusConflict, "uniqueness", contosoURN+":badgeNumber")
+	patch := func(path, value string) *httptest.ResponseRecorder {
+		return serve(t, h, request{method: "PATCH", path: "/Users/" + bid, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"` + path + `","value":` + value + `}]}`})
+	}
+	wantError(t, patch(contosoURN+":login", `"ann"`), http.StatusConflict, "uniqueness", contosoURN+":login")
+	if rec := patch(contosoURN+":note", `"m"`); rec.Code != http.StatusOK {
+		t.Errorf("PATCH of another attribute: %d %s", rec.Code, rec.Body)
+	}
+	// A value freed by a change or a delete is free.
+	if rec := serve(t, h, request{method: "PUT", path: "/Users/" + a["id"].(string), body: body("a", `"badgeNumber":70`)}); rec.Code != http.StatusOK {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	if rec := patch(contosoURN+":badgeNumber", `7`); rec.Code != http.StatusOK {
+		t.Errorf("PATCH to a freed value: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(t, h, request{method: "DELETE", path: "/Users/" + bid}); rec.Code != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", rec.Code)
+	}
+	mustCreate(t, h, "/Users", body("c", `"badgeNumber":7,"login":"Bob"`))
+}
+
+func TestExtensionUniqueValues(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "rate", Type: scim.TypeDecimal, Uniqueness: scim.UniquenessServer},
+		{Name: "active", Type: scim.TypeBoolean, Uniqueness: scim.UniquenessServer}, // never unique
+		{Name: "cards", Type: scim.TypeComplex, MultiValued: true, SubAttributes: []scim.Attribute{
+			{Name: "number", Uniqueness: scim.UniquenessServer},
+			{Name: "kind"},
+		}},
+	}}
+	extra := map[string]json.RawMessage{contosoURN: json.RawMessage(`{"rate":1.50,"active":true,"cards":[{"number":"AB","kind":"k"},{"number":"ab"},{"number":"Cd"}]}`)}
+	got := ext.UniqueValues(extra)
+	want := []scim.UniqueValue{
+		{Attribute: contosoURN + ":rate", Key: "1.5"},
+		{Attribute: contosoURN + ":cards.number", Key: "ab"},
+		{Attribute: contosoURN + ":cards.number", Key: "cd"},
+	}
+	if !cmp.Equal(got, want) {
+		t.Errorf("UniqueValues = %v, want %v", got, want)
 	}
 }

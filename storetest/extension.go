@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 // User.Extra under the extension's URN.
 var extensionChecks = []check{
 	{"FilterAndSortByExtensionAttributes", 0, testExtensionAttributes},
+	{"UniqueExtensionValues", ExtensionDeclarer, testUniqueExtensionValues},
 }
 
 // Extensions makes the extension checks use the host's declared schema
@@ -221,4 +223,111 @@ func checkExtensionSort(t *testing.T, s scim.Store, attr scim.AttrPath, name str
 	if !slices.Equal(got, want) {
 		t.Errorf("sortBy %s: %q, want %q (in the declared type's order, the user without a value last)", name, got, want)
 	}
+}
+
+// uniqueExtension is the extension the uniqueness check declares to the
+// store.
+var uniqueExtension = scim.Extension{
+	Schema: "urn:ietf:params:scim:schemas:extension:StoreTest:2.0:User", Resource: "User",
+	Attributes: []scim.Attribute{
+		{Name: "badge", Uniqueness: scim.UniquenessServer},
+		{Name: "token", CaseExact: true, Uniqueness: scim.UniquenessServer},
+		{Name: "note"},
+	},
+}
+
+// testUniqueExtensionValues declares an extension with unique attributes
+// (scim.ExtensionDeclarer) and checks that the store enforces them: of
+// twenty concurrent creates of one value (in two cases) exactly one
+// succeeds and the others are ErrConflict naming the attribute; a
+// caseExact value conflicts only with itself; a replace (and an update)
+// to a taken value conflicts; a deleted user's value is free.
+func testUniqueExtensionValues(t *testing.T, s scim.Store, _ *config) {
+	e := uniqueExtension
+	if err := s.(scim.ExtensionDeclarer).DeclareExtensions([]scim.Extension{e}); err != nil {
+		t.Fatalf("DeclareExtensions: %v", err)
+	}
+	user := func(name string, attrs ...string) *scim.User {
+		u := &scim.User{UserName: name, Active: true}
+		for i := 0; i+1 < len(attrs); i += 2 {
+			if err := e.Set(&u.Extra, attrs[i], attrs[i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return u
+	}
+	badge := e.Schema + ":badge"
+	wantConflict := func(what string, err error, attr string) {
+		t.Helper()
+		if !errors.Is(err, scim.ErrConflict) {
+			t.Errorf("%s: %v, want ErrConflict on %s", what, err, attr)
+			return
+		}
+		conflictOn(t, what, err, attr)
+	}
+
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	ids := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := "Badge-1"
+			if i%2 == 1 {
+				v = "BADGE-1" // not caseExact: the same value
+			}
+			u, err := s.CreateUser(t.Context(), user(fmt.Sprintf("unique-%d@example.com", i), "badge", v))
+			if errs[i] = err; err == nil {
+				ids[i] = u.ID
+			}
+		}()
+	}
+	wg.Wait()
+	winner := ""
+	for i, err := range errs {
+		switch {
+		case err == nil && winner != "":
+			t.Errorf("two concurrent creates with %s %q succeeded, want exactly one", badge, "Badge-1")
+		case err == nil:
+			winner = ids[i]
+		default:
+			wantConflict("concurrent create with a taken "+badge, err, badge)
+		}
+	}
+	if winner == "" {
+		t.Fatalf("none of %d concurrent creates with one %s succeeded, want exactly one", n, badge)
+	}
+
+	token := e.Schema + ":token"
+	first := createUser(t, s, user("token-1@example.com", "token", "Tk", "note", "n"))
+	second := createUser(t, s, user("token-2@example.com", "token", "tk", "note", "n")) // caseExact: another value
+	_, err := s.CreateUser(t.Context(), user("token-3@example.com", "token", "Tk"))
+	wantConflict("CreateUser with a taken caseExact "+token, err, token)
+
+	second.Extra = nil
+	if err := e.Set(&second.Extra, "token", "Tk"); err != nil {
+		t.Fatal(err)
+	}
+	second.Meta.Version = ""
+	_, err = s.ReplaceUser(t.Context(), second)
+	wantConflict("ReplaceUser to a taken "+token, err, token)
+	if uu, ok := s.(scim.UserUpdater); ok {
+		_, err = uu.UpdateUser(t.Context(), second.ID, func(u *scim.User) error { return e.Set(&u.Extra, "badge", "badge-1") })
+		wantConflict("UpdateUser to a taken "+badge, err, badge)
+	}
+	// Keeping one's own value is no conflict.
+	first.Meta.Version = ""
+	if err := e.Set(&first.Extra, "note", "changed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReplaceUser(t.Context(), first); err != nil {
+		t.Errorf("ReplaceUser keeping its own %s: %v", token, err)
+	}
+	// A deleted user's value is free again.
+	if err := s.DeleteUser(t.Context(), winner); err != nil {
+		t.Fatal(err)
+	}
+	createUser(t, s, user("unique-again@example.com", "badge", "badge-1"))
 }

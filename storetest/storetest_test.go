@@ -69,6 +69,13 @@ func (d *defective) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*sci
 	return d.Store.ListUsers(ctx, q)
 }
 
+func (d *defective) DeclareExtensions(exts []scim.Extension) error {
+	if d.defect == "ignoreUniqueExtensions" {
+		return nil // told, but enforces nothing
+	}
+	return d.Store.DeclareExtensions(exts)
+}
+
 func (d *defective) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
 	if d.defect != "sharedMemory" {
 		return d.Store.GetUser(ctx, id, want)
@@ -461,6 +468,7 @@ func TestRunCatchesDefects(t *testing.T) {
 		{"extensionNumbersAsText", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"extensionNumbersAsTextDeclared", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"refuseExtensions", nil, nil},
+		{"ignoreUniqueExtensions", []string{"Extensions/UniqueExtensionValues"}, nil},
 		{"extensionUntyped", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"refuseExtensionsDeclared", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"noLeak", nil, nil},
@@ -484,6 +492,7 @@ func TestRunCatchesDefects(t *testing.T) {
 		"leakMemberDisplay":        {`LEAK: tenant bravo sees tenant alpha's data: GetGroup of a group of its own whose member is the id of tenant alpha's user "one@alpha.example.com" returned group "Cross bravo"`, `"Display":"Alpha One"`},
 		"seqIDsLeakJoin":           {`LEAK: tenant alpha sees tenant bravo's data: GetGroup("4") of its own group returned group "Team alpha"`, `"Display":"Bravo Two"`},
 		"extensionNumbersAsText":   {`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:badgeNumber gt 100: [] (totalResults 0), want ["ext0-2@example.com" "ext0-4@example.com"]`},
+		"ignoreUniqueExtensions":   {"two concurrent creates with urn:ietf:params:scim:schemas:extension:StoreTest:2.0:User:badge \"Badge-1\" succeeded, want exactly one"},
 		"extensionUntyped": {
 			`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:code eq "value-100": ["ext0-1@example.com"] (totalResults 1), want []`,
 			`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:since eq "2026-01-01T01:40:00Z": [] (totalResults 0), want ["ext0-1@example.com"]`,
