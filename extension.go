@@ -28,25 +28,39 @@ import (
 // write is checked against the declaration before the host's policies run:
 // a value of the wrong type, an attribute the extension does not declare,
 // a missing required attribute, or a missing extension marked Required is
-// 400 invalidValue naming the attribute; a change to an immutable value
-// that is set is 400 mutability; a [MutabilityReadOnly] attribute keeps its stored
-// value, whatever the client sends. Filters, sortBy and
-// attributes/excludedAttributes name the attributes qualified by the URN
-// (`urn:...:User:badgeNumber gt 100`): the evaluator compares an integer or
-// decimal as a number, a boolean as a boolean, a string case-insensitively;
-// a comparison the type cannot answer (`badgeNumber gt "x"`, co on a
-// number, an undeclared attribute of a declared extension) is 400
-// invalidFilter, and a dateTime attribute answers only pr for now.
+// 400 invalidValue naming the attribute, and so is a value outside
+// CanonicalValues when the attribute is CanonicalOnly; a change to an
+// immutable value that is set is 400 mutability; a [MutabilityReadOnly]
+// attribute keeps its stored value, whatever the client sends.
+//
+// Filters, sortBy and attributes/excludedAttributes name the attributes
+// qualified by the URN (`urn:...:User:badgeNumber gt 100`). The handler
+// hands the store paths that carry the declaration ([AttrPath].Declared),
+// so that [MatchUser] and [SortUsers] compare as declared: an integer or
+// decimal as a number, a boolean as a boolean, a dateTime as an instant
+// ("2026-01-02T15:04:05Z" equals "2026-01-02T16:04:05+01:00"; values are
+// kept as sent), a string case-insensitively unless it is CaseExact. A
+// comparison the type cannot answer is 400 invalidFilter naming the
+// attribute: `badgeNumber gt "x"`, a dateTime compared with anything but
+// an RFC 3339 dateTime, co, sw or ew on a number or a dateTime (RFC 7644
+// §3.4.2.2 defines them on strings, and one instant has many spellings),
+// an undeclared attribute of a declared extension.
 //
 // Responses follow each attribute's returned: a write-only or
 // returned-never value is stored and never sent, a returned-request one
 // only when attributes names it, a returned-always one even when
 // excludedAttributes names it.
 //
-// The handler does not enforce uniqueness or canonicalValues: it advertises
-// them, as RFC 7643 §2.2 lets a service provider, and leaves a unique
-// value to the store. Extensions whose URN is not declared keep the
-// default behaviour: they are stored in Extra as sent, untyped.
+// Uniqueness server or global is enforced by a store that is an
+// [ExtensionDeclarer] (memstore and sqlstore are): a write that would give
+// a second resource of the tenant a value is 409 uniqueness naming the
+// attribute, values compared as CaseExact says; global is enforced as
+// server, within the tenant. With another store it is advertised only, as
+// RFC 7643 §2.2 lets a service provider (NewHandler logs a warning).
+// CanonicalValues are advertised, and enforced only with CanonicalOnly
+// (RFC 7643 §2.3.1 lets a service provider accept other values).
+// Extensions whose URN is not declared keep the default behaviour: they
+// are stored in Extra as sent, untyped.
 //
 // An Extension is read by NewHandler, which copies it: changing it
 // afterwards changes nothing.
@@ -105,7 +119,10 @@ type Attribute struct {
 	Mutability AttributeMutability
 	// Returned is "" ([ReturnedDefault]) or another AttributeReturned.
 	Returned AttributeReturned
-	// Uniqueness is "" ([UniquenessNone]) or another AttributeUniqueness.
+	// Uniqueness is "" ([UniquenessNone]) or another AttributeUniqueness;
+	// server and global are enforced, within the tenant, by a store that
+	// is an [ExtensionDeclarer]. It means nothing on a boolean or complex
+	// attribute, whose sub-attributes may be unique instead.
 	Uniqueness AttributeUniqueness
 	// ReferenceTypes are a TypeReference attribute's referenceTypes
 	// ("external", "uri", a resource type name); none means "external".

@@ -36,6 +36,9 @@
 //     use (so "ſam" and "SAM" conflict, and "İ" and "i" do not). An empty
 //     userName or displayName is not indexed and never conflicts: checking
 //     that they are set is the handler's job.
+//   - Values of extension attributes declared unique (server or global,
+//     see [Store.DeclareExtensions]) are unique per tenant and resource
+//     type, indexed and checked under the tenant's lock as userName is.
 //   - A member is identified by its Value under the same case folding,
 //     because the Group schema makes members.value case-insensitive: adding
 //     "ABC" to a group that has "abc" changes nothing. Duplicate members in
