@@ -1130,57 +1130,68 @@ func validateExtComparison(f *AttrExpr, d *attrDef) error {
 // attributes of resource carrying their declarations, so that the
 // evaluator compares them as declared (a value path's brackets follow the
 // declaration of its attribute); f itself when it names none: a parsed
-// filter is shared and never modified. f must have passed validateFilter.
+// filter is shared and never modified.
 func (x *extensions) typeFilter(f Filter, resource string) Filter {
 	exts := x.of(resource)
 	if len(exts) == 0 {
 		return f
 	}
-	var walk func(f Filter) (Filter, bool)
-	walk = func(f Filter) (Filter, bool) {
-		switch f := f.(type) {
-		case *LogicalExpr:
-			if f == nil {
-				return f, false
-			}
-			l, lc := walk(f.Left)
-			r, rc := walk(f.Right)
-			if !lc && !rc {
-				return f, false
-			}
-			return &LogicalExpr{Op: f.Op, Left: l, Right: r}, true
-		case *NotExpr:
-			if f == nil {
-				return f, false
-			}
-			in, c := walk(f.Filter)
-			if !c {
-				return f, false
-			}
-			return &NotExpr{Filter: in}, true
-		case *AttrExpr:
-			if f == nil {
-				return f, false
-			}
-			if d := declaredAttr(exts, f.Path); d != nil {
-				c := *f
-				c.Path.Declared = d
-				return &c, true
-			}
-		case *ValuePathExpr:
-			if f == nil {
-				return f, false
-			}
-			if d := declaredAttr(exts, f.Path); d != nil {
-				c := *f
-				c.Path.Declared = d
-				return &c, true
-			}
-		}
-		return f, false
-	}
-	t, _ := walk(f)
+	t, _ := typeFilterNode(exts, f)
 	return t
+}
+
+// typeFilterNode is typeFilter of one node; changed reports a copy.
+func typeFilterNode(exts []*extension, f Filter) (_ Filter, changed bool) {
+	switch f := f.(type) {
+	case *LogicalExpr:
+		if f == nil {
+			return f, false
+		}
+		l, lc := typeFilterNode(exts, f.Left)
+		r, rc := typeFilterNode(exts, f.Right)
+		if !lc && !rc {
+			return f, false
+		}
+		return &LogicalExpr{Op: f.Op, Left: l, Right: r}, true
+	case *NotExpr:
+		if f == nil {
+			return f, false
+		}
+		in, c := typeFilterNode(exts, f.Filter)
+		if !c {
+			return f, false
+		}
+		return &NotExpr{Filter: in}, true
+	case *AttrExpr:
+		if f == nil {
+			return f, false
+		}
+		if d := declaredAttr(exts, f.Path); d != nil {
+			c := *f
+			c.Path.Declared = d
+			return &c, true
+		}
+	case *ValuePathExpr:
+		if f == nil {
+			return f, false
+		}
+		if d := declaredAttr(exts, f.Path); d != nil {
+			c := *f
+			c.Path.Declared = d
+			return &c, true
+		}
+	}
+	return f, false
+}
+
+// typeQuery returns q with its filter and sortBy typed for resource, for
+// a search across resource types, whose query was parsed for neither.
+func (x *extensions) typeQuery(q Query, resource string) Query {
+	if q.Filter != nil {
+		q.Filter = x.typeFilter(q.Filter, resource)
+	}
+	q.SortBy = x.typePath(q.SortBy, resource)
+	return q
 }
 
 // typePath returns p carrying its declaration when it names a declared

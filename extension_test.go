@@ -481,6 +481,11 @@ func TestExtensionCaseExact(t *testing.T) {
 			t.Errorf("filter %s: %q, want %q", tc.filter, got, tc.want)
 		}
 	}
+	// POST /.search types the filter for each resource type too.
+	rec := serve(t, h, request{method: "POST", path: "/.search", body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"` + contosoURN + `:code eq \"abc\""}`})
+	if got := decode(t, rec)["totalResults"]; got != 1.0 {
+		t.Errorf("POST /.search code eq \"abc\": totalResults %v, want 1: %s", got, rec.Body)
+	}
 	sorted := listNames(t, h, url.Values{"sortBy": {contosoURN + ":code"}})
 	if want := []string{"c", "a", "b", "d"}; !cmp.Equal(sorted, want) {
 		t.Errorf("sortBy code: %q, want %q (case-sensitive order)", sorted, want)
@@ -489,7 +494,7 @@ func TestExtensionCaseExact(t *testing.T) {
 	if sorted[0] != "c" && sorted[0] != "d" || sorted[2] != "a" && sorted[2] != "b" {
 		t.Errorf("sortBy label descending: %q, want the abd pair first", sorted)
 	}
-	rec := serve(t, h, request{method: "GET", path: "/Schemas/" + contosoURN})
+	rec = serve(t, h, request{method: "GET", path: "/Schemas/" + contosoURN})
 	for _, a := range decode(t, rec)["attributes"].([]any) {
 		a := a.(map[string]any)
 		if want := a["name"] == "code"; a["caseExact"] != want {
