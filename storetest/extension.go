@@ -88,7 +88,7 @@ func testExtensionAttributes(t *testing.T, s scim.Store, cfg *config) {
 		}
 		var simple []scim.Attribute
 		for _, a := range e.Attributes {
-			if !a.MultiValued && a.Mutability != scim.MutabilityReadOnly && !a.CanonicalOnly && a.Uniqueness != scim.UniquenessServer && a.Uniqueness != scim.UniquenessGlobal &&
+			if !a.MultiValued && a.Mutability != scim.MutabilityReadOnly && !a.CanonicalOnly &&
 				(a.Type == "" || a.Type == scim.TypeString || a.Type == scim.TypeInteger || a.Type == scim.TypeDecimal || a.Type == scim.TypeDateTime) {
 				simple = append(simple, a)
 			}
