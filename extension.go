@@ -1406,6 +1406,11 @@ type UniqueValue struct {
 // say uniqueness of them). Values that do not fit the declaration are
 // skipped.
 func (e Extension) UniqueValues(extra map[string]json.RawMessage) []UniqueValue {
+	if !slices.ContainsFunc(e.Attributes, func(a Attribute) bool {
+		return unique(&a) || slices.ContainsFunc(a.SubAttributes, func(s Attribute) bool { return unique(&s) })
+	}) {
+		return nil // without decoding extra
+	}
 	var obj map[string]any
 	for k, raw := range extra {
 		if strings.EqualFold(k, e.Schema) {
