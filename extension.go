@@ -500,11 +500,7 @@ func (e *extension) normalize(extra *map[string]json.RawMessage, old map[string]
 		}
 		b = appendJSONString(b, d.name)
 		b = append(b, ':')
-		vb, err := json.Marshal(v)
-		if err != nil {
-			return err // the values are decoded JSON: unreachable
-		}
-		b = append(b, vb...)
+		b = appendJSONValue(b, v)
 	}
 	b = append(b, '}')
 	if *extra == nil {
@@ -545,14 +541,127 @@ func jsonEqual(a, b any) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
+// decodeExtValue decodes one JSON value as encoding/json decodes it into
+// an any with UseNumber (objects map[string]any, arrays []any, numbers
+// json.Number; invalid UTF-8 becomes U+FFFD, a repeated key keeps its last
+// value), on the package's own reader: it costs an allocation per string,
+// number, array and object and nothing else.
 func decodeExtValue(raw json.RawMessage) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	r := newReader(raw, maxExtDepth)
+	v, err := readExtValue(&r)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.end(); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// maxExtDepth is encoding/json's nesting limit: values reach here already
+// limited by the request decoder, or from a store.
+const maxExtDepth = 10000
+
+func readExtValue(r *reader) (any, error) {
+	k, err := r.peek()
+	if err != nil {
+		return nil, err
+	}
+	switch k {
+	case kindString:
+		s, err := r.readString()
+		return string(s), err
+	case kindNumber:
+		start := r.pos
+		if err := r.scanNumber(); err != nil {
+			return nil, err
+		}
+		return json.Number(r.data[start:r.pos]), nil
+	case kindBool, kindNull:
+		k, b, err := r.scanLiteral()
+		if err != nil || k == kindNull {
+			return nil, err
+		}
+		return b, nil
+	case kindArray:
+		if err := r.open(); err != nil {
+			return nil, err
+		}
+		a := []any{}
+		for first := true; ; first = false {
+			ok, err := r.nextElem(first)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return a, nil
+			}
+			v, err := readExtValue(r)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+	}
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	for first := true; ; first = false {
+		key, ok, err := r.nextMember(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return m, nil
+		}
+		name := string(key)
+		v, err := readExtValue(r)
+		if err != nil {
+			return nil, err
+		}
+		m[name] = v
+	}
+}
+
+// appendJSONValue appends v, a value as decodeExtValue returns it, as
+// json.Marshal encodes it: object members sorted by name, strings escaped
+// as appendJSONString escapes them.
+func appendJSONValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case string:
+		return appendJSONString(b, v)
+	case json.Number:
+		return append(b, v...)
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONValue(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONValue(b, v[k])
+		}
+		return append(b, '}')
+	}
+	// Not a decoded value (Set's callers pass Go values through
+	// json.Marshal first): unreachable.
+	return append(b, "null"...)
 }
 
 // checkExtValue checks a decoded JSON value against d and returns it with
