@@ -1303,6 +1303,21 @@ func (x *extensions) typeQuery(q Query, resource string) Query {
 	return q
 }
 
+// sortPath checks a sortBy that names a declared extension attribute of
+// resource, as validateSort does the core schemas' (400 invalidValue: an
+// attribute the extension does not declare, a complex attribute without a
+// "value" sub-attribute), and returns it typed.
+func (x *extensions) sortPath(by AttrPath, resource string) (AttrPath, error) {
+	d, err := resolveExtPath(x.of(resource), by)
+	if err != nil {
+		return by, errorf(http.StatusBadRequest, InvalidValue, "sortBy "+strconv.Quote(by.String())+" is not an attribute of the schema "+by.URN)
+	}
+	if d != nil && d.typ == typeComplex && d.sub("value") == nil {
+		return by, errorf(http.StatusBadRequest, InvalidValue, "sortBy "+strconv.Quote(by.String())+" is a complex attribute: name one of its sub-attributes")
+	}
+	return x.typePath(by, resource), nil
+}
+
 // typePath returns p carrying its declaration when it names a declared
 // extension attribute of resource.
 func (x *extensions) typePath(p AttrPath, resource string) AttrPath {

@@ -347,6 +347,11 @@ func TestExtensionFilterValidated(t *testing.T) {
 			wantError(t, serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {tc.filter}}.Encode()}), http.StatusBadRequest, "invalidFilter", tc.detail)
 		})
 	}
+	wantError(t, serve(t, h, request{method: "GET", path: "/Users?sortBy=" + url.QueryEscape(contosoURN+":shoeSize")}), http.StatusBadRequest, "invalidValue", "is not an attribute of the schema")
+	wantError(t, serve(t, h, request{method: "GET", path: "/Users?sortBy=" + url.QueryEscape(contosoURN+":badge")}), http.StatusBadRequest, "invalidValue", "name one of its sub-attributes")
+	if rec := serve(t, h, request{method: "GET", path: "/Users?sortBy=" + url.QueryEscape(contosoURN+":badge.floor")}); rec.Code != http.StatusOK {
+		t.Errorf("sortBy badge.floor: %d %s", rec.Code, rec.Body)
+	}
 	for _, ok := range []string{contosoURN + `:hired pr`, contosoURN + `:hired gt "2026-01-01T00:00:00Z"`, contosoURN + `:hired ne "2026-01-01T00:00:00+01:00"`, contosoURN + `:badge.floor gt 2`, contosoURN + `:badgeNumber eq null`, `urn:ietf:params:scim:schemas:extension:Other:2.0:User:x gt "a"`} {
 		if rec := serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {ok}}.Encode()}); rec.Code != http.StatusOK {
 			t.Errorf("filter %s: %d %s", ok, rec.Code, rec.Body)

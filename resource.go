@@ -687,7 +687,9 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			if err := validateSort(by, resource); err != nil {
 				return q, err
 			}
-			by = h.ext.typePath(by, resource)
+			if by, err = h.ext.sortPath(by, resource); err != nil {
+				return q, err
+			}
 		}
 		q.SortBy = by
 	}
