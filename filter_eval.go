@@ -38,7 +38,6 @@ package scim
 // lower-cases to itself).
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -1220,14 +1219,11 @@ func jsonMember(o map[string]any, name string) (any, bool) {
 	return nil, false
 }
 
+// decodeJSON decodes an Extra value as encoding/json does with UseNumber
+// (see decodeExtValue, which reads it on the package's own reader).
 func decodeJSON(raw json.RawMessage) (any, bool) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, false
-	}
-	return v, true
+	v, err := decodeExtValue(raw)
+	return v, err == nil
 }
 
 // eachExtra calls fn with each value in Extra that p names, and reports
