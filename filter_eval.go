@@ -65,8 +65,12 @@ import (
 // attribute compared directly compares its "value" sub-attribute, so
 // `emails co "@example.com"`, `members eq "<id>"` and Entra ID's
 // `manager eq "<id>"` work; meta.created and meta.lastModified compare as
-// times. The rules RFC 7644 leaves open (ne on an absent attribute,
-// comparisons a type cannot answer) are listed at the top of filter_eval.go.
+// times. An attribute in Extra compares by its JSON type, strings ignoring
+// case, unless its path carries the declaration of an extension attribute
+// ([AttrPath].Declared, as in the filters the handler hands a store): then
+// by the declared type and caseExact, a dateTime as an instant. The rules
+// RFC 7644 leaves open (ne on an absent attribute, comparisons a type
+// cannot answer) are listed at the top of filter_eval.go.
 //
 // A value path such as emails[type eq "work" and value eq "x"] is true when
 // one element satisfies the whole bracketed filter. Entra ID's
@@ -91,7 +95,8 @@ func MatchGroup(f Filter, g *Group) bool {
 // SortUsers sorts us by the attribute by, as RFC 7644 §3.4.2.3 says: by the
 // attribute's value, or for a multi-valued attribute by the value marked
 // primary, else the first; strings compare case-insensitively unless the
-// schema makes them caseExact; users without a value come last when
+// schema (or by.Declared, for an extension attribute) makes them
+// caseExact, and a declared dateTime sorts by instant; users without a value come last when
 // ascending and first when descending (descending is the exact reverse of
 // ascending, as SQL's default NULLS LAST/FIRST). The sort is stable: users
 // with equal values keep their order, in both directions. A zero by leaves
