@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -660,4 +661,19 @@ func TestExtensionUniqueValues(t *testing.T) {
 	if !cmp.Equal(got, want) {
 		t.Errorf("UniqueValues = %v, want %v", got, want)
 	}
+}
+
+// TestExtensionUniquenessWithoutDeclarer checks that a store that is not
+// a scim.ExtensionDeclarer is served, with a warning, and that uniqueness
+// is then advertised only.
+func TestExtensionUniquenessWithoutDeclarer(t *testing.T) {
+	var logs strings.Builder
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "badge", Uniqueness: scim.UniquenessServer}}}
+	store := struct{ scim.Store }{memstore.New()} // the Store methods only
+	h := newHandler(t, store, scim.Options{Extensions: []scim.Extension{ext}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if !strings.Contains(logs.String(), "uniqueness of extension attributes is advertised, not enforced") || !strings.Contains(logs.String(), contosoURN+":badge") {
+		t.Errorf("no warning naming the attribute in the log:\n%s", logs.String())
+	}
+	mustCreate(t, h, "/Users", `{"userName":"a","`+contosoURN+`":{"badge":"x"}}`)
+	mustCreate(t, h, "/Users", `{"userName":"b","`+contosoURN+`":{"badge":"x"}}`)
 }
