@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -29,9 +30,11 @@ type declaredExtensions struct {
 // transaction takes its row locks before these, and these in one order),
 // on SQLite inside the write transaction, which is the only one. The
 // values live in the document column, which no index serves: a write that
-// carries unique values reads the tenant's resources that carry the same
-// extension, and the evaluator of [scim.Extension.UniqueValues] compares
-// them. Writes without such values cost nothing more.
+// carries unique values reads the extension's object of every other
+// resource of the tenant that carries it (under the declared URN, where
+// the handler and scim.Extension.Set keep it), and
+// [scim.Extension.UniqueValues] compares them. Writes without such values
+// cost nothing more.
 func (s *Store) DeclareExtensions(exts []scim.Extension) error {
 	d := &declaredExtensions{}
 	for _, e := range exts {
@@ -118,37 +121,39 @@ func (s *Store) checkUnique(ctx context.Context, q querier, table, resource stri
 			}
 		}
 	}
-	// The rows that carry one of the extensions: the handler keeps each
-	// under its declared URN.
-	var has []string
-	var args []any
+	// The objects of those extensions in the other rows that carry one:
+	// the handler keeps each under its declared URN.
+	var cols, has []string
+	var colArgs, hasArgs []any
 	for _, urn := range urns {
-		if s.db.dialect == PostgreSQL {
-			has = append(has, "(t.doc->'extra'->CAST(? AS text)) IS NOT NULL")
-			args = append(args, urn)
-		} else {
-			has = append(has, "json_type(t.doc, ?) IS NOT NULL")
-			args = append(args, `$.extra."`+urn+`"`)
+		col, arg := "t.doc->'extra'->>CAST(? AS text)", any(urn)
+		if s.db.dialect == SQLite {
+			col, arg = "json_extract(t.doc, ?)", `$.extra."`+urn+`"`
 		}
+		cols, has = append(cols, col), append(has, col+" IS NOT NULL")
+		colArgs, hasArgs = append(colArgs, arg), append(hasArgs, arg)
 	}
-	rows, err := s.db.query(ctx, q, "SELECT t.doc FROM "+table+" t WHERE t.tenant = ? AND t.id <> ? AND ("+strings.Join(has, " OR ")+")",
-		append([]any{tenant, id}, args...)...)
+	rows, err := s.db.query(ctx, q, "SELECT "+strings.Join(cols, ", ")+" FROM "+table+" t WHERE t.tenant = ? AND t.id <> ? AND ("+strings.Join(has, " OR ")+")",
+		slices.Concat(colArgs, []any{tenant, id}, hasArgs)...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	objs := make([]sql.NullString, len(urns))
+	dest := make([]any, len(urns))
+	for i := range objs {
+		dest[i] = &objs[i]
+	}
 	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		var d struct {
-			Extra map[string]string `json:"extra"`
+		other := make(map[string]json.RawMessage, len(urns))
+		for i, o := range objs {
+			if o.Valid {
+				other[urns[i]] = json.RawMessage(o.String)
+			}
 		}
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return err
-		}
-		other := fromExtra(d.Extra)
 		for _, e := range exts {
 			for _, v := range e.UniqueValues(other) {
 				if slices.Contains(mine, v) {
