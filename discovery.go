@@ -216,7 +216,7 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	users, err := h.users.list(ctx, q)
+	users, err := h.users.list(ctx, h.ext.typeQuery(q, "User"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -224,7 +224,7 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 	users.Resources = users.Resources[:min(len(users.Resources), q.Count)]
 	var groups Page[*Group]
 	if h.groups != nil {
-		gq := q
+		gq := h.ext.typeQuery(q, "Group")
 		gq.StartIndex = max(1, q.StartIndex-users.TotalResults)
 		gq.Count = q.Count - len(users.Resources)
 		if groups, err = h.groups.list(ctx, gq); err != nil {

@@ -175,9 +175,12 @@
 // (a wrong one is 400 invalidValue naming the attribute) and keeps them in
 // Extra under the URN, one object with the declared names, whether sent
 // flat, nested or by a PATCH path; [Extension.Lookup] reads them back as Go
-// values. Filters, sortBy and projection understand them; a store that
-// filters with [MatchUser] answers them, and storetest checks that a store
-// does. Extensions that are not declared are kept in Extra as sent.
+// values. Filters, sortBy and projection understand them by the declared
+// type and caseExact (the paths the handler hands a store carry the
+// declaration, [AttrPath].Declared); a store that filters with [MatchUser]
+// answers them, and storetest checks that a store does. A store that is an
+// [ExtensionDeclarer] enforces their uniqueness. Extensions that are not
+// declared are kept in Extra as sent.
 //
 // # Policies, events and limits
 //

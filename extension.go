@@ -28,25 +28,39 @@ import (
 // write is checked against the declaration before the host's policies run:
 // a value of the wrong type, an attribute the extension does not declare,
 // a missing required attribute, or a missing extension marked Required is
-// 400 invalidValue naming the attribute; a change to an immutable value
-// that is set is 400 mutability; a [MutabilityReadOnly] attribute keeps its stored
-// value, whatever the client sends. Filters, sortBy and
-// attributes/excludedAttributes name the attributes qualified by the URN
-// (`urn:...:User:badgeNumber gt 100`): the evaluator compares an integer or
-// decimal as a number, a boolean as a boolean, a string case-insensitively;
-// a comparison the type cannot answer (`badgeNumber gt "x"`, co on a
-// number, an undeclared attribute of a declared extension) is 400
-// invalidFilter, and a dateTime attribute answers only pr for now.
+// 400 invalidValue naming the attribute, and so is a value outside
+// CanonicalValues when the attribute is CanonicalOnly; a change to an
+// immutable value that is set is 400 mutability; a [MutabilityReadOnly]
+// attribute keeps its stored value, whatever the client sends.
+//
+// Filters, sortBy and attributes/excludedAttributes name the attributes
+// qualified by the URN (`urn:...:User:badgeNumber gt 100`). The handler
+// hands the store paths that carry the declaration ([AttrPath].Declared),
+// so that [MatchUser] and [SortUsers] compare as declared: an integer or
+// decimal as a number, a boolean as a boolean, a dateTime as an instant
+// ("2026-01-02T15:04:05Z" equals "2026-01-02T16:04:05+01:00"; values are
+// kept as sent), a string case-insensitively unless it is CaseExact. A
+// comparison the type cannot answer is 400 invalidFilter naming the
+// attribute: `badgeNumber gt "x"`, a dateTime compared with anything but
+// an RFC 3339 dateTime, co, sw or ew on a number or a dateTime (RFC 7644
+// §3.4.2.2 defines them on strings, and one instant has many spellings),
+// an undeclared attribute of a declared extension.
 //
 // Responses follow each attribute's returned: a write-only or
 // returned-never value is stored and never sent, a returned-request one
 // only when attributes names it, a returned-always one even when
 // excludedAttributes names it.
 //
-// The handler does not enforce uniqueness or canonicalValues: it advertises
-// them, as RFC 7643 §2.2 lets a service provider, and leaves a unique
-// value to the store. Extensions whose URN is not declared keep the
-// default behaviour: they are stored in Extra as sent, untyped.
+// Uniqueness server or global is enforced by a store that is an
+// [ExtensionDeclarer] (memstore and sqlstore are): a write that would give
+// a second resource of the tenant a value is 409 uniqueness naming the
+// attribute, values compared as CaseExact says; global is enforced as
+// server, within the tenant. With another store it is advertised only, as
+// RFC 7643 §2.2 lets a service provider (NewHandler logs a warning).
+// CanonicalValues are advertised, and enforced only with CanonicalOnly
+// (RFC 7643 §2.3.1 lets a service provider accept other values).
+// Extensions whose URN is not declared keep the default behaviour: they
+// are stored in Extra as sent, untyped.
 //
 // An Extension is read by NewHandler, which copies it: changing it
 // afterwards changes nothing.
@@ -87,19 +101,28 @@ type Attribute struct {
 	// Required makes a resource that carries the extension without this
 	// attribute invalid.
 	Required bool
-	// CanonicalValues are advertised, not enforced (RFC 7643 §2.3.1 lets
-	// a service provider accept others).
+	// CanonicalValues are advertised by /Schemas. They are not enforced
+	// unless CanonicalOnly is set: RFC 7643 §2.3.1 lets a service
+	// provider accept other values.
 	CanonicalValues []string
-	// CaseExact must be false for now: filters and sortBy compare
-	// extension strings case-insensitively, and NewHandler refuses a
-	// declaration that says otherwise rather than advertise what the
-	// evaluator does not do.
+	// CanonicalOnly makes a value outside CanonicalValues 400 invalidValue,
+	// naming the attribute and the values allowed, compared as CaseExact
+	// says. Only a string or reference attribute with CanonicalValues
+	// may set it.
+	CanonicalOnly bool
+	// CaseExact makes the attribute's string values compare
+	// case-sensitively, in filters (every operator), sortBy, uniqueness
+	// and CanonicalOnly; otherwise they compare ignoring case (Unicode
+	// simple case folding, as [FoldCase]).
 	CaseExact bool
 	// Mutability is "" ([MutabilityReadWrite]) or another AttributeMutability.
 	Mutability AttributeMutability
 	// Returned is "" ([ReturnedDefault]) or another AttributeReturned.
 	Returned AttributeReturned
-	// Uniqueness is "" ([UniquenessNone]) or another AttributeUniqueness.
+	// Uniqueness is "" ([UniquenessNone]) or another AttributeUniqueness;
+	// server and global are enforced, within the tenant, by a store that
+	// is an [ExtensionDeclarer]. It means nothing on a boolean or complex
+	// attribute, whose sub-attributes may be unique instead.
 	Uniqueness AttributeUniqueness
 	// ReferenceTypes are a TypeReference attribute's referenceTypes
 	// ("external", "uri", a resource type name); none means "external".
@@ -163,6 +186,9 @@ type extension struct {
 	resource string
 	required bool
 	schema   *resourceSchema
+	// decls are the handler's copy of the declarations, which the paths
+	// of its queries point to (AttrPath.Declared).
+	decls []Attribute
 }
 
 // extensions are the Handler's declared extensions, per resource type.
@@ -260,7 +286,7 @@ func compileExtensions(decls []Extension) (extensions, error) {
 			s.byName[strings.ToLower(d.name)] = d
 		}
 		s.served = appendDeclaredSchema(nil, e.Schema, e.Name, e.Description, s.attrs)
-		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s}
+		ext := &extension{urn: e.Schema, resource: e.Resource, required: e.Required, schema: s, decls: cloneAttributes(e.Attributes)}
 		for _, d := range s.attrs {
 			ext.hides = ext.hides || d.returned == returnedNever || d.returned == returnedRequest || d.mutability == writeOnly
 		}
@@ -290,15 +316,13 @@ func compileAttribute(a Attribute, isSub bool) (*attrDef, error) {
 	if !validAttrName(a.Name) {
 		return nil, fmt.Errorf("attribute name %q is not a SCIM attribute name", a.Name)
 	}
-	if a.CaseExact && a.Type != TypeComplex {
-		// The evaluator reads Extra without the declarations, and compares
-		// its strings case-insensitively; /Schemas must not promise more.
-		return nil, fmt.Errorf("attribute %q: CaseExact extension attributes are not supported yet (filters compare extension strings case-insensitively)", a.Name)
-	}
 	d := &attrDef{
 		name: a.Name, multi: a.MultiValued, caseExact: a.CaseExact, required: a.Required,
 		description: a.Description, canonical: append([]string(nil), a.CanonicalValues...),
-		referenceTypes: append([]string(nil), a.ReferenceTypes...),
+		referenceTypes: append([]string(nil), a.ReferenceTypes...), canonicalOnly: a.CanonicalOnly,
+	}
+	if a.CanonicalOnly && (len(a.CanonicalValues) == 0 || a.Type != "" && a.Type != TypeString && a.Type != TypeReference) {
+		return nil, fmt.Errorf("attribute %q: CanonicalOnly needs CanonicalValues on a string or reference attribute", a.Name)
 	}
 	switch a.Type {
 	case "", TypeString:
@@ -476,11 +500,7 @@ func (e *extension) normalize(extra *map[string]json.RawMessage, old map[string]
 		}
 		b = appendJSONString(b, d.name)
 		b = append(b, ':')
-		vb, err := json.Marshal(v)
-		if err != nil {
-			return err // the values are decoded JSON: unreachable
-		}
-		b = append(b, vb...)
+		b = appendJSONValue(b, v)
 	}
 	b = append(b, '}')
 	if *extra == nil {
@@ -490,20 +510,158 @@ func (e *extension) normalize(extra *map[string]json.RawMessage, old map[string]
 	return nil
 }
 
+// sameString compares two values of the string attribute d as its
+// caseExact says.
+func sameString(d *attrDef, a, b string) bool {
+	if d.caseExact {
+		return a == b
+	}
+	return strings.EqualFold(a, b)
+}
+
+// quotedList is `"a", "b" or "c"`.
+func quotedList(vs []string) string {
+	var b strings.Builder
+	for i, v := range vs {
+		switch {
+		case i == 0:
+		case i == len(vs)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(v))
+	}
+	return b.String()
+}
+
 func jsonEqual(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
+// decodeExtValue decodes one JSON value as encoding/json decodes it into
+// an any with UseNumber (objects map[string]any, arrays []any, numbers
+// json.Number; invalid UTF-8 becomes U+FFFD, a repeated key keeps its last
+// value), on the package's own reader: it costs an allocation per string,
+// number, array and object and nothing else.
 func decodeExtValue(raw json.RawMessage) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	r := newReader(raw, maxExtDepth)
+	v, err := readExtValue(&r)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.end(); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// maxExtDepth is encoding/json's nesting limit: values reach here already
+// limited by the request decoder, or from a store.
+const maxExtDepth = 10000
+
+func readExtValue(r *reader) (any, error) {
+	k, err := r.peek()
+	if err != nil {
+		return nil, err
+	}
+	switch k {
+	case kindString:
+		s, err := r.readString()
+		return string(s), err
+	case kindNumber:
+		start := r.pos
+		if err := r.scanNumber(); err != nil {
+			return nil, err
+		}
+		return json.Number(r.data[start:r.pos]), nil
+	case kindBool, kindNull:
+		k, b, err := r.scanLiteral()
+		if err != nil || k == kindNull {
+			return nil, err
+		}
+		return b, nil
+	case kindArray:
+		if err := r.open(); err != nil {
+			return nil, err
+		}
+		a := []any{}
+		for first := true; ; first = false {
+			ok, err := r.nextElem(first)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return a, nil
+			}
+			v, err := readExtValue(r)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+	}
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	for first := true; ; first = false {
+		key, ok, err := r.nextMember(first)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return m, nil
+		}
+		name := string(key)
+		v, err := readExtValue(r)
+		if err != nil {
+			return nil, err
+		}
+		m[name] = v
+	}
+}
+
+// appendJSONValue appends v, a value as decodeExtValue returns it, as
+// json.Marshal encodes it: object members sorted by name, strings escaped
+// as appendJSONString escapes them.
+func appendJSONValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case string:
+		return appendJSONString(b, v)
+	case json.Number:
+		return append(b, v...)
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONValue(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONValue(b, v[k])
+		}
+		return append(b, '}')
+	}
+	// Not a decoded value (Set's callers pass Go values through
+	// json.Marshal first): unreachable.
+	return append(b, "null"...)
 }
 
 // checkExtValue checks a decoded JSON value against d and returns it with
@@ -542,8 +700,12 @@ func checkSingleExtValue(d *attrDef, v any, path string) (any, error) {
 	}
 	switch d.typ {
 	case typeString, typeReference, typeBinary:
-		if _, ok := v.(string); !ok {
+		s, ok := v.(string)
+		if !ok {
 			return nil, bad("a string")
+		}
+		if d.canonicalOnly && !slices.ContainsFunc(d.canonical, func(c string) bool { return sameString(d, c, s) }) {
+			return nil, bad("one of " + quotedList(d.canonical))
 		}
 	case typeBoolean:
 		if _, ok := v.(bool); !ok {
@@ -954,9 +1116,10 @@ func projectExtensionObject(exts []*extension, key string, v []byte, p Projectio
 // that their type cannot answer, as validateFilter does for the core
 // schemas (RFC 7644 §3.4.2.2: 400 invalidFilter): an attribute the
 // extension does not declare, a number compared with anything but a
-// number, a boolean with anything but eq/ne and true/false, co/sw/ew on a
-// number. A dateTime extension attribute answers pr only: its values are
-// kept as sent, so comparing their text would order offsets wrongly.
+// number, a boolean with anything but eq/ne and true/false, a dateTime
+// with anything but an RFC 3339 dateTime, co/sw/ew on a number or a
+// dateTime. The comparisons inside a value path's brackets are checked
+// against the attribute's sub-attributes.
 func (x *extensions) validateFilter(f Filter, resource string) error {
 	exts := x.of(resource)
 	if len(exts) == 0 || f == nil {
@@ -980,38 +1143,277 @@ func (x *extensions) validateFilter(f Filter, resource string) error {
 		if f == nil {
 			return nil
 		}
-		_, err := resolveExtPath(exts, f.Path)
-		return err
+		d, err := resolveExtPath(exts, f.Path)
+		if d == nil || err != nil {
+			return err
+		}
+		return validateExtElemFilter(f.Filter, d, f.Path)
 	case *AttrExpr:
 		if f == nil {
 			return nil
 		}
 		d, err := resolveExtPath(exts, f.Path)
-		if d == nil || err != nil || f.Op == OpPr || f.Value.Kind == KindNull {
+		if d == nil || err != nil {
 			return err
 		}
-		bad := func(why string) error {
-			return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s: %s %s", f, f.Path, why))
+		return validateExtComparison(f, d)
+	}
+	return nil
+}
+
+// validateExtElemFilter checks the filter in the brackets of a value path
+// on the declared attribute d (named p), whose paths name d's
+// sub-attributes ("value" for a multi-valued simple attribute).
+func validateExtElemFilter(f Filter, d *attrDef, p AttrPath) error {
+	switch f := f.(type) {
+	case *LogicalExpr:
+		if f == nil {
+			return nil
 		}
-		textual := f.Op == OpCo || f.Op == OpSw || f.Op == OpEw
-		switch d.typ {
-		case typeInteger, typeDecimal:
-			if f.Value.Kind != KindNumber || textual {
-				return bad("is a number: compare it with a number, by eq, ne, gt, ge, lt or le")
+		if err := validateExtElemFilter(f.Left, d, p); err != nil {
+			return err
+		}
+		return validateExtElemFilter(f.Right, d, p)
+	case *NotExpr:
+		if f == nil {
+			return nil
+		}
+		return validateExtElemFilter(f.Filter, d, p)
+	case *AttrExpr:
+		if f == nil || f.Path.URN != "" {
+			return nil
+		}
+		if d.typ != typeComplex {
+			if !strings.EqualFold(f.Path.Name, "value") || f.Path.Sub != "" {
+				return nil
 			}
-		case typeBoolean:
-			if f.Value.Kind != KindBool || (f.Op != OpEq && f.Op != OpNe) {
-				return bad("is a boolean: compare it with true or false, by eq or ne")
-			}
-		case typeDateTime:
-			return bad("is a dateTime extension attribute, which filters answer only with pr")
-		case typeComplex:
-			if d.sub("value") == nil {
-				return bad("is complex: compare one of its sub-attributes")
+			return validateExtComparison(f, d)
+		}
+		sd := d.sub(f.Path.Name)
+		if sd == nil {
+			return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s is not a sub-attribute of %s", f.Path.Name, p))
+		}
+		return validateExtComparison(f, sd)
+	}
+	return nil
+}
+
+// validateExtComparison checks one comparison on the declared attribute d.
+func validateExtComparison(f *AttrExpr, d *attrDef) error {
+	if f.Op == OpPr || f.Value.Kind == KindNull {
+		return nil
+	}
+	bad := func(why string) error {
+		return errorf(http.StatusBadRequest, InvalidFilter, fmt.Sprintf("%s: %s %s", f, f.Path, why))
+	}
+	textual := f.Op == OpCo || f.Op == OpSw || f.Op == OpEw
+	switch d.typ {
+	case typeInteger, typeDecimal:
+		if f.Value.Kind != KindNumber || textual {
+			return bad("is a number: compare it with a number, by eq, ne, gt, ge, lt or le")
+		}
+	case typeBoolean:
+		if f.Value.Kind != KindBool || (f.Op != OpEq && f.Op != OpNe) {
+			return bad("is a boolean: compare it with true or false, by eq or ne")
+		}
+	case typeDateTime:
+		// co, sw and ew compare text (RFC 7644 §3.4.2.2), which a
+		// dateTime does not have: one instant has many spellings.
+		if f.Value.Kind != KindString || textual {
+			return bad(`is a dateTime: compare it with an RFC 3339 dateTime such as "2026-01-02T15:04:05Z", by eq, ne, gt, ge, lt or le`)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, f.Value.Text); err != nil {
+			return bad(fmt.Sprintf(`is a dateTime, and %q is not one: use RFC 3339, such as "2026-01-02T15:04:05Z"`, f.Value.Text))
+		}
+	case typeComplex:
+		v := d.sub("value")
+		if v == nil {
+			return bad("is complex: compare one of its sub-attributes")
+		}
+		return validateExtComparison(f, v)
+	}
+	return nil
+}
+
+// typeFilter returns f with the paths that name declared extension
+// attributes of resource carrying their declarations, so that the
+// evaluator compares them as declared (a value path's brackets follow the
+// declaration of its attribute); f itself when it names none: a parsed
+// filter is shared and never modified.
+func (x *extensions) typeFilter(f Filter, resource string) Filter {
+	exts := x.of(resource)
+	if len(exts) == 0 {
+		return f
+	}
+	t, _ := typeFilterNode(exts, f)
+	return t
+}
+
+// typeFilterNode is typeFilter of one node; changed reports a copy.
+func typeFilterNode(exts []*extension, f Filter) (_ Filter, changed bool) {
+	switch f := f.(type) {
+	case *LogicalExpr:
+		if f == nil {
+			return f, false
+		}
+		l, lc := typeFilterNode(exts, f.Left)
+		r, rc := typeFilterNode(exts, f.Right)
+		if !lc && !rc {
+			return f, false
+		}
+		return &LogicalExpr{Op: f.Op, Left: l, Right: r}, true
+	case *NotExpr:
+		if f == nil {
+			return f, false
+		}
+		in, c := typeFilterNode(exts, f.Filter)
+		if !c {
+			return f, false
+		}
+		return &NotExpr{Filter: in}, true
+	case *AttrExpr:
+		if f == nil {
+			return f, false
+		}
+		if d := declaredAttr(exts, f.Path); d != nil {
+			c := *f
+			c.Path.Declared = d
+			return &c, true
+		}
+	case *ValuePathExpr:
+		if f == nil {
+			return f, false
+		}
+		if d := declaredAttr(exts, f.Path); d != nil {
+			c := *f
+			c.Path.Declared = d
+			return &c, true
+		}
+	}
+	return f, false
+}
+
+// typeQuery returns q with its filter and sortBy typed for resource, for
+// a search across resource types, whose query was parsed for neither.
+func (x *extensions) typeQuery(q Query, resource string) Query {
+	if q.Filter != nil {
+		q.Filter = x.typeFilter(q.Filter, resource)
+	}
+	q.SortBy = x.typePath(q.SortBy, resource)
+	return q
+}
+
+// sortPath checks a sortBy that names a declared extension attribute of
+// resource, as validateSort does the core schemas' (400 invalidValue: an
+// attribute the extension does not declare, a complex attribute without a
+// "value" sub-attribute), and returns it typed.
+func (x *extensions) sortPath(by AttrPath, resource string) (AttrPath, error) {
+	d, err := resolveExtPath(x.of(resource), by)
+	if err != nil {
+		return by, errorf(http.StatusBadRequest, InvalidValue, "sortBy "+strconv.Quote(by.String())+" is not an attribute of the schema "+by.URN)
+	}
+	if d != nil && d.typ == typeComplex && d.sub("value") == nil {
+		return by, errorf(http.StatusBadRequest, InvalidValue, "sortBy "+strconv.Quote(by.String())+" is a complex attribute: name one of its sub-attributes")
+	}
+	return x.typePath(by, resource), nil
+}
+
+// typePath returns p carrying its declaration when it names a declared
+// extension attribute of resource.
+func (x *extensions) typePath(p AttrPath, resource string) AttrPath {
+	if d := declaredAttr(x.of(resource), p); d != nil {
+		p.Declared = d
+	}
+	return p
+}
+
+// declaredAttr returns the handler's declaration of the extension
+// attribute (or sub-attribute) p names; nil when p names none.
+func declaredAttr(exts []*extension, p AttrPath) *Attribute {
+	for _, e := range exts {
+		if p.URN == "" || !strings.EqualFold(p.URN, e.urn) {
+			continue
+		}
+		for i := range e.decls {
+			if a := &e.decls[i]; strings.EqualFold(a.Name, p.Name) {
+				if p.Sub != "" {
+					return a.subAttribute(p.Sub)
+				}
+				return a
 			}
 		}
 	}
 	return nil
+}
+
+// cloneAttributes copies as deeply as a declaration goes.
+func cloneAttributes(as []Attribute) []Attribute {
+	out := slices.Clone(as)
+	for i := range out {
+		a := &out[i]
+		a.SubAttributes = cloneAttributes(a.SubAttributes)
+		a.CanonicalValues = slices.Clone(a.CanonicalValues)
+		a.ReferenceTypes = slices.Clone(a.ReferenceTypes)
+	}
+	return out
+}
+
+// attrType is a's Type in the attribute table's terms; 0 for a type
+// NewHandler would refuse.
+func (a *Attribute) attrType() attrType {
+	switch a.Type {
+	case "", TypeString:
+		return typeString
+	case TypeBoolean:
+		return typeBoolean
+	case TypeDecimal:
+		return typeDecimal
+	case TypeInteger:
+		return typeInteger
+	case TypeDateTime:
+		return typeDateTime
+	case TypeReference:
+		return typeReference
+	case TypeComplex:
+		return typeComplex
+	}
+	return 0
+}
+
+// subAttribute returns a's sub-attribute name (any case), or nil.
+func (a *Attribute) subAttribute(name string) *Attribute {
+	for i := range a.SubAttributes {
+		if strings.EqualFold(a.SubAttributes[i].Name, name) {
+			return &a.SubAttributes[i]
+		}
+	}
+	return nil
+}
+
+// Path returns the attribute path of the extension's attribute name (any
+// case; "name.sub" for a sub-attribute of a complex attribute) carrying its
+// declaration, as the handler puts it in the filters and sortBy it hands a
+// store: [MatchUser], [MatchGroup], [SortUsers] and [SortGroups] then
+// compare its values by the declared type and caseExact. ok is false when
+// the extension does not declare the attribute. A store or a test that
+// builds its own queries on declared attributes uses it; a path parsed
+// without the declarations compares Extra values by their JSON type, and
+// strings ignoring case.
+func (e Extension) Path(name string) (p AttrPath, ok bool) {
+	attr, sub, _ := strings.Cut(name, ".")
+	a := e.attribute(attr)
+	if a == nil {
+		return AttrPath{}, false
+	}
+	d := &cloneAttributes([]Attribute{*a})[0]
+	p = AttrPath{URN: e.Schema, Name: d.Name, Declared: d}
+	if sub != "" {
+		if p.Declared = d.subAttribute(sub); p.Declared == nil {
+			return AttrPath{}, false
+		}
+		p.Sub = p.Declared.Name
+	}
+	return p, true
 }
 
 // resolveExtPath returns the declared attribute (or sub-attribute) p
@@ -1049,4 +1451,189 @@ func mergeJSONObjects(base, over json.RawMessage) json.RawMessage {
 		return json.RawMessage("{}")
 	}
 	return base
+}
+
+// ExtensionDeclarer is an optional capability of a [Store]: it is told the
+// declared extensions, to enforce what only a store can enforce
+// atomically, the uniqueness of extension attributes (RFC 7643 §2.2).
+// NewHandler calls DeclareExtensions once, with a copy of
+// Options.Extensions (none: nil), before it serves; an error fails
+// NewHandler. A later call replaces the declarations of an earlier one.
+//
+// A store that has it makes every create, replace and update (UpdateUser,
+// UpdateGroup) that would give a resource a value of an attribute whose
+// Uniqueness is [UniquenessServer] or [UniquenessGlobal] that another
+// resource of the same type and tenant holds fail with a [*ConflictError]
+// whose Attribute is [UniqueValue].Attribute (the client's 409 uniqueness
+// names it), storing nothing. The check and the write are one atomic
+// step: of two concurrent writes of one value, exactly one succeeds.
+// [Extension.UniqueValues] returns the values to compare, as equal when
+// caseExact says. Global uniqueness is enforced as server uniqueness: a
+// store sees no further than its tenant.
+//
+// Without it the handler advertises uniqueness and enforces none (the
+// store may still refuse a duplicate with its own index, returning
+// ErrConflict). memstore and sqlstore implement it.
+type ExtensionDeclarer interface {
+	DeclareExtensions(exts []Extension) error
+}
+
+// declareExtensions tells a store that is an [ExtensionDeclarer] the
+// declared extensions, and warns when one declares uniqueness the store
+// cannot be told of.
+func (h *Handler) declareExtensions(store Store, decls []Extension) error {
+	d, ok := store.(ExtensionDeclarer)
+	if !ok {
+		for _, e := range decls {
+			for i := range e.Attributes {
+				a := &e.Attributes[i]
+				if unique(a) || slices.ContainsFunc(a.SubAttributes, func(s Attribute) bool { return unique(&s) }) {
+					h.log.Warn("scim: the store is not a scim.ExtensionDeclarer: uniqueness of extension attributes is advertised, not enforced",
+						"store", fmt.Sprintf("%T", store), "attribute", e.Schema+":"+a.Name)
+					return nil
+				}
+			}
+		}
+		return nil
+	}
+	var exts []Extension
+	for _, e := range decls {
+		e.Attributes = cloneAttributes(e.Attributes)
+		exts = append(exts, e)
+	}
+	if err := d.DeclareExtensions(exts); err != nil {
+		return fmt.Errorf("scim: NewHandler: the store refused the extensions: %w", err)
+	}
+	return nil
+}
+
+// UniqueValue is one value of an extension attribute declared unique, in
+// the form two values are compared in.
+type UniqueValue struct {
+	// Attribute is the attribute's URN-qualified name with the declared
+	// case, "urn:...:User:badgeNumber" ("urn:...:User:badge.code" for a
+	// sub-attribute of a complex attribute).
+	Attribute string
+	// Key is the value as uniqueness compares it: a string as sent when
+	// caseExact, else [FoldCase] of it; an integer or decimal in its
+	// shortest decimal form (1.50 and 1.5 are one key); a dateTime as its
+	// instant in UTC. Two values conflict when Attribute and Key are
+	// equal.
+	Key string
+}
+
+// UniqueValues returns the values in extra (a User's or Group's Extra as
+// the handler stores it) of the extension's attributes whose Uniqueness is
+// server or global: each value of a multi-valued attribute, and of a
+// complex attribute the values of its unique sub-attributes, once. A
+// boolean or complex attribute is never unique itself (/Schemas does not
+// say uniqueness of them). Values that do not fit the declaration are
+// skipped.
+func (e Extension) UniqueValues(extra map[string]json.RawMessage) []UniqueValue {
+	if !slices.ContainsFunc(e.Attributes, func(a Attribute) bool {
+		return unique(&a) || slices.ContainsFunc(a.SubAttributes, func(s Attribute) bool { return unique(&s) })
+	}) {
+		return nil // without decoding extra
+	}
+	var obj map[string]any
+	for k, raw := range extra {
+		if strings.EqualFold(k, e.Schema) {
+			if o, err := decodeExtValue(raw); err == nil {
+				obj, _ = o.(map[string]any)
+			}
+			break
+		}
+	}
+	if obj == nil {
+		return nil
+	}
+	var out []UniqueValue
+	add := func(a *Attribute, name string, v any) {
+		if k, ok := uniqueKey(a, v); ok {
+			u := UniqueValue{Attribute: e.Schema + ":" + name, Key: k}
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	each := func(v any, fn func(any)) {
+		if arr, ok := v.([]any); ok {
+			for _, x := range arr {
+				fn(x)
+			}
+			return
+		}
+		fn(v)
+	}
+	for i := range e.Attributes {
+		a := &e.Attributes[i]
+		v, ok := jsonMember(obj, a.Name)
+		if !ok || v == nil {
+			continue
+		}
+		if a.Type != TypeComplex {
+			if unique(a) {
+				each(v, func(x any) { add(a, a.Name, x) })
+			}
+			continue
+		}
+		for j := range a.SubAttributes {
+			sa := &a.SubAttributes[j]
+			if !unique(sa) {
+				continue
+			}
+			each(v, func(x any) {
+				if o, ok := x.(map[string]any); ok {
+					if sv, ok := jsonMember(o, sa.Name); ok {
+						each(sv, func(y any) { add(sa, a.Name+"."+sa.Name, y) })
+					}
+				}
+			})
+		}
+	}
+	return out
+}
+
+// unique reports whether uniqueness is enforced on a: server or global,
+// on a simple type other than boolean.
+func unique(a *Attribute) bool {
+	return (a.Uniqueness == UniquenessServer || a.Uniqueness == UniquenessGlobal) &&
+		a.Type != TypeBoolean && a.Type != TypeComplex
+}
+
+// uniqueKey is UniqueValue.Key of the value v of a.
+func uniqueKey(a *Attribute, v any) (string, bool) {
+	switch a.attrType() {
+	case typeString, typeReference:
+		s, ok := v.(string)
+		if !ok || s == "" {
+			return "", false
+		}
+		if a.CaseExact {
+			return s, true
+		}
+		return FoldCase(s), true
+	case typeInteger:
+		n, ok := v.(json.Number)
+		if !ok {
+			return "", false
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return strconv.FormatInt(i, 10), err == nil
+	case typeDecimal:
+		n, ok := v.(json.Number)
+		if !ok {
+			return "", false
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
+		return strconv.FormatFloat(f, 'g', -1, 64), err == nil
+	case typeDateTime:
+		s, ok := v.(string)
+		if !ok {
+			return "", false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t.UTC().Format(time.RFC3339Nano), err == nil
+	}
+	return "", false
 }

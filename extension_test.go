@@ -2,7 +2,9 @@ package scim_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -304,7 +306,8 @@ func TestExtensionDeclarationsValidated(t *testing.T) {
 		{"bad name", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "1x"}}}, "not a SCIM attribute name"},
 		{"bad type", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", Type: "float"}}}, "unknown type"},
 		{"duplicate", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x"}, {Name: "X"}}}, "twice"},
-		{"caseExact", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", CaseExact: true}}}, "CaseExact extension attributes are not supported yet"},
+		{"canonicalOnly without values", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", CanonicalOnly: true}}}, "CanonicalOnly needs CanonicalValues"},
+		{"canonicalOnly on a number", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", Type: scim.TypeInteger, CanonicalValues: []string{"1"}, CanonicalOnly: true}}}, "CanonicalOnly needs CanonicalValues"},
 		{"complex without subs", scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "x", Type: scim.TypeComplex}}}, "needs sub-attributes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -335,14 +338,22 @@ func TestExtensionFilterValidated(t *testing.T) {
 		{contosoURN + `:badgeNumber co 1`, "is a number"},
 		{contosoURN + `:shoeSize eq 1`, "is not an attribute of the schema"},
 		{contosoURN + `:badge.shape eq "x"`, "is not an attribute of the schema"},
-		{contosoURN + `:hired gt "2026-01-01T00:00:00Z"`, "only with pr"},
+		{contosoURN + `:hired gt "yesterday"`, `"yesterday" is not one`},
+		{contosoURN + `:hired gt 2026`, "is a dateTime"},
+		{contosoURN + `:hired sw "2026"`, "by eq, ne, gt, ge, lt or le"},
+		{contosoURN + `:hired co "T"`, "is a dateTime"},
 		{contosoURN + `:badge eq "x"`, "is complex"},
 	} {
 		t.Run(tc.filter, func(t *testing.T) {
 			wantError(t, serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {tc.filter}}.Encode()}), http.StatusBadRequest, "invalidFilter", tc.detail)
 		})
 	}
-	for _, ok := range []string{contosoURN + `:hired pr`, contosoURN + `:badge.floor gt 2`, contosoURN + `:badgeNumber eq null`, `urn:ietf:params:scim:schemas:extension:Other:2.0:User:x gt "a"`} {
+	wantError(t, serve(t, h, request{method: "GET", path: "/Users?sortBy=" + url.QueryEscape(contosoURN+":shoeSize")}), http.StatusBadRequest, "invalidValue", "is not an attribute of the schema")
+	wantError(t, serve(t, h, request{method: "GET", path: "/Users?sortBy=" + url.QueryEscape(contosoURN+":badge")}), http.StatusBadRequest, "invalidValue", "name one of its sub-attributes")
+	if rec := serve(t, h, request{method: "GET", path: "/Users?sortBy=" + url.QueryEscape(contosoURN+":badge.floor")}); rec.Code != http.StatusOK {
+		t.Errorf("sortBy badge.floor: %d %s", rec.Code, rec.Body)
+	}
+	for _, ok := range []string{contosoURN + `:hired pr`, contosoURN + `:hired gt "2026-01-01T00:00:00Z"`, contosoURN + `:hired ne "2026-01-01T00:00:00+01:00"`, contosoURN + `:badge.floor gt 2`, contosoURN + `:badgeNumber eq null`, `urn:ietf:params:scim:schemas:extension:Other:2.0:User:x gt "a"`} {
 		if rec := serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {ok}}.Encode()}); rec.Code != http.StatusOK {
 			t.Errorf("filter %s: %d %s", ok, rec.Code, rec.Body)
 		}
@@ -380,13 +391,13 @@ func TestExtensionOnGroups(t *testing.T) {
 }
 
 func TestExtensionFlatThenNestedMerge(t *testing.T) {
-	h, _ := contosoHandler(t)
 	for _, tc := range []struct{ name, body string }{
 		{"flat then nested", `{"userName":"a@example.com","` + contosoURN + `:badgeNumber":5,"` + contosoURN + `":{"costCenter":"c"}}`},
 		{"nested then flat", `{"userName":"b@example.com","` + contosoURN + `":{"costCenter":"c"},"` + contosoURN + `:badgeNumber":5}`},
 		{"nested wins over flat", `{"userName":"c@example.com","` + contosoURN + `:costCenter":"flat","` + contosoURN + `":{"costCenter":"c","badgeNumber":5}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			h, _ := contosoHandler(t) // badgeNumber is unique
 			u := mustCreate(t, h, "/Users", tc.body)
 			if !cmp.Equal(u[contosoURN], map[string]any{"costCenter": "c", "badgeNumber": 5.0}) {
 				t.Errorf("extension = %v", u[contosoURN])
@@ -429,4 +440,240 @@ func TestExtensionReturned(t *testing.T) {
 			t.Errorf("GET ?%s: %v, want %v", tc.query, got[contosoURN], tc.want)
 		}
 	}
+}
+
+// listNames lists /Users with the query and returns the userNames in order.
+func listNames(t *testing.T, h http.Handler, query url.Values) []string {
+	t.Helper()
+	rec := serve(t, h, request{method: "GET", path: "/Users?" + query.Encode()})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /Users?%s: %d %s", query.Encode(), rec.Code, rec.Body)
+	}
+	var names []string
+	for _, r := range decode(t, rec)["Resources"].([]any) {
+		names = append(names, r.(map[string]any)["userName"].(string))
+	}
+	return names
+}
+
+func TestExtensionCaseExact(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "code", CaseExact: true},
+		{Name: "label"},
+	}}
+	h := newHandler(t, memstore.New(), scim.Options{Extensions: []scim.Extension{ext}})
+	for _, u := range []struct{ name, code string }{{"a", "Abc"}, {"b", "abc"}, {"c", "ABD"}, {"d", "abd"}} {
+		mustCreate(t, h, "/Users", `{"userName":"`+u.name+`","`+contosoURN+`":{"code":"`+u.code+`","label":"`+u.code+`"}}`)
+	}
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`code eq "abc"`, []string{"b"}},
+		{`code ne "abc"`, []string{"a", "c", "d"}},
+		{`code co "bc"`, []string{"a", "b"}},
+		{`code co "B"`, []string{"c"}},
+		{`code sw "A"`, []string{"a", "c"}},
+		{`code ew "D"`, []string{"c"}},
+		{`code gt "ABD"`, []string{"a", "b", "d"}}, // byte order: "ABD" < "Abc" < "abc" < "abd"
+		{`code lt "abc"`, []string{"a", "c"}},
+		{`code ge "abc"`, []string{"b", "d"}},
+		{`code le "Abc"`, []string{"a", "c"}},
+		{`label eq "abc"`, []string{"a", "b"}}, // not caseExact: ignores case
+		{`label gt "abc"`, []string{"c", "d"}},
+	} {
+		q := url.Values{"filter": {contosoURN + ":" + tc.filter}}
+		if got := listNames(t, h, q); !cmp.Equal(got, tc.want) {
+			t.Errorf("filter %s: %q, want %q", tc.filter, got, tc.want)
+		}
+	}
+	// POST /.search types the filter for each resource type too.
+	rec := serve(t, h, request{method: "POST", path: "/.search", body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"` + contosoURN + `:code eq \"abc\""}`})
+	if got := decode(t, rec)["totalResults"]; got != 1.0 {
+		t.Errorf("POST /.search code eq \"abc\": totalResults %v, want 1: %s", got, rec.Body)
+	}
+	sorted := listNames(t, h, url.Values{"sortBy": {contosoURN + ":code"}})
+	if want := []string{"c", "a", "b", "d"}; !cmp.Equal(sorted, want) {
+		t.Errorf("sortBy code: %q, want %q (case-sensitive order)", sorted, want)
+	}
+	sorted = listNames(t, h, url.Values{"sortBy": {contosoURN + ":label"}, "sortOrder": {"descending"}})
+	if sorted[0] != "c" && sorted[0] != "d" || sorted[2] != "a" && sorted[2] != "b" {
+		t.Errorf("sortBy label descending: %q, want the abd pair first", sorted)
+	}
+	rec = serve(t, h, request{method: "GET", path: "/Schemas/" + contosoURN})
+	for _, a := range decode(t, rec)["attributes"].([]any) {
+		a := a.(map[string]any)
+		if want := a["name"] == "code"; a["caseExact"] != want {
+			t.Errorf("/Schemas: %s caseExact %v, want %v", a["name"], a["caseExact"], want)
+		}
+	}
+}
+
+func TestExtensionDateTime(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "hired", Type: scim.TypeDateTime},
+		{Name: "reviews", Type: scim.TypeDateTime, MultiValued: true},
+	}}
+	h := newHandler(t, memstore.New(), scim.Options{Extensions: []scim.Extension{ext}})
+	for _, u := range []struct{ name, hired string }{
+		{"a", "2026-01-02T16:04:05+01:00"}, // 15:04:05Z
+		{"b", "2026-01-02T15:04:05.5Z"},
+		{"c", "2026-01-02T14:30:00-02:00"}, // 16:30:00Z: after b, though its text sorts first
+		{"d", "2025-12-31T23:59:59Z"},
+	} {
+		mustCreate(t, h, "/Users", `{"userName":"`+u.name+`","`+contosoURN+`":{"hired":"`+u.hired+`","reviews":["`+u.hired+`"]}}`)
+	}
+	mustCreate(t, h, "/Users", `{"userName":"none"}`)
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`hired eq "2026-01-02T15:04:05Z"`, []string{"a"}},
+		{`hired eq "2026-01-02T15:04:05.000Z"`, []string{"a"}},
+		{`hired ne "2026-01-02T15:04:05Z"`, []string{"b", "c", "d", "none"}},
+		{`hired gt "2026-01-02T15:04:05Z"`, []string{"b", "c"}},
+		{`hired ge "2026-01-02T16:04:05+01:00"`, []string{"a", "b", "c"}},
+		{`hired lt "2026-01-02T15:04:05.5Z"`, []string{"a", "d"}},
+		{`hired le "2026-01-01T00:00:00-01:00"`, []string{"d"}}, // 01:00Z
+		{`hired le "2026-01-01T00:00:00+01:00"`, nil},           // 2025-12-31T23:00Z
+		{`hired pr`, []string{"a", "b", "c", "d"}},
+		{`reviews gt "2026-01-02T16:00:00Z"`, []string{"c"}},
+		{`reviews[value lt "2026-01-01T00:00:00Z"]`, []string{"d"}},
+	} {
+		q := url.Values{"filter": {contosoURN + ":" + tc.filter}}
+		if got := listNames(t, h, q); !cmp.Equal(got, tc.want) {
+			t.Errorf("filter %s: %q, want %q", tc.filter, got, tc.want)
+		}
+	}
+	if got, want := listNames(t, h, url.Values{"sortBy": {contosoURN + ":hired"}}), []string{"d", "a", "b", "c", "none"}; !cmp.Equal(got, want) {
+		t.Errorf("sortBy hired: %q, want %q (by instant)", got, want)
+	}
+	if got, want := listNames(t, h, url.Values{"sortBy": {contosoURN + ":hired"}, "sortOrder": {"descending"}}), []string{"none", "c", "b", "a", "d"}; !cmp.Equal(got, want) {
+		t.Errorf("sortBy hired descending: %q, want %q", got, want)
+	}
+	// The value is kept as sent.
+	u := listNamesRaw(t, h, contosoURN+`:hired eq "2026-01-02T15:04:05Z"`)
+	if got := u[contosoURN].(map[string]any)["hired"]; got != "2026-01-02T16:04:05+01:00" {
+		t.Errorf("hired = %v, want the value as sent", got)
+	}
+	wantError(t, serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {contosoURN + `:reviews[value co "2026"]`}}.Encode()}), http.StatusBadRequest, "invalidFilter", "is a dateTime")
+}
+
+// listNamesRaw returns the one user the filter selects.
+func listNamesRaw(t *testing.T, h http.Handler, filter string) map[string]any {
+	t.Helper()
+	rec := serve(t, h, request{method: "GET", path: "/Users?" + url.Values{"filter": {filter}}.Encode()})
+	rs, _ := decode(t, rec)["Resources"].([]any)
+	if len(rs) != 1 {
+		t.Fatalf("filter %s: %d %s, want one user", filter, rec.Code, rec.Body)
+	}
+	return rs[0].(map[string]any)
+}
+
+func TestExtensionCanonicalOnly(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "tier", CanonicalValues: []string{"gold", "silver"}, CanonicalOnly: true},
+		{Name: "region", CanonicalValues: []string{"EU", "US"}, CanonicalOnly: true, CaseExact: true},
+		{Name: "shirt", CanonicalValues: []string{"S", "M"}}, // advertised only
+	}}
+	h := newHandler(t, memstore.New(), scim.Options{Extensions: []scim.Extension{ext}})
+	u := mustCreate(t, h, "/Users", `{"userName":"a","`+contosoURN+`":{"tier":"GOLD","region":"EU","shirt":"XXL"}}`)
+	if got := u[contosoURN].(map[string]any); got["tier"] != "GOLD" || got["shirt"] != "XXL" {
+		t.Errorf("create: %v", got)
+	}
+	wantError(t, serve(t, h, request{method: "POST", path: "/Users", body: `{"userName":"b","` + contosoURN + `":{"tier":"bronze"}}`}),
+		http.StatusBadRequest, "invalidValue", contosoURN+`:tier must be one of "gold" or "silver"`)
+	wantError(t, serve(t, h, request{method: "POST", path: "/Users", body: `{"userName":"b","` + contosoURN + `":{"region":"eu"}}`}),
+		http.StatusBadRequest, "invalidValue", contosoURN+`:region must be one of "EU" or "US"`)
+	wantError(t, serve(t, h, request{method: "PATCH", path: "/Users/" + u["id"].(string), body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"` + contosoURN + `:tier","value":"x"}]}`}),
+		http.StatusBadRequest, "invalidValue", contosoURN+`:tier must be one of`)
+	rec := serve(t, h, request{method: "GET", path: "/Schemas/" + contosoURN})
+	for _, a := range decode(t, rec)["attributes"].([]any) {
+		if a := a.(map[string]any); a["canonicalValues"] == nil {
+			t.Errorf("/Schemas: %s has no canonicalValues", a["name"])
+		}
+	}
+}
+
+func TestExtensionUniqueness(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "badgeNumber", Type: scim.TypeInteger, Uniqueness: scim.UniquenessServer},
+		{Name: "login", Uniqueness: scim.UniquenessGlobal},
+		{Name: "token", CaseExact: true, Uniqueness: scim.UniquenessServer},
+		{Name: "since", Type: scim.TypeDateTime, Uniqueness: scim.UniquenessServer},
+		{Name: "aliases", MultiValued: true, Uniqueness: scim.UniquenessServer},
+		{Name: "note"},
+	}}
+	s := memstore.New()
+	h := newHandler(t, s, scim.Options{Extensions: []scim.Extension{ext}})
+	body := func(user, ext string) string { return `{"userName":"` + user + `","` + contosoURN + `":{` + ext + `}}` }
+	a := mustCreate(t, h, "/Users", body("a", `"badgeNumber":7,"login":"Ann","token":"Tk","since":"2026-01-02T16:04:05+01:00","aliases":["x","y"],"note":"n"`))
+	conflict := func(b, attr string) {
+		t.Helper()
+		wantError(t, serve(t, h, request{method: "POST", path: "/Users", body: b}), http.StatusConflict, "uniqueness", contosoURN+":"+attr)
+	}
+	conflict(body("b", `"badgeNumber":7`), "badgeNumber")
+	conflict(body("b", `"login":"ANN"`), "login") // not caseExact: ignores case
+	conflict(body("b", `"token":"Tk"`), "token")
+	conflict(body("b", `"since":"2026-01-02T15:04:05Z"`), "since") // the same instant
+	conflict(body("b", `"aliases":["z","Y"]`), "aliases")
+	b := mustCreate(t, h, "/Users", body("b", `"badgeNumber":8,"login":"Bob","token":"tk","since":"2026-01-02T15:04:06Z","aliases":["z"],"note":"n"`))
+
+	// Replace and PATCH to a taken value conflict; keeping one's own value does not.
+	bid := b["id"].(string)
+	wantError(t, serve(t, h, request{method: "PUT", path: "/Users/" + bid, body: body("b", `"badgeNumber":7`)}), http.StatusConflict, "uniqueness", contosoURN+":badgeNumber")
+	patch := func(path, value string) *httptest.ResponseRecorder {
+		return serve(t, h, request{method: "PATCH", path: "/Users/" + bid, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"` + path + `","value":` + value + `}]}`})
+	}
+	wantError(t, patch(contosoURN+":login", `"ann"`), http.StatusConflict, "uniqueness", contosoURN+":login")
+	if rec := patch(contosoURN+":note", `"m"`); rec.Code != http.StatusOK {
+		t.Errorf("PATCH of another attribute: %d %s", rec.Code, rec.Body)
+	}
+	// A value freed by a change or a delete is free.
+	if rec := serve(t, h, request{method: "PUT", path: "/Users/" + a["id"].(string), body: body("a", `"badgeNumber":70`)}); rec.Code != http.StatusOK {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	if rec := patch(contosoURN+":badgeNumber", `7`); rec.Code != http.StatusOK {
+		t.Errorf("PATCH to a freed value: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(t, h, request{method: "DELETE", path: "/Users/" + bid}); rec.Code != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", rec.Code)
+	}
+	mustCreate(t, h, "/Users", body("c", `"badgeNumber":7,"login":"Bob"`))
+}
+
+func TestExtensionUniqueValues(t *testing.T) {
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "rate", Type: scim.TypeDecimal, Uniqueness: scim.UniquenessServer},
+		{Name: "active", Type: scim.TypeBoolean, Uniqueness: scim.UniquenessServer}, // never unique
+		{Name: "cards", Type: scim.TypeComplex, MultiValued: true, SubAttributes: []scim.Attribute{
+			{Name: "number", Uniqueness: scim.UniquenessServer},
+			{Name: "kind"},
+		}},
+	}}
+	extra := map[string]json.RawMessage{contosoURN: json.RawMessage(`{"rate":1.50,"active":true,"cards":[{"number":"AB","kind":"k"},{"number":"ab"},{"number":"Cd"}]}`)}
+	got := ext.UniqueValues(extra)
+	want := []scim.UniqueValue{
+		{Attribute: contosoURN + ":rate", Key: "1.5"},
+		{Attribute: contosoURN + ":cards.number", Key: "ab"},
+		{Attribute: contosoURN + ":cards.number", Key: "cd"},
+	}
+	if !cmp.Equal(got, want) {
+		t.Errorf("UniqueValues = %v, want %v", got, want)
+	}
+}
+
+// TestExtensionUniquenessWithoutDeclarer checks that a store that is not
+// a scim.ExtensionDeclarer is served, with a warning, and that uniqueness
+// is then advertised only.
+func TestExtensionUniquenessWithoutDeclarer(t *testing.T) {
+	var logs strings.Builder
+	ext := scim.Extension{Schema: contosoURN, Resource: "User", Attributes: []scim.Attribute{{Name: "badge", Uniqueness: scim.UniquenessServer}}}
+	store := struct{ scim.Store }{memstore.New()} // the Store methods only
+	h := newHandler(t, store, scim.Options{Extensions: []scim.Extension{ext}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if !strings.Contains(logs.String(), "uniqueness of extension attributes is advertised, not enforced") || !strings.Contains(logs.String(), contosoURN+":badge") {
+		t.Errorf("no warning naming the attribute in the log:\n%s", logs.String())
+	}
+	mustCreate(t, h, "/Users", `{"userName":"a","`+contosoURN+`":{"badge":"x"}}`)
+	mustCreate(t, h, "/Users", `{"userName":"b","`+contosoURN+`":{"badge":"x"}}`)
 }

@@ -23,6 +23,16 @@ type AttrPath struct {
 	URN  string // schema URN qualifying Name; "" when unqualified
 	Name string // the attribute
 	Sub  string // the sub-attribute; "" for none
+	// Declared, when not nil, is the declaration of the extension
+	// attribute (or sub-attribute) the path names, which [MatchUser],
+	// [MatchGroup], [SortUsers] and [SortGroups] follow: its values
+	// compare by the declared Type and CaseExact. The handler sets it in
+	// the Query.Filter and Query.SortBy it hands a store, and
+	// [Extension.Path] returns such a path; parsing never sets it, and a
+	// path without it compares Extra values by their JSON type, strings
+	// ignoring case. A store that translates filters itself may read it;
+	// nobody may modify it.
+	Declared *Attribute
 }
 
 // Operator is a comparison operator of a filter.

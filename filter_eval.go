@@ -38,7 +38,6 @@ package scim
 // lower-cases to itself).
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -66,8 +65,12 @@ import (
 // attribute compared directly compares its "value" sub-attribute, so
 // `emails co "@example.com"`, `members eq "<id>"` and Entra ID's
 // `manager eq "<id>"` work; meta.created and meta.lastModified compare as
-// times. The rules RFC 7644 leaves open (ne on an absent attribute,
-// comparisons a type cannot answer) are listed at the top of filter_eval.go.
+// times. An attribute in Extra compares by its JSON type, strings ignoring
+// case, unless its path carries the declaration of an extension attribute
+// ([AttrPath].Declared, as in the filters the handler hands a store): then
+// by the declared type and caseExact, a dateTime as an instant. The rules
+// RFC 7644 leaves open (ne on an absent attribute, comparisons a type
+// cannot answer) are listed at the top of filter_eval.go.
 //
 // A value path such as emails[type eq "work" and value eq "x"] is true when
 // one element satisfies the whole bracketed filter. Entra ID's
@@ -92,7 +95,8 @@ func MatchGroup(f Filter, g *Group) bool {
 // SortUsers sorts us by the attribute by, as RFC 7644 §3.4.2.3 says: by the
 // attribute's value, or for a multi-valued attribute by the value marked
 // primary, else the first; strings compare case-insensitively unless the
-// schema makes them caseExact; users without a value come last when
+// schema (or by.Declared, for an extension attribute) makes them
+// caseExact, and a declared dateTime sorts by instant; users without a value come last when
 // ascending and first when descending (descending is the exact reverse of
 // ascending, as SQL's default NULLS LAST/FIRST). The sort is stable: users
 // with equal values keep their order, in both directions. A zero by leaves
@@ -291,13 +295,13 @@ func (s subject) matchValuePath(f *ValuePathExpr) bool {
 		return s.eachExtra(f.Path, func(x any) bool {
 			if a, ok := x.([]any); ok {
 				for _, e := range a {
-					if matchJSONElem(f.Filter, e) {
+					if matchJSONElem(f.Filter, f.Path.Declared, e) {
 						return true
 					}
 				}
 				return false
 			}
-			return x != nil && matchJSONElem(f.Filter, x)
+			return x != nil && matchJSONElem(f.Filter, f.Path.Declared, x)
 		})
 	}
 	if fd.def.typ != typeComplex || f.Path.Sub != "" {
@@ -1085,22 +1089,40 @@ func compareNumbers(a, b string) (n int, ok bool) {
 
 // ---- attributes in Extra (raw JSON) ----
 
+// matchExtra compares an attribute kept in Extra. When p carries the
+// declaration of an extension attribute (the handler's filters do), its
+// values compare by the declared type and caseExact: a dateTime as an
+// instant, a caseExact string case-sensitively. Otherwise each value's
+// JSON type decides, and strings ignore case.
 func (s subject) matchExtra(p AttrPath, op Operator, v Value) bool {
-	c, ok := newComparison(op, v, 0, false)
+	c, ok := newExtComparison(op, v, p.Declared)
 	if !ok {
 		return false
 	}
-	return c.result(s.eachExtra(p, func(x any) bool { return testJSON(&c, x) }))
+	return c.result(s.eachExtra(p, func(x any) bool { return testJSON(&c, p.Declared, x) }))
+}
+
+// newExtComparison is newComparison for an Extra attribute declared as d,
+// or of unknown type when d is nil. A complex attribute compares its
+// "value" sub-attribute.
+func newExtComparison(op Operator, v Value, d *Attribute) (comparison, bool) {
+	if d != nil && d.Type == TypeComplex {
+		d = d.subAttribute("value")
+	}
+	if d == nil {
+		return newComparison(op, v, 0, false)
+	}
+	return newComparison(op, v, d.attrType(), true)
 }
 
 // testJSON reports whether a decoded JSON value satisfies c: an array when
 // one element does, an object through its "value" member (or, for pr, any
-// member).
-func testJSON(c *comparison, x any) bool {
+// member). d is the value's declaration, nil when unknown.
+func testJSON(c *comparison, d *Attribute, x any) bool {
 	switch x := x.(type) {
 	case []any:
 		for _, e := range x {
-			if testJSON(c, e) {
+			if testJSON(c, d, e) {
 				return true
 			}
 		}
@@ -1109,12 +1131,48 @@ func testJSON(c *comparison, x any) bool {
 			return jsonPresent(x)
 		}
 		if v, ok := jsonMember(x, "value"); ok {
-			return testJSON(c, v)
+			if d != nil {
+				if d = d.subAttribute("value"); d == nil {
+					return false
+				}
+			}
+			return testJSON(c, d, v)
 		}
 	default:
-		return c.test(jsonScalar(x))
+		return c.test(jsonTyped(d, x))
 	}
 	return false
+}
+
+// jsonTyped converts a decoded JSON primitive declared as d (nil: by its
+// JSON type): a string of a caseExact attribute compares case-sensitively,
+// a dateTime's text is its instant. A value that does not fit the
+// declaration (written around the handler) is absent.
+func jsonTyped(d *Attribute, x any) attrValue {
+	if d == nil {
+		return jsonScalar(x)
+	}
+	switch d.attrType() {
+	case typeString, typeReference, typeBinary:
+		if s, ok := x.(string); ok {
+			return attrValue{kind: valString, s: s, exact: d.CaseExact}
+		}
+	case typeDateTime:
+		if s, ok := x.(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				return timeValue(t)
+			}
+		}
+	case typeInteger, typeDecimal:
+		if n, ok := x.(json.Number); ok {
+			return attrValue{kind: valNumber, s: string(n)}
+		}
+	case typeBoolean:
+		if b, ok := x.(bool); ok {
+			return boolValue(b)
+		}
+	}
+	return attrValue{}
 }
 
 // jsonScalar converts a decoded JSON primitive; objects and arrays are
@@ -1166,14 +1224,11 @@ func jsonMember(o map[string]any, name string) (any, bool) {
 	return nil, false
 }
 
+// decodeJSON decodes an Extra value as encoding/json does with UseNumber
+// (see decodeExtValue, which reads it on the package's own reader).
 func decodeJSON(raw json.RawMessage) (any, bool) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, false
-	}
-	return v, true
+	v, err := decodeExtValue(raw)
+	return v, err == nil
 }
 
 // eachExtra calls fn with each value in Extra that p names, and reports
@@ -1264,8 +1319,9 @@ func isQualified(k, urn, name string) bool {
 
 // matchJSONElem evaluates a value path's bracketed filter against one
 // element of an Extra attribute: an object's members, or, for a primitive,
-// the element itself as "value".
-func matchJSONElem(f Filter, e any) bool {
+// the element itself as "value". d is the attribute's declaration, nil
+// when unknown.
+func matchJSONElem(f Filter, d *Attribute, e any) bool {
 	switch f := f.(type) {
 	case nil:
 		return true
@@ -1276,7 +1332,16 @@ func matchJSONElem(f Filter, e any) bool {
 		if f.Path.URN != "" {
 			return false
 		}
-		c, ok := newComparison(f.Op, f.Value, 0, false)
+		var sd *Attribute // the declaration of the element's member
+		if d != nil {
+			if sd = d; d.Type == TypeComplex {
+				sd = d.subAttribute(f.Path.Name)
+			}
+			if sd == nil || f.Path.Sub != "" {
+				return false
+			}
+		}
+		c, ok := newExtComparison(f.Op, f.Value, sd)
 		if !ok {
 			return false
 		}
@@ -1294,23 +1359,23 @@ func matchJSONElem(f Filter, e any) bool {
 			o, _ := x.(map[string]any)
 			x, _ = jsonMember(o, f.Path.Sub)
 		}
-		return c.result(testJSON(&c, x))
+		return c.result(testJSON(&c, sd, x))
 	case *LogicalExpr:
 		if f == nil {
 			return true
 		}
 		switch f.Op {
 		case OpAnd:
-			return matchJSONElem(f.Left, e) && matchJSONElem(f.Right, e)
+			return matchJSONElem(f.Left, d, e) && matchJSONElem(f.Right, d, e)
 		case OpOr:
-			return matchJSONElem(f.Left, e) || matchJSONElem(f.Right, e)
+			return matchJSONElem(f.Left, d, e) || matchJSONElem(f.Right, d, e)
 		}
 		return false
 	case *NotExpr:
 		if f == nil {
 			return true
 		}
-		return !matchJSONElem(f.Filter, e)
+		return !matchJSONElem(f.Filter, d, e)
 	case *ValuePathExpr:
 		return f == nil
 	}
@@ -1351,7 +1416,7 @@ func (s subject) sortValue(by AttrPath) attrValue {
 	if fd == nil {
 		var x attrValue
 		s.eachExtra(by, func(v any) bool {
-			x = jsonSortValue(v)
+			x = jsonSortValue(by.Declared, v)
 			return x.present()
 		})
 		return x
@@ -1398,8 +1463,10 @@ func (s subject) sortValue(by AttrPath) attrValue {
 	return attrValue{}
 }
 
-// jsonSortValue is sortValue for a decoded Extra value.
-func jsonSortValue(v any) attrValue {
+// jsonSortValue is sortValue for a decoded Extra value declared as d (nil:
+// of unknown type): a declared dateTime sorts by instant, a caseExact
+// string case-sensitively.
+func jsonSortValue(d *Attribute, v any) attrValue {
 	switch v := v.(type) {
 	case []any:
 		var first any
@@ -1409,19 +1476,24 @@ func jsonSortValue(v any) attrValue {
 			}
 			if o, ok := e.(map[string]any); ok {
 				if p, _ := jsonMember(o, "primary"); p == true {
-					return jsonSortValue(o)
+					return jsonSortValue(d, o)
 				}
 			}
 		}
-		return jsonSortValue(first)
+		return jsonSortValue(d, first)
 	case map[string]any:
 		x, _ := jsonMember(v, "value")
 		if _, nested := x.(map[string]any); nested {
 			return attrValue{}
 		}
-		return jsonSortValue(x)
+		if d != nil {
+			if d = d.subAttribute("value"); d == nil {
+				return attrValue{}
+			}
+		}
+		return jsonSortValue(d, x)
 	}
-	return jsonScalar(v)
+	return jsonTyped(d, v)
 }
 
 // compareSortValues orders two sort keys ascending: absent values last;

@@ -653,6 +653,7 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 			if err := h.ext.validateFilter(f, resource); err != nil {
 				return q, err
 			}
+			f = h.ext.typeFilter(f, resource)
 		}
 		if err := checkFilterCost(f, h.opts.MaxFilterCost); err != nil {
 			return q, err
@@ -684,6 +685,9 @@ func (h *Handler) listQuery(p listParams, resource string) (Query, error) {
 		}
 		if resource != "" {
 			if err := validateSort(by, resource); err != nil {
+				return q, err
+			}
+			if by, err = h.ext.sortPath(by, resource); err != nil {
 				return q, err
 			}
 		}

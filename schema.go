@@ -67,6 +67,9 @@ type attrDef struct {
 	description    string
 	canonical      []string
 	referenceTypes []string
+	// canonicalOnly refuses values outside canonical (declared extension
+	// attributes that ask for it).
+	canonicalOnly bool
 }
 
 // sub returns the sub-attribute named name (any case), or nil.

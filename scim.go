@@ -357,6 +357,9 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	if err := h.reportCapabilities(store); err != nil {
 		return nil, err
 	}
+	if err := h.declareExtensions(store, opts.Extensions); err != nil {
+		return nil, err
+	}
 	h.users = newUserType(h, store)
 	if gs, ok := store.(GroupStore); ok {
 		h.groups = newGroupType(h, gs)
@@ -376,6 +379,7 @@ var capabilities = []struct {
 	{"UserUpdater", reflect.TypeFor[UserUpdater](), false},
 	{"GroupUpdater", reflect.TypeFor[GroupUpdater](), true},
 	{"MemberPatcher", reflect.TypeFor[MemberPatcher](), true},
+	{"ExtensionDeclarer", reflect.TypeFor[ExtensionDeclarer](), false},
 }
 
 // reportCapabilities logs which optional interfaces store implements (at

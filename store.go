@@ -82,6 +82,12 @@ func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupport
 // logs what it found, and Options.RequireGroups makes a missing GroupStore
 // an error.
 //
+// Declared extensions ([Options.Extensions]) reach a store in two ways: the
+// paths of Query.Filter and Query.SortBy that name their attributes carry
+// the declaration ([AttrPath].Declared), which [MatchUser] and [SortUsers]
+// follow; and a store that implements [ExtensionDeclarer] is told the
+// declarations by NewHandler, and enforces the uniqueness they declare.
+//
 // Every method must be safe for concurrent use. The context carries the
 // request's context, including the tenant set by [BearerAuth]: a multi-tenant
 // store scopes every method to it ([TenantFrom]), so that another tenant's

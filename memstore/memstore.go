@@ -36,6 +36,9 @@
 //     use (so "ſam" and "SAM" conflict, and "İ" and "i" do not). An empty
 //     userName or displayName is not indexed and never conflicts: checking
 //     that they are set is the handler's job.
+//   - Values of extension attributes declared unique (server or global,
+//     see [Store.DeclareExtensions]) are unique per tenant and resource
+//     type, indexed and checked under the tenant's lock as userName is.
 //   - A member is identified by its Value under the same case folding,
 //     because the Group schema makes members.value case-insensitive: adding
 //     "ABC" to a group that has "abc" changes nothing. Duplicate members in
@@ -104,6 +107,9 @@ type Store struct {
 	mu      sync.RWMutex // guards the map only; each tenant has its own lock
 	tenants map[string]*tenant
 	version atomic.Uint64 // the last Meta.Version handed out
+	// declared are the extensions DeclareExtensions was told of; nil
+	// before.
+	declared atomic.Pointer[declared]
 }
 
 // Option configures a Store.
@@ -176,6 +182,10 @@ type tenant struct {
 	byDisplay  map[string]*groupRec   // foldKey(displayName) →
 	byGroupExt map[string][]*groupRec // externalId →
 
+	// userUnique and groupUnique index the values of unique extension
+	// attributes (see DeclareExtensions).
+	userUnique, groupUnique uniqueIndex
+
 	// memberOf maps foldKey(member value) to the groups that have it.
 	memberOf map[string]map[*groupRec]struct{}
 
@@ -187,14 +197,16 @@ type tenant struct {
 
 func newTenant() *tenant {
 	return &tenant{
-		users:      map[string]*userRec{},
-		byUserName: map[string]*userRec{},
-		byUserExt:  map[string][]*userRec{},
-		byEmail:    map[string][]*userRec{},
-		groups:     map[string]*groupRec{},
-		byDisplay:  map[string]*groupRec{},
-		byGroupExt: map[string][]*groupRec{},
-		memberOf:   map[string]map[*groupRec]struct{}{},
+		users:       map[string]*userRec{},
+		byUserName:  map[string]*userRec{},
+		byUserExt:   map[string][]*userRec{},
+		byEmail:     map[string][]*userRec{},
+		groups:      map[string]*groupRec{},
+		byDisplay:   map[string]*groupRec{},
+		byGroupExt:  map[string][]*groupRec{},
+		memberOf:    map[string]map[*groupRec]struct{}{},
+		userUnique:  uniqueIndex{},
+		groupUnique: uniqueIndex{},
 	}
 }
 
@@ -204,6 +216,8 @@ type userRec struct {
 	seq  uint64
 	pos  int // index in tenant.userList
 	dead bool
+	// unique are u's values of unique extension attributes.
+	unique []scim.UniqueValue
 	// self holds the record alone: an index lookup returns self[:] as
 	// its candidates without allocating.
 	self [1]*userRec
@@ -219,6 +233,8 @@ type groupRec struct {
 	slots []memberSlot
 	index map[string]int // foldKey(member value) → slot
 	live  int
+	// unique are g's values of unique extension attributes.
+	unique []scim.UniqueValue
 }
 
 type memberSlot struct {
@@ -309,17 +325,21 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (*scim.User, error
 	key := s.tenantOf(ctx)
 	c := u.Clone()
 	c.Groups = nil
+	unique := s.userUniqueValues(c)
 	t := s.tenant(key, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.checkUserName(c.UserName, nil); err != nil {
 		return nil, err
 	}
+	if err := t.userUnique.check(unique, ""); err != nil {
+		return nil, err
+	}
 	c.ID = t.newID()
 	now := s.stamp(time.Time{})
 	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
 	t.seq++
-	rec := &userRec{u: c, seq: t.seq, pos: len(t.userList)}
+	rec := &userRec{u: c, seq: t.seq, pos: len(t.userList), unique: unique}
 	rec.self[0] = rec
 	t.users[c.ID] = rec
 	t.userList = append(t.userList, rec)
@@ -443,6 +463,10 @@ func (s *Store) commitUser(t *tenant, rec *userRec, c *scim.User) error {
 	if err := t.checkUserName(c.UserName, rec); err != nil {
 		return err
 	}
+	unique := s.userUniqueValues(c)
+	if err := t.userUnique.check(unique, rec.u.ID); err != nil {
+		return err
+	}
 	c.Groups = nil
 	c.Meta = scim.Meta{
 		Created:      rec.u.Meta.Created,
@@ -450,7 +474,7 @@ func (s *Store) commitUser(t *tenant, rec *userRec, c *scim.User) error {
 		Version:      s.nextVersion(),
 	}
 	t.unindexUser(rec)
-	rec.u = c
+	rec.u, rec.unique = c, unique
 	t.indexUser(rec)
 	return nil
 }
@@ -518,6 +542,7 @@ func (t *tenant) indexUser(rec *userRec) {
 	for _, k := range emailKeys(u) {
 		t.byEmail[k] = insertBySeq(t.byEmail[k], rec)
 	}
+	t.userUnique.add(rec.unique, u.ID)
 }
 
 func (t *tenant) unindexUser(rec *userRec) {
@@ -533,6 +558,7 @@ func (t *tenant) unindexUser(rec *userRec) {
 	for _, k := range emailKeys(u) {
 		removeRec(t.byEmail, k, rec)
 	}
+	t.userUnique.remove(rec.unique, u.ID)
 }
 
 // emailKeys returns the distinct fold keys of u's email values, in time
@@ -928,17 +954,21 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, er
 	c := g.Clone()
 	members := c.Members
 	c.Members = nil
+	unique := s.groupUniqueValues(c)
 	t := s.tenant(key, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.checkDisplayName(c.DisplayName, nil); err != nil {
 		return nil, err
 	}
+	if err := t.groupUnique.check(unique, ""); err != nil {
+		return nil, err
+	}
 	c.ID = t.newID()
 	now := s.stamp(time.Time{})
 	c.Meta = scim.Meta{Created: now, LastModified: now, Version: s.nextVersion()}
 	t.seq++
-	rec := &groupRec{g: c, seq: t.seq, index: map[string]int{}}
+	rec := &groupRec{g: c, seq: t.seq, index: map[string]int{}, unique: unique}
 	t.groups[c.ID] = rec
 	t.groupList = append(t.groupList, rec)
 	t.indexGroup(rec)
@@ -1026,6 +1056,10 @@ func (s *Store) commitGroup(t *tenant, rec *groupRec, c *scim.Group) error {
 	if err := t.checkDisplayName(c.DisplayName, rec); err != nil {
 		return err
 	}
+	unique := s.groupUniqueValues(c)
+	if err := t.groupUnique.check(unique, rec.g.ID); err != nil {
+		return err
+	}
 	members := c.Members
 	c.Members = nil
 	c.Meta = scim.Meta{
@@ -1034,7 +1068,7 @@ func (s *Store) commitGroup(t *tenant, rec *groupRec, c *scim.Group) error {
 		Version:      s.nextVersion(),
 	}
 	t.unindexGroup(rec)
-	rec.g = c
+	rec.g, rec.unique = c, unique
 	t.indexGroup(rec)
 	t.setMembers(rec, members)
 	return nil
@@ -1207,6 +1241,7 @@ func (t *tenant) indexGroup(rec *groupRec) {
 	if g.ExternalID != "" {
 		t.byGroupExt[g.ExternalID] = insertBySeq(t.byGroupExt[g.ExternalID], rec)
 	}
+	t.groupUnique.add(rec.unique, g.ID)
 }
 
 func (t *tenant) unindexGroup(rec *groupRec) {
@@ -1219,6 +1254,7 @@ func (t *tenant) unindexGroup(rec *groupRec) {
 	if g.ExternalID != "" {
 		removeRec(t.byGroupExt, g.ExternalID, rec)
 	}
+	t.groupUnique.remove(rec.unique, g.ID)
 }
 
 // groupOut returns a copy of rec's group for a caller: with its members

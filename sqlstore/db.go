@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -76,6 +77,10 @@ type DB struct {
 	mirror Mirror
 	// costly holds a token for each costly list running (WithCostlyQueries).
 	costly chan struct{}
+	// declared holds the extensions with unique attributes a Store was
+	// told of (Store.DeclareExtensions); a pointer, so that copies of a DB
+	// share it.
+	declared *atomic.Pointer[declaredExtensions]
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -93,7 +98,8 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB
 	if db == nil {
 		return nil, errors.New("sqlstore: Open: nil *sql.DB")
 	}
-	d := &DB{db: db, dialect: dialect, now: time.Now, budget: DefaultBudget, maxCost: DefaultMaxFilterCost}
+	d := &DB{db: db, dialect: dialect, now: time.Now, budget: DefaultBudget, maxCost: DefaultMaxFilterCost,
+		declared: new(atomic.Pointer[declaredExtensions])}
 	switch dialect {
 	case PostgreSQL:
 	case SQLite:

@@ -158,6 +158,14 @@
 // them and the superset stays a superset. A store answer is never a
 // superset of the matches and never a 400 for a valid filter.
 //
+// Attributes of declared extensions (scim.Options.Extensions) are such
+// attributes: SQL narrows them at most to the rows that have Extra
+// values, and the evaluator compares by the declaration the handler's query carries
+// (scim.AttrPath.Declared): a caseExact string case-sensitively, a
+// dateTime as an instant. No SQL compares their values, so no collation or
+// lower() can make it select too few rows. Their uniqueness is enforced
+// in the write's transaction: see [Store.DeclareExtensions].
+//
 // co, sw and ew use LIKE with %, _ and \ escaped (GLOB on SQLite for the
 // case-exact columns, as SQLite's LIKE ignores ASCII case). An absent
 // attribute is an empty string in a column, never NULL, so it matches no

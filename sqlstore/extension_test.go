@@ -15,7 +15,8 @@ import (
 func TestStoreExtensions(t *testing.T) {
 	contoso := scim.Extension{
 		Schema: "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User", Resource: "User",
-		Attributes: []scim.Attribute{{Name: "costCenter"}, {Name: "badgeNumber", Type: scim.TypeInteger}},
+		Attributes: []scim.Attribute{{Name: "costCenter"}, {Name: "badgeNumber", Type: scim.TypeInteger},
+			{Name: "code", CaseExact: true}, {Name: "since", Type: scim.TypeDateTime}},
 	}
 	fabrikam := scim.Extension{
 		Schema: "urn:ietf:params:scim:schemas:extension:Fabrikam:2.0:User", Resource: "User",

@@ -151,6 +151,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 		if err := s.insertMembers(ctx, q, tenant, ng.ID, ng.Members, 0, nil); err != nil {
 			return err
 		}
+		if err := s.checkGroupUnique(ctx, q, tenant, ng.ID, ng.Extra); err != nil {
+			return err
+		}
 		return s.db.mirrorChange(ctx, q, groupChange(tenant, nil, ng))
 	})
 	if err != nil {
@@ -222,13 +225,19 @@ func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (_ *scim.Group,
 	ng := g.Clone()
 	err = s.db.write(ctx, func(q querier) error {
 		if s.db.mirror == nil {
-			return s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil)
+			if err := s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil); err != nil {
+				return err
+			}
+			return s.checkGroupUnique(ctx, q, tenant, ng.ID, ng.Extra)
 		}
 		old, err := s.lockGroup(ctx, q, tenant, ng.ID)
 		if err != nil {
 			return err
 		}
 		if err := s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, old.Members); err != nil {
+			return err
+		}
+		if err := s.checkGroupUnique(ctx, q, tenant, ng.ID, ng.Extra); err != nil {
 			return err
 		}
 		return s.db.mirrorChange(ctx, q, groupChange(tenant, old, ng))
@@ -463,6 +472,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 			return err
 		}
 		if err := s.writeGroup(ctx, q, tenant, g, version, old); err != nil {
+			return err
+		}
+		if err := s.checkGroupUnique(ctx, q, tenant, id, g.Extra); err != nil {
 			return err
 		}
 		out = g

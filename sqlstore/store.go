@@ -13,8 +13,8 @@ import (
 
 // Store is the scim.Store of one tenant (see [DB.Tenant]) or of the tenant
 // in each call's context (see [DB.ByContext]). Besides scim.Store it
-// implements scim.GroupStore, scim.UserUpdater, scim.GroupUpdater and
-// scim.MemberPatcher. A Store is safe for concurrent use; it holds no state
+// implements scim.GroupStore, scim.UserUpdater, scim.GroupUpdater,
+// scim.MemberPatcher and scim.ExtensionDeclarer. A Store is safe for concurrent use; it holds no state
 // but its tenant, so making one per request is cheap.
 //
 // Its methods return the scim sentinel errors the contract names, wrapped

@@ -85,6 +85,9 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (_ *scim.User, err
 		if err := s.insertEmails(ctx, q, tenant, nu); err != nil {
 			return err
 		}
+		if err := s.checkUserUnique(ctx, q, tenant, nu.ID, nu.Extra); err != nil {
+			return err
+		}
 		return s.db.mirrorChange(ctx, q, userChange(tenant, nil, nu))
 	})
 	if err != nil {
@@ -201,6 +204,9 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 			}
 		}
 		if err := s.writeUser(ctx, q, tenant, nu, nu.Meta.Version); err != nil {
+			return err
+		}
+		if err := s.checkUserUnique(ctx, q, tenant, nu.ID, nu.Extra); err != nil {
 			return err
 		}
 		if old == nil {
@@ -331,6 +337,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 			return err
 		}
 		if err := s.writeUser(ctx, q, tenant, u, version); err != nil {
+			return err
+		}
+		if err := s.checkUserUnique(ctx, q, tenant, id, u.Extra); err != nil {
 			return err
 		}
 		out = u

@@ -43,6 +43,9 @@ const (
 	// UserKeysetLister: the store implements [scim.UserKeysetLister], so
 	// that RFC 9865 cursor walks over users are exact.
 	UserKeysetLister
+	// ExtensionDeclarer: the store implements [scim.ExtensionDeclarer], so
+	// that it enforces the uniqueness of declared extension attributes.
+	ExtensionDeclarer
 )
 
 // capabilityInterfaces are the interfaces behind the capabilities that are
@@ -57,17 +60,18 @@ var capabilityInterfaces = []struct {
 	{GroupUpdater, reflect.TypeFor[scim.GroupUpdater](), "scim.GroupUpdater"},
 	{MemberPatcher, reflect.TypeFor[scim.MemberPatcher](), "scim.MemberPatcher"},
 	{UserKeysetLister, reflect.TypeFor[scim.UserKeysetLister](), "scim.UserKeysetLister"},
+	{ExtensionDeclarer, reflect.TypeFor[scim.ExtensionDeclarer](), "scim.ExtensionDeclarer"},
 }
 
 // String names the capabilities in c, joined by "|".
 func (c Capability) String() string {
 	var names []string
-	for i, n := range []string{"Groups", "UserUpdater", "GroupUpdater", "MemberPatcher", "UserGroups", "UserKeysetLister"} {
+	for i, n := range []string{"Groups", "UserUpdater", "GroupUpdater", "MemberPatcher", "UserGroups", "UserKeysetLister", "ExtensionDeclarer"} {
 		if c&(1<<i) != 0 {
 			names = append(names, n)
 		}
 	}
-	if rest := c &^ (1<<6 - 1); rest != 0 {
+	if rest := c &^ (1<<7 - 1); rest != 0 {
 		names = append(names, "Capability("+strconv.FormatUint(uint64(rest), 10)+")")
 	}
 	if len(names) == 0 {

@@ -31,7 +31,8 @@
 // [scim.GroupUpdater] and [scim.MemberPatcher] when implemented; and
 // concurrent membership changes and concurrent creates of one userName;
 // filters and sorts on the attributes of declared schema extensions, kept
-// in User.Extra (see [Extensions]).
+// in User.Extra (see [Extensions]), and for a [scim.ExtensionDeclarer]
+// the uniqueness of their values under twenty concurrent creates.
 // Group members are users the check created, so that a store whose
 // memberships have a foreign key to its users passes.
 //

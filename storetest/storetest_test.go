@@ -49,6 +49,15 @@ func (d *defective) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*sci
 			g.Value.Kind = scim.KindString
 			q.Filter = &g
 		}
+	case "extensionUntyped":
+		// A store that loses the declarations the paths carry compares
+		// every string ignoring case and dateTimes as text.
+		if f, ok := q.Filter.(*scim.AttrExpr); ok && f.Path.Declared != nil {
+			g := *f
+			g.Path.Declared = nil
+			q.Filter = &g
+		}
+		q.SortBy.Declared = nil
 	case "refuseExtensions", "refuseExtensionsDeclared":
 		custom := func(urn string) bool {
 			return strings.Contains(urn, ":extension:") && !strings.EqualFold(urn, scim.EnterpriseUserSchema)
@@ -58,6 +67,13 @@ func (d *defective) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*sci
 		}
 	}
 	return d.Store.ListUsers(ctx, q)
+}
+
+func (d *defective) DeclareExtensions(exts []scim.Extension) error {
+	if d.defect == "ignoreUniqueExtensions" {
+		return nil // told, but enforces nothing
+	}
+	return d.Store.DeclareExtensions(exts)
 }
 
 func (d *defective) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
@@ -452,6 +468,8 @@ func TestRunCatchesDefects(t *testing.T) {
 		{"extensionNumbersAsText", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"extensionNumbersAsTextDeclared", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"refuseExtensions", nil, nil},
+		{"ignoreUniqueExtensions", []string{"Extensions/UniqueExtensionValues"}, nil},
+		{"extensionUntyped", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"refuseExtensionsDeclared", []string{"Extensions/FilterAndSortByExtensionAttributes"}, nil},
 		{"noLeak", nil, nil},
 		{"foreignKeys", nil, nil},
@@ -474,6 +492,11 @@ func TestRunCatchesDefects(t *testing.T) {
 		"leakMemberDisplay":        {`LEAK: tenant bravo sees tenant alpha's data: GetGroup of a group of its own whose member is the id of tenant alpha's user "one@alpha.example.com" returned group "Cross bravo"`, `"Display":"Alpha One"`},
 		"seqIDsLeakJoin":           {`LEAK: tenant alpha sees tenant bravo's data: GetGroup("4") of its own group returned group "Team alpha"`, `"Display":"Bravo Two"`},
 		"extensionNumbersAsText":   {`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:badgeNumber gt 100: [] (totalResults 0), want ["ext0-2@example.com" "ext0-4@example.com"]`},
+		"ignoreUniqueExtensions":   {"two concurrent creates with urn:ietf:params:scim:schemas:extension:StoreTest:2.0:User:badge \"Badge-1\" succeeded, want exactly one"},
+		"extensionUntyped": {
+			`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:code eq "value-100": ["ext0-1@example.com"] (totalResults 1), want []`,
+			`filter urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:since eq "2026-01-01T01:40:00Z": [] (totalResults 0), want ["ext0-1@example.com"]`,
+		},
 		"refuseExtensionsDeclared": {`filter urn:ietf:params:scim:schemas:extension:Fabrikam:2.0:User:level gt 100: scim: filter or sort not supported by the store`},
 		"globalUniqueness":         {`tenant bravo: CreateUser("shared@example.com"): ErrConflict, though no user of tenant bravo has that userName`},
 	}
