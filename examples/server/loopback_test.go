@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,13 +93,31 @@ const loopRoleEnv = "SCIMHOST_LOOPBACK_ROLE"
 
 func TestMain(m *testing.M) {
 	if role := os.Getenv(loopRoleEnv); role != "" {
-		if err := runLoopChild(role, os.Getenv("SCIMHOST_LOOPBACK_DB")); err != nil {
-			fmt.Fprintln(os.Stderr, role+":", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(loopChildMain(role))
 	}
 	os.Exit(m.Run())
+}
+
+// loopChildMain is the child process's main.
+func loopChildMain(role string) int {
+	// SCIMHOST_LOOPBACK_PROFILE=dir writes each child's CPU profile
+	// there, as <role>.cpu.pprof, and its allocations, <role>.allocs.pprof.
+	if dir := os.Getenv("SCIMHOST_LOOPBACK_PROFILE"); dir != "" {
+		if f, err := os.Create(filepath.Join(dir, role+".cpu.pprof")); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+		defer func() {
+			if f, err := os.Create(filepath.Join(dir, role+".allocs.pprof")); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
+	if err := runLoopChild(role, os.Getenv("SCIMHOST_LOOPBACK_DB")); err != nil {
+		fmt.Fprintln(os.Stderr, role+":", err)
+		return 1
+	}
+	return 0
 }
 
 // runLoopChild serves as the demo or the floor until its standard input
