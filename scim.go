@@ -761,12 +761,17 @@ func (h *Handler) errTooLarge(name, id string, size int) *Error {
 // writeBuffer writes b, built in the pooled buffer bp, and returns bp to
 // the pool.
 func writeBuffer(w http.ResponseWriter, status int, bp *[]byte, b []byte) {
+	writeBody(w, status, b)
+	putBuffer(bp, b)
+}
+
+// writeBody writes b as a SCIM JSON body.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	hd := w.Header()
 	hd["Content-Type"] = contentTypeHeader
 	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-	putBuffer(bp, b)
 }
 
 // putBuffer returns bp to the pool holding b, its grown contents.
