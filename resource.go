@@ -176,7 +176,9 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 	}
 	etag := entityTag(rt.meta(v).Version)
 	if etag != "" {
-		w.Header().Set("ETag", etag)
+		// The canonical key, set as Header.Set would, without canonicalizing
+		// "ETag" on every read.
+		w.Header()["Etag"] = []string{etag}
 		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, rt.meta(v).Version) {
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -220,10 +222,10 @@ func (rt *resourceType[T]) writeResource(w http.ResponseWriter, r *http.Request,
 	base := rt.h.baseURL(r)
 	hd := w.Header()
 	if etag := entityTag(rt.meta(v).Version); etag != "" {
-		hd.Set("ETag", etag)
+		hd["Etag"] = []string{etag} // as in serveGetID
 	}
 	if status == http.StatusCreated {
-		hd.Set("Location", base+rt.endpoint+"/"+resourceID(v))
+		hd["Location"] = []string{base + rt.endpoint + "/" + resourceID(v)}
 	}
 	writeJSON(w, status, func(b []byte) []byte { return rt.encode(b, v, Projection{}, base) })
 }
