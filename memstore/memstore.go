@@ -104,8 +104,10 @@ type Store struct {
 	tenantOf func(context.Context) string
 	now      func() time.Time
 
-	mu      sync.RWMutex // guards the map only; each tenant has its own lock
-	tenants map[string]*tenant
+	// tenants maps a key to its *tenant. A sync.Map, read without a lock:
+	// a shared lock's counter is a cache line every core writes on every
+	// read, and tenants are added rarely and never removed.
+	tenants sync.Map
 	version atomic.Uint64 // the last Meta.Version handed out
 	// declared are the extensions DeclareExtensions was told of; nil
 	// before.
@@ -147,7 +149,6 @@ func New(opts ...Option) *Store {
 	s := &Store{
 		tenantOf: tenantFromContext,
 		now:      time.Now,
-		tenants:  map[string]*tenant{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -260,24 +261,16 @@ var noTenant = newTenant()
 
 // tenant returns the tenant of key, creating it when create is set, and
 // noTenant when it has no data and create is false. Tenants are never
-// removed, so a caller may lock it after s.mu is released.
+// removed, so a caller may lock it once it has it.
 func (s *Store) tenant(key string, create bool) *tenant {
-	s.mu.RLock()
-	t := s.tenants[key]
-	s.mu.RUnlock()
-	switch {
-	case t != nil:
-		return t
-	case !create:
+	if t, ok := s.tenants.Load(key); ok {
+		return t.(*tenant)
+	}
+	if !create {
 		return noTenant
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t = s.tenants[key]; t == nil {
-		t = newTenant()
-		s.tenants[key] = t
-	}
-	return t
+	t, _ := s.tenants.LoadOrStore(key, newTenant())
+	return t.(*tenant)
 }
 
 // stamp returns the time of a write to a resource last written at prev.
@@ -626,6 +619,9 @@ func (t *tenant) userOut(u *scim.User, groups bool) *scim.User {
 // groupRefs returns the groups member id is a direct member of, in group
 // creation order; nil for none.
 func (t *tenant) groupRefs(id string) []scim.GroupRef {
+	if len(t.memberOf) == 0 {
+		return nil // no group has members: no need to fold and hash id
+	}
 	set := t.memberOf[foldKey(id)]
 	if len(set) == 0 {
 		return nil
