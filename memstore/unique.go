@@ -30,12 +30,11 @@ func (s *Store) DeclareExtensions(exts []scim.Extension) error {
 		}
 	}
 	s.declared.Store(d)
-	s.mu.RLock()
-	ts := make([]*tenant, 0, len(s.tenants))
-	for _, t := range s.tenants {
-		ts = append(ts, t)
-	}
-	s.mu.RUnlock()
+	var ts []*tenant
+	s.tenants.Range(func(_, t any) bool {
+		ts = append(ts, t.(*tenant))
+		return true
+	})
 	for _, t := range ts {
 		t.mu.Lock()
 		clear(t.userUnique)
