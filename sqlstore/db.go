@@ -245,11 +245,28 @@ func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (
 // queryRow runs a query expected to return at most one row and scans it;
 // it returns sql.ErrNoRows when there is none.
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args []any, dest ...any) error {
+	return db.mapErr(db.row(ctx, q, query, args...).Scan(dest...))
+}
+
+// row runs a query expected to return at most one row, for a caller that
+// scans it itself (rowReader.scan); Scan returns sql.ErrNoRows when there
+// is none, and the driver's errors unmapped.
+func (db *DB) row(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	query = db.rebind(query)
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	return db.mapErr(q.QueryRowContext(ctx, query, args...).Scan(dest...))
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+// forUpdate is the locking clause of a read inside a write transaction:
+// FOR UPDATE on PostgreSQL; nothing on SQLite, whose write transaction
+// holds the database's write lock already.
+func (db *DB) forUpdate() string {
+	if db.dialect == PostgreSQL {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 // mapErr turns the drivers' uniqueness violations into scim.ErrConflict,

@@ -186,6 +186,25 @@
 // never touches scim_group_members. User.Groups is filled from the
 // membership index when Wants("groups").
 //
+// # Round trips
+//
+// A read is one statement: a user's groups and a group's members come in
+// the same SELECT as the row, aggregated into a JSON column by a
+// correlated subquery (json_agg on PostgreSQL, json_group_array on
+// SQLite). So, through the handler, a GET by id is one round trip, and so
+// is a list page that is not full (Entra ID's userName eq lookup); a full
+// page adds the COUNT of TotalResults (see list in filter.go), and a list
+// that no index narrows the capped COUNT of the cost estimate. A page the
+// evaluator finishes, or that SQLite sorts by another attribute than the
+// creation order, reads the children of the page it keeps in one more
+// statement. A PATCH of one attribute is four: BEGIN, the locked read (the
+// user with its groups), the version-checked UPDATE ... RETURNING (its
+// groups again, as stored), COMMIT; the email index is rewritten (a DELETE
+// and an INSERT more) only when the emails changed. A PATCH that changes
+// nothing is the read and a ROLLBACK. A create is BEGIN, the INSERT of the
+// row, the INSERT of its email rows (when it has emails) and COMMIT.
+// TestRoundTrips counts them through the real drivers.
+//
 // # Costs and budgets
 //
 // No call holds the database longer than its budget ([WithBudget], default
@@ -253,15 +272,18 @@
 // single-connection pool are needed. Open switches the file to WAL mode so
 // that reads never wait for the writer.
 //
-// Across processes, the handler reads a resource, runs the host's
-// policies outside any lock, and hands UpdateUser or UpdateGroup a change
-// that fails when another process wrote the resource in between; it then
-// starts again from a fresh read, up to 100 times. Each lost race is
-// another writer's progress, and with two processes a retry loses about
-// half the time, so a contended PATCH practically never runs out of
-// attempts: TestTwoProcesses lands 1,000 contended PATCHes over two
-// handlers and pools without a 409 (with the former 10 attempts, about 1 in
-// 500 answered 409). Reads take no row lock: a read of a row lock waits and
+// A PATCH that costs little (the handler's bound; every PATCH Entra ID
+// sends) on a host without user or group policies runs inside UpdateUser
+// or UpdateGroup: the handler applies it to the locked row, so concurrent
+// PATCHes of one resource queue on the lock and none starts again. With
+// policies, which run outside any lock, and for a PUT, the handler reads a
+// resource, runs them, and hands UpdateUser or UpdateGroup a change that
+// fails when another process wrote the resource in between; it then starts
+// again from a fresh read, up to 100 times. Each lost race is another
+// writer's progress, and with two processes a retry loses about half the
+// time, so a contended PATCH practically never runs out of attempts:
+// TestTwoProcesses lands 1,000 contended PATCHes over two handlers and
+// pools without a 409. Reads take no row lock: a read of a row lock waits and
 // commits like a write on PostgreSQL (a GET of a group took 2.4 ms instead
 // of 0.08 ms).
 //
