@@ -9,40 +9,29 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/scimhost/scim"
-	"github.com/scimhost/scim/internal/sqlmigrate"
+	"github.com/scimhost/scim/internal/sqldialect"
 )
 
 // Dialect is the SQL database behind a [DB]. It decides the placeholders,
-// column types, locking and error codes the store uses.
-type Dialect uint8
+// column types, locking and error codes the store uses. It is the same type
+// as oauthsql.Dialect. Its String method returns "postgres" or "sqlite".
+type Dialect = sqldialect.Dialect
 
 // The supported dialects. The zero Dialect is invalid.
 const (
 	// PostgreSQL 12 or later, through a database/sql driver whose errors
 	// have a SQLState() string method: github.com/jackc/pgx/v5/stdlib
 	// (driver name "pgx") is the one tested; lib/pq works too.
-	PostgreSQL Dialect = iota + 1
+	PostgreSQL = sqldialect.PostgreSQL
 	// SQLite 3.35 or later through modernc.org/sqlite (pure Go, driver name
 	// "sqlite"). See [SQLiteDSN] for the connection string to use.
-	SQLite
+	SQLite = sqldialect.SQLite
 )
-
-// String returns "postgres" or "sqlite".
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "postgres"
-	case SQLite:
-		return "sqlite"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // ErrNoTenant is returned by every method of a [Store] made with
 // [DB.ByContext] when the context carries no tenant: a request that reached
@@ -205,24 +194,7 @@ type querier interface {
 
 // rebind turns the ? placeholders the store's SQL is written with into
 // PostgreSQL's $1, $2, ... The store's SQL has no ? anywhere else.
-func (db *DB) rebind(query string) string {
-	if db.dialect != PostgreSQL || !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
-}
+func (db *DB) rebind(query string) string { return db.dialect.Rebind(query) }
 
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	query = db.rebind(query)
@@ -468,8 +440,8 @@ func (c timeCol) Scan(v any) error {
 var migrations embed.FS
 
 // loadMigrations returns the dialect's migrations in version order.
-func loadMigrations(d Dialect) ([]sqlmigrate.Migration, error) {
-	return sqlmigrate.Load(migrations, path.Join("migrations", d.String()))
+func loadMigrations(d Dialect) ([]sqldialect.Migration, error) {
+	return sqldialect.Load(migrations, path.Join("migrations", d.String()))
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
@@ -495,6 +467,6 @@ func (db *DB) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return sqlmigrate.Apply(ctx, q, "scim_schema_migrations", ms, db.rebind, db.timestamp())
+		return sqldialect.Apply(ctx, q, db.dialect, "scim_schema_migrations", ms, db.timestamp())
 	})
 }
