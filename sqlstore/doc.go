@@ -314,7 +314,8 @@
 // through two handlers over two pools and Stores sharing one database
 // (no 409, nothing lost). TestOutsideModule writes a host module outside
 // the repository that requires this one (replace directives to the
-// checkout), brings its drivers, and runs storetest.Run with go test.
+// checkout), brings its drivers, and runs storetest.Run with go test
+// (but for the keyset walk, which TestStoretest runs).
 // TestBudget and TestCostEstimate hold the bounds of Costs and budgets;
 // TestMirror, the mirror's transaction with a host's foreign keys.
 //

@@ -97,8 +97,12 @@ func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, sel se
 		if err != nil {
 			return page, err
 		}
-		seek.where += " AND (" + a + ".created " + cmp + " ? OR (" + a + ".created = ? AND " + a + ".id " + cmp + " ?))"
-		seek.args = append(seek.args, db.timeArg(created), db.timeArg(created), id)
+		// A row-value comparison, which both databases turn into a range
+		// of the index: written as created > ? OR (created = ? AND id > ?)
+		// it was a filter on the tenant's whole range, read from its start
+		// on every page, so that a walk of n users cost O(n²).
+		seek.where += " AND (" + a + ".created, " + a + ".id) " + cmp + " (?, ?)"
+		seek.args = append(seek.args, db.timeArg(created), id)
 	}
 	items, _, err := list(ctx, db, rq, seek, pageRead, fin)
 	if err != nil {
