@@ -28,8 +28,10 @@ const (
 	// have a SQLState() string method: github.com/jackc/pgx/v5/stdlib
 	// (driver name "pgx") is the one tested; lib/pq works too.
 	PostgreSQL = sqldialect.PostgreSQL
-	// SQLite 3.35 or later through modernc.org/sqlite (pure Go, driver name
-	// "sqlite"). See [SQLiteDSN] for the connection string to use.
+	// SQLite 3.44 or later (RETURNING, and ORDER BY inside
+	// json_group_array) through modernc.org/sqlite (pure Go, driver name
+	// "sqlite"; v1.46 bundles 3.51). See [SQLiteDSN] for the connection
+	// string to use.
 	SQLite = sqldialect.SQLite
 )
 
