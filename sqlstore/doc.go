@@ -203,7 +203,9 @@
 // and an INSERT more) only when the emails changed. A PATCH that changes
 // nothing is the read and a ROLLBACK. A create is BEGIN, the INSERT of the
 // row, the INSERT of its email rows (when it has emails) and COMMIT.
-// TestRoundTrips counts them through the real drivers.
+// TestRoundTrips counts them through the real drivers. On SQLite, which
+// compiles every statement it is given, the reads on the pool run as
+// prepared statements, kept by their text (at most 256).
 //
 // # Costs and budgets
 //

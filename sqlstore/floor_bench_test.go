@@ -28,7 +28,7 @@ import (
 // SQLite (a file in WAL mode, synchronous=NORMAL):
 //
 //	go test -c -o sqlfloor.test ./sqlstore &&
-//	for i in 1 2 3 4 5 6; do ./sqlfloor.test -test.run '^$' -test.bench SQLFloor -test.benchmem -test.cpu 1 -test.benchtime 2000x; done > sqlfloor.txt
+//	for i in 1 2 3 4 5 6 7 8 9 10; do ./sqlfloor.test -test.run '^$' -test.bench SQLFloor -test.benchmem -test.cpu 1 -test.benchtime 1000x; done > sqlfloor.txt
 //	benchstat -col /impl sqlfloor.txt
 func BenchmarkSQLFloor(b *testing.B) {
 	for _, d := range []string{"postgres", "sqlite"} {
