@@ -9,41 +9,33 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/scimhost/scim"
-	"github.com/scimhost/scim/internal/sqlmigrate"
+	"github.com/scimhost/scim/internal/sqldialect"
 )
 
 // Dialect is the SQL database behind a [DB]. It decides the placeholders,
-// column types, locking and error codes the store uses.
-type Dialect uint8
+// column types, locking and error codes the store uses. It is the same type
+// as oauthsql.Dialect. Its String method returns "postgres" or "sqlite".
+type Dialect = sqldialect.Dialect
 
 // The supported dialects. The zero Dialect is invalid.
 const (
 	// PostgreSQL 12 or later, through a database/sql driver whose errors
 	// have a SQLState() string method: github.com/jackc/pgx/v5/stdlib
 	// (driver name "pgx") is the one tested; lib/pq works too.
-	PostgreSQL Dialect = iota + 1
-	// SQLite 3.35 or later through modernc.org/sqlite (pure Go, driver name
-	// "sqlite"). See [SQLiteDSN] for the connection string to use.
-	SQLite
+	PostgreSQL = sqldialect.PostgreSQL
+	// SQLite 3.44 or later (RETURNING, and ORDER BY inside
+	// json_group_array) through modernc.org/sqlite (pure Go, driver name
+	// "sqlite"; v1.46 bundles 3.51). See [SQLiteDSN] for the connection
+	// string to use.
+	SQLite = sqldialect.SQLite
 )
-
-// String returns "postgres" or "sqlite".
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "postgres"
-	case SQLite:
-		return "sqlite"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // ErrNoTenant is returned by every method of a [Store] made with
 // [DB.ByContext] when the context carries no tenant: a request that reached
@@ -81,6 +73,8 @@ type DB struct {
 	// told of (Store.DeclareExtensions); a pointer, so that copies of a DB
 	// share it.
 	declared *atomic.Pointer[declaredExtensions]
+	// stmts are SQLite's prepared reads (see pooled).
+	stmts *stmtCache
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -99,7 +93,7 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB
 		return nil, errors.New("sqlstore: Open: nil *sql.DB")
 	}
 	d := &DB{db: db, dialect: dialect, now: time.Now, budget: DefaultBudget, maxCost: DefaultMaxFilterCost,
-		declared: new(atomic.Pointer[declaredExtensions])}
+		declared: new(atomic.Pointer[declaredExtensions]), stmts: &stmtCache{}}
 	switch dialect {
 	case PostgreSQL:
 	case SQLite:
@@ -211,24 +205,7 @@ type querier interface {
 
 // rebind turns the ? placeholders the store's SQL is written with into
 // PostgreSQL's $1, $2, ... The store's SQL has no ? anywhere else.
-func (db *DB) rebind(query string) string {
-	if db.dialect != PostgreSQL || !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
-}
+func (db *DB) rebind(query string) string { return db.dialect.Rebind(query) }
 
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	query = db.rebind(query)
@@ -244,18 +221,106 @@ func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := db.pooled(ctx, q, query).QueryContext(ctx, query, args...)
 	return rows, db.mapErr(err)
 }
 
 // queryRow runs a query expected to return at most one row and scans it;
 // it returns sql.ErrNoRows when there is none.
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args []any, dest ...any) error {
+	return db.mapErr(db.row(ctx, q, query, args...).Scan(dest...))
+}
+
+// row runs a query expected to return at most one row, for a caller that
+// scans it itself (rowReader.scan); Scan returns sql.ErrNoRows when there
+// is none, and the driver's errors unmapped.
+func (db *DB) row(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	query = db.rebind(query)
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	return db.mapErr(q.QueryRowContext(ctx, query, args...).Scan(dest...))
+	return db.pooled(ctx, q, query).QueryRowContext(ctx, query, args...)
+}
+
+// pooled returns the querier to run query on: on SQLite, a read on the
+// pool runs as a prepared statement, kept for the next call. SQLite
+// compiles every statement it is given (modernc.org/sqlite keeps none), and
+// a read with its groups or members aggregated costs more to compile than
+// to run: a GET took about half the CPU once prepared. Reads inside a
+// transaction and writes are compiled each time. PostgreSQL's driver keeps
+// its own (pgx caches statements per connection).
+func (db *DB) pooled(ctx context.Context, q querier, query string) querier {
+	if db.dialect != SQLite || q != querier(db.db) {
+		return q
+	}
+	if st := db.stmts.get(ctx, db.db, query); st != nil {
+		return stmtQuerier{st}
+	}
+	return q
+}
+
+// maxStmts bounds the statements kept: one per shape of query (a filter's
+// values are arguments), of which clients send a few.
+const maxStmts = 256
+
+// stmtCache holds prepared statements by their text.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// get returns the statement of query, preparing it the first time; nil
+// when the cache is full or preparing failed (the caller runs query as it
+// is, which reports the error).
+func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string) *sql.Stmt {
+	c.mu.Lock()
+	st, ok := c.m[query]
+	full := len(c.m) >= maxStmts
+	c.mu.Unlock()
+	if ok || full {
+		return st
+	}
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.m[query]; ok {
+		st.Close()
+		return prev
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = st
+	return st
+}
+
+// stmtQuerier runs its prepared statement, whatever query text it is given
+// (pooled gives it the statement of that text).
+type stmtQuerier struct{ st *sql.Stmt }
+
+func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return s.st.ExecContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return s.st.QueryContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return s.st.QueryRowContext(ctx, args...)
+}
+
+// forUpdate is the locking clause of a read inside a write transaction:
+// FOR UPDATE on PostgreSQL; nothing on SQLite, whose write transaction
+// holds the database's write lock already.
+func (db *DB) forUpdate() string {
+	if db.dialect == PostgreSQL {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 // mapErr turns the drivers' uniqueness violations into scim.ErrConflict,
@@ -457,8 +522,8 @@ func (c timeCol) Scan(v any) error {
 var migrations embed.FS
 
 // loadMigrations returns the dialect's migrations in version order.
-func loadMigrations(d Dialect) ([]sqlmigrate.Migration, error) {
-	return sqlmigrate.Load(migrations, path.Join("migrations", d.String()))
+func loadMigrations(d Dialect) ([]sqldialect.Migration, error) {
+	return sqldialect.Load(migrations, path.Join("migrations", d.String()))
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
@@ -484,6 +549,6 @@ func (db *DB) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return sqlmigrate.Apply(ctx, q, "scim_schema_migrations", ms, db.rebind, db.timestamp())
+		return sqldialect.Apply(ctx, q, db.dialect, "scim_schema_migrations", ms, db.timestamp())
 	})
 }
