@@ -83,10 +83,10 @@ var (
 // sub-attribute, -1 for the whole attribute, -2 for an unknown one.
 func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
 	a := userAttrOfPath(p)
-	switch a {
-	case uaUnknown:
+	switch {
+	case a == uaUnknown:
 		return 1, 0, -2 // empty range
-	case uaEnterprise:
+	case a == uaEnterprise:
 		if p.Sub != "" {
 			var buf [maxKeyLen]byte
 			lsub, _ := lowerASCII(&buf, p.Sub)
@@ -95,31 +95,67 @@ func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
 			}
 			return 1, 0, -2
 		}
-		return uaEmployeeNumber, uaManager, -1
-	}
-	if p.Sub == "" {
+		return uaEnterprise + 1, uaEnterprise + enterpriseAttrCount, -1
+	case p.Sub == "":
 		return a, a, -1
 	}
-	if i := indexFold(userAttrInfo[a].subs, p.Sub); i >= 0 {
+	if i := indexFold(userAttrs[a].subs, p.Sub); i >= 0 {
 		return a, a, i
 	}
 	return a, a, -2
 }
 
+// enterpriseAttrCount is how many Enterprise attributes follow the
+// Enterprise object's entry in userAttrs.
+var enterpriseAttrCount = func() uattr {
+	n := uattr(0)
+	for uaEnterprise+n+1 < numUserAttrs && userAttrs[uaEnterprise+n+1].urn == EnterpriseUserSchema {
+		n++
+	}
+	return n
+}()
+
 func compileUserMask(p Projection) userMask {
 	var m userMask
-	full := func(a uattr) uint16 { return fullMask(userAttrInfo[a].subs) }
+	compileMask(m[:], userAttrs[:], p, userPathAttrs)
+	return m
+}
+
+func groupPathAttr(p AttrPath) (lo, hi gattr, sub int) {
+	a := groupAttrOfPath(p)
+	switch {
+	case a == gaUnknown:
+		return 1, 0, -2
+	case p.Sub == "":
+		return a, a, -1
+	}
+	if i := indexFold(groupAttrs[a].subs, p.Sub); i >= 0 {
+		return a, a, i
+	}
+	return a, a, -2
+}
+
+func compileGroupMask(p Projection) groupMask {
+	var m groupMask
+	compileMask(m[:], groupAttrs[:], p, groupPathAttr)
+	return m
+}
+
+// compileMask fills m, indexed as the attribute table t, for p; resolve
+// maps a path to the attributes it names (lo to hi, an empty range for
+// none) and the sub-attribute (-1 for all, -2 for an unknown one).
+func compileMask[R any, A uattr | gattr](m []uint16, t []attrEntry[R], p Projection, resolve func(AttrPath) (lo, hi A, sub int)) {
 	if len(p.Attributes) == 0 {
 		for a := range m {
-			m[a] = full(uattr(a))
+			m[a] = fullMask(t[a].subs)
 		}
 	} else {
 		for _, x := range p.Attributes {
-			lo, hi, sub := userPathAttrs(x)
+			lo, hi, sub := resolve(x)
 			for a := lo; a <= hi && a >= lo; a++ {
 				switch {
 				case sub == -1:
-					m[a] = full(a)
+					m[a] = fullMask(t[a].subs)
 				case sub >= 0:
 					m[a] |= 1 << sub
 				}
@@ -127,7 +163,7 @@ func compileUserMask(p Projection) userMask {
 		}
 	}
 	for _, x := range p.Excluded {
-		lo, hi, sub := userPathAttrs(x)
+		lo, hi, sub := resolve(x)
 		for a := lo; a <= hi && a >= lo; a++ {
 			switch {
 			case sub == -1:
@@ -137,54 +173,18 @@ func compileUserMask(p Projection) userMask {
 			}
 		}
 	}
-	m[uaID] = 1       // returned "always"
-	m[uaPassword] = 0 // returned "never"
-	m[uaSchemas] = 1
-	m[uaEnterprise] = 0
-	return m
-}
-
-func groupPathAttr(p AttrPath) (gattr, int) {
-	a := groupAttrOfPath(p)
-	if a == gaUnknown || p.Sub == "" {
-		return a, -1
-	}
-	if i := indexFold(groupAttrInfo[a].subs, p.Sub); i >= 0 {
-		return a, i
-	}
-	return a, -2
-}
-
-func compileGroupMask(p Projection) groupMask {
-	var m groupMask
-	full := func(a gattr) uint16 { return fullMask(groupAttrInfo[a].subs) }
-	if len(p.Attributes) == 0 {
-		for a := range m {
-			m[a] = full(gattr(a))
-		}
-	} else {
-		for _, x := range p.Attributes {
-			switch a, sub := groupPathAttr(x); {
-			case a == gaUnknown:
-			case sub == -1:
-				m[a] = full(a)
-			case sub >= 0:
-				m[a] |= 1 << sub
-			}
-		}
-	}
-	for _, x := range p.Excluded {
-		switch a, sub := groupPathAttr(x); {
-		case a == gaUnknown:
-		case sub == -1:
+	for a := range m {
+		switch e := &t[a]; {
+		case e.kind == akSchemas || e.kind == akNone:
+			m[a] = 1 // the encoder writes schemas first, always
+		case e.kind == akEnterprise:
+			m[a] = 0 // its attributes' masks say what to write
+		case e.def.returned == returnedAlways: // id
+			m[a] = 1
+		case e.def.returned == returnedNever: // password
 			m[a] = 0
-		case sub >= 0:
-			m[a] &^= 1 << sub
 		}
 	}
-	m[gaID] = 1
-	m[gaSchemas] = 1
-	return m
 }
 
 // appendUser appends u's JSON representation (RFC 7643 §4.1, §8.2) to b,
@@ -213,58 +213,32 @@ func appendUser(b []byte, u *User, p Projection, baseURL string) []byte {
 	}
 	b = appendExtraSchemas(b, extras, UserSchema, listed)
 	b = append(b, ']')
-	b = appendField(b, `,"id":`, u.ID)
-	if m[uaExternalID] != 0 {
-		b = appendField(b, `,"externalId":`, u.ExternalID)
-	}
-	if m[uaUserName] != 0 {
-		b = appendField(b, `,"userName":`, u.UserName)
-	}
-	if mk := m[uaName]; mk != 0 && !u.Name.IsZero() {
-		b = appendName(b, &u.Name, mk)
-	}
-	if m[uaDisplayName] != 0 {
-		b = appendField(b, `,"displayName":`, u.DisplayName)
-	}
-	if m[uaNickName] != 0 {
-		b = appendField(b, `,"nickName":`, u.NickName)
-	}
-	if m[uaProfileURL] != 0 {
-		b = appendField(b, `,"profileUrl":`, u.ProfileURL)
-	}
-	if m[uaTitle] != 0 {
-		b = appendField(b, `,"title":`, u.Title)
-	}
-	if m[uaUserType] != 0 {
-		b = appendField(b, `,"userType":`, u.UserType)
-	}
-	if m[uaPreferredLanguage] != 0 {
-		b = appendField(b, `,"preferredLanguage":`, u.PreferredLanguage)
-	}
-	if m[uaLocale] != 0 {
-		b = appendField(b, `,"locale":`, u.Locale)
-	}
-	if m[uaTimezone] != 0 {
-		b = appendField(b, `,"timezone":`, u.Timezone)
-	}
-	if m[uaActive] != 0 {
-		if u.Active {
-			b = append(b, `,"active":true`...)
-		} else {
-			b = append(b, `,"active":false`...)
+	for a := uaSchemas + 1; a < uaMeta; a++ {
+		e := &userAttrs[a]
+		mk := m[a]
+		if mk == 0 && e.kind != akEnterprise {
+			continue
 		}
-	}
-	b = appendMultiValues(b, `,"emails":[`, u.Emails, m[uaEmails])
-	b = appendMultiValues(b, `,"phoneNumbers":[`, u.PhoneNumbers, m[uaPhoneNumbers])
-	b = appendMultiValues(b, `,"ims":[`, u.IMs, m[uaIMs])
-	b = appendMultiValues(b, `,"photos":[`, u.Photos, m[uaPhotos])
-	b = appendAddresses(b, u.Addresses, m[uaAddresses])
-	b = appendGroupRefs(b, u.Groups, m[uaGroups], baseURL)
-	b = appendMultiValues(b, `,"entitlements":[`, u.Entitlements, m[uaEntitlements])
-	b = appendMultiValues(b, `,"roles":[`, u.Roles, m[uaRoles])
-	b = appendMultiValues(b, `,"x509Certificates":[`, u.X509Certificates, m[uaX509Certificates])
-	if ent {
-		b = appendEnterprise(b, u.Enterprise, m, baseURL)
+		switch e.kind {
+		case akString:
+			b = appendField(b, e.field, *e.str(u))
+		case akBool:
+			b = appendBool(b, e.field, *e.boolean(u))
+		case akName:
+			if !u.Name.IsZero() {
+				b = appendName(b, &u.Name, mk)
+			}
+		case akMultiValues:
+			b = appendMultiValues(b, e.field, *e.multi(u), mk)
+		case akAddresses:
+			b = appendAddresses(b, u.Addresses, mk)
+		case akGroupRefs:
+			b = appendGroupRefs(b, u.Groups, mk, baseURL)
+		case akEnterprise:
+			if ent {
+				b = appendEnterprise(b, u.Enterprise, m, baseURL)
+			}
+		}
 	}
 	b = appendExtras(b, extras)
 	if mk := m[uaMeta]; mk != 0 {
@@ -289,20 +263,25 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 	b = append(b, `{"schemas":["`+GroupSchema+`"`...)
 	b = appendExtraSchemas(b, extras, GroupSchema, "")
 	b = append(b, ']')
-	b = appendField(b, `,"id":`, g.ID)
-	if m[gaExternalID] != 0 {
-		b = appendField(b, `,"externalId":`, g.ExternalID)
-	}
-	if m[gaDisplayName] != 0 {
-		b = appendField(b, `,"displayName":`, g.DisplayName)
-	}
-	if mk := m[gaMembers]; mk != 0 {
-		n := len(b)
-		b = appendMembers(b, g.Members, mk, baseURL)
-		if len(b) == n {
-			// Wanted but empty: [] rather than nothing, as Entra ID's
-			// example response shows (docs/clients.md#groups).
-			b = append(b, `,"members":[]`...)
+	for a := gaSchemas + 1; a < gaMeta; a++ {
+		e := &groupAttrs[a]
+		mk := m[a]
+		if mk == 0 {
+			continue
+		}
+		switch e.kind {
+		case akString:
+			b = appendField(b, e.field, *e.str(g))
+		case akBool:
+			b = appendBool(b, e.field, *e.boolean(g))
+		case akMembers:
+			n := len(b)
+			b = appendMembers(b, g.Members, mk, baseURL)
+			if len(b) == n {
+				// Wanted but empty: [] rather than nothing, as Entra ID's
+				// example response shows (docs/clients.md#groups).
+				b = append(b, `,"members":[]`...)
+			}
 		}
 	}
 	b = appendExtras(b, extras)
@@ -312,11 +291,24 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 	return append(b, '}')
 }
 
-// appendField appends key (`,"name":`) and the string v, unless v is "".
+// appendBool appends a member (key `"name":`) for the boolean v, which is
+// always written: the model cannot tell false from unset (User.Active).
+func appendBool(b []byte, key string, v bool) []byte {
+	b = append(b, ',')
+	b = append(b, key...)
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
+}
+
+// appendField appends a member (key `"name":`) for the string v, unless v
+// is "".
 func appendField(b []byte, key, v string) []byte {
 	if v == "" {
 		return b
 	}
+	b = append(b, ',')
 	b = append(b, key...)
 	return appendJSONString(b, v)
 }
@@ -372,14 +364,16 @@ func appendName(b []byte, n *Name, mask uint16) []byte {
 	return closeOrDrop(b, mark, start, '}')
 }
 
-// appendMultiValues appends key (`,"emails":[`) and the values, each with
-// the sub-attributes in mask, or nothing when no value has any.
+// appendMultiValues appends a member (key `"emails":`) for the values, each
+// with the sub-attributes in mask, or nothing when no value has any.
 func appendMultiValues(b []byte, key string, vs []MultiValue, mask uint16) []byte {
 	if len(vs) == 0 || mask == 0 {
 		return b
 	}
 	mark := len(b)
+	b = append(b, ',')
 	b = append(b, key...)
+	b = append(b, '[')
 	start := len(b)
 	for i := range vs {
 		v := &vs[i]
@@ -508,34 +502,49 @@ func managerWritten(mg *Manager, mask uint16, baseURL string) bool {
 // enterpriseWritten reports whether appendEnterprise writes anything, so
 // that "schemas" can list the extension exactly when its object is there.
 func enterpriseWritten(e *EnterpriseUser, m *userMask, baseURL string) bool {
-	return e != nil && ((m[uaEmployeeNumber] != 0 && e.EmployeeNumber != "") ||
-		(m[uaCostCenter] != 0 && e.CostCenter != "") ||
-		(m[uaOrganization] != 0 && e.Organization != "") ||
-		(m[uaDivision] != 0 && e.Division != "") ||
-		(m[uaDepartment] != 0 && e.Department != "") ||
-		managerWritten(e.Manager, m[uaManager], baseURL))
+	if e == nil {
+		return false
+	}
+	for a := uaEnterprise + 1; a <= uaEnterprise+enterpriseAttrCount; a++ {
+		switch ea := &userAttrs[a]; ea.kind {
+		case akEnterpriseString:
+			if m[a] != 0 && *ea.ent(e) != "" {
+				return true
+			}
+		case akManager:
+			if managerWritten(e.Manager, m[a], baseURL) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) []byte {
 	mark := len(b)
 	b = append(b, `,"`+EnterpriseUserSchema+`":{`...)
 	start := len(b)
-	b = appendSub(b, start, m[uaEmployeeNumber], 1, `"employeeNumber":`, e.EmployeeNumber)
-	b = appendSub(b, start, m[uaCostCenter], 1, `"costCenter":`, e.CostCenter)
-	b = appendSub(b, start, m[uaOrganization], 1, `"organization":`, e.Organization)
-	b = appendSub(b, start, m[uaDivision], 1, `"division":`, e.Division)
-	b = appendSub(b, start, m[uaDepartment], 1, `"department":`, e.Department)
-	if mask := m[uaManager]; managerWritten(e.Manager, mask, baseURL) {
-		mg := e.Manager
-		if len(b) > start {
-			b = append(b, ',')
+	for a := uaEnterprise + 1; a <= uaEnterprise+enterpriseAttrCount; a++ {
+		ea, mask := &userAttrs[a], m[a]
+		switch ea.kind {
+		case akEnterpriseString:
+			b = appendSub(b, start, mask, 1, ea.field, *ea.ent(e))
+		case akManager:
+			if !managerWritten(e.Manager, mask, baseURL) {
+				continue
+			}
+			mg := e.Manager
+			if len(b) > start {
+				b = append(b, ',')
+			}
+			b = append(b, ea.field...)
+			b = append(b, '{')
+			ms := len(b)
+			b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
+			b = appendRef(b, ms, mask, 1<<1, mg.Ref, baseURL, "/Users/", mg.Value)
+			b = appendSub(b, ms, mask, 1<<2, `"displayName":`, mg.DisplayName)
+			b = append(b, '}')
 		}
-		b = append(b, `"manager":{`...)
-		ms := len(b)
-		b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
-		b = appendRef(b, ms, mask, 1<<1, mg.Ref, baseURL, "/Users/", mg.Value)
-		b = appendSub(b, ms, mask, 1<<2, `"displayName":`, mg.DisplayName)
-		b = append(b, '}')
 	}
 	return closeOrDrop(b, mark, start, '}')
 }

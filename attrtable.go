@@ -1,0 +1,321 @@
+package scim
+
+import (
+	"strings"
+)
+
+// attrKind is how the handler reads and writes one top-level attribute of
+// the typed model. The simple kinds go through the accessor of the
+// attribute's entry, so that every attribute of a kind shares one piece of
+// code in the decoder, the encoder, the filter evaluator, sort and PATCH;
+// each other kind is one attribute (or a few of one shape) with code of its
+// own, reached by a switch on the kind.
+type attrKind uint8
+
+const (
+	akNone             attrKind = iota // no attribute (the unknown index)
+	akSchemas                          // the "schemas" list
+	akString                           // a string; accessor str
+	akBool                             // a boolean; accessor boolean
+	akName                             // User.Name
+	akMultiValues                      // []MultiValue; accessor multi
+	akAddresses                        // User.Addresses
+	akGroupRefs                        // User.Groups
+	akEnterprise                       // the Enterprise extension's object as a whole
+	akEnterpriseString                 // a string of the Enterprise extension; accessor ent
+	akManager                          // the Enterprise manager
+	akMembers                          // Group.Members
+	akMeta                             // meta
+)
+
+// attrEntry is one top-level attribute of the resource R (User or Group):
+// its name and kind, the accessor of a simple kind, and what init derives
+// from them and from the schema (schema.go).
+//
+// The attribute tables userAttrs and groupAttrs are the one place that
+// lists the attributes of the model. The decoder's name lookup, the
+// encoder's field order and projection masks, the filter evaluator's field
+// lookup and values, sort and PATCH's path resolution all derive from them;
+// an entry's characteristics (type, caseExact, mutability, returned,
+// required, sub-attributes) are the schema's, looked up by name. So to add a
+// simple core attribute (a string or a boolean the schema defines), add a
+// field to User or Group and one entry with its accessor, in the place of
+// the attribute in responses; TestAttrTableOneEntry checks that the entry
+// and the served schema agree.
+type attrEntry[R any] struct {
+	name string // as the schema spells it
+	urn  string // the extension's schema URN for an extension attribute; "" for core and common
+	kind attrKind
+	// The accessor of a simple kind.
+	str     func(*R) *string
+	boolean func(*R) *bool
+	multi   func(*R) *[]MultiValue
+	ent     func(*EnterpriseUser) *string
+	// unsetTrue says an unassigned boolean is true (active: see User.Active).
+	unsetTrue bool
+
+	// Derived by deriveAttrs.
+
+	qname string   // canonical name, URN-qualified for an extension attribute, as details name it
+	def   *attrDef // the schema's definition; nil for the Enterprise object
+	subs  []string // sub-attribute names in output order: bit i of a projection mask is subs[i]
+	field string   // `"name":`, the member key the encoder writes
+}
+
+// readOnly reports whether a client's value of the attribute is ignored
+// in a body and refused by PATCH (RFC 7643 §7).
+func (e *attrEntry[R]) readOnly() bool {
+	return e.kind == akSchemas || (e.def != nil && e.def.mutability == readOnly)
+}
+
+// requiredString reports whether the attribute is a string a client must
+// assign (userName, a group's displayName); id is required too, but the
+// server assigns it.
+func (e *attrEntry[R]) requiredString() bool {
+	return e.kind == akString && e.def.required && e.def.mutability == readWrite
+}
+
+// userAttrSpecs lists the top-level attributes of User, the Enterprise
+// extension's included, in the order responses write them (meta last, after
+// the attributes of Extra); index 0 is no attribute (uaUnknown).
+var userAttrSpecs = [...]attrEntry[User]{
+	{},
+	{name: "schemas", kind: akSchemas},
+	{name: "id", kind: akString, str: func(u *User) *string { return &u.ID }},
+	{name: "externalId", kind: akString, str: func(u *User) *string { return &u.ExternalID }},
+	{name: "userName", kind: akString, str: func(u *User) *string { return &u.UserName }},
+	{name: "name", kind: akName},
+	{name: "displayName", kind: akString, str: func(u *User) *string { return &u.DisplayName }},
+	{name: "nickName", kind: akString, str: func(u *User) *string { return &u.NickName }},
+	{name: "profileUrl", kind: akString, str: func(u *User) *string { return &u.ProfileURL }},
+	{name: "title", kind: akString, str: func(u *User) *string { return &u.Title }},
+	{name: "userType", kind: akString, str: func(u *User) *string { return &u.UserType }},
+	{name: "preferredLanguage", kind: akString, str: func(u *User) *string { return &u.PreferredLanguage }},
+	{name: "locale", kind: akString, str: func(u *User) *string { return &u.Locale }},
+	{name: "timezone", kind: akString, str: func(u *User) *string { return &u.Timezone }},
+	{name: "active", kind: akBool, boolean: func(u *User) *bool { return &u.Active }, unsetTrue: true},
+	{name: "password", kind: akString, str: func(u *User) *string { return &u.Password }},
+	{name: "emails", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Emails }},
+	{name: "phoneNumbers", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.PhoneNumbers }},
+	{name: "ims", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.IMs }},
+	{name: "photos", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Photos }},
+	{name: "addresses", kind: akAddresses},
+	{name: "groups", kind: akGroupRefs},
+	{name: "entitlements", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Entitlements }},
+	{name: "roles", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Roles }},
+	{name: "x509Certificates", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.X509Certificates }},
+	{name: EnterpriseUserSchema, kind: akEnterprise},
+	{urn: EnterpriseUserSchema, name: "employeeNumber", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.EmployeeNumber }},
+	{urn: EnterpriseUserSchema, name: "costCenter", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.CostCenter }},
+	{urn: EnterpriseUserSchema, name: "organization", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.Organization }},
+	{urn: EnterpriseUserSchema, name: "division", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.Division }},
+	{urn: EnterpriseUserSchema, name: "department", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.Department }},
+	{urn: EnterpriseUserSchema, name: "manager", kind: akManager},
+	{name: "meta", kind: akMeta},
+}
+
+// groupAttrSpecs is userAttrSpecs for Group.
+var groupAttrSpecs = [...]attrEntry[Group]{
+	{},
+	{name: "schemas", kind: akSchemas},
+	{name: "id", kind: akString, str: func(g *Group) *string { return &g.ID }},
+	{name: "externalId", kind: akString, str: func(g *Group) *string { return &g.ExternalID }},
+	{name: "displayName", kind: akString, str: func(g *Group) *string { return &g.DisplayName }},
+	{name: "members", kind: akMembers},
+	{name: "meta", kind: akMeta},
+}
+
+// uattr names a top-level attribute of a User, Enterprise attributes
+// included: it is the index of the attribute's entry in userAttrs, and the
+// encoder's projection mask is indexed by it.
+type uattr uint8
+
+// gattr is uattr for Group.
+type gattr uint8
+
+const (
+	uaUnknown    uattr = 0
+	gaUnknown    gattr = 0
+	numUserAttrs       = uattr(len(userAttrSpecs))
+	// uaSchemas and gaSchemas are the first attributes, which the encoder
+	// writes before the others (deriveAttrs checks).
+	uaSchemas     uattr = 1
+	gaSchemas     gattr = 1
+	numGroupAttrs       = gattr(len(groupAttrSpecs))
+)
+
+// The derived tables, and the indices of the attributes the code names.
+var (
+	userAttrs = func() [numUserAttrs]attrEntry[User] {
+		t := userAttrSpecs
+		deriveAttrs(t[:], userDef)
+		return t
+	}()
+	groupAttrs = func() [numGroupAttrs]attrEntry[Group] {
+		t := groupAttrSpecs
+		deriveAttrs(t[:], groupDef)
+		return t
+	}()
+
+	uaID         = userAttrIndex(akString, "id")
+	uaEnterprise = userAttrIndex(akEnterprise, EnterpriseUserSchema)
+	uaMeta       = userAttrIndex(akMeta, "meta")
+	gaID         = groupAttrIndex(akString, "id")
+	gaMembers    = groupAttrIndex(akMembers, "members")
+	gaMeta       = groupAttrIndex(akMeta, "meta")
+
+	// userCoreIndex and userEnterpriseIndex map the lower-case names of
+	// the core (and common) and the Enterprise attributes to their
+	// indices; groupIndex is userCoreIndex for Group.
+	userCoreIndex, userEnterpriseIndex = userIndices()
+	groupIndex                         = groupIndices()
+)
+
+func userAttrIndex(k attrKind, name string) uattr {
+	return uattr(attrIndex(userAttrs[:], k, name))
+}
+
+func groupAttrIndex(k attrKind, name string) gattr {
+	return gattr(attrIndex(groupAttrs[:], k, name))
+}
+
+func attrIndex[R any](t []attrEntry[R], k attrKind, name string) int {
+	for i := range t {
+		if t[i].kind == k && t[i].name == name {
+			return i
+		}
+	}
+	panic("scim: no attribute " + name + " in the attribute table")
+}
+
+func userIndices() (core, ent *nameIndex) {
+	core, ent = &nameIndex{}, &nameIndex{}
+	for i := uattr(1); i < numUserAttrs; i++ {
+		switch e := &userAttrs[i]; {
+		case e.kind == akEnterprise:
+		case e.urn == "":
+			core.add(strings.ToLower(e.name), uint8(i))
+		case e.urn == EnterpriseUserSchema:
+			ent.add(strings.ToLower(e.name), uint8(i))
+		}
+	}
+	return core, ent
+}
+
+func groupIndices() *nameIndex {
+	m := &nameIndex{}
+	for i := gattr(1); i < numGroupAttrs; i++ {
+		m.add(strings.ToLower(groupAttrs[i].name), uint8(i))
+	}
+	return m
+}
+
+// nameIndex maps lower-case attribute names to table indices: an
+// open-addressing hash table whose hash reads three bytes and the length,
+// which the decoder consults for every key of a body, faster than a map (a
+// map's hash reads every byte) and than the switch on names it replaces.
+type nameIndex struct {
+	slots [nameIndexSize]struct {
+		name string
+		a    uint8 // 0: empty
+	}
+}
+
+// nameIndexSize is a power of two well above the attributes of a table.
+const nameIndexSize = 128
+
+func nameHash[T text](k T) int {
+	n := len(k)
+	if n == 0 {
+		return 0
+	}
+	return (n*31 + int(k[0])*7 + int(k[n/2])*3 + int(k[n-1])) & (nameIndexSize - 1)
+}
+
+func (x *nameIndex) add(name string, a uint8) {
+	for i := nameHash(name); ; i = (i + 1) & (nameIndexSize - 1) {
+		if x.slots[i].a == 0 {
+			x.slots[i].name, x.slots[i].a = name, a
+			return
+		}
+	}
+}
+
+// find returns the index of the lower-case name k, 0 when there is none.
+func (x *nameIndex) find(k []byte) uint8 {
+	for i := nameHash(k); ; i = (i + 1) & (nameIndexSize - 1) {
+		s := &x.slots[i]
+		if s.a == 0 || s.name == string(k) {
+			return s.a
+		}
+	}
+}
+
+// userDef and groupDef find the schema's definition of an attribute.
+func userDef(urn, name string) *attrDef {
+	return lookupUserAttr(AttrPath{URN: urn, Name: name})
+}
+
+func groupDef(urn, name string) *attrDef {
+	return lookupGroupAttr(AttrPath{URN: urn, Name: name})
+}
+
+// The sub-attributes of each complex attribute, in output order. A
+// projection mask has bit i set for sub-attribute i.
+var (
+	nameSubs    = []string{"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"}
+	mvSubs      = []string{"value", "display", "type", "primary"}
+	addressSubs = []string{"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary"}
+	refSubs     = []string{"value", "$ref", "display", "type"} // groups and members
+	managerSubs = []string{"value", "$ref", "displayName"}
+	metaSubs    = []string{"resourceType", "created", "lastModified", "location", "version"}
+)
+
+// kindSubs is the sub-attributes a complex kind's code writes, in the order
+// it writes them.
+var kindSubs = map[attrKind][]string{
+	akName:        nameSubs,
+	akMultiValues: mvSubs,
+	akAddresses:   addressSubs,
+	akGroupRefs:   refSubs,
+	akMembers:     refSubs,
+	akManager:     managerSubs,
+	akMeta:        metaSubs,
+}
+
+// deriveAttrs completes a table of specifications in place. It panics
+// when an entry names no attribute of the schema or lacks the accessor of
+// its kind, which any test of the package catches at once.
+func deriveAttrs[R any](t []attrEntry[R], def func(urn, name string) *attrDef) {
+	if t[1].kind != akSchemas || t[len(t)-1].kind != akMeta {
+		panic("scim: an attribute table begins with schemas and ends with meta")
+	}
+	for i := 1; i < len(t); i++ {
+		e := &t[i]
+		e.qname = e.name
+		if e.urn != "" {
+			e.qname = e.urn + ":" + e.name
+		}
+		e.field = `"` + e.name + `":`
+		e.subs = kindSubs[e.kind]
+		if e.kind != akEnterprise {
+			if e.def = def(e.urn, e.name); e.def == nil {
+				panic("scim: attribute " + e.qname + " is not in the schema")
+			}
+		}
+		ok := true
+		switch e.kind {
+		case akString:
+			ok = e.str != nil
+		case akBool:
+			ok = e.boolean != nil
+		case akMultiValues:
+			ok = e.multi != nil
+		case akEnterpriseString:
+			ok = e.ent != nil
+		}
+		if !ok {
+			panic("scim: attribute " + e.qname + " has no accessor for its kind")
+		}
+	}
+}
