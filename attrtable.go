@@ -157,10 +157,8 @@ var (
 		return t
 	}()
 
-	uaID         = userAttrIndex(akString, "id")
 	uaEnterprise = userAttrIndex(akEnterprise, EnterpriseUserSchema)
 	uaMeta       = userAttrIndex(akMeta, "meta")
-	gaID         = groupAttrIndex(akString, "id")
 	gaMembers    = groupAttrIndex(akMembers, "members")
 	gaMeta       = groupAttrIndex(akMeta, "meta")
 

@@ -1631,6 +1631,7 @@ func TestAttributeTables(t *testing.T) {
 	t.Run("returned", func(t *testing.T) {
 		// The encoder always writes id and never password, as the
 		// schema says.
+		uaID := userAttrIndex(akString, "id")
 		if d := lookupUserAttr(AttrPath{Name: "id"}); d.returned != returnedAlways || allUser[uaID] == 0 {
 			t.Errorf("id: returned %v, mask %b", d.returned, allUser[uaID])
 		}
