@@ -249,6 +249,35 @@ func (x *nameIndex) find(k []byte) uint8 {
 	}
 }
 
+// userRequired and groupRequired are the string attributes a client must
+// assign: a create, a replace and the result of a PATCH without one is
+// refused.
+var (
+	userRequired  = requiredAttrs(userAttrs[:])
+	groupRequired = requiredAttrs(groupAttrs[:])
+)
+
+func requiredAttrs[R any](t []attrEntry[R]) []*attrEntry[R] {
+	var out []*attrEntry[R]
+	for i := range t {
+		if t[i].def != nil && t[i].requiredString() {
+			out = append(out, &t[i])
+		}
+	}
+	return out
+}
+
+// checkRequired returns the 400 invalidValue naming the first of the
+// required attributes that r lacks, or nil.
+func checkRequired[R any](required []*attrEntry[R], r *R) error {
+	for _, e := range required {
+		if *e.str(r) == "" {
+			return errorf(400, InvalidValue, `attribute "`+e.qname+`" is required`)
+		}
+	}
+	return nil
+}
+
 // userDef and groupDef find the schema's definition of an attribute.
 func userDef(urn, name string) *attrDef {
 	return lookupUserAttr(AttrPath{URN: urn, Name: name})

@@ -1023,8 +1023,8 @@ func decodeUser(body []byte, opt decodeOptions) (*User, error) {
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	if u.UserName == "" {
-		return nil, errorf(400, InvalidValue, `attribute "userName" is required`)
+	if err := checkRequired(userRequired, u); err != nil {
+		return nil, err
 	}
 	if u.Enterprise.IsZero() {
 		u.Enterprise = nil
@@ -1063,8 +1063,8 @@ func decodeGroup(body []byte, opt decodeOptions) (*Group, error) {
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	if g.DisplayName == "" {
-		return nil, errorf(400, InvalidValue, `attribute "displayName" is required`)
+	if err := checkRequired(groupRequired, g); err != nil {
+		return nil, err
 	}
 	if len(g.Extra) == 0 {
 		g.Extra = nil

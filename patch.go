@@ -433,8 +433,8 @@ func applyGroupPatch(g *Group, ops []patchOp, opt patchOptions) error {
 			return o.wrap(err)
 		}
 	}
-	if w.DisplayName == "" {
-		return errorf(400, InvalidValue, `attribute "displayName" is required`)
+	if err := checkRequired(groupRequired, w); err != nil {
+		return err
 	}
 	if len(w.Extra) == 0 {
 		w.Extra = nil
@@ -769,8 +769,8 @@ func patchGroup(g *Group, kind patchKind, p Path, raw json.RawMessage, opt patch
 // validatePatchedUser checks what a create checks: userName is required
 // and at most one value of each multi-valued attribute is primary.
 func validatePatchedUser(u *User) error {
-	if u.UserName == "" {
-		return errorf(400, InvalidValue, `attribute "userName" is required`)
+	if err := checkRequired(userRequired, u); err != nil {
+		return err
 	}
 	for a, m := range userMultiAttrs {
 		if m != nil && countPrimary(m, *userAttrs[a].multi(u)) > 1 {
