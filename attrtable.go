@@ -1,7 +1,9 @@
 package scim
 
 import (
+	"reflect"
 	"strings"
+	"unsafe"
 )
 
 // attrKind is how the handler reads and writes one top-level attribute of
@@ -29,37 +31,63 @@ const (
 )
 
 // attrEntry is one top-level attribute of the resource R (User or Group):
-// its name and kind, the accessor of a simple kind, and what init derives
-// from them and from the schema (schema.go).
+// its name and kind, the field of a simple kind, and what init derives from
+// them and from the schema (schema.go).
 //
 // The attribute tables userAttrs and groupAttrs are the one place that
-// lists the attributes of the model. The decoder's name lookup, the
-// encoder's field order and projection masks, the filter evaluator's field
-// lookup and values, sort and PATCH's path resolution all derive from them;
+// lists the attributes of the model, as encoding/json caches a type's
+// fields. The decoder's name lookup, the encoder's field order and
+// projection masks, the filter evaluator's field lookup and values, sort,
+// and PATCH's path resolution and required attributes all derive from them;
 // an entry's characteristics (type, caseExact, mutability, returned,
-// required, sub-attributes) are the schema's, looked up by name. So to add a
-// simple core attribute (a string or a boolean the schema defines), add a
-// field to User or Group and one entry with its accessor, in the place of
-// the attribute in responses; TestAttrTableOneEntry checks that the entry
-// and the served schema agree.
+// required, sub-attributes) are the schema's, looked up by name, and the
+// indices stay small integers, so that masks and arrays indexed by
+// attribute keep the hot paths switch-free and allocation-free.
+//
+// To add a simple core attribute (a string or boolean the schema defines):
+// add the field to User or Group, and one entry with its name, kind and
+// field offset (unsafe.Offsetof) where the attribute goes in responses.
+// Nothing else changes; TestAttrTableOneEntry then checks that it is served,
+// decoded, encoded, projected, filtered, sorted and patched. A complex or
+// multi-valued attribute of a new shape needs a kind and its code in each
+// switch on the kind.
 type attrEntry[R any] struct {
 	name string // as the schema spells it
 	urn  string // the extension's schema URN for an extension attribute; "" for core and common
 	kind attrKind
-	// The accessor of a simple kind.
-	str     func(*R) *string
-	boolean func(*R) *bool
-	multi   func(*R) *[]MultiValue
-	ent     func(*EnterpriseUser) *string
+	// off locates the field of a simple kind: its offset in R, or in
+	// EnterpriseUser for an Enterprise string. deriveAttrs checks that a
+	// field of the kind's type and of the attribute's name is there, so that
+	// the accessors below are as safe as a field selector.
+	off uintptr
 	// unsetTrue says an unassigned boolean is true (active: see User.Active).
 	unsetTrue bool
 
 	// Derived by deriveAttrs.
 
-	qname string   // canonical name, URN-qualified for an extension attribute, as details name it
-	def   *attrDef // the schema's definition; nil for the Enterprise object
-	subs  []string // sub-attribute names in output order: bit i of a projection mask is subs[i]
-	field string   // `"name":`, the member key the encoder writes
+	qname  string   // canonical name, URN-qualified for an extension attribute, as details name it
+	def    *attrDef // the schema's definition; nil for the Enterprise object
+	subs   []string // sub-attribute names in output order: bit i of a projection mask is subs[i]
+	member string   // `,"name":`, what the encoder writes before a value (without the comma first in an object)
+}
+
+// str, boolean, multi and ent are the accessors of the simple kinds:
+// offsets rather than a function per attribute, which cost a call per
+// attribute where the code they replace read a field.
+func (e *attrEntry[R]) str(r *R) *string {
+	return (*string)(unsafe.Add(unsafe.Pointer(r), e.off))
+}
+
+func (e *attrEntry[R]) boolean(r *R) *bool {
+	return (*bool)(unsafe.Add(unsafe.Pointer(r), e.off))
+}
+
+func (e *attrEntry[R]) multi(r *R) *[]MultiValue {
+	return (*[]MultiValue)(unsafe.Add(unsafe.Pointer(r), e.off))
+}
+
+func (e *attrEntry[R]) ent(x *EnterpriseUser) *string {
+	return (*string)(unsafe.Add(unsafe.Pointer(x), e.off))
 }
 
 // readOnly reports whether a client's value of the attribute is ignored
@@ -81,35 +109,35 @@ func (e *attrEntry[R]) requiredString() bool {
 var userAttrSpecs = [...]attrEntry[User]{
 	{},
 	{name: "schemas", kind: akSchemas},
-	{name: "id", kind: akString, str: func(u *User) *string { return &u.ID }},
-	{name: "externalId", kind: akString, str: func(u *User) *string { return &u.ExternalID }},
-	{name: "userName", kind: akString, str: func(u *User) *string { return &u.UserName }},
+	{name: "id", kind: akString, off: unsafe.Offsetof(User{}.ID)},
+	{name: "externalId", kind: akString, off: unsafe.Offsetof(User{}.ExternalID)},
+	{name: "userName", kind: akString, off: unsafe.Offsetof(User{}.UserName)},
 	{name: "name", kind: akName},
-	{name: "displayName", kind: akString, str: func(u *User) *string { return &u.DisplayName }},
-	{name: "nickName", kind: akString, str: func(u *User) *string { return &u.NickName }},
-	{name: "profileUrl", kind: akString, str: func(u *User) *string { return &u.ProfileURL }},
-	{name: "title", kind: akString, str: func(u *User) *string { return &u.Title }},
-	{name: "userType", kind: akString, str: func(u *User) *string { return &u.UserType }},
-	{name: "preferredLanguage", kind: akString, str: func(u *User) *string { return &u.PreferredLanguage }},
-	{name: "locale", kind: akString, str: func(u *User) *string { return &u.Locale }},
-	{name: "timezone", kind: akString, str: func(u *User) *string { return &u.Timezone }},
-	{name: "active", kind: akBool, boolean: func(u *User) *bool { return &u.Active }, unsetTrue: true},
-	{name: "password", kind: akString, str: func(u *User) *string { return &u.Password }},
-	{name: "emails", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Emails }},
-	{name: "phoneNumbers", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.PhoneNumbers }},
-	{name: "ims", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.IMs }},
-	{name: "photos", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Photos }},
+	{name: "displayName", kind: akString, off: unsafe.Offsetof(User{}.DisplayName)},
+	{name: "nickName", kind: akString, off: unsafe.Offsetof(User{}.NickName)},
+	{name: "profileUrl", kind: akString, off: unsafe.Offsetof(User{}.ProfileURL)},
+	{name: "title", kind: akString, off: unsafe.Offsetof(User{}.Title)},
+	{name: "userType", kind: akString, off: unsafe.Offsetof(User{}.UserType)},
+	{name: "preferredLanguage", kind: akString, off: unsafe.Offsetof(User{}.PreferredLanguage)},
+	{name: "locale", kind: akString, off: unsafe.Offsetof(User{}.Locale)},
+	{name: "timezone", kind: akString, off: unsafe.Offsetof(User{}.Timezone)},
+	{name: "active", kind: akBool, off: unsafe.Offsetof(User{}.Active), unsetTrue: true},
+	{name: "password", kind: akString, off: unsafe.Offsetof(User{}.Password)},
+	{name: "emails", kind: akMultiValues, off: unsafe.Offsetof(User{}.Emails)},
+	{name: "phoneNumbers", kind: akMultiValues, off: unsafe.Offsetof(User{}.PhoneNumbers)},
+	{name: "ims", kind: akMultiValues, off: unsafe.Offsetof(User{}.IMs)},
+	{name: "photos", kind: akMultiValues, off: unsafe.Offsetof(User{}.Photos)},
 	{name: "addresses", kind: akAddresses},
 	{name: "groups", kind: akGroupRefs},
-	{name: "entitlements", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Entitlements }},
-	{name: "roles", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.Roles }},
-	{name: "x509Certificates", kind: akMultiValues, multi: func(u *User) *[]MultiValue { return &u.X509Certificates }},
+	{name: "entitlements", kind: akMultiValues, off: unsafe.Offsetof(User{}.Entitlements)},
+	{name: "roles", kind: akMultiValues, off: unsafe.Offsetof(User{}.Roles)},
+	{name: "x509Certificates", kind: akMultiValues, off: unsafe.Offsetof(User{}.X509Certificates)},
 	{name: EnterpriseUserSchema, kind: akEnterprise},
-	{urn: EnterpriseUserSchema, name: "employeeNumber", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.EmployeeNumber }},
-	{urn: EnterpriseUserSchema, name: "costCenter", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.CostCenter }},
-	{urn: EnterpriseUserSchema, name: "organization", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.Organization }},
-	{urn: EnterpriseUserSchema, name: "division", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.Division }},
-	{urn: EnterpriseUserSchema, name: "department", kind: akEnterpriseString, ent: func(e *EnterpriseUser) *string { return &e.Department }},
+	{urn: EnterpriseUserSchema, name: "employeeNumber", kind: akEnterpriseString, off: unsafe.Offsetof(EnterpriseUser{}.EmployeeNumber)},
+	{urn: EnterpriseUserSchema, name: "costCenter", kind: akEnterpriseString, off: unsafe.Offsetof(EnterpriseUser{}.CostCenter)},
+	{urn: EnterpriseUserSchema, name: "organization", kind: akEnterpriseString, off: unsafe.Offsetof(EnterpriseUser{}.Organization)},
+	{urn: EnterpriseUserSchema, name: "division", kind: akEnterpriseString, off: unsafe.Offsetof(EnterpriseUser{}.Division)},
+	{urn: EnterpriseUserSchema, name: "department", kind: akEnterpriseString, off: unsafe.Offsetof(EnterpriseUser{}.Department)},
 	{urn: EnterpriseUserSchema, name: "manager", kind: akManager},
 	{name: "meta", kind: akMeta},
 }
@@ -118,9 +146,9 @@ var userAttrSpecs = [...]attrEntry[User]{
 var groupAttrSpecs = [...]attrEntry[Group]{
 	{},
 	{name: "schemas", kind: akSchemas},
-	{name: "id", kind: akString, str: func(g *Group) *string { return &g.ID }},
-	{name: "externalId", kind: akString, str: func(g *Group) *string { return &g.ExternalID }},
-	{name: "displayName", kind: akString, str: func(g *Group) *string { return &g.DisplayName }},
+	{name: "id", kind: akString, off: unsafe.Offsetof(Group{}.ID)},
+	{name: "externalId", kind: akString, off: unsafe.Offsetof(Group{}.ExternalID)},
+	{name: "displayName", kind: akString, off: unsafe.Offsetof(Group{}.DisplayName)},
 	{name: "members", kind: akMembers},
 	{name: "meta", kind: akMeta},
 }
@@ -310,6 +338,31 @@ var kindSubs = map[attrKind][]string{
 	akMeta:        metaSubs,
 }
 
+// checkOffset returns what is wrong with the field an entry of kind k named
+// name locates at off in R (EnterpriseUser for an Enterprise string), or "".
+func checkOffset[R any](k attrKind, name string, off uintptr) string {
+	var in reflect.Type
+	var want reflect.Type
+	switch k {
+	case akString:
+		in, want = reflect.TypeFor[R](), reflect.TypeFor[string]()
+	case akBool:
+		in, want = reflect.TypeFor[R](), reflect.TypeFor[bool]()
+	case akMultiValues:
+		in, want = reflect.TypeFor[R](), reflect.TypeFor[[]MultiValue]()
+	case akEnterpriseString:
+		in, want = reflect.TypeFor[EnterpriseUser](), reflect.TypeFor[string]()
+	default:
+		return ""
+	}
+	for i := range in.NumField() {
+		if f := in.Field(i); f.Offset == off && f.Type == want && strings.EqualFold(f.Name, name) {
+			return ""
+		}
+	}
+	return "no field " + name + " of type " + want.String() + " at its offset in " + in.Name()
+}
+
 // deriveAttrs completes a table of specifications in place. It panics
 // when an entry names no attribute of the schema or lacks the accessor of
 // its kind, which any test of the package catches at once.
@@ -323,26 +376,15 @@ func deriveAttrs[R any](t []attrEntry[R], def func(urn, name string) *attrDef) {
 		if e.urn != "" {
 			e.qname = e.urn + ":" + e.name
 		}
-		e.field = `"` + e.name + `":`
+		e.member = `,"` + e.name + `":`
 		e.subs = kindSubs[e.kind]
 		if e.kind != akEnterprise {
 			if e.def = def(e.urn, e.name); e.def == nil {
 				panic("scim: attribute " + e.qname + " is not in the schema")
 			}
 		}
-		ok := true
-		switch e.kind {
-		case akString:
-			ok = e.str != nil
-		case akBool:
-			ok = e.boolean != nil
-		case akMultiValues:
-			ok = e.multi != nil
-		case akEnterpriseString:
-			ok = e.ent != nil
-		}
-		if !ok {
-			panic("scim: attribute " + e.qname + " has no accessor for its kind")
+		if err := checkOffset[R](e.kind, e.name, e.off); err != "" {
+			panic("scim: attribute " + e.qname + ": " + err)
 		}
 	}
 }

@@ -64,14 +64,14 @@ func TestAttrTableOneEntry(t *testing.T) {
 			var u User
 			var e0 EnterpriseUser
 			var target any = &u
-			switch {
-			case e.str != nil:
+			switch e.kind {
+			case akString:
 				*e.str(&u) = "x"
-			case e.boolean != nil:
+			case akBool:
 				*e.boolean(&u) = true
-			case e.multi != nil:
+			case akMultiValues:
 				*e.multi(&u) = []MultiValue{{}}
-			case e.ent != nil:
+			case akEnterpriseString:
 				*e.ent(&e0) = "x"
 				target = &e0
 			default:
@@ -84,10 +84,10 @@ func TestAttrTableOneEntry(t *testing.T) {
 		for i := 1; i < int(numGroupAttrs); i++ {
 			e := &groupAttrs[i]
 			var g Group
-			switch {
-			case e.str != nil:
+			switch e.kind {
+			case akString:
 				*e.str(&g) = "x"
-			case e.boolean != nil:
+			case akBool:
 				*e.boolean(&g) = true
 			default:
 				continue

@@ -117,7 +117,7 @@ var enterpriseAttrCount = func() uattr {
 
 func compileUserMask(p Projection) userMask {
 	var m userMask
-	compileMask(m[:], userAttrs[:], p, userPathAttrs)
+	compileMask(m[:], &userMaskBase, p, userPathAttrs)
 	return m
 }
 
@@ -137,25 +137,60 @@ func groupPathAttr(p AttrPath) (lo, hi gattr, sub int) {
 
 func compileGroupMask(p Projection) groupMask {
 	var m groupMask
-	compileMask(m[:], groupAttrs[:], p, groupPathAttr)
+	compileMask(m[:], &groupMaskBase, p, groupPathAttr)
 	return m
 }
 
-// compileMask fills m, indexed as the attribute table t, for p; resolve
+// maskBase is what compileMask derives from an attribute table once: the
+// mask of each attribute with all its sub-attributes, and the masks no
+// projection changes.
+type maskBase struct {
+	full   []uint16
+	forced []forcedMask
+}
+
+type forcedMask struct {
+	a    int
+	mask uint16
+}
+
+var (
+	userMaskBase  = newMaskBase(userAttrs[:])
+	groupMaskBase = newMaskBase(groupAttrs[:])
+)
+
+func newMaskBase[R any](t []attrEntry[R]) maskBase {
+	var mb maskBase
+	for a := range t {
+		e := &t[a]
+		mb.full = append(mb.full, fullMask(e.subs))
+		switch {
+		case e.kind == akSchemas || e.kind == akNone:
+			mb.forced = append(mb.forced, forcedMask{a, 1}) // the encoder writes schemas first, always
+		case e.kind == akEnterprise:
+			mb.forced = append(mb.forced, forcedMask{a, 0}) // its attributes' masks say what to write
+		case e.def.returned == returnedAlways: // id
+			mb.forced = append(mb.forced, forcedMask{a, 1})
+		case e.def.returned == returnedNever: // password
+			mb.forced = append(mb.forced, forcedMask{a, 0})
+		}
+	}
+	return mb
+}
+
+// compileMask fills m, indexed as the attribute table of mb, for p; resolve
 // maps a path to the attributes it names (lo to hi, an empty range for
 // none) and the sub-attribute (-1 for all, -2 for an unknown one).
-func compileMask[R any, A uattr | gattr](m []uint16, t []attrEntry[R], p Projection, resolve func(AttrPath) (lo, hi A, sub int)) {
+func compileMask[A uattr | gattr](m []uint16, mb *maskBase, p Projection, resolve func(AttrPath) (lo, hi A, sub int)) {
 	if len(p.Attributes) == 0 {
-		for a := range m {
-			m[a] = fullMask(t[a].subs)
-		}
+		copy(m, mb.full)
 	} else {
 		for _, x := range p.Attributes {
 			lo, hi, sub := resolve(x)
 			for a := lo; a <= hi && a >= lo; a++ {
 				switch {
 				case sub == -1:
-					m[a] = fullMask(t[a].subs)
+					m[a] = mb.full[a]
 				case sub >= 0:
 					m[a] |= 1 << sub
 				}
@@ -173,17 +208,8 @@ func compileMask[R any, A uattr | gattr](m []uint16, t []attrEntry[R], p Project
 			}
 		}
 	}
-	for a := range m {
-		switch e := &t[a]; {
-		case e.kind == akSchemas || e.kind == akNone:
-			m[a] = 1 // the encoder writes schemas first, always
-		case e.kind == akEnterprise:
-			m[a] = 0 // its attributes' masks say what to write
-		case e.def.returned == returnedAlways: // id
-			m[a] = 1
-		case e.def.returned == returnedNever: // password
-			m[a] = 0
-		}
+	for _, f := range mb.forced {
+		m[f.a] = f.mask
 	}
 }
 
@@ -213,27 +239,37 @@ func appendUser(b []byte, u *User, p Projection, baseURL string) []byte {
 	}
 	b = appendExtraSchemas(b, extras, UserSchema, listed)
 	b = append(b, ']')
-	for a := uaSchemas + 1; a < uaMeta; a++ {
-		e := &userAttrs[a]
-		mk := m[a]
-		if mk == 0 && e.kind != akEnterprise {
-			continue
-		}
-		switch e.kind {
+	for _, r := range userRuns {
+		switch r.kind {
 		case akString:
-			b = appendField(b, e.field, *e.str(u))
+			for a := r.lo; a < r.hi; a++ {
+				if m[a] != 0 {
+					e := &userAttrs[a]
+					b = appendField(b, e.member, *e.str(u))
+				}
+			}
 		case akBool:
-			b = appendBool(b, e.field, *e.boolean(u))
-		case akName:
-			if !u.Name.IsZero() {
-				b = appendName(b, &u.Name, mk)
+			for a := r.lo; a < r.hi; a++ {
+				if m[a] != 0 {
+					e := &userAttrs[a]
+					b = appendBool(b, e.member, *e.boolean(u))
+				}
 			}
 		case akMultiValues:
-			b = appendMultiValues(b, e.field, *e.multi(u), mk)
+			for a := r.lo; a < r.hi; a++ {
+				if mk := m[a]; mk != 0 {
+					e := &userAttrs[a]
+					b = appendMultiValues(b, e.member, *e.multi(u), mk)
+				}
+			}
+		case akName:
+			if mk := m[r.lo]; mk != 0 && !u.Name.IsZero() {
+				b = appendName(b, &u.Name, mk)
+			}
 		case akAddresses:
-			b = appendAddresses(b, u.Addresses, mk)
+			b = appendAddresses(b, u.Addresses, m[r.lo])
 		case akGroupRefs:
-			b = appendGroupRefs(b, u.Groups, mk, baseURL)
+			b = appendGroupRefs(b, u.Groups, m[r.lo], baseURL)
 		case akEnterprise:
 			if ent {
 				b = appendEnterprise(b, u.Enterprise, m, baseURL)
@@ -271,9 +307,9 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 		}
 		switch e.kind {
 		case akString:
-			b = appendField(b, e.field, *e.str(g))
+			b = appendField(b, e.member, *e.str(g))
 		case akBool:
-			b = appendBool(b, e.field, *e.boolean(g))
+			b = appendBool(b, e.member, *e.boolean(g))
 		case akMembers:
 			n := len(b)
 			b = appendMembers(b, g.Members, mk, baseURL)
@@ -291,10 +327,37 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 	return append(b, '}')
 }
 
-// appendBool appends a member (key `"name":`) for the boolean v, which is
-// always written: the model cannot tell false from unset (User.Active).
+// attrRun is a run of consecutive attributes of one kind in an attribute
+// table, [lo, hi), which the encoder writes in one loop: a switch per run
+// rather than one per attribute keeps the encoder as fast as the
+// straight-line code per attribute it replaces.
+type attrRun struct {
+	kind   attrKind
+	lo, hi uattr
+}
+
+// userRuns are the runs of userAttrs between schemas and meta, which
+// appendUser writes in order; the Enterprise attributes are the
+// Enterprise object's to write.
+var userRuns = func() []attrRun {
+	var runs []attrRun
+	for a := uaSchemas + 1; a < uaMeta; a++ {
+		k := userAttrs[a].kind
+		if userAttrs[a].urn != "" {
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1].kind == k && runs[n-1].hi == a {
+			runs[n-1].hi++
+			continue
+		}
+		runs = append(runs, attrRun{kind: k, lo: a, hi: a + 1})
+	}
+	return runs
+}()
+
+// appendBool appends key (`,"name":`) and the boolean v, which is always
+// written: the model cannot tell false from unset (User.Active).
 func appendBool(b []byte, key string, v bool) []byte {
-	b = append(b, ',')
 	b = append(b, key...)
 	if v {
 		return append(b, "true"...)
@@ -302,13 +365,11 @@ func appendBool(b []byte, key string, v bool) []byte {
 	return append(b, "false"...)
 }
 
-// appendField appends a member (key `"name":`) for the string v, unless v
-// is "".
+// appendField appends key (`,"name":`) and the string v, unless v is "".
 func appendField(b []byte, key, v string) []byte {
 	if v == "" {
 		return b
 	}
-	b = append(b, ',')
 	b = append(b, key...)
 	return appendJSONString(b, v)
 }
@@ -364,14 +425,13 @@ func appendName(b []byte, n *Name, mask uint16) []byte {
 	return closeOrDrop(b, mark, start, '}')
 }
 
-// appendMultiValues appends a member (key `"emails":`) for the values, each
-// with the sub-attributes in mask, or nothing when no value has any.
+// appendMultiValues appends key (`,"emails":`) and the values, each with
+// the sub-attributes in mask, or nothing when no value has any.
 func appendMultiValues(b []byte, key string, vs []MultiValue, mask uint16) []byte {
 	if len(vs) == 0 || mask == 0 {
 		return b
 	}
 	mark := len(b)
-	b = append(b, ',')
 	b = append(b, key...)
 	b = append(b, '[')
 	start := len(b)
@@ -526,9 +586,12 @@ func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) 
 	start := len(b)
 	for a := uaEnterprise + 1; a <= uaEnterprise+enterpriseAttrCount; a++ {
 		ea, mask := &userAttrs[a], m[a]
+		if mask == 0 {
+			continue
+		}
 		switch ea.kind {
 		case akEnterpriseString:
-			b = appendSub(b, start, mask, 1, ea.field, *ea.ent(e))
+			b = appendSub(b, start, mask, 1, ea.member[1:], *ea.ent(e))
 		case akManager:
 			if !managerWritten(e.Manager, mask, baseURL) {
 				continue
@@ -537,7 +600,7 @@ func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) 
 			if len(b) > start {
 				b = append(b, ',')
 			}
-			b = append(b, ea.field...)
+			b = append(b, ea.member[1:]...)
 			b = append(b, '{')
 			ms := len(b)
 			b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
