@@ -245,6 +245,7 @@ type nameIndex struct {
 		name string
 		a    uint8 // 0: empty
 	}
+	n int
 }
 
 // nameIndexSize is a power of two well above the attributes of a table.
@@ -258,8 +259,16 @@ func nameHash[T text](k T) int {
 	return (n*31 + int(k[0])*7 + int(k[n/2])*3 + int(k[n-1])) & (nameIndexSize - 1)
 }
 
+// add adds name, which must be new, with a table's cap of half the slots
+// keeping probes short; a table that breaks either panics at init.
 func (x *nameIndex) add(name string, a uint8) {
+	if x.n++; x.n > nameIndexSize/2 {
+		panic("scim: too many attributes for a nameIndex")
+	}
 	for i := nameHash(name); ; i = (i + 1) & (nameIndexSize - 1) {
+		if x.slots[i].a != 0 && x.slots[i].name == name {
+			panic("scim: two attributes named " + name)
+		}
 		if x.slots[i].a == 0 {
 			x.slots[i].name, x.slots[i].a = name, a
 			return

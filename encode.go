@@ -9,8 +9,9 @@ import (
 )
 
 // This file writes Users and Groups as JSON responses: hand-written
-// appenders, no reflection, attribute names in RFC 7643's case, in a
-// stable order. The rules, for hosts and for the handler:
+// appenders, no reflection, attribute names in RFC 7643's case, in the
+// stable order of the attribute tables (attrtable.go). The rules, for hosts
+// and for the handler:
 //
 //   - Absent values are omitted: no null, no "", no [], no {} (Entra ID
 //     reads responses strictly and refuses nulls;
