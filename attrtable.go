@@ -52,23 +52,29 @@ const (
 // multi-valued attribute of a new shape needs a kind and its code in each
 // switch on the kind.
 type attrEntry[R any] struct {
-	name string // as the schema spells it
-	urn  string // the extension's schema URN for an extension attribute; "" for core and common
+	// The fields the encoder reads for every attribute come first, in one
+	// cache line.
+
 	kind attrKind
+	// unsetTrue says an unassigned boolean is true (active: see User.Active).
+	unsetTrue bool
+	member    attrKey // derived: `,"name":`, what the encoder writes before a value
+	open      attrKey // derived: `,"name":[`, what it writes before the values of a multi-valued attribute
 	// off locates the field of a simple kind: its offset in R, or in
 	// EnterpriseUser for an Enterprise string. deriveAttrs checks that a
 	// field of the kind's type and of the attribute's name is there, so that
 	// the accessors below are as safe as a field selector.
-	off uintptr
-	// unsetTrue says an unassigned boolean is true (active: see User.Active).
-	unsetTrue bool
+	off   uintptr
+	inner attrKey // derived: `"name":`, member first in an object
+
+	name string // as the schema spells it
+	urn  string // the extension's schema URN for an extension attribute; "" for core and common
 
 	// Derived by deriveAttrs.
 
-	qname  string   // canonical name, URN-qualified for an extension attribute, as details name it
-	def    *attrDef // the schema's definition; nil for the Enterprise object
-	subs   []string // sub-attribute names in output order: bit i of a projection mask is subs[i]
-	member string   // `,"name":`, what the encoder writes before a value (without the comma first in an object)
+	qname string   // canonical name, URN-qualified for an extension attribute, as details name it
+	def   *attrDef // the schema's definition; nil for the Enterprise object
+	subs  []string // sub-attribute names in output order: bit i of a projection mask is subs[i]
 }
 
 // str, boolean, multi and ent are the accessors of the simple kinds:
@@ -347,6 +353,36 @@ var kindSubs = map[attrKind][]string{
 	akMeta:        metaSubs,
 }
 
+// attrKey is a member key the encoder writes, padded to a fixed size: to
+// append it is a copy of constant size, which the compiler makes a few
+// moves, as it does for the constant keys of code written per attribute,
+// rather than a call to memmove.
+type attrKey struct {
+	b [attrKeySize]byte
+	n uint8
+}
+
+// attrKeySize holds every key of the model (the longest is
+// `,"x509Certificates":[`, 22 bytes); newAttrKey panics at init for a
+// longer one.
+const attrKeySize = 24
+
+func newAttrKey(s string) attrKey {
+	var k attrKey
+	if len(s) > attrKeySize {
+		panic("scim: attribute key " + s + " is longer than attrKeySize")
+	}
+	k.n = uint8(copy(k.b[:], s))
+	return k
+}
+
+// appendTo appends the key to b.
+func (k *attrKey) appendTo(b []byte) []byte {
+	n := len(b)
+	b = append(b, k.b[:]...)
+	return b[:n+int(k.n)]
+}
+
 // checkOffset returns what is wrong with the field an entry of kind k named
 // name locates at off in R (EnterpriseUser for an Enterprise string), or "".
 func checkOffset[R any](k attrKind, name string, off uintptr) string {
@@ -385,7 +421,11 @@ func deriveAttrs[R any](t []attrEntry[R], def func(urn, name string) *attrDef) {
 		if e.urn != "" {
 			e.qname = e.urn + ":" + e.name
 		}
-		e.member = `,"` + e.name + `":`
+		if e.kind != akEnterprise { // the encoder writes its URN itself
+			e.member = newAttrKey(`,"` + e.name + `":`)
+			e.inner = newAttrKey(`"` + e.name + `":`)
+			e.open = newAttrKey(`,"` + e.name + `":[`)
+		}
 		e.subs = kindSubs[e.kind]
 		if e.kind != akEnterprise {
 			if e.def = def(e.urn, e.name); e.def == nil {

@@ -1107,12 +1107,18 @@ func pathKeyIn(buf *[maxKeyLen]byte, p AttrPath) []byte {
 
 // userAttrOfPath returns the attribute the path p names, ignoring p.Sub.
 func userAttrOfPath(p AttrPath) uattr {
+	if p.URN == "" {
+		return userAttrOf(p.Name) // the key is the name: no copy
+	}
 	var buf [maxKeyLen]byte
 	return userAttrOf(pathKeyIn(&buf, p))
 }
 
-// groupAttrOfPath is groupAttrOfPath(p).
+// groupAttrOfPath is userAttrOfPath for Group.
 func groupAttrOfPath(p AttrPath) gattr {
+	if p.URN == "" {
+		return groupAttrOf(p.Name)
+	}
 	var buf [maxKeyLen]byte
 	return groupAttrOf(pathKeyIn(&buf, p))
 }

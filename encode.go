@@ -244,23 +244,27 @@ func appendUser(b []byte, u *User, p Projection, baseURL string) []byte {
 		switch r.kind {
 		case akString:
 			for a := r.lo; a < r.hi; a++ {
-				if m[a] != 0 {
-					e := &userAttrs[a]
-					b = appendField(b, e.member, *e.str(u))
+				// The tests before the calls skip absent attributes
+				// as cheaply as code per attribute did.
+				if e := &userAttrs[a]; m[a] != 0 {
+					if v := *e.str(u); v != "" {
+						b = appendField(b, &e.member, v)
+					}
 				}
 			}
 		case akBool:
 			for a := r.lo; a < r.hi; a++ {
 				if m[a] != 0 {
 					e := &userAttrs[a]
-					b = appendBool(b, e.member, *e.boolean(u))
+					b = appendBool(b, &e.member, *e.boolean(u))
 				}
 			}
 		case akMultiValues:
 			for a := r.lo; a < r.hi; a++ {
-				if mk := m[a]; mk != 0 {
-					e := &userAttrs[a]
-					b = appendMultiValues(b, e.member, *e.multi(u), mk)
+				if e, mk := &userAttrs[a], m[a]; mk != 0 {
+					if vs := *e.multi(u); len(vs) != 0 {
+						b = appendMultiValues(b, &e.open, vs, mk)
+					}
 				}
 			}
 		case akName:
@@ -308,9 +312,9 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 		}
 		switch e.kind {
 		case akString:
-			b = appendField(b, e.member, *e.str(g))
+			b = appendField(b, &e.member, *e.str(g))
 		case akBool:
-			b = appendBool(b, e.member, *e.boolean(g))
+			b = appendBool(b, &e.member, *e.boolean(g))
 		case akMembers:
 			n := len(b)
 			b = appendMembers(b, g.Members, mk, baseURL)
@@ -358,8 +362,8 @@ var userRuns = func() []attrRun {
 
 // appendBool appends key (`,"name":`) and the boolean v, which is always
 // written: the model cannot tell false from unset (User.Active).
-func appendBool(b []byte, key string, v bool) []byte {
-	b = append(b, key...)
+func appendBool(b []byte, key *attrKey, v bool) []byte {
+	b = key.appendTo(b)
 	if v {
 		return append(b, "true"...)
 	}
@@ -367,11 +371,11 @@ func appendBool(b []byte, key string, v bool) []byte {
 }
 
 // appendField appends key (`,"name":`) and the string v, unless v is "".
-func appendField(b []byte, key, v string) []byte {
+func appendField(b []byte, key *attrKey, v string) []byte {
 	if v == "" {
 		return b
 	}
-	b = append(b, key...)
+	b = key.appendTo(b)
 	return appendJSONString(b, v)
 }
 
@@ -426,15 +430,14 @@ func appendName(b []byte, n *Name, mask uint16) []byte {
 	return closeOrDrop(b, mark, start, '}')
 }
 
-// appendMultiValues appends key (`,"emails":`) and the values, each with
+// appendMultiValues appends key (`,"emails":[`) and the values, each with
 // the sub-attributes in mask, or nothing when no value has any.
-func appendMultiValues(b []byte, key string, vs []MultiValue, mask uint16) []byte {
+func appendMultiValues(b []byte, key *attrKey, vs []MultiValue, mask uint16) []byte {
 	if len(vs) == 0 || mask == 0 {
 		return b
 	}
 	mark := len(b)
-	b = append(b, key...)
-	b = append(b, '[')
+	b = key.appendTo(b)
 	start := len(b)
 	for i := range vs {
 		v := &vs[i]
@@ -592,7 +595,14 @@ func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) 
 		}
 		switch ea.kind {
 		case akEnterpriseString:
-			b = appendSub(b, start, mask, 1, ea.member[1:], *ea.ent(e))
+			if v := *ea.ent(e); v != "" {
+				if len(b) > start {
+					b = ea.member.appendTo(b)
+				} else {
+					b = ea.inner.appendTo(b)
+				}
+				b = appendJSONString(b, v)
+			}
 		case akManager:
 			if !managerWritten(e.Manager, mask, baseURL) {
 				continue
@@ -601,7 +611,7 @@ func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) 
 			if len(b) > start {
 				b = append(b, ',')
 			}
-			b = append(b, ea.member[1:]...)
+			b = ea.inner.appendTo(b)
 			b = append(b, '{')
 			ms := len(b)
 			b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
