@@ -401,11 +401,12 @@ var subFields = map[string]field{
 // it: a top-level attribute's entry in the attribute table of its resource
 // (attr, kind), a sub-attribute's field.
 type fieldDef struct {
-	def  *attrDef
-	attr uint8    // the index in userAttrs or groupAttrs
-	kind attrKind // that entry's kind
-	id   field    // a sub-attribute's field
-	subs []*fieldDef
+	def   *attrDef
+	attr  uint8    // the index in userAttrs or groupAttrs
+	kind  attrKind // that entry's kind
+	never bool     // returned never (password): absent to filters and sort
+	id    field    // a sub-attribute's field
+	subs  []*fieldDef
 }
 
 // sub returns the sub-attribute named name (any case), or nil.
@@ -430,7 +431,7 @@ func newFieldTable[R any](t []attrEntry[R], urn string) fieldTable {
 		if e.def == nil || e.urn != urn {
 			continue // no attribute, or the Enterprise object
 		}
-		d := &fieldDef{def: e.def, attr: uint8(i), kind: e.kind}
+		d := &fieldDef{def: e.def, attr: uint8(i), kind: e.kind, never: e.def.returned == returnedNever}
 		for _, sa := range e.def.subs {
 			d.subs = append(d.subs, &fieldDef{def: sa, id: subFields[sa.name]})
 		}
@@ -534,28 +535,29 @@ func timeValue(t time.Time) attrValue { return attrValue{kind: valTime, t: t} }
 // scalar returns the value of the simple, single-valued attribute fd.
 // password is absent: it is never returned, so never compared.
 func (s subject) scalar(fd *fieldDef) attrValue {
+	if fd.never {
+		return attrValue{}
+	}
 	if g := s.g; g != nil {
-		return simpleValue(&groupAttrs[fd.attr], g, fd)
+		e := &groupAttrs[fd.attr]
+		switch fd.kind {
+		case akString:
+			return stringValue(*e.str(g), fd)
+		case akBool:
+			return boolValue(*e.boolean(g))
+		}
+		return attrValue{}
 	}
 	e := &userAttrs[fd.attr]
-	if e.kind == akEnterpriseString {
-		if s.u.Enterprise == nil {
-			return attrValue{}
+	switch fd.kind {
+	case akString:
+		return stringValue(*e.str(s.u), fd)
+	case akBool:
+		return boolValue(*e.boolean(s.u))
+	case akEnterpriseString:
+		if s.u.Enterprise != nil {
+			return stringValue(*e.ent(s.u.Enterprise), fd)
 		}
-		return stringValue(*e.ent(s.u.Enterprise), fd)
-	}
-	return simpleValue(e, s.u, fd)
-}
-
-// simpleValue returns the value of the string or boolean attribute e of r.
-func simpleValue[R any](e *attrEntry[R], r *R, fd *fieldDef) attrValue {
-	switch {
-	case e.def.returned == returnedNever:
-		return attrValue{}
-	case e.kind == akString:
-		return stringValue(*e.str(r), fd)
-	case e.kind == akBool:
-		return boolValue(*e.boolean(r))
 	}
 	return attrValue{}
 }
