@@ -72,6 +72,8 @@ type DB struct {
 	// told of (Store.DeclareExtensions); a pointer, so that copies of a DB
 	// share it.
 	declared *atomic.Pointer[declaredExtensions]
+	// stmts, on SQLite, holds the prepared statements; shared by copies.
+	stmts *stmtCache
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -95,6 +97,7 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB
 	case PostgreSQL:
 	case SQLite:
 		d.wsem = make(chan struct{}, 1)
+		d.stmts = new(stmtCache)
 		d.asciiLower = true // SQLite's lower() folds ASCII only
 	default:
 		return nil, fmt.Errorf("sqlstore: Open: unknown dialect %v", dialect)
@@ -209,7 +212,7 @@ func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (s
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	r, err := q.ExecContext(ctx, query, args...)
+	r, err := db.prepared(ctx, q, query).ExecContext(ctx, query, args...)
 	return r, db.mapErr(err)
 }
 
@@ -218,7 +221,7 @@ func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := db.prepared(ctx, q, query).QueryContext(ctx, query, args...)
 	return rows, db.mapErr(err)
 }
 
@@ -236,7 +239,7 @@ func (db *DB) row(ctx context.Context, q querier, query string, args ...any) *sq
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	return q.QueryRowContext(ctx, query, args...)
+	return db.prepared(ctx, q, query).QueryRowContext(ctx, query, args...)
 }
 
 // forUpdate is the locking clause of a read inside a write transaction:

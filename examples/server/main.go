@@ -182,8 +182,12 @@ func openDB(db string) (sqlDB *sql.DB, dialect sqlstore.Dialect, desc string, er
 		// Entra ID sends requests in parallel; stay well below the
 		// server's max_connections (100 by default).
 		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(20)
 	}
+	// Keep the connections parallel requests opened: database/sql keeps
+	// two idle by default, and closing the others means opening them
+	// again, each reading the schema and preparing the store's
+	// statements anew.
+	sqlDB.SetMaxIdleConns(20)
 	return sqlDB, dialect, desc, nil
 }
 
