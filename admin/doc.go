@@ -37,6 +37,13 @@
 // [Settings.Lookup] answers a revoked token with its workspace and
 // [scim.ErrUnknownToken], so the 401 appears in that workspace's log.
 //
+// Lookup and AllowDomain run on every request: over a SQL store, wrap the
+// stores with [CacheTokens] and [CacheDomains] (and the switch with a
+// cache of the host's own) so that they cost no query while nothing
+// changed. Changes made through a cache take effect at once; those made
+// by another process sharing the database, within the cache's ttl: a
+// token revoked there keeps working that long.
+//
 // # The page and the API
 //
 // [Handler] serves, under whatever prefix the host mounts it at, a

@@ -26,7 +26,10 @@ import (
 // shows no log). Set the fields before first use and do not change them
 // afterwards; a Settings is then safe for concurrent use, and must not be
 // copied. With SQL stores, Lookup costs two indexed reads per request (the
-// token by hash, the switch) and a write once a minute per token.
+// token by hash, the switch) and a write once a minute per token, and
+// AllowDomain a read per checked email; [CacheTokens] and [CacheDomains]
+// keep the reads in memory for a bounded time, at the price of seeing
+// other processes' revocations and domain changes that much later.
 type Settings struct {
 	Tokens  TokenStore
 	Sync    SyncStore

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -47,6 +46,10 @@ var ErrNoTenant = errors.New("sqlstore: no tenant in the request context")
 // Make one with [Open]; [DB.Tenant] and [DB.ByContext] hand out the
 // scim.Store values the handler uses. A DB is safe for concurrent use and
 // does not own the *sql.DB it was given: closing that is the caller's job.
+// On SQLite it keeps up to 256 of its statements prepared on the pool's
+// connections, which modernc.org/sqlite would otherwise parse on every
+// call; a pool that keeps its connections idle (SetMaxIdleConns) keeps
+// them prepared.
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
@@ -73,7 +76,7 @@ type DB struct {
 	// told of (Store.DeclareExtensions); a pointer, so that copies of a DB
 	// share it.
 	declared *atomic.Pointer[declaredExtensions]
-	// stmts are SQLite's prepared reads (see pooled).
+	// stmts, on SQLite, holds the prepared statements; shared by copies.
 	stmts *stmtCache
 }
 
@@ -93,11 +96,12 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, opts ...Option) (*DB
 		return nil, errors.New("sqlstore: Open: nil *sql.DB")
 	}
 	d := &DB{db: db, dialect: dialect, now: time.Now, budget: DefaultBudget, maxCost: DefaultMaxFilterCost,
-		declared: new(atomic.Pointer[declaredExtensions]), stmts: &stmtCache{}}
+		declared: new(atomic.Pointer[declaredExtensions])}
 	switch dialect {
 	case PostgreSQL:
 	case SQLite:
 		d.wsem = make(chan struct{}, 1)
+		d.stmts = new(stmtCache)
 		d.asciiLower = true // SQLite's lower() folds ASCII only
 	default:
 		return nil, fmt.Errorf("sqlstore: Open: unknown dialect %v", dialect)
@@ -212,7 +216,7 @@ func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (s
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	r, err := q.ExecContext(ctx, query, args...)
+	r, err := db.prepared(ctx, q, query).ExecContext(ctx, query, args...)
 	return r, db.mapErr(err)
 }
 
@@ -221,7 +225,7 @@ func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	rows, err := db.pooled(ctx, q, query).QueryContext(ctx, query, args...)
+	rows, err := db.prepared(ctx, q, query).QueryContext(ctx, query, args...)
 	return rows, db.mapErr(err)
 }
 
@@ -239,78 +243,7 @@ func (db *DB) row(ctx context.Context, q querier, query string, args ...any) *sq
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	return db.pooled(ctx, q, query).QueryRowContext(ctx, query, args...)
-}
-
-// pooled returns the querier to run query on: on SQLite, a read on the
-// pool runs as a prepared statement, kept for the next call. SQLite
-// compiles every statement it is given (modernc.org/sqlite keeps none), and
-// a read with its groups or members aggregated costs more to compile than
-// to run: a GET took about half the CPU once prepared. Reads inside a
-// transaction and writes are compiled each time. PostgreSQL's driver keeps
-// its own (pgx caches statements per connection).
-func (db *DB) pooled(ctx context.Context, q querier, query string) querier {
-	if db.dialect != SQLite || q != querier(db.db) {
-		return q
-	}
-	if st := db.stmts.get(ctx, db.db, query); st != nil {
-		return stmtQuerier{st}
-	}
-	return q
-}
-
-// maxStmts bounds the statements kept: one per shape of query (a filter's
-// values are arguments), of which clients send a few.
-const maxStmts = 256
-
-// stmtCache holds prepared statements by their text.
-type stmtCache struct {
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
-}
-
-// get returns the statement of query, preparing it the first time; nil
-// when the cache is full or preparing failed (the caller runs query as it
-// is, which reports the error).
-func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string) *sql.Stmt {
-	c.mu.Lock()
-	st, ok := c.m[query]
-	full := len(c.m) >= maxStmts
-	c.mu.Unlock()
-	if ok || full {
-		return st
-	}
-	st, err := pool.PrepareContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev, ok := c.m[query]; ok {
-		st.Close()
-		return prev
-	}
-	if c.m == nil {
-		c.m = map[string]*sql.Stmt{}
-	}
-	c.m[query] = st
-	return st
-}
-
-// stmtQuerier runs its prepared statement, whatever query text it is given
-// (pooled gives it the statement of that text).
-type stmtQuerier struct{ st *sql.Stmt }
-
-func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
-	return s.st.ExecContext(ctx, args...)
-}
-
-func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
-	return s.st.QueryContext(ctx, args...)
-}
-
-func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
-	return s.st.QueryRowContext(ctx, args...)
+	return db.prepared(ctx, q, query).QueryRowContext(ctx, query, args...)
 }
 
 // forUpdate is the locking clause of a read inside a write transaction:

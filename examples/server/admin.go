@@ -38,6 +38,14 @@ type adminSide struct {
 	oauth admin.OAuthClients
 }
 
+// adminCacheFor bounds how long the tokens and domains of the SQL database
+// are answered from memory: every request looks up its token, and every
+// created user's email its domain, which cost a query or two each. A
+// token revoked or a domain changed on this process's page takes effect
+// at once; by another process sharing the database, within adminCacheFor,
+// the bound of the sync switch's cache too.
+const adminCacheFor = syncCacheFor
+
 // newAdminSide keeps the admin settings and the log beside store: in its
 // database when it is a SQL store, else in memory. resolver (nil for the
 // system's) checks domains' TXT records.
@@ -45,7 +53,8 @@ func newAdminSide(store scim.Store, resolver *net.Resolver) *adminSide {
 	s := &admin.Settings{Resolver: resolver, CheckTimeout: 5 * time.Second}
 	if ss, ok := store.(*sqlstore.Store); ok {
 		as := ss.DB().AdminStore()
-		s.Tokens, s.Sync, s.Domains, s.Log = as, newSyncCache(as), as, ss.DB().ProvisioningLog(0)
+		s.Tokens, s.Sync = admin.CacheTokens(as, adminCacheFor), newSyncCache(as)
+		s.Domains, s.Log = admin.CacheDomains(as, adminCacheFor), ss.DB().ProvisioningLog(0)
 	} else {
 		m := new(admin.Memory)
 		s.Tokens, s.Sync, s.Domains, s.Log = m, m, m, admin.NewMemoryLog(0)

@@ -43,11 +43,12 @@
 //
 // The workspace admin's page (package admin) is at http://ADDR/admin/,
 // behind a password printed at start: it creates and revokes tokens
-// (accepted beside -token), switches sync off and on (at once; a switch
-// another process sharing the SQL database made shows within a second,
-// since this one keeps it in memory that long), adds and verifies
+// (accepted beside -token), switches sync off and on, adds and verifies
 // email domains by DNS TXT record (-dns names the DNS server to ask; the
-// system's by default), and shows the provisioning log. While neither
+// system's by default), and shows the provisioning log. Each change takes
+// effect at once; one that another process sharing the SQL database made
+// (a token revoked, a switch, a domain) shows within a second, since this
+// one keeps tokens, switches and domains in memory that long. While neither
 // -domains nor the page lists a domain, every domain is allowed. The
 // page's settings and the log are kept beside the data: in the SQL
 // database (sqlstore's scim_admin_* and scim_log tables), or in memory.
@@ -181,8 +182,12 @@ func openDB(db string) (sqlDB *sql.DB, dialect sqlstore.Dialect, desc string, er
 		// Entra ID sends requests in parallel; stay well below the
 		// server's max_connections (100 by default).
 		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(20)
 	}
+	// Keep the connections parallel requests opened: database/sql keeps
+	// two idle by default, and closing the others means opening them
+	// again, each reading the schema and preparing the store's
+	// statements anew.
+	sqlDB.SetMaxIdleConns(20)
 	return sqlDB, dialect, desc, nil
 }
 
