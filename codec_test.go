@@ -1579,14 +1579,14 @@ func TestAttributeTables(t *testing.T) {
 		if a == uaUnknown {
 			return "", nil, false
 		}
-		return userAttrInfo[a].name, userAttrInfo[a].subs, true
+		return userAttrs[a].qname, userAttrs[a].subs, true
 	}
 	groupInfo := func(key string) (string, []string, bool) {
 		a := groupAttrOf(key)
 		if a == gaUnknown {
 			return "", nil, false
 		}
-		return groupAttrInfo[a].name, groupAttrInfo[a].subs, true
+		return groupAttrs[a].name, groupAttrs[a].subs, true
 	}
 	plain := func(d *attrDef) string { return d.name }
 	t.Run("user", func(t *testing.T) { check(t, userSchema.attrs, plain, userInfo) })
@@ -1598,11 +1598,11 @@ func TestAttributeTables(t *testing.T) {
 	t.Run("common on group", func(t *testing.T) { check(t, commonAttrs.attrs, plain, groupInfo) })
 	t.Run("codec names are schema names", func(t *testing.T) {
 		for a := uattr(1); a < numUserAttrs; a++ {
-			info := userAttrInfo[a]
-			if a == uaEnterprise || a == uaSchemas {
-				continue // a schema, and the list of schemas: not attributes
+			info := userAttrs[a]
+			if a == uaEnterprise {
+				continue // a schema, not an attribute
 			}
-			urn, name := splitURN(info.name)
+			urn, name := splitURN(info.qname)
 			d := lookupUserAttr(AttrPath{URN: urn, Name: name})
 			if d == nil {
 				t.Errorf("%q is not in the schema", info.name)
@@ -1615,10 +1615,7 @@ func TestAttributeTables(t *testing.T) {
 			}
 		}
 		for a := gattr(1); a < numGroupAttrs; a++ {
-			info := groupAttrInfo[a]
-			if a == gaSchemas {
-				continue
-			}
+			info := groupAttrs[a]
 			d := lookupGroupAttr(AttrPath{Name: info.name})
 			if d == nil {
 				t.Errorf("%q is not in the group schema", info.name)
@@ -1634,9 +1631,11 @@ func TestAttributeTables(t *testing.T) {
 	t.Run("returned", func(t *testing.T) {
 		// The encoder always writes id and never password, as the
 		// schema says.
+		uaID := userAttrIndex(akString, "id")
 		if d := lookupUserAttr(AttrPath{Name: "id"}); d.returned != returnedAlways || allUser[uaID] == 0 {
 			t.Errorf("id: returned %v, mask %b", d.returned, allUser[uaID])
 		}
+		uaPassword := userAttrIndex(akString, "password")
 		if d := lookupUserAttr(AttrPath{Name: "password"}); d.returned != returnedNever || allUser[uaPassword] != 0 {
 			t.Errorf("password: returned %v, mask %b", d.returned, allUser[uaPassword])
 		}

@@ -73,99 +73,6 @@ type decodeOptions struct {
 	maxValues int  // maximum values of one multi-valued attribute; 0 (or less) means no limit
 }
 
-// uattr names a top-level attribute of a User, Enterprise attributes
-// included; the encoder's projection mask is indexed by it.
-type uattr uint8
-
-const (
-	uaUnknown uattr = iota
-	uaSchemas
-	uaID
-	uaExternalID
-	uaUserName
-	uaName
-	uaDisplayName
-	uaNickName
-	uaProfileURL
-	uaTitle
-	uaUserType
-	uaPreferredLanguage
-	uaLocale
-	uaTimezone
-	uaActive
-	uaPassword
-	uaEmails
-	uaPhoneNumbers
-	uaIMs
-	uaPhotos
-	uaAddresses
-	uaGroups
-	uaEntitlements
-	uaRoles
-	uaX509Certificates
-	uaEnterprise // the Enterprise extension object as a whole
-	uaEmployeeNumber
-	uaCostCenter
-	uaOrganization
-	uaDivision
-	uaDepartment
-	uaManager
-	uaMeta
-	numUserAttrs
-)
-
-// The sub-attributes of each complex attribute, in output order. A
-// projection mask has bit i set for sub-attribute i.
-var (
-	nameSubs    = []string{"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"}
-	mvSubs      = []string{"value", "display", "type", "primary"}
-	addressSubs = []string{"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary"}
-	refSubs     = []string{"value", "$ref", "display", "type"} // groups and members
-	managerSubs = []string{"value", "$ref", "displayName"}
-	metaSubs    = []string{"resourceType", "created", "lastModified", "location", "version"}
-)
-
-// userAttrInfo is the canonical name (URN-qualified for the Enterprise
-// attributes, as error details name them) and the sub-attributes of each
-// uattr.
-var userAttrInfo = [numUserAttrs]struct {
-	name string
-	subs []string
-}{
-	uaSchemas:           {name: "schemas"},
-	uaID:                {name: "id"},
-	uaExternalID:        {name: "externalId"},
-	uaUserName:          {name: "userName"},
-	uaName:              {name: "name", subs: nameSubs},
-	uaDisplayName:       {name: "displayName"},
-	uaNickName:          {name: "nickName"},
-	uaProfileURL:        {name: "profileUrl"},
-	uaTitle:             {name: "title"},
-	uaUserType:          {name: "userType"},
-	uaPreferredLanguage: {name: "preferredLanguage"},
-	uaLocale:            {name: "locale"},
-	uaTimezone:          {name: "timezone"},
-	uaActive:            {name: "active"},
-	uaPassword:          {name: "password"},
-	uaEmails:            {name: "emails", subs: mvSubs},
-	uaPhoneNumbers:      {name: "phoneNumbers", subs: mvSubs},
-	uaIMs:               {name: "ims", subs: mvSubs},
-	uaPhotos:            {name: "photos", subs: mvSubs},
-	uaAddresses:         {name: "addresses", subs: addressSubs},
-	uaGroups:            {name: "groups", subs: refSubs},
-	uaEntitlements:      {name: "entitlements", subs: mvSubs},
-	uaRoles:             {name: "roles", subs: mvSubs},
-	uaX509Certificates:  {name: "x509Certificates", subs: mvSubs},
-	uaEnterprise:        {name: EnterpriseUserSchema},
-	uaEmployeeNumber:    {name: EnterpriseUserSchema + ":employeeNumber"},
-	uaCostCenter:        {name: EnterpriseUserSchema + ":costCenter"},
-	uaOrganization:      {name: EnterpriseUserSchema + ":organization"},
-	uaDivision:          {name: EnterpriseUserSchema + ":division"},
-	uaDepartment:        {name: EnterpriseUserSchema + ":department"},
-	uaManager:           {name: EnterpriseUserSchema + ":manager", subs: managerSubs},
-	uaMeta:              {name: "meta", subs: metaSubs},
-}
-
 // Lower-case schema URNs, for matching keys after lowerASCII.
 const (
 	lowerUserSchema       = "urn:ietf:params:scim:schemas:core:2.0:user"
@@ -258,105 +165,13 @@ func userAttrOf[T text](key T) uattr {
 // coreUserAttr looks up a lower-case attribute name of the core User schema
 // or the common attributes.
 func coreUserAttr(k []byte) uattr {
-	switch string(k) {
-	case "schemas":
-		return uaSchemas
-	case "id":
-		return uaID
-	case "externalid":
-		return uaExternalID
-	case "username":
-		return uaUserName
-	case "name":
-		return uaName
-	case "displayname":
-		return uaDisplayName
-	case "nickname":
-		return uaNickName
-	case "profileurl":
-		return uaProfileURL
-	case "title":
-		return uaTitle
-	case "usertype":
-		return uaUserType
-	case "preferredlanguage":
-		return uaPreferredLanguage
-	case "locale":
-		return uaLocale
-	case "timezone":
-		return uaTimezone
-	case "active":
-		return uaActive
-	case "password":
-		return uaPassword
-	case "emails":
-		return uaEmails
-	case "phonenumbers":
-		return uaPhoneNumbers
-	case "ims":
-		return uaIMs
-	case "photos":
-		return uaPhotos
-	case "addresses":
-		return uaAddresses
-	case "groups":
-		return uaGroups
-	case "entitlements":
-		return uaEntitlements
-	case "roles":
-		return uaRoles
-	case "x509certificates":
-		return uaX509Certificates
-	case "meta":
-		return uaMeta
-	}
-	return uaUnknown
+	return uattr(userCoreIndex.find(k))
 }
 
 // enterpriseAttr looks up a lower-case attribute name of the Enterprise
 // User extension.
 func enterpriseAttr(k []byte) uattr {
-	switch string(k) {
-	case "employeenumber":
-		return uaEmployeeNumber
-	case "costcenter":
-		return uaCostCenter
-	case "organization":
-		return uaOrganization
-	case "division":
-		return uaDivision
-	case "department":
-		return uaDepartment
-	case "manager":
-		return uaManager
-	}
-	return uaUnknown
-}
-
-// gattr names a top-level attribute of a Group.
-type gattr uint8
-
-const (
-	gaUnknown gattr = iota
-	gaSchemas
-	gaID
-	gaExternalID
-	gaDisplayName
-	gaMembers
-	gaMeta
-	numGroupAttrs
-)
-
-var groupAttrInfo = [numGroupAttrs]struct {
-	name string
-	subs []string
-}{
-	gaSchemas:     {name: "schemas"},
-	gaID:          {name: "id"},
-	gaExternalID:  {name: "externalId"},
-	gaDisplayName: {name: "displayName"},
-	gaMembers:     {name: "members", subs: refSubs},
-	gaMeta:        {name: "meta", subs: metaSubs},
+	return uattr(userEnterpriseIndex.find(k))
 }
 
 // groupAttrOf is userAttrOf for Group.
@@ -373,21 +188,7 @@ func groupAttrOf[T text](key T) gattr {
 		}
 		k = rest
 	}
-	switch string(k) {
-	case "schemas":
-		return gaSchemas
-	case "id":
-		return gaID
-	case "externalid":
-		return gaExternalID
-	case "displayname":
-		return gaDisplayName
-	case "members":
-		return gaMembers
-	case "meta":
-		return gaMeta
-	}
-	return gaUnknown
+	return gattr(groupIndex.find(k))
 }
 
 // decoder decodes one body or value. Syntax errors stop it at once;
@@ -1045,90 +846,54 @@ func (d *decoder) enterpriseObject(u *User) error {
 	}
 }
 
-// setEnterpriseString sets one of the Enterprise string attributes.
-func setEnterpriseString(u *User, a uattr, s string) {
-	if s == "" && u.Enterprise == nil {
-		return
-	}
-	e := enterprise(u)
-	switch a {
-	case uaEmployeeNumber:
-		e.EmployeeNumber = s
-	case uaCostCenter:
-		e.CostCenter = s
-	case uaOrganization:
-		e.Organization = s
-	case uaDivision:
-		e.Division = s
-	case uaDepartment:
-		e.Department = s
-	}
-}
-
 // userAttr decodes the value of attribute a into u.
 func (d *decoder) userAttr(u *User, a uattr) (err error) {
-	switch a {
-	case uaExternalID:
-		u.ExternalID, err = d.str("externalId", "")
-	case uaUserName:
-		u.UserName, err = d.str("userName", "")
-	case uaName:
+	e := &userAttrs[a]
+	if e.readOnly() {
+		// id, meta, schemas and groups are read-only or immutable: a
+		// client's values are ignored (RFC 7643 §7), as Okta's PUT sends
+		// them back (docs/clients.md#okta).
+		return d.skipValue()
+	}
+	switch e.kind {
+	case akString, akBool:
+		return decodeSimple(d, e, u)
+	case akName:
 		u.Name, err = d.name()
-	case uaDisplayName:
-		u.DisplayName, err = d.str("displayName", "")
-	case uaNickName:
-		u.NickName, err = d.str("nickName", "")
-	case uaProfileURL:
-		u.ProfileURL, err = d.str("profileUrl", "")
-	case uaTitle:
-		u.Title, err = d.str("title", "")
-	case uaUserType:
-		u.UserType, err = d.str("userType", "")
-	case uaPreferredLanguage:
-		u.PreferredLanguage, err = d.str("preferredLanguage", "")
-	case uaLocale:
-		u.Locale, err = d.str("locale", "")
-	case uaTimezone:
-		u.Timezone, err = d.str("timezone", "")
-	case uaActive:
-		var v, present bool
-		v, present, err = d.boolean("active", "")
-		// Absent is active: see User.Active.
-		u.Active = v || !present
-	case uaPassword:
-		u.Password, err = d.str("password", "")
-	case uaEmails:
-		u.Emails, err = d.multiValues("emails")
-	case uaPhoneNumbers:
-		u.PhoneNumbers, err = d.multiValues("phoneNumbers")
-	case uaIMs:
-		u.IMs, err = d.multiValues("ims")
-	case uaPhotos:
-		u.Photos, err = d.multiValues("photos")
-	case uaAddresses:
+	case akMultiValues:
+		*e.multi(u), err = d.multiValues(e.name)
+	case akAddresses:
 		u.Addresses, err = d.addresses()
-	case uaEntitlements:
-		u.Entitlements, err = d.multiValues("entitlements")
-	case uaRoles:
-		u.Roles, err = d.multiValues("roles")
-	case uaX509Certificates:
-		u.X509Certificates, err = d.multiValues("x509Certificates")
-	case uaEnterprise:
+	case akEnterprise:
 		err = d.enterpriseObject(u)
-	case uaEmployeeNumber, uaCostCenter, uaOrganization, uaDivision, uaDepartment:
+	case akEnterpriseString:
 		var s string
-		s, err = d.str(userAttrInfo[a].name, "")
-		setEnterpriseString(u, a, s)
-	case uaManager:
+		s, err = d.str(e.qname, "")
+		if s != "" || u.Enterprise != nil {
+			*e.ent(enterprise(u)) = s
+		}
+	case akManager:
 		var m *Manager
 		m, err = d.manager()
 		if m != nil || u.Enterprise != nil {
 			enterprise(u).Manager = m
 		}
 	default:
-		// id, meta, schemas and groups are read-only or immutable: a
-		// client's values are ignored (RFC 7643 §7), as Okta's PUT sends
-		// them back (docs/clients.md#okta).
+		err = d.skipValue()
+	}
+	return err
+}
+
+// decodeSimple decodes the value of a string or boolean attribute e into r.
+func decodeSimple[R any](d *decoder, e *attrEntry[R], r *R) (err error) {
+	switch e.kind {
+	case akString:
+		*e.str(r), err = d.str(e.qname, "")
+	case akBool:
+		var v, present bool
+		v, present, err = d.boolean(e.qname, "")
+		*e.boolean(r) = v || (!present && e.unsetTrue)
+	default:
 		err = d.skipValue()
 	}
 	return err
@@ -1258,8 +1023,8 @@ func decodeUser(body []byte, opt decodeOptions) (*User, error) {
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	if u.UserName == "" {
-		return nil, errorf(400, InvalidValue, `attribute "userName" is required`)
+	if err := checkRequired(userRequired, u); err != nil {
+		return nil, err
 	}
 	if u.Enterprise.IsZero() {
 		u.Enterprise = nil
@@ -1298,8 +1063,8 @@ func decodeGroup(body []byte, opt decodeOptions) (*Group, error) {
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	if g.DisplayName == "" {
-		return nil, errorf(400, InvalidValue, `attribute "displayName" is required`)
+	if err := checkRequired(groupRequired, g); err != nil {
+		return nil, err
 	}
 	if len(g.Extra) == 0 {
 		g.Extra = nil
@@ -1309,17 +1074,15 @@ func decodeGroup(body []byte, opt decodeOptions) (*Group, error) {
 
 // groupAttr decodes the value of attribute a into g.
 func (d *decoder) groupAttr(g *Group, a gattr) (err error) {
-	switch a {
-	case gaExternalID:
-		g.ExternalID, err = d.str("externalId", "")
-	case gaDisplayName:
-		g.DisplayName, err = d.str("displayName", "")
-	case gaMembers:
+	switch e := &groupAttrs[a]; {
+	case e.readOnly(): // id, meta, schemas: ignored (RFC 7643 §7)
+		return d.skipValue()
+	case e.kind == akMembers:
 		g.Members, err = d.members()
-	default: // id, meta, schemas: ignored (RFC 7643 §7)
-		err = d.skipValue()
+		return err
+	default:
+		return decodeSimple(d, e, g)
 	}
-	return err
 }
 
 // pathKeyIn writes the top-level key the path p names ("urn:...:name" or
@@ -1344,12 +1107,18 @@ func pathKeyIn(buf *[maxKeyLen]byte, p AttrPath) []byte {
 
 // userAttrOfPath returns the attribute the path p names, ignoring p.Sub.
 func userAttrOfPath(p AttrPath) uattr {
+	if p.URN == "" {
+		return userAttrOf(p.Name) // the key is the name: no copy
+	}
 	var buf [maxKeyLen]byte
 	return userAttrOf(pathKeyIn(&buf, p))
 }
 
-// groupAttrOfPath is groupAttrOfPath(p).
+// groupAttrOfPath is userAttrOfPath for Group.
 func groupAttrOfPath(p AttrPath) gattr {
+	if p.URN == "" {
+		return groupAttrOf(p.Name)
+	}
 	var buf [maxKeyLen]byte
 	return groupAttrOf(pathKeyIn(&buf, p))
 }
@@ -1402,8 +1171,8 @@ func setUserAttr(u *User, p AttrPath, raw json.RawMessage, opt decodeOptions) er
 	if err := d.finish(); err != nil {
 		return err
 	}
-	if a == uaUserName && tmp.UserName == "" {
-		return errorf(400, InvalidValue, `attribute "userName" is required`)
+	if e := &userAttrs[a]; e.requiredString() && *e.str(&tmp) == "" {
+		return errorf(400, InvalidValue, `attribute "`+e.name+`" is required`)
 	}
 	if tmp.Enterprise.IsZero() {
 		tmp.Enterprise = nil
@@ -1419,24 +1188,25 @@ func isURNOf(urn, core string) bool {
 
 // userSubAttr decodes the value of the sub-attribute sub of a into u.
 func (d *decoder) userSubAttr(u *User, a uattr, sub string) error {
-	info := userAttrInfo[a]
+	info := &userAttrs[a]
 	var buf [maxKeyLen]byte
 	lsub, _ := lowerASCII(&buf, sub)
-	switch a {
-	case uaID, uaSchemas, uaMeta, uaGroups:
-		return d.skipValue() // read-only, as in userAttr
-	case uaEnterprise:
+	if info.readOnly() {
+		return d.skipValue() // as in userAttr
+	}
+	switch info.kind {
+	case akEnterprise:
 		// {Name: "urn:...:enterprise:2.0:User", Sub: "department"}
 		if ea := enterpriseAttr(lsub); ea != uaUnknown {
 			return d.userAttr(u, ea)
 		}
 		return invalidPath(`attribute "` + EnterpriseUserSchema + ":" + sub + `" is not defined`)
-	case uaName:
+	case akName:
 		if indexFold(nameSubs, sub) < 0 {
 			break
 		}
 		return d.nameSub(&u.Name, lsub)
-	case uaManager:
+	case akManager:
 		var m Manager
 		if e := u.Enterprise; e != nil && e.Manager != nil {
 			m = *e.Manager
@@ -1472,11 +1242,11 @@ func (d *decoder) userSubAttr(u *User, a uattr, sub string) error {
 	}
 	switch {
 	case info.subs == nil:
-		return invalidPath(`attribute "` + info.name + `" has no sub-attributes`)
+		return invalidPath(`attribute "` + info.qname + `" has no sub-attributes`)
 	case indexFold(info.subs, sub) < 0:
-		return invalidPath(`attribute "` + info.name + "." + sub + `" is not defined`)
+		return invalidPath(`attribute "` + info.qname + "." + sub + `" is not defined`)
 	}
-	return invalidPath(`attribute "` + info.name + "." + sub + `": a sub-attribute of a multi-valued attribute is set through a value filter`)
+	return invalidPath(`attribute "` + info.qname + "." + sub + `": a sub-attribute of a multi-valued attribute is set through a value filter`)
 }
 
 // indexFold returns the index of name in names, compared as attribute
@@ -1500,18 +1270,19 @@ func setGroupAttr(g *Group, p AttrPath, raw json.RawMessage, opt decodeOptions) 
 		return d.setExtra(&g.Extra, p, isURNOf(p.URN, GroupSchema))
 	}
 	tmp := *g
+	e := &groupAttrs[a]
 	var err error
 	switch {
-	case a == gaID || a == gaSchemas || a == gaMeta:
+	case e.readOnly():
 		err = d.skipValue()
 	case p.Sub == "":
 		err = d.groupAttr(&tmp, a)
-	case a == gaMembers && indexFold(refSubs, p.Sub) >= 0:
-		err = invalidPath(`attribute "members.` + p.Sub + `": a sub-attribute of a multi-valued attribute is set through a value filter`)
-	case groupAttrInfo[a].subs == nil:
-		err = invalidPath(`attribute "` + groupAttrInfo[a].name + `" has no sub-attributes`)
+	case e.subs == nil:
+		err = invalidPath(`attribute "` + e.name + `" has no sub-attributes`)
+	case indexFold(e.subs, p.Sub) >= 0:
+		err = invalidPath(`attribute "` + e.name + "." + p.Sub + `": a sub-attribute of a multi-valued attribute is set through a value filter`)
 	default:
-		err = invalidPath(`attribute "` + groupAttrInfo[a].name + "." + p.Sub + `" is not defined`)
+		err = invalidPath(`attribute "` + e.name + "." + p.Sub + `" is not defined`)
 	}
 	if err != nil {
 		return err
@@ -1519,8 +1290,8 @@ func setGroupAttr(g *Group, p AttrPath, raw json.RawMessage, opt decodeOptions) 
 	if err := d.finish(); err != nil {
 		return err
 	}
-	if a == gaDisplayName && tmp.DisplayName == "" {
-		return errorf(400, InvalidValue, `attribute "displayName" is required`)
+	if e := &groupAttrs[a]; e.requiredString() && *e.str(&tmp) == "" {
+		return errorf(400, InvalidValue, `attribute "`+e.name+`" is required`)
 	}
 	*g = tmp
 	return nil

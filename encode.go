@@ -9,8 +9,9 @@ import (
 )
 
 // This file writes Users and Groups as JSON responses: hand-written
-// appenders, no reflection, attribute names in RFC 7643's case, in a
-// stable order. The rules, for hosts and for the handler:
+// appenders, no reflection, attribute names in RFC 7643's case, in the
+// stable order of the attribute tables (attrtable.go). The rules, for hosts
+// and for the handler:
 //
 //   - Absent values are omitted: no null, no "", no [], no {} (Entra ID
 //     reads responses strictly and refuses nulls;
@@ -83,10 +84,10 @@ var (
 // sub-attribute, -1 for the whole attribute, -2 for an unknown one.
 func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
 	a := userAttrOfPath(p)
-	switch a {
-	case uaUnknown:
+	switch {
+	case a == uaUnknown:
 		return 1, 0, -2 // empty range
-	case uaEnterprise:
+	case a == uaEnterprise:
 		if p.Sub != "" {
 			var buf [maxKeyLen]byte
 			lsub, _ := lowerASCII(&buf, p.Sub)
@@ -95,31 +96,102 @@ func userPathAttrs(p AttrPath) (lo, hi uattr, sub int) {
 			}
 			return 1, 0, -2
 		}
-		return uaEmployeeNumber, uaManager, -1
-	}
-	if p.Sub == "" {
+		return uaEnterprise + 1, uaEnterprise + enterpriseAttrCount, -1
+	case p.Sub == "":
 		return a, a, -1
 	}
-	if i := indexFold(userAttrInfo[a].subs, p.Sub); i >= 0 {
+	if i := indexFold(userAttrs[a].subs, p.Sub); i >= 0 {
 		return a, a, i
 	}
 	return a, a, -2
 }
 
+// enterpriseAttrCount is how many Enterprise attributes follow the
+// Enterprise object's entry in userAttrs.
+var enterpriseAttrCount = func() uattr {
+	n := uattr(0)
+	for uaEnterprise+n+1 < numUserAttrs && userAttrs[uaEnterprise+n+1].urn == EnterpriseUserSchema {
+		n++
+	}
+	return n
+}()
+
 func compileUserMask(p Projection) userMask {
 	var m userMask
-	full := func(a uattr) uint16 { return fullMask(userAttrInfo[a].subs) }
-	if len(p.Attributes) == 0 {
-		for a := range m {
-			m[a] = full(uattr(a))
+	compileMask(m[:], &userMaskBase, p, userPathAttrs)
+	return m
+}
+
+func groupPathAttr(p AttrPath) (lo, hi gattr, sub int) {
+	a := groupAttrOfPath(p)
+	switch {
+	case a == gaUnknown:
+		return 1, 0, -2
+	case p.Sub == "":
+		return a, a, -1
+	}
+	if i := indexFold(groupAttrs[a].subs, p.Sub); i >= 0 {
+		return a, a, i
+	}
+	return a, a, -2
+}
+
+func compileGroupMask(p Projection) groupMask {
+	var m groupMask
+	compileMask(m[:], &groupMaskBase, p, groupPathAttr)
+	return m
+}
+
+// maskBase is what compileMask derives from an attribute table once: the
+// mask of each attribute with all its sub-attributes, and the masks no
+// projection changes.
+type maskBase struct {
+	full   []uint16
+	forced []forcedMask
+}
+
+type forcedMask struct {
+	a    int
+	mask uint16
+}
+
+var (
+	userMaskBase  = newMaskBase(userAttrs[:])
+	groupMaskBase = newMaskBase(groupAttrs[:])
+)
+
+func newMaskBase[R any](t []attrEntry[R]) maskBase {
+	var mb maskBase
+	for a := range t {
+		e := &t[a]
+		mb.full = append(mb.full, fullMask(e.subs))
+		switch {
+		case e.kind == akSchemas || e.kind == akNone:
+			mb.forced = append(mb.forced, forcedMask{a, 1}) // the encoder writes schemas first, always
+		case e.kind == akEnterprise:
+			mb.forced = append(mb.forced, forcedMask{a, 0}) // its attributes' masks say what to write
+		case e.def.returned == returnedAlways: // id
+			mb.forced = append(mb.forced, forcedMask{a, 1})
+		case e.def.returned == returnedNever: // password
+			mb.forced = append(mb.forced, forcedMask{a, 0})
 		}
+	}
+	return mb
+}
+
+// compileMask fills m, indexed as the attribute table of mb, for p; resolve
+// maps a path to the attributes it names (lo to hi, an empty range for
+// none) and the sub-attribute (-1 for all, -2 for an unknown one).
+func compileMask[A uattr | gattr](m []uint16, mb *maskBase, p Projection, resolve func(AttrPath) (lo, hi A, sub int)) {
+	if len(p.Attributes) == 0 {
+		copy(m, mb.full)
 	} else {
 		for _, x := range p.Attributes {
-			lo, hi, sub := userPathAttrs(x)
+			lo, hi, sub := resolve(x)
 			for a := lo; a <= hi && a >= lo; a++ {
 				switch {
 				case sub == -1:
-					m[a] = full(a)
+					m[a] = mb.full[a]
 				case sub >= 0:
 					m[a] |= 1 << sub
 				}
@@ -127,7 +199,7 @@ func compileUserMask(p Projection) userMask {
 		}
 	}
 	for _, x := range p.Excluded {
-		lo, hi, sub := userPathAttrs(x)
+		lo, hi, sub := resolve(x)
 		for a := lo; a <= hi && a >= lo; a++ {
 			switch {
 			case sub == -1:
@@ -137,54 +209,9 @@ func compileUserMask(p Projection) userMask {
 			}
 		}
 	}
-	m[uaID] = 1       // returned "always"
-	m[uaPassword] = 0 // returned "never"
-	m[uaSchemas] = 1
-	m[uaEnterprise] = 0
-	return m
-}
-
-func groupPathAttr(p AttrPath) (gattr, int) {
-	a := groupAttrOfPath(p)
-	if a == gaUnknown || p.Sub == "" {
-		return a, -1
+	for _, f := range mb.forced {
+		m[f.a] = f.mask
 	}
-	if i := indexFold(groupAttrInfo[a].subs, p.Sub); i >= 0 {
-		return a, i
-	}
-	return a, -2
-}
-
-func compileGroupMask(p Projection) groupMask {
-	var m groupMask
-	full := func(a gattr) uint16 { return fullMask(groupAttrInfo[a].subs) }
-	if len(p.Attributes) == 0 {
-		for a := range m {
-			m[a] = full(gattr(a))
-		}
-	} else {
-		for _, x := range p.Attributes {
-			switch a, sub := groupPathAttr(x); {
-			case a == gaUnknown:
-			case sub == -1:
-				m[a] = full(a)
-			case sub >= 0:
-				m[a] |= 1 << sub
-			}
-		}
-	}
-	for _, x := range p.Excluded {
-		switch a, sub := groupPathAttr(x); {
-		case a == gaUnknown:
-		case sub == -1:
-			m[a] = 0
-		case sub >= 0:
-			m[a] &^= 1 << sub
-		}
-	}
-	m[gaID] = 1
-	m[gaSchemas] = 1
-	return m
 }
 
 // appendUser appends u's JSON representation (RFC 7643 §4.1, §8.2) to b,
@@ -213,58 +240,46 @@ func appendUser(b []byte, u *User, p Projection, baseURL string) []byte {
 	}
 	b = appendExtraSchemas(b, extras, UserSchema, listed)
 	b = append(b, ']')
-	b = appendField(b, `,"id":`, u.ID)
-	if m[uaExternalID] != 0 {
-		b = appendField(b, `,"externalId":`, u.ExternalID)
-	}
-	if m[uaUserName] != 0 {
-		b = appendField(b, `,"userName":`, u.UserName)
-	}
-	if mk := m[uaName]; mk != 0 && !u.Name.IsZero() {
-		b = appendName(b, &u.Name, mk)
-	}
-	if m[uaDisplayName] != 0 {
-		b = appendField(b, `,"displayName":`, u.DisplayName)
-	}
-	if m[uaNickName] != 0 {
-		b = appendField(b, `,"nickName":`, u.NickName)
-	}
-	if m[uaProfileURL] != 0 {
-		b = appendField(b, `,"profileUrl":`, u.ProfileURL)
-	}
-	if m[uaTitle] != 0 {
-		b = appendField(b, `,"title":`, u.Title)
-	}
-	if m[uaUserType] != 0 {
-		b = appendField(b, `,"userType":`, u.UserType)
-	}
-	if m[uaPreferredLanguage] != 0 {
-		b = appendField(b, `,"preferredLanguage":`, u.PreferredLanguage)
-	}
-	if m[uaLocale] != 0 {
-		b = appendField(b, `,"locale":`, u.Locale)
-	}
-	if m[uaTimezone] != 0 {
-		b = appendField(b, `,"timezone":`, u.Timezone)
-	}
-	if m[uaActive] != 0 {
-		if u.Active {
-			b = append(b, `,"active":true`...)
-		} else {
-			b = append(b, `,"active":false`...)
+	for _, r := range userRuns {
+		switch r.kind {
+		case akString:
+			for a := r.lo; a < r.hi; a++ {
+				// The tests before the calls skip absent attributes
+				// as cheaply as code per attribute did.
+				if e := &userAttrs[a]; m[a] != 0 {
+					if v := *e.str(u); v != "" {
+						b = appendField(b, &e.member, v)
+					}
+				}
+			}
+		case akBool:
+			for a := r.lo; a < r.hi; a++ {
+				if m[a] != 0 {
+					e := &userAttrs[a]
+					b = appendBool(b, &e.member, *e.boolean(u))
+				}
+			}
+		case akMultiValues:
+			for a := r.lo; a < r.hi; a++ {
+				if e, mk := &userAttrs[a], m[a]; mk != 0 {
+					if vs := *e.multi(u); len(vs) != 0 {
+						b = appendMultiValues(b, &e.open, vs, mk)
+					}
+				}
+			}
+		case akName:
+			if mk := m[r.lo]; mk != 0 && !u.Name.IsZero() {
+				b = appendName(b, &u.Name, mk)
+			}
+		case akAddresses:
+			b = appendAddresses(b, u.Addresses, m[r.lo])
+		case akGroupRefs:
+			b = appendGroupRefs(b, u.Groups, m[r.lo], baseURL)
+		case akEnterprise:
+			if ent {
+				b = appendEnterprise(b, u.Enterprise, m, baseURL)
+			}
 		}
-	}
-	b = appendMultiValues(b, `,"emails":[`, u.Emails, m[uaEmails])
-	b = appendMultiValues(b, `,"phoneNumbers":[`, u.PhoneNumbers, m[uaPhoneNumbers])
-	b = appendMultiValues(b, `,"ims":[`, u.IMs, m[uaIMs])
-	b = appendMultiValues(b, `,"photos":[`, u.Photos, m[uaPhotos])
-	b = appendAddresses(b, u.Addresses, m[uaAddresses])
-	b = appendGroupRefs(b, u.Groups, m[uaGroups], baseURL)
-	b = appendMultiValues(b, `,"entitlements":[`, u.Entitlements, m[uaEntitlements])
-	b = appendMultiValues(b, `,"roles":[`, u.Roles, m[uaRoles])
-	b = appendMultiValues(b, `,"x509Certificates":[`, u.X509Certificates, m[uaX509Certificates])
-	if ent {
-		b = appendEnterprise(b, u.Enterprise, m, baseURL)
 	}
 	b = appendExtras(b, extras)
 	if mk := m[uaMeta]; mk != 0 {
@@ -289,20 +304,25 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 	b = append(b, `{"schemas":["`+GroupSchema+`"`...)
 	b = appendExtraSchemas(b, extras, GroupSchema, "")
 	b = append(b, ']')
-	b = appendField(b, `,"id":`, g.ID)
-	if m[gaExternalID] != 0 {
-		b = appendField(b, `,"externalId":`, g.ExternalID)
-	}
-	if m[gaDisplayName] != 0 {
-		b = appendField(b, `,"displayName":`, g.DisplayName)
-	}
-	if mk := m[gaMembers]; mk != 0 {
-		n := len(b)
-		b = appendMembers(b, g.Members, mk, baseURL)
-		if len(b) == n {
-			// Wanted but empty: [] rather than nothing, as Entra ID's
-			// example response shows (docs/clients.md#groups).
-			b = append(b, `,"members":[]`...)
+	for a := gaSchemas + 1; a < gaMeta; a++ {
+		e := &groupAttrs[a]
+		mk := m[a]
+		if mk == 0 {
+			continue
+		}
+		switch e.kind {
+		case akString:
+			b = appendField(b, &e.member, *e.str(g))
+		case akBool:
+			b = appendBool(b, &e.member, *e.boolean(g))
+		case akMembers:
+			n := len(b)
+			b = appendMembers(b, g.Members, mk, baseURL)
+			if len(b) == n {
+				// Wanted but empty: [] rather than nothing, as Entra ID's
+				// example response shows (docs/clients.md#groups).
+				b = append(b, `,"members":[]`...)
+			}
 		}
 	}
 	b = appendExtras(b, extras)
@@ -312,12 +332,50 @@ func appendGroup(b []byte, g *Group, p Projection, baseURL string) []byte {
 	return append(b, '}')
 }
 
+// attrRun is a run of consecutive attributes of one kind in an attribute
+// table, [lo, hi), which the encoder writes in one loop: a switch per run
+// rather than one per attribute keeps the encoder as fast as the
+// straight-line code per attribute it replaces.
+type attrRun struct {
+	kind   attrKind
+	lo, hi uattr
+}
+
+// userRuns are the runs of userAttrs between schemas and meta, which
+// appendUser writes in order; the Enterprise attributes are the
+// Enterprise object's to write.
+var userRuns = func() []attrRun {
+	var runs []attrRun
+	for a := uaSchemas + 1; a < uaMeta; a++ {
+		k := userAttrs[a].kind
+		if userAttrs[a].urn != "" {
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1].kind == k && runs[n-1].hi == a {
+			runs[n-1].hi++
+			continue
+		}
+		runs = append(runs, attrRun{kind: k, lo: a, hi: a + 1})
+	}
+	return runs
+}()
+
+// appendBool appends key (`,"name":`) and the boolean v, which is always
+// written: the model cannot tell false from unset (User.Active).
+func appendBool(b []byte, key *attrKey, v bool) []byte {
+	b = key.appendTo(b)
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
+}
+
 // appendField appends key (`,"name":`) and the string v, unless v is "".
-func appendField(b []byte, key, v string) []byte {
+func appendField(b []byte, key *attrKey, v string) []byte {
 	if v == "" {
 		return b
 	}
-	b = append(b, key...)
+	b = key.appendTo(b)
 	return appendJSONString(b, v)
 }
 
@@ -374,12 +432,12 @@ func appendName(b []byte, n *Name, mask uint16) []byte {
 
 // appendMultiValues appends key (`,"emails":[`) and the values, each with
 // the sub-attributes in mask, or nothing when no value has any.
-func appendMultiValues(b []byte, key string, vs []MultiValue, mask uint16) []byte {
+func appendMultiValues(b []byte, key *attrKey, vs []MultiValue, mask uint16) []byte {
 	if len(vs) == 0 || mask == 0 {
 		return b
 	}
 	mark := len(b)
-	b = append(b, key...)
+	b = key.appendTo(b)
 	start := len(b)
 	for i := range vs {
 		v := &vs[i]
@@ -508,34 +566,59 @@ func managerWritten(mg *Manager, mask uint16, baseURL string) bool {
 // enterpriseWritten reports whether appendEnterprise writes anything, so
 // that "schemas" can list the extension exactly when its object is there.
 func enterpriseWritten(e *EnterpriseUser, m *userMask, baseURL string) bool {
-	return e != nil && ((m[uaEmployeeNumber] != 0 && e.EmployeeNumber != "") ||
-		(m[uaCostCenter] != 0 && e.CostCenter != "") ||
-		(m[uaOrganization] != 0 && e.Organization != "") ||
-		(m[uaDivision] != 0 && e.Division != "") ||
-		(m[uaDepartment] != 0 && e.Department != "") ||
-		managerWritten(e.Manager, m[uaManager], baseURL))
+	if e == nil {
+		return false
+	}
+	for a := uaEnterprise + 1; a <= uaEnterprise+enterpriseAttrCount; a++ {
+		switch ea := &userAttrs[a]; ea.kind {
+		case akEnterpriseString:
+			if m[a] != 0 && *ea.ent(e) != "" {
+				return true
+			}
+		case akManager:
+			if managerWritten(e.Manager, m[a], baseURL) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func appendEnterprise(b []byte, e *EnterpriseUser, m *userMask, baseURL string) []byte {
 	mark := len(b)
 	b = append(b, `,"`+EnterpriseUserSchema+`":{`...)
 	start := len(b)
-	b = appendSub(b, start, m[uaEmployeeNumber], 1, `"employeeNumber":`, e.EmployeeNumber)
-	b = appendSub(b, start, m[uaCostCenter], 1, `"costCenter":`, e.CostCenter)
-	b = appendSub(b, start, m[uaOrganization], 1, `"organization":`, e.Organization)
-	b = appendSub(b, start, m[uaDivision], 1, `"division":`, e.Division)
-	b = appendSub(b, start, m[uaDepartment], 1, `"department":`, e.Department)
-	if mask := m[uaManager]; managerWritten(e.Manager, mask, baseURL) {
-		mg := e.Manager
-		if len(b) > start {
-			b = append(b, ',')
+	for a := uaEnterprise + 1; a <= uaEnterprise+enterpriseAttrCount; a++ {
+		ea, mask := &userAttrs[a], m[a]
+		if mask == 0 {
+			continue
 		}
-		b = append(b, `"manager":{`...)
-		ms := len(b)
-		b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
-		b = appendRef(b, ms, mask, 1<<1, mg.Ref, baseURL, "/Users/", mg.Value)
-		b = appendSub(b, ms, mask, 1<<2, `"displayName":`, mg.DisplayName)
-		b = append(b, '}')
+		switch ea.kind {
+		case akEnterpriseString:
+			if v := *ea.ent(e); v != "" {
+				if len(b) > start {
+					b = ea.member.appendTo(b)
+				} else {
+					b = ea.inner.appendTo(b)
+				}
+				b = appendJSONString(b, v)
+			}
+		case akManager:
+			if !managerWritten(e.Manager, mask, baseURL) {
+				continue
+			}
+			mg := e.Manager
+			if len(b) > start {
+				b = append(b, ',')
+			}
+			b = ea.inner.appendTo(b)
+			b = append(b, '{')
+			ms := len(b)
+			b = appendSub(b, ms, mask, 1<<0, `"value":`, mg.Value)
+			b = appendRef(b, ms, mask, 1<<1, mg.Ref, baseURL, "/Users/", mg.Value)
+			b = appendSub(b, ms, mask, 1<<2, `"displayName":`, mg.DisplayName)
+			b = append(b, '}')
+		}
 	}
 	return closeOrDrop(b, mark, start, '}')
 }

@@ -262,7 +262,7 @@ func (s subject) matchAttr(p AttrPath, op Operator, v Value) bool {
 		if !ok {
 			return false
 		}
-		if fd.id == fSchemas {
+		if fd.kind == akSchemas {
 			return c.result(s.eachSchema(c.test))
 		}
 		return c.result(c.test(s.scalar(fd)))
@@ -359,46 +359,10 @@ func matchElem(f Filter, fd *fieldDef, e complexElem) bool {
 
 // ---- the attributes of the model ----
 
-// field identifies an attribute or a sub-attribute of the model, so that
-// the evaluator switches on a small integer rather than on names.
+// field identifies a sub-attribute of the model, so that the evaluator
+// switches on a small integer rather than on names; a top-level attribute
+// is its entry in the attribute table (attrtable.go).
 type field uint8
-
-// Top-level attributes of User and Group.
-const (
-	fNone field = iota
-	fID
-	fExternalID
-	fSchemas
-	fMeta
-	fUserName
-	fName
-	fDisplayName
-	fNickName
-	fProfileURL
-	fTitle
-	fUserType
-	fPreferredLanguage
-	fLocale
-	fTimezone
-	fActive
-	fPassword
-	fEmails
-	fPhoneNumbers
-	fIMs
-	fPhotos
-	fAddresses
-	fGroups
-	fEntitlements
-	fRoles
-	fX509Certificates
-	fEmployeeNumber
-	fCostCenter
-	fOrganization
-	fDivision
-	fDepartment
-	fManager
-	fMembers
-)
 
 // Sub-attributes of complex attributes.
 const (
@@ -427,18 +391,6 @@ const (
 	sVersion
 )
 
-var topFields = map[string]field{
-	"id": fID, "externalId": fExternalID, "schemas": fSchemas, "meta": fMeta,
-	"userName": fUserName, "name": fName, "displayName": fDisplayName, "nickName": fNickName,
-	"profileUrl": fProfileURL, "title": fTitle, "userType": fUserType,
-	"preferredLanguage": fPreferredLanguage, "locale": fLocale, "timezone": fTimezone,
-	"active": fActive, "password": fPassword, "emails": fEmails, "phoneNumbers": fPhoneNumbers,
-	"ims": fIMs, "photos": fPhotos, "addresses": fAddresses, "groups": fGroups,
-	"entitlements": fEntitlements, "roles": fRoles, "x509Certificates": fX509Certificates,
-	"employeeNumber": fEmployeeNumber, "costCenter": fCostCenter, "organization": fOrganization,
-	"division": fDivision, "department": fDepartment, "manager": fManager, "members": fMembers,
-}
-
 var subFields = map[string]field{
 	"value": sValue, "display": sDisplay, "type": sType, "primary": sPrimary, "$ref": sRef,
 	"displayName": sDisplayName, "formatted": sFormatted, "streetAddress": sStreetAddress,
@@ -449,11 +401,14 @@ var subFields = map[string]field{
 	"location": sLocation, "version": sVersion,
 }
 
-// fieldDef is an attribute of the schema table with the field the model
-// keeps it in.
+// fieldDef is an attribute of the schema table with where the model keeps
+// it: a top-level attribute's entry in the attribute table of its resource
+// (attr, kind), a sub-attribute's field.
 type fieldDef struct {
 	def  *attrDef
-	id   field
+	attr uint8    // the index in userAttrs or groupAttrs
+	kind attrKind // that entry's kind
+	id   field    // a sub-attribute's field
 	subs []*fieldDef
 }
 
@@ -470,26 +425,28 @@ func (d *fieldDef) sub(name string) *fieldDef {
 // fieldTable maps lower-case attribute names to their definitions.
 type fieldTable map[string]*fieldDef
 
-func newFieldTable(schemas ...*resourceSchema) fieldTable {
-	t := fieldTable{}
-	for _, s := range schemas {
-		for _, a := range s.attrs {
-			d := &fieldDef{def: a, id: topFields[a.name]}
-			for _, sa := range a.subs {
-				d.subs = append(d.subs, &fieldDef{def: sa, id: subFields[sa.name]})
-			}
-			t[strings.ToLower(a.name)] = d
+// newFieldTable returns the table of the attributes of t qualified by urn
+// ("" for the core and common attributes).
+func newFieldTable[R any](t []attrEntry[R], urn string) fieldTable {
+	ft := fieldTable{}
+	for i := range t {
+		e := &t[i]
+		if e.def == nil || e.urn != urn {
+			continue // no attribute, or the Enterprise object
 		}
+		d := &fieldDef{def: e.def, attr: uint8(i), kind: e.kind}
+		for _, sa := range e.def.subs {
+			d.subs = append(d.subs, &fieldDef{def: sa, id: subFields[sa.name]})
+		}
+		ft[strings.ToLower(e.name)] = d
 	}
-	return t
+	return ft
 }
 
 var (
-	// commonAttrs come first so that, as in lookupUserAttr, a core attribute
-	// of the same name would win.
-	userFields       = newFieldTable(commonAttrs, userSchema)
-	enterpriseFields = newFieldTable(enterpriseSchema)
-	groupFields      = newFieldTable(commonAttrs, groupSchema)
+	userFields       = newFieldTable(userAttrs[:], "")
+	enterpriseFields = newFieldTable(userAttrs[:], EnterpriseUserSchema)
+	groupFields      = newFieldTable(groupAttrs[:], "")
 )
 
 // find looks name up without the allocation of lower-casing a mixed-case
@@ -582,58 +539,27 @@ func timeValue(t time.Time) attrValue { return attrValue{kind: valTime, t: t} }
 // password is absent: it is never returned, so never compared.
 func (s subject) scalar(fd *fieldDef) attrValue {
 	if g := s.g; g != nil {
-		switch fd.id {
-		case fID:
-			return stringValue(g.ID, fd)
-		case fExternalID:
-			return stringValue(g.ExternalID, fd)
-		case fDisplayName:
-			return stringValue(g.DisplayName, fd)
+		return simpleValue(&groupAttrs[fd.attr], g, fd)
+	}
+	e := &userAttrs[fd.attr]
+	if e.kind == akEnterpriseString {
+		if s.u.Enterprise == nil {
+			return attrValue{}
 		}
+		return stringValue(*e.ent(s.u.Enterprise), fd)
+	}
+	return simpleValue(e, s.u, fd)
+}
+
+// simpleValue returns the value of the string or boolean attribute e of r.
+func simpleValue[R any](e *attrEntry[R], r *R, fd *fieldDef) attrValue {
+	switch {
+	case e.def.returned == returnedNever:
 		return attrValue{}
-	}
-	u := s.u
-	switch fd.id {
-	case fID:
-		return stringValue(u.ID, fd)
-	case fExternalID:
-		return stringValue(u.ExternalID, fd)
-	case fUserName:
-		return stringValue(u.UserName, fd)
-	case fDisplayName:
-		return stringValue(u.DisplayName, fd)
-	case fNickName:
-		return stringValue(u.NickName, fd)
-	case fProfileURL:
-		return stringValue(u.ProfileURL, fd)
-	case fTitle:
-		return stringValue(u.Title, fd)
-	case fUserType:
-		return stringValue(u.UserType, fd)
-	case fPreferredLanguage:
-		return stringValue(u.PreferredLanguage, fd)
-	case fLocale:
-		return stringValue(u.Locale, fd)
-	case fTimezone:
-		return stringValue(u.Timezone, fd)
-	case fActive:
-		return boolValue(u.Active)
-	}
-	e := u.Enterprise
-	if e == nil {
-		return attrValue{}
-	}
-	switch fd.id {
-	case fEmployeeNumber:
-		return stringValue(e.EmployeeNumber, fd)
-	case fCostCenter:
-		return stringValue(e.CostCenter, fd)
-	case fOrganization:
-		return stringValue(e.Organization, fd)
-	case fDivision:
-		return stringValue(e.Division, fd)
-	case fDepartment:
-		return stringValue(e.Department, fd)
+	case e.kind == akString:
+		return stringValue(*e.str(r), fd)
+	case e.kind == akBool:
+		return boolValue(*e.boolean(r))
 	}
 	return attrValue{}
 }
@@ -808,58 +734,46 @@ func (e complexElem) sub(sd *fieldDef) attrValue {
 // element, possibly empty; an unset manager has none.
 func (s subject) eachElem(fd *fieldDef, fn func(complexElem) bool) bool {
 	if g := s.g; g != nil {
-		switch fd.id {
-		case fMembers:
+		switch fd.kind {
+		case akMembers:
 			for i := range g.Members {
 				if fn(complexElem{mem: &g.Members[i]}) {
 					return true
 				}
 			}
-		case fMeta:
+		case akMeta:
 			return fn(complexElem{meta: &g.Meta, rt: "Group"})
 		}
 		return false
 	}
 	u := s.u
 	var mvs []MultiValue
-	switch fd.id {
-	case fName:
+	switch fd.kind {
+	case akName:
 		return fn(complexElem{name: &u.Name})
-	case fMeta:
+	case akMeta:
 		return fn(complexElem{meta: &u.Meta, rt: "User"})
-	case fManager:
+	case akManager:
 		if u.Enterprise != nil && u.Enterprise.Manager != nil {
 			return fn(complexElem{mgr: u.Enterprise.Manager})
 		}
 		return false
-	case fAddresses:
+	case akAddresses:
 		for i := range u.Addresses {
 			if fn(complexElem{addr: &u.Addresses[i]}) {
 				return true
 			}
 		}
 		return false
-	case fGroups:
+	case akGroupRefs:
 		for i := range u.Groups {
 			if fn(complexElem{gref: &u.Groups[i]}) {
 				return true
 			}
 		}
 		return false
-	case fEmails:
-		mvs = u.Emails
-	case fPhoneNumbers:
-		mvs = u.PhoneNumbers
-	case fIMs:
-		mvs = u.IMs
-	case fPhotos:
-		mvs = u.Photos
-	case fEntitlements:
-		mvs = u.Entitlements
-	case fRoles:
-		mvs = u.Roles
-	case fX509Certificates:
-		mvs = u.X509Certificates
+	case akMultiValues:
+		mvs = *userAttrs[fd.attr].multi(u)
 	}
 	for i := range mvs {
 		if fn(complexElem{mv: &mvs[i]}) {
@@ -1425,7 +1339,7 @@ func (s subject) sortValue(by AttrPath) attrValue {
 		if by.Sub != "" {
 			return attrValue{}
 		}
-		if fd.id == fSchemas {
+		if fd.kind == akSchemas {
 			var x attrValue
 			s.eachSchema(func(v attrValue) bool {
 				x = v

@@ -846,7 +846,7 @@ func defOf(fd *fieldDef) *attrDef {
 func TestFieldTable(t *testing.T) {
 	for _, tab := range []fieldTable{userFields, enterpriseFields, groupFields} {
 		for _, fd := range tab {
-			if fd.id == fNone {
+			if fd.kind == akNone {
 				t.Errorf("attribute %s has no field", fd.def.name)
 			}
 			for _, sd := range fd.subs {

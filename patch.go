@@ -433,8 +433,8 @@ func applyGroupPatch(g *Group, ops []patchOp, opt patchOptions) error {
 			return o.wrap(err)
 		}
 	}
-	if w.DisplayName == "" {
-		return errorf(400, InvalidValue, `attribute "displayName" is required`)
+	if err := checkRequired(groupRequired, w); err != nil {
+		return err
 	}
 	if len(w.Extra) == 0 {
 		w.Extra = nil
@@ -537,17 +537,17 @@ func readOnlyError(attr string) error {
 	return errorf(400, Mutability, `attribute "`+attr+`" is read-only`)
 }
 
-// patchID handles an operation on id: read-only, but a value equal to the
-// resource's id changes nothing, and Okta sends the id back in the value of
-// a group rename (docs/clients.md#okta).
-func patchID(id string, kind patchKind, raw json.RawMessage) error {
+// patchReadOnlyString handles an operation on a read-only string attribute
+// (id) whose value is cur: a value equal to it changes nothing, as Okta
+// sends the id back in the value of a group rename (docs/clients.md#okta).
+func patchReadOnlyString(name, cur string, kind patchKind, raw json.RawMessage) error {
 	if kind != patchRemove {
 		var s string
-		if json.Unmarshal(raw, &s) == nil && s == id {
+		if json.Unmarshal(raw, &s) == nil && s == cur {
 			return nil
 		}
 	}
-	return readOnlyError("id")
+	return readOnlyError(name)
 }
 
 // removeValue handles the value of a remove whose target is not a
@@ -567,28 +567,30 @@ func patchUser(u *User, kind patchKind, p Path, raw json.RawMessage, opt patchOp
 		return errorf(400, InvalidPath, `path "`+key+`" is qualified by the pre-RFC Enterprise URN; RFC 7643 §4.3's is `+EnterpriseUserSchema+` (strict mode turns off the compatibility rule `+ruleLegacyEnterprise+`)`)
 	}
 	a := userAttrOf([]byte(key))
-	switch a {
-	case uaID:
-		return patchID(u.ID, kind, raw)
-	case uaMeta, uaSchemas, uaGroups:
-		return readOnlyError(userAttrInfo[a].name)
-	case uaManager:
+	e := &userAttrs[a]
+	switch {
+	case e.readOnly() && e.kind == akString:
+		return patchReadOnlyString(e.qname, *e.str(u), kind, raw)
+	case e.readOnly():
+		return readOnlyError(e.qname)
+	case e.kind == akManager:
 		if equalFoldASCII(p.Attr.Sub, "displayName") || equalFoldASCII(p.SubAttr, "displayName") {
 			return readOnlyError(managerAttr + ".displayName")
 		}
 	}
-	if mv := userMultiAttrs[a]; mv != nil || a == uaAddresses {
+	switch e.kind {
+	case akMultiValues, akAddresses:
 		sub := p.SubAttr
 		if p.Filter == nil {
 			sub = p.Attr.Sub
 		}
-		if a == uaAddresses {
+		if e.kind == akAddresses {
 			return patchMulti(addressesAttr, &u.Addresses, kind, p.Filter, sub, raw, opt)
 		}
-		return patchMulti(mv, userMultiValues(u, a), kind, p.Filter, sub, raw, opt)
+		return patchMulti(userMultiAttrs[a], e.multi(u), kind, p.Filter, sub, raw, opt)
 	}
 	if p.Filter != nil {
-		if a == uaManager || (a == uaName && p.Attr.Sub == "") {
+		if e.kind == akManager || (e.kind == akName && p.Attr.Sub == "") {
 			return patchUserSingular(u, a, kind, p, raw, opt)
 		}
 		return notMultiValued(p.Attr)
@@ -598,11 +600,11 @@ func patchUser(u *User, kind patchKind, p Path, raw json.RawMessage, opt patchOp
 			return err
 		}
 		switch {
-		case a == uaActive:
-			// Unassigned, active is true: see User.Active.
-			u.Active = true
+		case e.kind == akBool:
+			// Unassigned: see User.Active.
+			*e.boolean(u) = e.unsetTrue
 			return nil
-		case a == uaManager && equalFoldASCII(p.Attr.Sub, "value"):
+		case e.kind == akManager && equalFoldASCII(p.Attr.Sub, "value"):
 			// The manager is a reference: without its value it is gone.
 			return setUserAttr(u, AttrPath{URN: p.Attr.URN, Name: p.Attr.Name}, jsonNull, opt.decode)
 		}
@@ -612,16 +614,16 @@ func patchUser(u *User, kind patchKind, p Path, raw json.RawMessage, opt patchOp
 		return nil
 	}
 	switch {
-	case a == uaActive && jsonEmpty(raw):
-		return errorf(400, InvalidValue, `attribute "active" must be true or false`)
-	case a == uaName && p.Attr.Sub == "" && isObject(raw):
+	case e.kind == akBool && jsonEmpty(raw):
+		return errorf(400, InvalidValue, `attribute "`+e.qname+`" must be true or false`)
+	case e.kind == akName && p.Attr.Sub == "" && isObject(raw):
 		return eachMember(raw, opt, func(name string, v json.RawMessage) error {
 			if indexFold(nameSubs, name) < 0 {
 				return nil // unknown sub-attributes are dropped, as in a body
 			}
 			return setUserAttr(u, AttrPath{URN: p.Attr.URN, Name: p.Attr.Name, Sub: name}, v, opt.decode)
 		})
-	case a == uaEnterprise && p.Attr.Sub == "" && isObject(raw):
+	case e.kind == akEnterprise && p.Attr.Sub == "" && isObject(raw):
 		return eachMember(raw, opt, func(name string, v json.RawMessage) error {
 			var buf [maxKeyLen]byte
 			lname, _ := lowerASCII(&buf, []byte(name))
@@ -648,14 +650,15 @@ func notMultiValued(p AttrPath) error {
 // matches.
 func patchUserSingular(u *User, a uattr, kind patchKind, p Path, raw json.RawMessage, opt patchOptions) error {
 	if opt.strict() {
-		return errorf(400, InvalidPath, `attribute "`+userAttrInfo[a].name+`" is single-valued: strict mode takes a value filter on a multi-valued attribute only (compatibility rule `+ruleSingularFilter+`)`)
+		return errorf(400, InvalidPath, `attribute "`+userAttrs[a].qname+`" is single-valued: strict mode takes a value filter on a multi-valued attribute only (compatibility rule `+ruleSingularFilter+`)`)
 	}
 	fd := userField(AttrPath{URN: p.Attr.URN, Name: p.Attr.Name})
-	if err := checkElemFilter(p.Filter, userAttrInfo[a].name, userAttrInfo[a].subs); err != nil {
+	e := &userAttrs[a]
+	if err := checkElemFilter(p.Filter, e.qname, e.subs); err != nil {
 		return err
 	}
-	if p.SubAttr != "" && indexFold(userAttrInfo[a].subs, p.SubAttr) < 0 {
-		return errorf(400, InvalidPath, `attribute "`+userAttrInfo[a].name+`" has no sub-attribute "`+p.SubAttr+`"`)
+	if p.SubAttr != "" && indexFold(e.subs, p.SubAttr) < 0 {
+		return errorf(400, InvalidPath, `attribute "`+e.qname+`" has no sub-attribute "`+p.SubAttr+`"`)
 	}
 	matched := subject{u: u}.eachElem(fd, func(e complexElem) bool {
 		return e.nonEmpty() && matchElem(p.Filter, fd, e)
@@ -664,7 +667,7 @@ func patchUserSingular(u *User, a uattr, kind patchKind, p Path, raw json.RawMes
 		if kind == patchRemove {
 			return nil
 		}
-		return errorf(400, NoTarget, `the filter selects no value of "`+userAttrInfo[a].name+`"`)
+		return errorf(400, NoTarget, `the filter selects no value of "`+e.qname+`"`)
 	}
 	return patchUser(u, kind, Path{Attr: AttrPath{URN: p.Attr.URN, Name: p.Attr.Name, Sub: p.SubAttr}}, raw, opt)
 }
@@ -733,12 +736,12 @@ func mergeExtraObject(extra *map[string]json.RawMessage, key string, raw json.Ra
 // patchGroup applies one operation of kind to the target p of g.
 func patchGroup(g *Group, kind patchKind, p Path, raw json.RawMessage, opt patchOptions) error {
 	a := groupAttrOf([]byte(pathKey(p.Attr)))
-	switch a {
-	case gaID:
-		return patchID(g.ID, kind, raw)
-	case gaMeta, gaSchemas:
-		return readOnlyError(groupAttrInfo[a].name)
-	case gaMembers:
+	switch e := &groupAttrs[a]; {
+	case e.readOnly() && e.kind == akString:
+		return patchReadOnlyString(e.name, *e.str(g), kind, raw)
+	case e.readOnly():
+		return readOnlyError(e.name)
+	case e.kind == akMembers:
 		sub := p.SubAttr
 		if p.Filter == nil {
 			sub = p.Attr.Sub
@@ -766,11 +769,11 @@ func patchGroup(g *Group, kind patchKind, p Path, raw json.RawMessage, opt patch
 // validatePatchedUser checks what a create checks: userName is required
 // and at most one value of each multi-valued attribute is primary.
 func validatePatchedUser(u *User) error {
-	if u.UserName == "" {
-		return errorf(400, InvalidValue, `attribute "userName" is required`)
+	if err := checkRequired(userRequired, u); err != nil {
+		return err
 	}
 	for a, m := range userMultiAttrs {
-		if m != nil && countPrimary(m, *userMultiValues(u, uattr(a))) > 1 {
+		if m != nil && countPrimary(m, *userAttrs[a].multi(u)) > 1 {
 			return tooManyPrimary(m.name)
 		}
 	}
@@ -842,7 +845,7 @@ func mvStr(e *MultiValue, i int) *string {
 }
 
 func newMVAttr(a uattr) *multiAttr[MultiValue] {
-	name := userAttrInfo[a].name
+	name := userAttrs[a].name
 	m := newMultiAttr(name, userField(AttrPath{Name: name}), mvSubs, mvStr,
 		func(e *MultiValue) *bool { return &e.Primary },
 		func(e *MultiValue) complexElem { return complexElem{mv: e} },
@@ -861,29 +864,19 @@ func newMVAttr(a uattr) *multiAttr[MultiValue] {
 // userMultiAttrs are the multi-valued attributes of User with MultiValue
 // elements, indexed by uattr.
 var userMultiAttrs = func() (t [numUserAttrs]*multiAttr[MultiValue]) {
-	for _, a := range []uattr{uaEmails, uaPhoneNumbers, uaIMs, uaPhotos, uaEntitlements, uaRoles, uaX509Certificates} {
-		t[a] = newMVAttr(a)
+	for a := range t {
+		if userAttrs[a].kind == akMultiValues {
+			t[a] = newMVAttr(uattr(a))
+		}
 	}
 	return t
 }()
 
-// userMultiValues returns the field of u that holds the attribute a.
+// userMultiValues returns the field of u that holds the attribute a, nil
+// when a is not a multi-valued attribute with MultiValue elements.
 func userMultiValues(u *User, a uattr) *[]MultiValue {
-	switch a {
-	case uaEmails:
-		return &u.Emails
-	case uaPhoneNumbers:
-		return &u.PhoneNumbers
-	case uaIMs:
-		return &u.IMs
-	case uaPhotos:
-		return &u.Photos
-	case uaEntitlements:
-		return &u.Entitlements
-	case uaRoles:
-		return &u.Roles
-	case uaX509Certificates:
-		return &u.X509Certificates
+	if e := &userAttrs[a]; e.kind == akMultiValues {
+		return e.multi(u)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func heldValues[T interface{ *User | *Group }](v T, a AttrPath) int {
 			return n
 		}
 		ua := userAttrOf([]byte(pathKey(AttrPath{URN: a.URN, Name: a.Name})))
-		if ua == uaAddresses {
+		if userAttrs[ua].kind == akAddresses {
 			return len(x.Addresses)
 		}
 		if s := userMultiValues(x, ua); s != nil {

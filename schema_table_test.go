@@ -129,11 +129,11 @@ func TestSchemasMatchTable(t *testing.T) {
 			}
 		}
 	}
-	for _, info := range userAttrInfo {
-		check(info.name, info.subs)
+	for _, e := range userAttrs {
+		check(e.qname, e.subs)
 	}
-	for _, info := range groupAttrInfo {
-		check("group:"+info.name, info.subs)
+	for _, e := range groupAttrs {
+		check("group:"+e.name, e.subs)
 	}
 }
 
