@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,7 +11,10 @@ import (
 // This file serves PATCH /Users/{id} and /Groups/{id} (RFC 7644 §3.5.2):
 // it parses the body once (patch.go), then either hands a membership-only
 // PATCH of a group to the store's MemberPatcher, or applies the operations
-// inside the handler's one read-modify-write, resourceType.update.
+// inside one read-modify-write: the store's atomic update itself when the
+// PATCH is cheap and nothing of the host's must run outside its lock
+// (updateInStore), else the handler's read followed by the store's write
+// (resourceType.update).
 //
 // The response (RFC 7644 §3.5.2 lets the server choose between 200 with the
 // resource and 204):
@@ -78,7 +82,7 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 	}
 
 	var unchanged, attempted T
-	old, updated, err := rt.update(ctx, id, ifMatch, func(cur T) error {
+	change := func(cur T) error {
 		if err := checkPatchCost(cur, ops, h.opts.MaxPatchCost); err != nil {
 			return err
 		}
@@ -99,7 +103,20 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 		}
 		attempted = cur
 		return nil
-	})
+	}
+	var old, updated T
+	err = errPatchOutsideStore
+	if rt.patchesInStore() {
+		old, updated, err = rt.updateInStore(ctx, id, ifMatch, func(cur T) error {
+			if cost, _ := patchCost(cur, ops); cost > maxPatchCostInStore {
+				return errPatchOutsideStore
+			}
+			return change(cur)
+		})
+	}
+	if errors.Is(err, errPatchOutsideStore) {
+		old, updated, err = rt.update(ctx, id, ifMatch, change)
+	}
 	switch {
 	case errors.Is(err, errPatchNoChange):
 		rt.writePatched(w, r, unchanged, withBody, want)
@@ -114,6 +131,56 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 	}
 	h.emit(ctx, w, func() []Event { return rt.events(id, old, updated) }, kinds)
 	rt.writePatched(w, r, updated, withBody, want)
+}
+
+// maxPatchCostInStore is the costliest PATCH (in Options.MaxPatchCost's
+// units) applied inside the store's atomic update: tens of microseconds of
+// work, past the tens that Entra ID's PATCHes cost. A costlier one is
+// computed outside the store's lock, so that it holds the lock for a
+// sliver of its time (a SQLite write transaction locks the database).
+const maxPatchCostInStore = 1000
+
+// errPatchOutsideStore ends updateInStore's atomic update without a write
+// when the PATCH is too costly to apply inside it.
+var errPatchOutsideStore = errors.New("scim: the PATCH is applied outside the store's atomic update")
+
+// patchesInStore reports whether a PATCH may run inside the store's atomic
+// update (UserUpdater, GroupUpdater) instead of after a read of its own:
+// when the store has one and the host has no callback that runs on the
+// result (UserPolicies and AllowDomain for users, GroupPolicies for
+// groups), which may call the store and so must run outside its lock.
+func (rt *resourceType[T]) patchesInStore() bool {
+	if rt.atomic == nil {
+		return false
+	}
+	if rt.name == "User" {
+		return rt.h.opts.AllowDomain == nil && len(rt.h.opts.UserPolicies) == 0
+	}
+	return len(rt.h.opts.GroupPolicies) == 0
+}
+
+// updateInStore is update for patchesInStore: the store's atomic update
+// reads the resource once, and change runs on it there, after the If-Match
+// check; the handler's checks of the result (extension values) follow. No
+// other writer can come in between, so there is nothing to retry. Only a
+// PATCH of cost maxPatchCostInStore or less runs there, so the store's lock
+// is held for microseconds.
+func (rt *resourceType[T]) updateInStore(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
+	mu := rt.h.updateLock(ctx, rt.name, id)
+	mu.Lock()
+	defer mu.Unlock()
+	updated, err = rt.atomic(ctx, id, func(cur T) error {
+		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(cur).Version) {
+			return errPreconditionFailed(rt.name, id)
+		}
+		old = rt.clone(cur)
+		if err := change(cur); err != nil {
+			return err
+		}
+		rt.setID(cur, id)
+		return rt.check(ctx, old, cur)
+	})
+	return old, updated, err
 }
 
 // applyPatchTo applies ops to a user or a group.

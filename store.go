@@ -174,11 +174,18 @@ type GroupStore interface {
 // if update returns an error, nothing is stored and that error is returned.
 // It returns ErrNotFound for an unknown id and ErrConflict as ReplaceUser.
 //
-// The handler reads with GetUser, computes the change (a PATCH may be
-// costly) and runs the host's policies first, outside the store's lock (a
-// policy may query the store); its update function then only swaps in the
-// result, after checking that the version is still the one it read, and
-// never calls the store.
+// For a PATCH costing at most 1,000 (in Options.MaxPatchCost's units; Entra
+// ID's cost tens), when the host has no UserPolicies and no AllowDomain,
+// the handler makes no read of its own: its update function checks
+// If-Match against the version it is given, applies the operations, which
+// takes microseconds, and checks the result, so that the PATCH is one store
+// call. Otherwise (a PUT; a host with those callbacks; a costlier PATCH,
+// whose first update function returns an error without a change) the
+// handler reads with GetUser, computes the change and runs the host's
+// policies first, outside the store's lock (a policy may query the store);
+// its update function then only swaps in the result, after checking that
+// the version is still the one it read. The update function never calls
+// the store.
 //
 // Without it the handler writes with ReplaceUser carrying the version it
 // read, retrying on ErrVersionMismatch: just as correct, one store call
@@ -210,7 +217,8 @@ type SharedUserReader interface {
 }
 
 // GroupUpdater is the [UserUpdater] capability for groups. update receives
-// the group with its members.
+// the group with its members. A PATCH runs inside it as for users when the
+// host has no GroupPolicies.
 type GroupUpdater interface {
 	UpdateGroup(ctx context.Context, id string, update func(*Group) error) (*Group, error)
 }

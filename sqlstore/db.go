@@ -9,41 +9,32 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/scimhost/scim"
-	"github.com/scimhost/scim/internal/sqlmigrate"
+	"github.com/scimhost/scim/internal/sqldialect"
 )
 
 // Dialect is the SQL database behind a [DB]. It decides the placeholders,
-// column types, locking and error codes the store uses.
-type Dialect uint8
+// column types, locking and error codes the store uses. It is the same type
+// as oauthsql.Dialect. Its String method returns "postgres" or "sqlite".
+type Dialect = sqldialect.Dialect
 
 // The supported dialects. The zero Dialect is invalid.
 const (
 	// PostgreSQL 12 or later, through a database/sql driver whose errors
 	// have a SQLState() string method: github.com/jackc/pgx/v5/stdlib
 	// (driver name "pgx") is the one tested; lib/pq works too.
-	PostgreSQL Dialect = iota + 1
-	// SQLite 3.35 or later through modernc.org/sqlite (pure Go, driver name
-	// "sqlite"). See [SQLiteDSN] for the connection string to use.
-	SQLite
+	PostgreSQL = sqldialect.PostgreSQL
+	// SQLite 3.44 or later (RETURNING, and ORDER BY inside
+	// json_group_array) through modernc.org/sqlite (pure Go, driver name
+	// "sqlite"; v1.46 bundles 3.51). See [SQLiteDSN] for the connection
+	// string to use.
+	SQLite = sqldialect.SQLite
 )
-
-// String returns "postgres" or "sqlite".
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "postgres"
-	case SQLite:
-		return "sqlite"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // ErrNoTenant is returned by every method of a [Store] made with
 // [DB.ByContext] when the context carries no tenant: a request that reached
@@ -211,24 +202,7 @@ type querier interface {
 
 // rebind turns the ? placeholders the store's SQL is written with into
 // PostgreSQL's $1, $2, ... The store's SQL has no ? anywhere else.
-func (db *DB) rebind(query string) string {
-	if db.dialect != PostgreSQL || !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
-}
+func (db *DB) rebind(query string) string { return db.dialect.Rebind(query) }
 
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	query = db.rebind(query)
@@ -251,11 +225,28 @@ func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (
 // queryRow runs a query expected to return at most one row and scans it;
 // it returns sql.ErrNoRows when there is none.
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args []any, dest ...any) error {
+	return db.mapErr(db.row(ctx, q, query, args...).Scan(dest...))
+}
+
+// row runs a query expected to return at most one row, for a caller that
+// scans it itself (rowReader.scan); Scan returns sql.ErrNoRows when there
+// is none, and the driver's errors unmapped.
+func (db *DB) row(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	query = db.rebind(query)
 	if db.onQuery != nil {
 		db.onQuery(query)
 	}
-	return db.mapErr(q.QueryRowContext(ctx, query, args...).Scan(dest...))
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+// forUpdate is the locking clause of a read inside a write transaction:
+// FOR UPDATE on PostgreSQL; nothing on SQLite, whose write transaction
+// holds the database's write lock already.
+func (db *DB) forUpdate() string {
+	if db.dialect == PostgreSQL {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 // mapErr turns the drivers' uniqueness violations into scim.ErrConflict,
@@ -457,8 +448,8 @@ func (c timeCol) Scan(v any) error {
 var migrations embed.FS
 
 // loadMigrations returns the dialect's migrations in version order.
-func loadMigrations(d Dialect) ([]sqlmigrate.Migration, error) {
-	return sqlmigrate.Load(migrations, path.Join("migrations", d.String()))
+func loadMigrations(d Dialect) ([]sqldialect.Migration, error) {
+	return sqldialect.Load(migrations, path.Join("migrations", d.String()))
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
@@ -484,6 +475,6 @@ func (db *DB) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return sqlmigrate.Apply(ctx, q, "scim_schema_migrations", ms, db.rebind, db.timestamp())
+		return sqldialect.Apply(ctx, q, db.dialect, "scim_schema_migrations", ms, db.timestamp())
 	})
 }

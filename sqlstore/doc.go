@@ -194,6 +194,25 @@
 // never touches scim_group_members. User.Groups is filled from the
 // membership index when Wants("groups").
 //
+// # Round trips
+//
+// A read is one statement: a user's groups and a group's members come in
+// the same SELECT as the row, aggregated into a JSON column by a
+// correlated subquery (json_agg on PostgreSQL, json_group_array on
+// SQLite). So, through the handler, a GET by id is one round trip, and so
+// is a list page that is not full (Entra ID's userName eq lookup); a full
+// page adds the COUNT of TotalResults (see list in filter.go), and a list
+// that no index narrows the capped COUNT of the cost estimate. A page the
+// evaluator finishes, or that SQLite sorts by another attribute than the
+// creation order, reads the children of the page it keeps in one more
+// statement. A PATCH of one attribute is four: BEGIN, the locked read (the
+// user with its groups), the version-checked UPDATE ... RETURNING (its
+// groups again, as stored), COMMIT; the email index is rewritten (a DELETE
+// and an INSERT more) only when the emails changed. A PATCH that changes
+// nothing is the read and a ROLLBACK. A create is BEGIN, the INSERT of the
+// row, the INSERT of its email rows (when it has emails) and COMMIT.
+// TestRoundTrips counts them through the real drivers.
+//
 // # Costs and budgets
 //
 // No call holds the database longer than its budget ([WithBudget], default
@@ -261,15 +280,18 @@
 // single-connection pool are needed. Open switches the file to WAL mode so
 // that reads never wait for the writer.
 //
-// Across processes, the handler reads a resource, runs the host's
-// policies outside any lock, and hands UpdateUser or UpdateGroup a change
-// that fails when another process wrote the resource in between; it then
-// starts again from a fresh read, up to 100 times. Each lost race is
-// another writer's progress, and with two processes a retry loses about
-// half the time, so a contended PATCH practically never runs out of
-// attempts: TestTwoProcesses lands 1,000 contended PATCHes over two
-// handlers and pools without a 409 (with the former 10 attempts, about 1 in
-// 500 answered 409). Reads take no row lock: a read of a row lock waits and
+// A PATCH that costs little (the handler's bound; every PATCH Entra ID
+// sends) on a host without user or group policies runs inside UpdateUser
+// or UpdateGroup: the handler applies it to the locked row, so concurrent
+// PATCHes of one resource queue on the lock and none starts again. With
+// policies, which run outside any lock, and for a PUT, the handler reads a
+// resource, runs them, and hands UpdateUser or UpdateGroup a change that
+// fails when another process wrote the resource in between; it then starts
+// again from a fresh read, up to 100 times. Each lost race is another
+// writer's progress, and with two processes a retry loses about half the
+// time, so a contended PATCH practically never runs out of attempts:
+// TestTwoProcesses lands 1,000 contended PATCHes over two handlers and
+// pools without a 409. Reads take no row lock: a read of a row lock waits and
 // commits like a write on PostgreSQL (a GET of a group took 2.4 ms instead
 // of 0.08 ms).
 //
@@ -300,7 +322,8 @@
 // through two handlers over two pools and Stores sharing one database
 // (no 409, nothing lost). TestOutsideModule writes a host module outside
 // the repository that requires this one (replace directives to the
-// checkout), brings its drivers, and runs storetest.Run with go test.
+// checkout), brings its drivers, and runs storetest.Run with go test
+// (but for the keyset walk, which TestStoretest runs).
 // TestBudget and TestCostEstimate hold the bounds of Costs and budgets;
 // TestMirror, the mirror's transaction with a host's foreign keys.
 //
@@ -328,7 +351,7 @@
 // medians of 20 runs, time per operation:
 //
 //	benchmark (small/large)          small     large    ratio
-//	UserNameEq (1k/1M users)         192 µs    213 µs   1.11  the user, then its groups
+//	UserNameEq (1k/1M users)         192 µs    213 µs   1.11  measured as two statements
 //	MemberCheck (1k/1M users)        124 µs    120 µs   0.96  id eq G and members eq U
 //	GetGroupNoMembers (10/100k)       83 µs     79 µs   0.95
 //	AddMember (10/100k members)     1.32 ms   0.93 ms   0.70  a commit's fsync; minima 758/739 µs
@@ -342,6 +365,12 @@
 // the statement that costs (SELECT ... FOR UPDATE before the INSERT), 8
 // runs interleaved with the earlier code gave medians of 1.32/1.18 ms
 // against 1.19/1.07 ms, a difference within the noise (p > 0.2).
+//
+// BenchmarkSQLFloor runs a GET by id, the userName eq lookup and a
+// one-attribute PATCH through scim.Handler over this store and through a
+// floor (one indexed SELECT or UPDATE of an equivalent table holding each
+// user's response body), on both dialects; its doc comment has the
+// command, and README's performance section the ratios.
 //
 // Throughput through HTTP: the demo server's stack (BearerAuth,
 // scim.Handler, this store over a ByContext tenant) behind an

@@ -822,9 +822,27 @@ type selection struct {
 	exact, sorted bool
 	// cost is the translated filter's cost, for the estimate.
 	cost cond
+	// creationOrder is set when the order is the creation order, which
+	// the (tenant, created, id) index serves.
+	creationOrder bool
 	// tenantWhere is the WHERE of the whole tenant, for the estimate.
 	tenantWhere string
 	tenant      string
+}
+
+// pagedInSQL reports whether the database answers the selection alone,
+// paging it with LIMIT and OFFSET; otherwise the evaluator finishes it.
+func (s selection) pagedInSQL() bool { return s.exact && s.sorted }
+
+// childrenInPage reports whether a page of s reads its rows' children
+// (userGroupsCol, groupMembersCol) in the same statement. That is when the
+// database pages s, and either computes the column for the page's rows
+// alone or reads the rows in index order: PostgreSQL evaluates costly
+// output columns after ORDER BY and LIMIT, but SQLite computes them for
+// every row it sorts, which on a sort by another attribute is every row of
+// the tenant; then the children are read for the page afterwards.
+func (db *DB) childrenInPage(s selection) bool {
+	return s.pagedInSQL() && (db.dialect == PostgreSQL || s.creationOrder)
 }
 
 // selectFor translates q for table t in tenant.
@@ -848,17 +866,18 @@ func (db *DB) selectFor(t *table, tenant string, q scim.Query) selection {
 		}
 	}
 	return selection{
-		from:        t.from,
-		where:       where.text(),
-		args:        where.args,
-		order:       order,
-		offset:      max(q.StartIndex, 1) - 1,
-		count:       max(q.Count, 0),
-		exact:       c.exact,
-		sorted:      sorted,
-		cost:        c,
-		tenantWhere: t.alias + ".tenant = ?",
-		tenant:      tenant,
+		from:          t.from,
+		where:         where.text(),
+		args:          where.args,
+		order:         order,
+		offset:        max(q.StartIndex, 1) - 1,
+		count:         max(q.Count, 0),
+		exact:         c.exact,
+		sorted:        sorted,
+		creationOrder: q.SortBy.Name == "",
+		cost:          c,
+		tenantWhere:   t.alias + ".tenant = ?",
+		tenant:        tenant,
 	}
 }
 
@@ -887,7 +906,7 @@ type finisher[T any] struct {
 // Otherwise it reads every row the WHERE selects, in the SQL order (the
 // creation order when the evaluator sorts), keeps those fin.match accepts,
 // sorts them with fin.sort when the database could not, and pages in Go.
-func list[T any](ctx context.Context, db *DB, q querier, s selection, cols string, scan func(*sql.Rows) (T, error), fin finisher[T]) ([]T, int, error) {
+func list[T any](ctx context.Context, db *DB, q querier, s selection, rd rowReader[T], fin finisher[T]) ([]T, int, error) {
 	if err := db.checkCost(ctx, s); err != nil {
 		return nil, 0, err
 	}
@@ -901,17 +920,17 @@ func list[T any](ctx context.Context, db *DB, q querier, s selection, cols strin
 		defer release()
 		q = gq
 	}
-	if !s.exact || !s.sorted {
-		return listFinished(ctx, db, q, s, cols, scan, fin)
+	if !s.pagedInSQL() {
+		return listFinished(ctx, db, q, s, rd, fin)
 	}
 	items := []T{}
 	if s.count > 0 {
-		rows, err := db.query(ctx, q, "SELECT "+cols+" FROM "+s.from+" WHERE "+s.where+" ORDER BY "+s.order+" LIMIT ? OFFSET ?",
+		rows, err := db.query(ctx, q, "SELECT "+rd.cols+" FROM "+s.from+" WHERE "+s.where+" ORDER BY "+s.order+" LIMIT ? OFFSET ?",
 			slices.Concat(s.args, []any{s.count, s.offset})...)
 		if err != nil {
 			return nil, 0, err
 		}
-		if items, err = scanAll(rows, scan); err != nil {
+		if items, err = scanAll(rows, rd.scan); err != nil {
 			return nil, 0, err
 		}
 		if len(items) < s.count && (len(items) > 0 || s.offset == 0) {
@@ -929,8 +948,8 @@ func list[T any](ctx context.Context, db *DB, q querier, s selection, cols strin
 // their groups or members with one query.
 const finishBatch = 500
 
-func listFinished[T any](ctx context.Context, db *DB, q querier, s selection, cols string, scan func(*sql.Rows) (T, error), fin finisher[T]) ([]T, int, error) {
-	rows, err := db.query(ctx, q, "SELECT "+cols+" FROM "+s.from+" WHERE "+s.where+" ORDER BY "+s.order, s.args...)
+func listFinished[T any](ctx context.Context, db *DB, q querier, s selection, rd rowReader[T], fin finisher[T]) ([]T, int, error) {
+	rows, err := db.query(ctx, q, "SELECT "+rd.cols+" FROM "+s.from+" WHERE "+s.where+" ORDER BY "+s.order, s.args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -965,7 +984,7 @@ func listFinished[T any](ctx context.Context, db *DB, q querier, s selection, co
 		if examined++; examined > limit {
 			return nil, 0, tooManyToExamine(limit)
 		}
-		r, err := scan(rows)
+		r, err := rd.scan(rows)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -992,7 +1011,7 @@ func listFinished[T any](ctx context.Context, db *DB, q querier, s selection, co
 }
 
 // scanAll reads every row with scan and closes rows.
-func scanAll[T any](rows *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error) {
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	items := []T{}
 	for rows.Next() {

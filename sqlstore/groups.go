@@ -14,16 +14,23 @@ import (
 
 const groupCols = "g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version, g.doc"
 
-// groupRow is one scim_groups row being scanned.
+// groupRow is one scim_groups row being scanned: groupCols, and when
+// withMembers the groupMembersCol after them.
 type groupRow struct {
-	g       scim.Group
-	version int64
-	doc     []byte
+	g           scim.Group
+	version     int64
+	doc         []byte
+	withMembers bool
+	members     []byte
 }
 
 func (r *groupRow) dest() []any {
-	return []any{&r.g.ID, &r.g.DisplayName, &r.g.ExternalID,
+	d := []any{&r.g.ID, &r.g.DisplayName, &r.g.ExternalID,
 		timeCol{&r.g.Meta.Created}, timeCol{&r.g.Meta.LastModified}, &r.version, &r.doc}
+	if r.withMembers {
+		d = append(d, &r.members)
+	}
+	return d
 }
 
 func (r *groupRow) group() (*scim.Group, error) {
@@ -31,15 +38,13 @@ func (r *groupRow) group() (*scim.Group, error) {
 		return nil, err
 	}
 	r.g.Meta.Version = strconv.FormatInt(r.version, 10)
-	return &r.g, nil
-}
-
-func scanGroup(rows *sql.Rows) (*scim.Group, error) {
-	var r groupRow
-	if err := rows.Scan(r.dest()...); err != nil {
-		return nil, err
+	if r.withMembers {
+		var err error
+		if r.g.Members, err = decodeMembers(r.members); err != nil {
+			return nil, err
+		}
 	}
-	return r.group()
+	return &r.g, nil
 }
 
 // uniqueMembers returns ms without repeated values, keeping the first of
@@ -163,10 +168,10 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 }
 
 // GetGroup returns the group with this id in the tenant, or
-// scim.ErrNotFound. When want.Wants("members") is false it reads the
-// scim_groups row alone and never touches scim_group_members, so its cost
-// does not depend on the group's size; otherwise the group and its members
-// are read from one snapshot.
+// scim.ErrNotFound, in one statement. When want.Wants("members") is false
+// it reads the scim_groups row alone and never touches scim_group_members,
+// so its cost does not depend on the group's size; otherwise the members
+// are read in the same statement.
 func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (_ *scim.Group, err error) {
 	ctx, end := s.db.begin(ctx)
 	defer end(&err)
@@ -174,34 +179,18 @@ func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (
 	if err != nil {
 		return nil, err
 	}
-	if !want.Wants("members") {
-		return s.getGroup(ctx, s.db.db, tenant, id, "")
-	}
-	var g *scim.Group
-	err = s.db.read(ctx, func(q querier) error {
-		var err error
-		if g, err = s.getGroup(ctx, q, tenant, id, ""); err != nil {
-			return err
-		}
-		return s.loadMembers(ctx, q, tenant, []*scim.Group{g})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
+	return s.readGroup(ctx, s.db.db, tenant, id, want.Wants("members"), "")
 }
 
-func (s *Store) getGroup(ctx context.Context, q querier, tenant, id, lock string) (*scim.Group, error) {
-	var r groupRow
-	err := s.db.queryRow(ctx, q, "SELECT "+groupCols+" FROM scim_groups g WHERE g.tenant = ? AND g.id = ?"+lock,
-		[]any{tenant, id}, r.dest()...)
+// readGroup reads the group id in one statement, with its members when
+// withMembers; lock is "" or " FOR UPDATE".
+func (s *Store) readGroup(ctx context.Context, q querier, tenant, id string, withMembers bool, lock string) (*scim.Group, error) {
+	rd := s.db.groupReader(withMembers)
+	g, err := rd.scan(s.db.row(ctx, q, "SELECT "+rd.cols+" FROM scim_groups g WHERE g.tenant = ? AND g.id = ?"+lock, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("group", id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return r.group()
+	return g, s.db.mapErr(err)
 }
 
 // ReplaceGroup replaces the stored group g.ID with g, members included,
@@ -417,18 +406,11 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) (err error) {
 }
 
 // lockGroup reads the group id with its members inside a write
-// transaction, locking its row (on PostgreSQL; on SQLite the transaction
+// transaction, in one statement, locking its row (on PostgreSQL; on SQLite the transaction
 // holds the database's write lock).
 func (s *Store) lockGroup(ctx context.Context, q querier, tenant, id string) (*scim.Group, error) {
-	lock := ""
-	if s.db.dialect == PostgreSQL {
-		lock = " FOR UPDATE"
-	}
-	g, err := s.getGroup(ctx, q, tenant, id, lock)
+	g, err := s.readGroup(ctx, q, tenant, id, true, s.db.forUpdate())
 	if err != nil {
-		return nil, err
-	}
-	if err := s.loadMembers(ctx, q, tenant, []*scim.Group{g}); err != nil {
 		return nil, err
 	}
 	if g.Members == nil {
@@ -623,9 +605,9 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query) (_ scim.Page[*scim
 	}
 	sel, fin := s.groupSelection(tenant, q)
 	var page scim.Page[*scim.Group]
-	err = s.listGroupsWith(ctx, tenant, q, func(rq querier) error {
+	err = s.listGroupsWith(ctx, tenant, q, sel, func(rq querier, rd rowReader[*scim.Group]) error {
 		var err error
-		page.Resources, page.TotalResults, err = list(ctx, s.db, rq, sel, groupCols, scanGroup, fin)
+		page.Resources, page.TotalResults, err = list(ctx, s.db, rq, sel, rd, fin)
 		return err
 	}, func() []*scim.Group { return page.Resources })
 	if err != nil {
@@ -650,22 +632,27 @@ func (s *Store) groupSelection(tenant string, q scim.Query) (selection, finisher
 	return sel, fin
 }
 
-// listGroupsWith runs a listing of groups; when q wants members it runs in
-// one read with the loading of the listed groups' members, so that the
-// members are those of the groups as listed, and otherwise it clears the
-// members the evaluator loaded.
-func (s *Store) listGroupsWith(ctx context.Context, tenant string, q scim.Query, run func(querier) error, listed func() []*scim.Group) error {
-	if !q.Want.Wants("members") {
-		if err := run(s.db.db); err != nil {
+// listGroupsWith runs a listing of groups with the reader of its rows.
+// When q wants members, a page the database selects alone (see
+// childrenInPage) reads them in its own statement; otherwise the listing
+// runs in one read with the loading of the listed groups' members, so that
+// the members are those of the groups as listed. When q does not want
+// them, it clears the members the evaluator loaded.
+func (s *Store) listGroupsWith(ctx context.Context, tenant string, q scim.Query, sel selection, run func(querier, rowReader[*scim.Group]) error, listed func() []*scim.Group) error {
+	switch {
+	case !q.Want.Wants("members"):
+		if err := run(s.db.db, s.db.groupReader(false)); err != nil {
 			return err
 		}
 		for _, g := range listed() {
 			g.Members = nil
 		}
 		return nil
+	case s.db.childrenInPage(sel):
+		return run(s.db.db, s.db.groupReader(true))
 	}
 	return s.db.read(ctx, func(rq querier) error {
-		if err := run(rq); err != nil {
+		if err := run(rq, s.db.groupReader(false)); err != nil {
 			return err
 		}
 		return s.loadMembers(ctx, rq, tenant, listed())

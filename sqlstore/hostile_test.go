@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,6 +118,95 @@ func seedUsersSQL(t *testing.T, db *DB, n int) *Store {
 	return s
 }
 
+// seededUsers returns a *DB of the test's own (its budget and limits are
+// the test's to change) and the Store of a tenant of n users as
+// seedUsersSQL makes them, for a test that only reads them. On PostgreSQL
+// the tenant is seeded for the test, which takes a fraction of a second.
+// On SQLite, where seeding 30,000 users under the race detector took about
+// eight seconds and deleting them four more, the tests share one seeded
+// file per process (sharedSeed); dsn names it, for a test that wants a
+// pool of its own, and is "" on PostgreSQL.
+func seededUsers(t *testing.T, db *DB, n int) (_ *DB, _ *Store, dsn string) {
+	t.Helper()
+	if db.dialect == PostgreSQL {
+		return db, seedUsersSQL(t, db, n), ""
+	}
+	f := sharedSeed(t, n)
+	own, err := Open(t.Context(), f.pool, SQLite, testOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return own, own.Tenant(f.tenant), f.dsn
+}
+
+// seededFile is a SQLite file holding one tenant of seeded users.
+type seededFile struct {
+	once   sync.Once
+	dsn    string
+	pool   *sql.DB
+	tenant string
+	err    error
+}
+
+var (
+	seededMu    sync.Mutex
+	seededFiles = map[int]*seededFile{} // by number of users
+	seededDir   string                  // removed by TestMain
+)
+
+// sharedSeed returns the process's SQLite file of n seeded users, seeding
+// it the first time.
+func sharedSeed(t *testing.T, n int) *seededFile {
+	t.Helper()
+	seededMu.Lock()
+	f := seededFiles[n]
+	if f == nil {
+		f = &seededFile{}
+		seededFiles[n] = f
+	}
+	if seededDir == "" {
+		var err error
+		if seededDir, err = os.MkdirTemp("", "sqlstore-seeded-"); err != nil {
+			seededMu.Unlock()
+			t.Fatal(err)
+		}
+	}
+	dir := seededDir
+	seededMu.Unlock()
+	f.once.Do(func() {
+		f.dsn = SQLiteDSN(filepath.Join(dir, fmt.Sprintf("users%d.db", n)))
+		if f.pool, f.err = sql.Open("sqlite", f.dsn); f.err != nil {
+			return
+		}
+		var db *DB
+		if db, f.err = Open(context.Background(), f.pool, SQLite); f.err != nil {
+			return
+		}
+		// A disposable *DB, so that the seeded tenant outlives the test
+		// that seeds it.
+		disposable.Store(db, true)
+		f.tenant = seedUsersSQL(t, db, n).tenant
+	})
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	return f
+}
+
+// removeSeeded closes and removes the shared seeded files.
+func removeSeeded() {
+	seededMu.Lock()
+	defer seededMu.Unlock()
+	for _, f := range seededFiles {
+		if f.pool != nil {
+			f.pool.Close()
+		}
+	}
+	if seededDir != "" {
+		os.RemoveAll(seededDir)
+	}
+}
+
 // emailsCoTree is a balanced tree of n `emails co` clauses joined by or,
 // none of which matches, so that the database evaluates every one on every
 // row: the costliest filter the handler's limits let through (about 190
@@ -131,7 +223,7 @@ func emailsCoTree(n int) scim.Filter {
 // one an index narrows passes whatever else it holds.
 func TestCostEstimate(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *DB) {
-		s := seedUsersSQL(t, db, 30_000)
+		db, s, _ := seededUsers(t, db, 30_000)
 		db.budget = 5 * time.Minute // this test is about the estimate, not the budget
 		ctx := t.Context()
 		start := time.Now()
@@ -158,7 +250,7 @@ func TestCostEstimate(t *testing.T) {
 // PostgreSQL; a client that hangs up leaves none either.
 func TestBudget(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *DB) {
-		s := seedUsersSQL(t, db, 30_000)
+		db, s, _ := seededUsers(t, db, 30_000)
 		db.budget = 300 * time.Millisecond
 		db.maxCost = 1 << 40
 		costly := emailsCoTree(190)
@@ -245,16 +337,17 @@ func checkNoStatementLeft(t *testing.T, db *DB, tenant string) {
 // the three would hold the whole pool.
 func TestCostlyQueriesLeaveRoom(t *testing.T) {
 	eachDialect(t, func(t *testing.T, shared *DB) {
-		s := seedUsersSQL(t, shared, 30_000)
-		pool := shared.db
+		shared, s, dsn := seededUsers(t, shared, 30_000)
+		// A pool of its own: the shared one serves the other tests.
+		driverName := "sqlite"
 		if shared.dialect == PostgreSQL {
-			// A pool of its own: the shared one serves the other tests.
-			var err error
-			if pool, err = sql.Open("pgx", withSearchPath(t, postgresURL(), testSchema)); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { pool.Close() })
+			driverName, dsn = "pgx", withSearchPath(t, postgresURL(), testSchema)
 		}
+		pool, err := sql.Open(driverName, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pool.Close() })
 		pool.SetMaxOpenConns(3)
 		db, err := Open(t.Context(), pool, shared.dialect, WithMaxFilterCost(1<<40), WithCostlyQueries(1), WithBudget(10*time.Second))
 		if err != nil {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -35,12 +34,16 @@ func (s *Store) ListUsersKeyset(ctx context.Context, q scim.Query, k scim.Keyset
 	}
 	q.SortBy, q.Descending, q.StartIndex = scim.AttrPath{}, false, 1
 	sel, fin := s.userSelection(tenant, q)
-	page, err := keysetList(ctx, s.db, s.db.db, userTable, sel, k, userCols, scanUser, fin, func(u *scim.User) (time.Time, string) { return u.Meta.Created, u.ID })
+	withGroups := q.Want.Wants("groups") && s.db.childrenInPage(sel)
+	page, err := keysetList(ctx, s.db, s.db.db, userTable, sel, k, s.db.userReader(withGroups), s.db.userReader(false), fin,
+		func(u *scim.User) (time.Time, string) { return u.Meta.Created, u.ID })
 	if err != nil {
 		return scim.KeysetPage[*scim.User]{}, err
 	}
-	if err := s.userGroupsWanted(ctx, tenant, q, page.Resources); err != nil {
-		return scim.KeysetPage[*scim.User]{}, err
+	if !withGroups {
+		if err := s.userGroupsWanted(ctx, tenant, q, page.Resources); err != nil {
+			return scim.KeysetPage[*scim.User]{}, err
+		}
 	}
 	return page, nil
 }
@@ -56,9 +59,10 @@ func (s *Store) ListGroupsKeyset(ctx context.Context, q scim.Query, k scim.Keyse
 	q.SortBy, q.Descending, q.StartIndex = scim.AttrPath{}, false, 1
 	sel, fin := s.groupSelection(tenant, q)
 	var page scim.KeysetPage[*scim.Group]
-	err = s.listGroupsWith(ctx, tenant, q, func(rq querier) error {
+	err = s.listGroupsWith(ctx, tenant, q, sel, func(rq querier, rd rowReader[*scim.Group]) error {
 		var err error
-		page, err = keysetList(ctx, s.db, rq, groupTable, sel, k, groupCols, scanGroup, fin, func(g *scim.Group) (time.Time, string) { return g.Meta.Created, g.ID })
+		page, err = keysetList(ctx, s.db, rq, groupTable, sel, k, rd, s.db.groupReader(false), fin,
+			func(g *scim.Group) (time.Time, string) { return g.Meta.Created, g.ID })
 		return err
 	}, func() []*scim.Group { return page.Resources })
 	if err != nil {
@@ -73,7 +77,10 @@ func (s *Store) ListGroupsKeyset(ctx context.Context, q scim.Query, k scim.Keyse
 // (one more than asked, to tell whether more follow), and whole, for
 // TotalResults. Where the SQL is not exact, list finishes both with the
 // evaluator, as it does for ListUsers.
-func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, sel selection, k scim.Keyset, cols string, scan func(*sql.Rows) (T, error), fin finisher[T], keyOf func(T) (time.Time, string)) (scim.KeysetPage[T], error) {
+//
+// pageRead reads the page's rows, whole's the rows the evaluator examines
+// for the total (none when the SQL is exact, which only counts).
+func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, sel selection, k scim.Keyset, pageRead, wholeRead rowReader[T], fin finisher[T], keyOf func(T) (time.Time, string)) (scim.KeysetPage[T], error) {
 	page := scim.KeysetPage[T]{Resources: []T{}}
 	count := sel.count
 	seek := sel
@@ -90,10 +97,14 @@ func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, sel se
 		if err != nil {
 			return page, err
 		}
-		seek.where += " AND (" + a + ".created " + cmp + " ? OR (" + a + ".created = ? AND " + a + ".id " + cmp + " ?))"
-		seek.args = append(seek.args, db.timeArg(created), db.timeArg(created), id)
+		// A row-value comparison, which both databases turn into a range
+		// of the index: written as created > ? OR (created = ? AND id > ?)
+		// it was a filter on the tenant's whole range, read from its start
+		// on every page, so that a walk of n users cost O(n²).
+		seek.where += " AND (" + a + ".created, " + a + ".id) " + cmp + " (?, ?)"
+		seek.args = append(seek.args, db.timeArg(created), id)
 	}
-	items, _, err := list(ctx, db, rq, seek, cols, scan, fin)
+	items, _, err := list(ctx, db, rq, seek, pageRead, fin)
 	if err != nil {
 		return page, err
 	}
@@ -110,7 +121,7 @@ func keysetList[T any](ctx context.Context, db *DB, rq querier, t *table, sel se
 	}
 	whole := sel
 	whole.offset, whole.count = 0, 0
-	if _, page.TotalResults, err = list(ctx, db, rq, whole, cols, scan, fin); err != nil {
+	if _, page.TotalResults, err = list(ctx, db, rq, whole, wholeRead, fin); err != nil {
 		return page, err
 	}
 	return page, nil

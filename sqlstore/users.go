@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,16 +13,23 @@ import (
 
 const userCols = "u.id, u.user_name, u.external_id, u.active, u.created, u.last_modified, u.version, u.doc"
 
-// userRow is one scim_users row being scanned.
+// userRow is one scim_users row being scanned: userCols, and when
+// withGroups the userGroupsCol after them.
 type userRow struct {
-	u       scim.User
-	version int64
-	doc     []byte
+	u          scim.User
+	version    int64
+	doc        []byte
+	withGroups bool
+	groups     []byte
 }
 
 func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.UserName, &r.u.ExternalID, &r.u.Active,
+	d := []any{&r.u.ID, &r.u.UserName, &r.u.ExternalID, &r.u.Active,
 		timeCol{&r.u.Meta.Created}, timeCol{&r.u.Meta.LastModified}, &r.version, &r.doc}
+	if r.withGroups {
+		d = append(d, &r.groups)
+	}
+	return d
 }
 
 func (r *userRow) user() (*scim.User, error) {
@@ -29,15 +37,13 @@ func (r *userRow) user() (*scim.User, error) {
 		return nil, err
 	}
 	r.u.Meta.Version = strconv.FormatInt(r.version, 10)
-	return &r.u, nil
-}
-
-func scanUser(rows *sql.Rows) (*scim.User, error) {
-	var r userRow
-	if err := rows.Scan(r.dest()...); err != nil {
-		return nil, err
+	if r.withGroups {
+		var err error
+		if r.u.Groups, err = decodeGroupRefs(r.groups); err != nil {
+			return nil, err
+		}
 	}
-	return r.user()
+	return &r.u, nil
 }
 
 // managerFold is the manager_fold column of u.
@@ -100,20 +106,28 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (_ *scim.User, err
 // An email with no sub-attribute set is no value for the evaluator, so it
 // has no row.
 func (s *Store) insertEmails(ctx context.Context, q querier, tenant string, u *scim.User) error {
-	rows := make([][]any, 0, len(u.Emails))
-	for i, e := range u.Emails {
-		if e != (scim.MultiValue{}) {
-			rows = append(rows, []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)})
-		}
-	}
+	rows := emailRows(tenant, u)
 	if len(rows) == 0 {
 		return nil
 	}
 	return s.insertRows(ctx, q, "INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold)", "", 5, rows, nil)
 }
 
-// GetUser returns the user with this id in the tenant, or scim.ErrNotFound.
-// Its Groups are loaded (one more query) only when want.Wants("groups").
+// emailRows are the scim_user_emails rows of u, as insertEmails writes
+// them; never nil.
+func emailRows(tenant string, u *scim.User) [][]any {
+	rows := make([][]any, 0, len(u.Emails))
+	for i, e := range u.Emails {
+		if e != (scim.MultiValue{}) {
+			rows = append(rows, []any{tenant, u.ID, i, fold(e.Type), fold(e.Value)})
+		}
+	}
+	return rows
+}
+
+// GetUser returns the user with this id in the tenant, or scim.ErrNotFound,
+// in one statement. Its Groups are read (in the same statement) only when
+// want.Wants("groups").
 func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (_ *scim.User, err error) {
 	ctx, end := s.db.begin(ctx)
 	defer end(&err)
@@ -121,25 +135,18 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (_
 	if err != nil {
 		return nil, err
 	}
-	var r userRow
-	err = s.db.queryRow(ctx, s.db.db, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?",
-		[]any{tenant, id}, r.dest()...)
+	return s.readUser(ctx, s.db.db, tenant, id, want.Wants("groups"), "")
+}
+
+// readUser reads the user id in one statement, with its groups when
+// withGroups; lock is "" or " FOR UPDATE".
+func (s *Store) readUser(ctx context.Context, q querier, tenant, id string, withGroups bool, lock string) (*scim.User, error) {
+	rd := s.db.userReader(withGroups)
+	u, err := rd.scan(s.db.row(ctx, q, "SELECT "+rd.cols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.user()
-	if err != nil {
-		return nil, err
-	}
-	if want.Wants("groups") {
-		if err := s.loadUserGroups(ctx, s.db.db, tenant, []*scim.User{u}); err != nil {
-			return nil, err
-		}
-	}
-	return u, nil
+	return u, s.db.mapErr(err)
 }
 
 // loadUserGroups fills the Groups of users from the memberships index.
@@ -203,7 +210,11 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 				return err
 			}
 		}
-		if err := s.writeUser(ctx, q, tenant, nu, nu.Meta.Version); err != nil {
+		var oldEmails [][]any
+		if old != nil {
+			oldEmails = emailRows(tenant, old)
+		}
+		if err := s.writeUser(ctx, q, tenant, nu, nu.Meta.Version, oldEmails); err != nil {
 			return err
 		}
 		if err := s.checkUserUnique(ctx, q, tenant, nu.ID, nu.Extra); err != nil {
@@ -222,8 +233,11 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 
 // writeUser stores u over the row u.ID, checking the stored version against
 // version when it is not empty, and fills u's Meta and Groups from the
-// database.
-func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string) error {
+// database, in one UPDATE ... RETURNING. oldEmails are the stored user's
+// emailRows when the caller has read it (nil when not): the email index is
+// then rewritten only when u's rows differ, which a PATCH of another
+// attribute leaves alone.
+func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string, oldEmails [][]any) error {
 	u.Password = ""
 	doc, err := encodeUser(u)
 	if err != nil {
@@ -244,7 +258,9 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 		args = append(args, n)
 	}
 	var v int64
-	err = s.db.queryRow(ctx, q, query+" RETURNING created, version", args, timeCol{&u.Meta.Created}, &v)
+	var groups []byte
+	err = s.db.queryRow(ctx, q, query+" RETURNING created, version, "+s.db.userGroupsCol("scim_users"), args,
+		timeCol{&u.Meta.Created}, &v, &groups)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
 	}
@@ -253,13 +269,16 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 	}
 	u.Meta.LastModified = now
 	u.Meta.Version = strconv.FormatInt(v, 10)
+	if u.Groups, err = decodeGroupRefs(groups); err != nil {
+		return err
+	}
+	if oldEmails != nil && slices.EqualFunc(oldEmails, emailRows(tenant, u), slices.Equal) {
+		return nil
+	}
 	if _, err := s.db.exec(ctx, q, "DELETE FROM scim_user_emails WHERE tenant = ? AND user_id = ?", tenant, u.ID); err != nil {
 		return err
 	}
-	if err := s.insertEmails(ctx, q, tenant, u); err != nil {
-		return err
-	}
-	return s.loadUserGroups(ctx, q, tenant, []*scim.User{u})
+	return s.insertEmails(ctx, q, tenant, u)
 }
 
 // DeleteUser deletes the user and, in the same transaction, its
@@ -328,7 +347,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		if s.db.mirror != nil {
 			old = u.Clone()
 		}
-		version := u.Meta.Version
+		version, oldEmails := u.Meta.Version, emailRows(tenant, u)
 		if err := update(u); err != nil {
 			return err
 		}
@@ -336,7 +355,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		if err := checkUserLengths(u); err != nil {
 			return err
 		}
-		if err := s.writeUser(ctx, q, tenant, u, version); err != nil {
+		if err := s.writeUser(ctx, q, tenant, u, version, oldEmails); err != nil {
 			return err
 		}
 		if err := s.checkUserUnique(ctx, q, tenant, id, u.Extra); err != nil {
@@ -355,30 +374,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 }
 
 // lockUser reads the user id with its groups inside a write transaction,
-// locking its row (SELECT ... FOR UPDATE on PostgreSQL; the transaction
-// holds the database's write lock on SQLite).
+// in one statement, locking its row (SELECT ... FOR UPDATE on PostgreSQL;
+// the transaction holds the database's write lock on SQLite).
 func (s *Store) lockUser(ctx context.Context, q querier, tenant, id string) (*scim.User, error) {
-	lock := ""
-	if s.db.dialect == PostgreSQL {
-		lock = " FOR UPDATE"
-	}
-	var r userRow
-	err := s.db.queryRow(ctx, q, "SELECT "+userCols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock,
-		[]any{tenant, id}, r.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.user()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.loadUserGroups(ctx, q, tenant, []*scim.User{u}); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return s.readUser(ctx, q, tenant, id, true, s.db.forUpdate())
 }
 
 // ListUsers returns the tenant's users that match q.Filter, sorted and
@@ -392,12 +391,16 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.
 		return scim.Page[*scim.User]{}, err
 	}
 	sel, fin := s.userSelection(tenant, q)
-	users, total, err := list(ctx, s.db, s.db.db, sel, userCols, scanUser, fin)
+	// Otherwise the groups are read for the page it keeps.
+	withGroups := q.Want.Wants("groups") && s.db.childrenInPage(sel)
+	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.userReader(withGroups), fin)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
-	if err := s.userGroupsWanted(ctx, tenant, q, users); err != nil {
-		return scim.Page[*scim.User]{}, err
+	if !withGroups {
+		if err := s.userGroupsWanted(ctx, tenant, q, users); err != nil {
+			return scim.Page[*scim.User]{}, err
+		}
 	}
 	return scim.Page[*scim.User]{Resources: users, TotalResults: total}, nil
 }

@@ -36,36 +36,25 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/scimhost/scim/internal/sqlmigrate"
+	"github.com/scimhost/scim/internal/sqldialect"
 	"github.com/scimhost/scim/oauth"
 )
 
-// Dialect is the SQL database behind a [Storage].
-type Dialect uint8
+// Dialect is the SQL database behind a [Storage]. It is the same type as
+// sqlstore.Dialect. Its String method returns "postgres" or "sqlite".
+type Dialect = sqldialect.Dialect
 
 // The supported dialects. The zero Dialect is invalid.
 const (
 	// PostgreSQL 12 or later, through a driver whose errors have a
 	// SQLState() string method (pgx v5's stdlib, lib/pq).
-	PostgreSQL Dialect = iota + 1
+	PostgreSQL = sqldialect.PostgreSQL
 	// SQLite 3.35 or later through modernc.org/sqlite.
-	SQLite
+	SQLite = sqldialect.SQLite
 )
-
-// String returns "postgres" or "sqlite".
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "postgres"
-	case SQLite:
-		return "sqlite"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // Storage is an [oauth.Storage] in a SQL database. Make one with [Open]. It
 // is safe for concurrent use, from any number of processes sharing the
@@ -102,22 +91,7 @@ type querier interface {
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.
-func (s *Storage) rebind(q string) string {
-	if s.dialect != PostgreSQL {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
+func (s *Storage) rebind(q string) string { return s.dialect.Rebind(q) }
 
 func (s *Storage) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	r, err := q.ExecContext(ctx, s.rebind(query), args...)
@@ -437,8 +411,8 @@ func (s *Storage) write(ctx context.Context, fn func(q querier) error) error {
 var migrations embed.FS
 
 // loadMigrations returns the dialect's migrations in version order.
-func loadMigrations(d Dialect) ([]sqlmigrate.Migration, error) {
-	return sqlmigrate.Load(migrations, path.Join("migrations", d.String()))
+func loadMigrations(d Dialect) ([]sqldialect.Migration, error) {
+	return sqldialect.Load(migrations, path.Join("migrations", d.String()))
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises these
@@ -456,6 +430,6 @@ func (s *Storage) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return sqlmigrate.Apply(ctx, q, "scim_oauth_schema_migrations", ms, s.rebind, time.Now())
+		return sqldialect.Apply(ctx, q, s.dialect, "scim_oauth_schema_migrations", ms, time.Now())
 	})
 }

@@ -1,11 +1,4 @@
-// Package sqlmigrate runs the numbered SQL migrations that the repository's
-// SQL packages (sqlstore, oauth/oauthsql) embed: files named NNNN_name.sql,
-// applied in version order, each recorded in a table of the package's own,
-// so that Open upgrades a database by running what it has not run yet.
-//
-// It is internal to the repository: Go lets every module whose path starts
-// with github.com/scimhost/scim import it, and no host.
-package sqlmigrate
+package sqldialect
 
 import (
 	"context"
@@ -66,11 +59,11 @@ type Querier interface {
 // order, and records each with the time now. The caller holds q's
 // transaction and whatever lock keeps two processes from migrating at once
 // (a PostgreSQL advisory lock, SQLite's BEGIN IMMEDIATE), so that either
-// every migration of a run lands or none does. rebind turns the ?
-// placeholders of its statements into the dialect's. A database that
+// every migration of a run lands or none does. d.Rebind turns the ?
+// placeholders of its statements into d's. A database that
 // records a version newer than every one of ms was written by a newer
 // release, and is refused rather than used.
-func Apply(ctx context.Context, q Querier, table string, ms []Migration, rebind func(string) string, now time.Time) error {
+func Apply(ctx context.Context, q Querier, d Dialect, table string, ms []Migration, now time.Time) error {
 	if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
 	version    integer PRIMARY KEY,
 	name       text NOT NULL,
@@ -108,10 +101,10 @@ func Apply(ctx context.Context, q Querier, table string, ms []Migration, rebind 
 		if applied[m.Version] {
 			continue
 		}
-		if _, err := q.ExecContext(ctx, rebind(m.SQL)); err != nil {
+		if _, err := q.ExecContext(ctx, d.Rebind(m.SQL)); err != nil {
 			return fmt.Errorf("migration %d_%s: %w", m.Version, m.Name, err)
 		}
-		if _, err := q.ExecContext(ctx, rebind("INSERT INTO "+table+" (version, name, applied_at) VALUES (?, ?, ?)"),
+		if _, err := q.ExecContext(ctx, d.Rebind("INSERT INTO "+table+" (version, name, applied_at) VALUES (?, ?, ?)"),
 			m.Version, m.Name, now.UTC().Format(time.RFC3339Nano)); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package sqlmigrate
+package sqldialect
 
 import (
 	"testing"

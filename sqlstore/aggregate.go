@@ -1,0 +1,116 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/scimhost/scim"
+)
+
+// A read of users with their groups, or of groups with their members, is
+// one statement: the child rows come as one more column of each row, a
+// correlated subquery that aggregates them into a JSON array (json_agg on
+// PostgreSQL, json_group_array on SQLite), in the order the API returns
+// them. A GET is then one round trip, and so is a page of a list, instead
+// of the row query followed by one for the children.
+
+// userGroupsCol is the column of the groups of the user whose scim_users
+// row is ref ("u", or the table's name in an UPDATE's RETURNING): a JSON
+// array of [id, displayName] pairs in the groups' creation order. A user's
+// folded id is its id: the store issues ids (scim.NewID) as lower-case
+// hexadecimal, which folding keeps as they are, so the memberships index
+// (tenant, member_fold) serves the subquery.
+func (db *DB) userGroupsCol(ref string) string {
+	from := ` FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+	WHERE m.tenant = ` + ref + `.tenant AND m.member_fold = ` + ref + `.id)`
+	if db.dialect == PostgreSQL {
+		return `(SELECT coalesce(json_agg(json_build_array(g.id, g.display_name) ORDER BY g.created, g.id), '[]')` + from
+	}
+	return `(SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.created, g.id)` + from
+}
+
+// groupMembersCol is the column of the members of the group whose
+// scim_groups row is g: a JSON array of [value, type, display, $ref] in the
+// order they were added. It reads every member, as the separate query it
+// replaces did; reads that do not want members do not select it (see
+// GetGroup).
+func (db *DB) groupMembersCol() string {
+	const from = ` FROM scim_group_members m WHERE m.tenant = g.tenant AND m.group_id = g.id)`
+	if db.dialect == PostgreSQL {
+		return `(SELECT coalesce(json_agg(json_build_array(m.member_id, m.member_type, m.display, m.ref) ORDER BY m.seq), '[]')` + from
+	}
+	return `(SELECT json_group_array(json_array(m.member_id, m.member_type, m.display, m.ref) ORDER BY m.seq)` + from
+}
+
+// decodeGroupRefs reads a userGroupsCol value. No group is a nil slice, as
+// a user without groups has always been returned.
+func decodeGroupRefs(b []byte) ([]scim.GroupRef, error) {
+	var pairs [][2]string
+	if err := json.Unmarshal(b, &pairs); err != nil {
+		return nil, fmt.Errorf("sqlstore: reading a user's groups: %w", err)
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	refs := make([]scim.GroupRef, len(pairs))
+	for i, p := range pairs {
+		refs[i] = scim.GroupRef{Value: p[0], Display: p[1], Type: "direct"}
+	}
+	return refs, nil
+}
+
+// decodeMembers reads a groupMembersCol value. No member is a nil slice.
+func decodeMembers(b []byte) ([]scim.Member, error) {
+	var rows [][4]string
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return nil, fmt.Errorf("sqlstore: reading a group's members: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ms := make([]scim.Member, len(rows))
+	for i, r := range rows {
+		ms[i] = scim.Member{Value: r[0], Type: r[1], Display: r[2], Ref: r[3]}
+	}
+	return ms, nil
+}
+
+// rowReader is what a list selects and how it scans each row: the
+// resource's columns, and perhaps its children's aggregate.
+type rowReader[T any] struct {
+	cols string
+	scan func(scanner) (T, error)
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface{ Scan(dest ...any) error }
+
+// userReader reads users, with their groups when withGroups.
+func (db *DB) userReader(withGroups bool) rowReader[*scim.User] {
+	cols := userCols
+	if withGroups {
+		cols += ", " + db.userGroupsCol("u")
+	}
+	return rowReader[*scim.User]{cols: cols, scan: func(sc scanner) (*scim.User, error) {
+		r := userRow{withGroups: withGroups}
+		if err := sc.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		return r.user()
+	}}
+}
+
+// groupReader reads groups, with their members when withMembers.
+func (db *DB) groupReader(withMembers bool) rowReader[*scim.Group] {
+	cols := groupCols
+	if withMembers {
+		cols += ", " + db.groupMembersCol()
+	}
+	return rowReader[*scim.Group]{cols: cols, scan: func(sc scanner) (*scim.Group, error) {
+		r := groupRow{withMembers: withMembers}
+		if err := sc.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		return r.group()
+	}}
+}
