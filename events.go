@@ -108,7 +108,7 @@ func userEvents(id string, old, u *User) []Event {
 	if old == nil {
 		return []Event{{Kind: UserCreated, ResourceType: "User", ID: id, User: u}}
 	}
-	changed := changedAttributes(appendUser(nil, old, Projection{}, ""), appendUser(nil, u, Projection{}, ""))
+	changed := changedBetween(appendUser, old, u)
 	if old.Password != u.Password && u.Password != "" {
 		changed = append(changed, "password")
 	}
@@ -135,7 +135,7 @@ func groupEvents(id string, old, g *Group) []Event {
 		}
 		return evs
 	}
-	changed := changedAttributes(appendGroup(nil, old, Projection{}, ""), appendGroup(nil, g, Projection{}, ""))
+	changed := changedBetween(appendGroup, old, g)
 	added, removed := memberDiff(old.Members, g.Members)
 	var evs []Event
 	var other []string
@@ -201,6 +201,18 @@ func memberDiff(before, after []Member) (added, removed []string) {
 		}
 	}
 	return added, removed
+}
+
+// changedBetween is changedAttributes of old's and v's encodings by enc,
+// made in pooled buffers: an update's events then cost no encoding
+// garbage.
+func changedBetween[T any](enc func([]byte, T, Projection, string) []byte, old, v T) []string {
+	bp, ap := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
+	before, after := enc((*bp)[:0], old, Projection{}, ""), enc((*ap)[:0], v, Projection{}, "")
+	changed := changedAttributes(before, after)
+	putBuffer(bp, before)
+	putBuffer(ap, after)
+	return changed
 }
 
 // changedAttributes compares two encoded resources attribute by attribute

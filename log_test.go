@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,6 +38,27 @@ func TestRequestLog(t *testing.T) {
 	for _, secret := range []string{"ceo@acme.com", "scim_secret", "Bearer"} {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("the request log carries %q:\n%s", secret, buf.String())
+		}
+	}
+}
+
+// The request log names the query's parameters, unescaped, without their
+// values, however many there are.
+func TestRequestLogQueryNames(t *testing.T) {
+	for query, want := range map[string]string{
+		"filter=userName+eq+%22x%22":                               "query=filter",
+		"excludedAttributes=members&filter=displayName+eq+%22g%22": "query=excludedAttributes,filter",
+		"%66ilter=x&&count=2&startIndex=1":                         "query=filter,count,startIndex",
+		"=x&count=1":                                               "query=count",
+		"%zz=1":                                                    "",
+	} {
+		var buf bytes.Buffer
+		h := newHandler(t, memstore.New(), scim.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		buf.Reset()
+		serve(t, h, request{method: "GET", path: "/Groups?" + query})
+		line := buf.String()
+		if want == "" && strings.Contains(line, "query=") || want != "" && !slices.Contains(strings.Fields(line), want) {
+			t.Errorf("%s: want %q in the log line %q", query, want, line)
 		}
 	}
 }

@@ -176,7 +176,9 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 	}
 	etag := entityTag(rt.meta(v).Version)
 	if etag != "" {
-		w.Header().Set("ETag", etag)
+		// The canonical key, set as Header.Set would, without canonicalizing
+		// "ETag" on every read.
+		w.Header()["Etag"] = []string{etag}
 		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, rt.meta(v).Version) {
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -220,10 +222,10 @@ func (rt *resourceType[T]) writeResource(w http.ResponseWriter, r *http.Request,
 	base := rt.h.baseURL(r)
 	hd := w.Header()
 	if etag := entityTag(rt.meta(v).Version); etag != "" {
-		hd.Set("ETag", etag)
+		hd["Etag"] = []string{etag} // as in serveGetID
 	}
 	if status == http.StatusCreated {
-		hd.Set("Location", base+rt.endpoint+"/"+resourceID(v))
+		hd["Location"] = []string{base + rt.endpoint + "/" + resourceID(v)}
 	}
 	writeJSON(w, status, func(b []byte) []byte { return rt.encode(b, v, Projection{}, base) })
 }
@@ -470,20 +472,25 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 type pageBudget struct {
 	h                 *Handler
 	total, startIndex int
-	bp                *[]byte // pooled buffer of the encoded resources
+	bp                *[]byte // pooled buffer: room for the ListResponse's header, then the encoded resources
 	b                 []byte
-	budget            int // for the resources, without the ListResponse around them
+	room              int // the header's room at the start of b
+	budget            int // for b, without the "]}" that closes it
 	n                 int
 	full              bool
 }
 
-// newPageBudget starts a page of at most max resources out of total.
+// newPageBudget starts a page of at most max resources out of total. It
+// leaves room for the longest header the page can have (with max items),
+// which write fills in, so that the page is not copied to put its header
+// before it.
 func (h *Handler) newPageBudget(total, startIndex, max int) pageBudget {
 	bp := bufPool.Get().(*[]byte)
 	var hb [256]byte // the longest header is 185 bytes
+	header := appendListHeader(hb[:0], total, startIndex, max)
 	return pageBudget{
-		h: h, total: total, startIndex: startIndex, bp: bp, b: (*bp)[:0],
-		budget: h.opts.MaxResponseBytes - len(appendListHeader(hb[:0], total, startIndex, max)) - len("]}"),
+		h: h, total: total, startIndex: startIndex, bp: bp, b: append((*bp)[:0], header...),
+		room: len(header), budget: h.opts.MaxResponseBytes - len("]}"),
 	}
 }
 
@@ -512,11 +519,14 @@ func (pb *pageBudget) add(name, id string, encode func([]byte) []byte) (bool, er
 
 // write answers 200 with the ListResponse and frees the buffer.
 func (pb *pageBudget) write(w http.ResponseWriter) {
-	writeJSON(w, http.StatusOK, func(b []byte) []byte {
-		b = appendListHeader(b, pb.total, pb.startIndex, pb.n)
-		b = append(b, pb.b...)
-		return append(b, "]}"...)
-	})
+	// The header with n items is no longer than the one with max: it
+	// ends where the room does.
+	var hb [256]byte
+	header := appendListHeader(hb[:0], pb.total, pb.startIndex, pb.n)
+	start := pb.room - len(header)
+	copy(pb.b[start:], header)
+	pb.b = append(pb.b, "]}"...)
+	writeBody(w, http.StatusOK, pb.b[start:])
 	pb.free()
 }
 

@@ -554,12 +554,14 @@ func cleanPath(p string) string {
 }
 
 func (h *Handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration) {
-	attrs := []slog.Attr{
+	// Room for every attribute, so that the list stays on the stack.
+	var buf [7]slog.Attr
+	attrs := append(buf[:0],
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", sw.status()),
 		slog.Duration("duration", d),
-	}
+	)
 	if q := queryNames(r.URL.RawQuery); q != "" {
 		attrs = append(attrs, slog.String("query", q))
 	}
@@ -573,19 +575,39 @@ func (h *Handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration)
 }
 
 // queryNames lists the names of the query parameters, without their values:
-// a filter carries userNames and email addresses.
+// a filter carries userNames and email addresses. A single name that needs
+// no unescaping is returned as a part of raw, without a copy.
 func queryNames(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	var names []string
+	var names []byte
+	single := ""
 	for part := range strings.SplitSeq(raw, "&") {
 		name, _, _ := strings.Cut(part, "=")
-		if n, err := url.QueryUnescape(name); err == nil && n != "" {
-			names = append(names, n)
+		n := name
+		if strings.ContainsAny(name, "%+") {
+			var err error
+			if n, err = url.QueryUnescape(name); err != nil {
+				continue
+			}
+		}
+		if n == "" {
+			continue
+		}
+		switch {
+		case single == "" && names == nil:
+			single = n
+		case names == nil:
+			names = append(append(append(make([]byte, 0, 2*len(raw)), single...), ','), n...)
+		default:
+			names = append(append(names, ','), n...)
 		}
 	}
-	return strings.Join(names, ",")
+	if names == nil {
+		return single
+	}
+	return string(names)
 }
 
 // statusWriter remembers the status and scimType a handler wrote, for the
@@ -743,12 +765,17 @@ func (h *Handler) errTooLarge(name, id string, size int) *Error {
 // writeBuffer writes b, built in the pooled buffer bp, and returns bp to
 // the pool.
 func writeBuffer(w http.ResponseWriter, status int, bp *[]byte, b []byte) {
+	writeBody(w, status, b)
+	putBuffer(bp, b)
+}
+
+// writeBody writes b as a SCIM JSON body.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	hd := w.Header()
 	hd["Content-Type"] = contentTypeHeader
 	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-	putBuffer(bp, b)
 }
 
 // putBuffer returns bp to the pool holding b, its grown contents.

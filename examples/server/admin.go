@@ -45,7 +45,7 @@ func newAdminSide(store scim.Store, resolver *net.Resolver) *adminSide {
 	s := &admin.Settings{Resolver: resolver, CheckTimeout: 5 * time.Second}
 	if ss, ok := store.(*sqlstore.Store); ok {
 		as := ss.DB().AdminStore()
-		s.Tokens, s.Sync, s.Domains, s.Log = as, as, as, ss.DB().ProvisioningLog(0)
+		s.Tokens, s.Sync, s.Domains, s.Log = as, newSyncCache(as), as, ss.DB().ProvisioningLog(0)
 	} else {
 		m := new(admin.Memory)
 		s.Tokens, s.Sync, s.Domains, s.Log = m, m, m, admin.NewMemoryLog(0)
