@@ -256,7 +256,7 @@ func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, err)
 		return
 	}
-	old, replaced, err := rt.update(r.Context(), id, r.Header.Get("If-Match"), func(cur T) error {
+	old, replaced, err := rt.update(r.Context(), id, r.Header.Get("If-Match"), func(_, cur T) error {
 		rt.assign(cur, v)
 		return nil
 	})
@@ -280,7 +280,8 @@ const maxUpdateAttempts = 100
 
 // update is every read-modify-write of one resource (PUT, PATCH): it reads
 // resource id, checks ifMatch (a header value; "" for none) against the
-// version read, lets change modify a copy, runs the host's policies on the
+// version read, lets change modify a copy (cur; old is the state read,
+// which change must not modify), runs the host's policies on the
 // result, and stores it. It returns the resource before and after.
 //
 // change and the policies run outside any lock of the store's, because a
@@ -292,7 +293,7 @@ const maxUpdateAttempts = 100
 // makes update start again from a fresh read, so no update is lost and no
 // policy is skipped; when the client sent If-Match, the fresh read is its
 // 412 instead.
-func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
+func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(old, cur T) error) (old, updated T, err error) {
 	// Writers to one resource in this process take turns, so they never
 	// make each other start again; the version check still guards against
 	// other processes, which is what the retries are for.
@@ -314,7 +315,7 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 			return old, updated, errPreconditionFailed(rt.name, id)
 		}
 		cur := rt.clone(old)
-		if err := change(cur); err != nil {
+		if err := change(old, cur); err != nil {
 			return old, updated, err
 		}
 		rt.setID(cur, id)
