@@ -158,21 +158,34 @@ func (rt *resourceType[T]) patchesInStore() bool {
 // check; the handler's checks of the result (extension values) follow. No
 // other writer can come in between, so there is nothing to retry. Only a
 // PATCH of cost maxPatchCostInStore or less runs there, so the store's lock
-// is held for microseconds.
+// is held for microseconds. With a SharedUserUpdater the stored value is
+// old itself and the handler's copy of it, changed, is what the store
+// keeps: one copy where UpdateUser makes three.
 func (rt *resourceType[T]) updateInStore(ctx context.Context, id, ifMatch string, change func(old, cur T) error) (old, updated T, err error) {
 	mu := rt.h.updateLock(ctx, rt.name, id)
 	mu.Lock()
 	defer mu.Unlock()
-	updated, err = rt.atomic(ctx, id, func(cur T) error {
-		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(cur).Version) {
+	apply := func(cur T) error {
+		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(old).Version) {
 			return errPreconditionFailed(rt.name, id)
 		}
-		old = rt.clone(cur)
 		if err := change(old, cur); err != nil {
 			return err
 		}
 		rt.setID(cur, id)
 		return rt.check(ctx, old, cur)
+	}
+	if rt.swap != nil {
+		updated, err = rt.swap(ctx, id, func(stored T) (T, error) {
+			old = stored
+			cur := rt.clone(stored)
+			return cur, apply(cur)
+		})
+		return old, updated, err
+	}
+	updated, err = rt.atomic(ctx, id, func(cur T) error {
+		old = rt.clone(cur)
+		return apply(cur)
 	})
 	return old, updated, err
 }

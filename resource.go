@@ -52,6 +52,10 @@ type resourceType[T interface{ *User | *Group }] struct {
 	adopt func(dst, src T)
 	// atomic is the store's UserUpdater or GroupUpdater, nil when it has none.
 	atomic func(ctx context.Context, id string, update func(T) error) (T, error)
+	// swap is the store's SharedUserUpdater, nil when it has none: update
+	// is given the stored value and returns the new one, which the store
+	// keeps without a copy; what swap returns must not be modified.
+	swap func(ctx context.Context, id string, update func(stored T) (T, error)) (T, error)
 	// keyset is the store's UserKeysetLister or GroupKeysetLister, nil when
 	// it has none.
 	keyset func(ctx context.Context, q Query, k Keyset) (KeysetPage[T], error)
@@ -73,6 +77,12 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	}
 	if a, ok := s.(UserUpdater); ok {
 		rt.atomic = a.UpdateUser
+		if su, ok := s.(SharedUserUpdater); ok {
+			rt.swap = su.UpdateUserShared
+			// The events carry a copy: a host's OnChange may modify what
+			// it is given, and the result of swap is the store's own.
+			rt.events = func(id string, old, u *User) []Event { return userEvents(id, old, u.Clone()) }
+		}
 	}
 	if k, ok := s.(UserKeysetLister); ok {
 		rt.keyset = k.ListUsersKeyset
@@ -326,7 +336,17 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 		if err := rt.check(ctx, policyOld, cur); err != nil {
 			return old, updated, err
 		}
-		if rt.atomic != nil {
+		if rt.swap != nil {
+			// As below, without a copy: cur is the handler's own, and
+			// nothing uses it after this.
+			updated, err = rt.swap(ctx, id, func(stored T) (T, error) {
+				if rt.meta(stored).Version != read {
+					var none T
+					return none, errChangedMeanwhile
+				}
+				return cur, nil
+			})
+		} else if rt.atomic != nil {
 			// The change was computed above, outside the store's lock;
 			// under it, the result is only swapped in, so a costly PATCH
 			// holds the lock no longer than a PUT.
