@@ -190,13 +190,14 @@ func (rt *resourceType[T]) updateInStore(ctx context.Context, id, ifMatch string
 	return old, updated, err
 }
 
-// applyPatchTo applies ops to a user or a group.
+// applyPatchTo applies ops to a user or a group that is the handler's own
+// copy, discarded when the PATCH fails (see patchUserCopy).
 func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOptions) error {
 	switch x := any(v).(type) {
 	case *User:
-		return applyUserPatch(x, ops, opt)
+		return patchUserCopy(x, ops, opt)
 	case *Group:
-		return applyGroupPatch(x, ops, opt)
+		return patchGroupCopy(x, ops, opt)
 	}
 	return nil
 }
