@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -117,5 +118,42 @@ func TestPatchConcurrentUserNoLostUpdate(t *testing.T) {
 		if got := len(u["emails"].([]any)); got != n {
 			t.Errorf("AllowDomain=%v: %d emails, want %d", opts.AllowDomain != nil, got, n)
 		}
+	}
+}
+
+// TestPatchHiddenExtensionAttribute: a PATCH that changes only an
+// extension attribute the representation never shows (returned "never",
+// writeOnly) is a change: it is stored, with a new version, and its event
+// names the extension. Comparing representations missed it.
+func TestPatchHiddenExtensionAttribute(t *testing.T) {
+	const urn = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User"
+	ext := scim.Extension{Schema: urn, Resource: "User", Attributes: []scim.Attribute{
+		{Name: "pin", Type: scim.TypeString, Mutability: scim.MutabilityWriteOnly, Returned: scim.ReturnedNever},
+		{Name: "badge", Type: scim.TypeString},
+	}}
+	var changed [][]string
+	store := memstore.New()
+	h := newHandler(t, store, scim.Options{Extensions: []scim.Extension{ext}, OnChange: func(_ context.Context, e scim.Event) {
+		changed = append(changed, e.Changed)
+	}})
+	created := mustCreate(t, h, "/Users", `{"userName":"ada","`+urn+`":{"pin":"1234","badge":"7"}}`)
+	path := "/Users/" + created["id"].(string)
+	etag := serve(t, h, request{method: "GET", path: path}).Header().Get("ETag")
+	rec := serve(t, h, request{method: "PATCH", path: path, body: patchOf(`{"op":"replace","path":"` + urn + `:pin","value":"9999"}`)})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", rec.Code, rec.Body)
+	}
+	if rec.Header().Get("ETag") == etag {
+		t.Error("the PATCH kept the version: it was taken for no change")
+	}
+	u, err := store.GetUser(t.Context(), created["id"].(string), scim.Projection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(u.Extra[urn]); !strings.Contains(got, `"9999"`) {
+		t.Errorf("stored extension %s, want the new pin", got)
+	}
+	if len(changed) != 2 || len(changed[1]) != 1 || changed[1][0] != urn {
+		t.Errorf("events' changed attributes %v, want the create's and [%s]", changed, urn)
 	}
 }
