@@ -440,10 +440,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		}
 		// The caller may still hold work: the Store keeps its own copy.
 		return work.Clone(), nil
-	}, func(t *tenant, rec *userRec) *scim.User {
+	}, func(_ *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
 		// work is already a copy of what was stored: the caller gets it
-		// rather than another one.
-		work.ID, work.Meta, work.Groups = id, rec.u.Meta, t.groupRefs(id)
+		// rather than another one, with the groups computed for this
+		// call, which only the copy above read.
+		work.ID, work.Meta, work.Groups = id, rec.u.Meta, groups
 		return work
 	})
 }
@@ -454,12 +455,20 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 // is; the user returned is the stored one, which the caller must not
 // modify.
 func (s *Store) UpdateUserShared(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error)) (*scim.User, error) {
-	return s.updateUser(ctx, id, update, func(t *tenant, rec *userRec) *scim.User { return t.userShared(rec.u, true) })
+	return s.updateUser(ctx, id, update, func(_ *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
+		if groups == nil {
+			return rec.u
+		}
+		v := *rec.u
+		v.Groups = groups
+		return &v
+	})
 }
 
 // updateUser is UpdateUserShared, returning what out makes of the stored
-// record, with the tenant still locked.
-func (s *Store) updateUser(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error), out func(*tenant, *userRec) *scim.User) (*scim.User, error) {
+// record and the user's groups, with the tenant still locked (so the
+// groups update was given are still the user's).
+func (s *Store) updateUser(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error), out func(*tenant, *userRec, []scim.GroupRef) *scim.User) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -471,7 +480,8 @@ func (s *Store) updateUser(ctx context.Context, id string, update func(stored *s
 		return nil, notFound("user", id)
 	}
 	rec := t.users[id]
-	c, err := update(t.userShared(rec.u, true))
+	stored := t.userShared(rec.u, true)
+	c, err := update(stored)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +492,7 @@ func (s *Store) updateUser(ctx context.Context, id string, update func(stored *s
 	if err := s.commitUser(t, rec, c); err != nil {
 		return nil, err
 	}
-	return out(t, rec), nil
+	return out(t, rec, stored.Groups), nil
 }
 
 // commitUser stores c as the new state of rec, or returns ErrConflict and
