@@ -79,9 +79,15 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 		rt.atomic = a.UpdateUser
 		if su, ok := s.(SharedUserUpdater); ok {
 			rt.swap = su.UpdateUserShared
-			// The events carry a copy: a host's OnChange may modify what
-			// it is given, and the result of swap is the store's own.
-			rt.events = func(id string, old, u *User) []Event { return userEvents(id, old, u.Clone()) }
+			// An update's events carry a copy: a host's OnChange may
+			// modify what it is given, and the result of swap is the
+			// store's own (a create's is already a copy).
+			rt.events = func(id string, old, u *User) []Event {
+				if old != nil {
+					u = u.Clone()
+				}
+				return userEvents(id, old, u)
+			}
 		}
 	}
 	if k, ok := s.(UserKeysetLister); ok {
