@@ -51,15 +51,11 @@ func diffUsers(a, b *User, names *[]string) (differ bool) {
 			// attributes, compared with its object.
 			continue
 		}
-		if same {
-			continue
-		}
-		differ = true
-		if names == nil {
-			return true
-		}
-		if e.def == nil || e.def.returned != returnedNever {
-			*names = append(*names, e.name)
+		if !same {
+			differ = true
+			if noteDiff(names, e.name, e.def == nil || e.def.returned != returnedNever) {
+				return true
+			}
 		}
 	}
 	return diffExtra(a.Extra, b.Extra, names) || differ
@@ -81,14 +77,12 @@ func diffGroups(a, b *Group, names *[]string) (differ bool) {
 		default:
 			continue
 		}
-		if same {
-			continue
+		if !same {
+			differ = true
+			if noteDiff(names, e.name, true) {
+				return true
+			}
 		}
-		differ = true
-		if names == nil {
-			return true
-		}
-		*names = append(*names, e.name)
 	}
 	return diffExtra(a.Extra, b.Extra, names) || differ
 }
@@ -97,26 +91,35 @@ func diffGroups(a, b *Group, names *[]string) (differ bool) {
 // one map only, or whose raw values differ, differs.
 func diffExtra(a, b map[string]json.RawMessage, names *[]string) (differ bool) {
 	for k, v := range b {
-		if w, ok := a[k]; ok && bytes.Equal(v, w) {
-			continue
+		if w, ok := a[k]; !ok || !bytes.Equal(v, w) {
+			differ = true
+			if noteDiff(names, k, true) {
+				return true
+			}
 		}
-		differ = true
-		if names == nil {
-			return true
-		}
-		*names = append(*names, k)
 	}
 	for k := range a {
-		if _, ok := b[k]; ok {
-			continue
+		if _, ok := b[k]; !ok {
+			differ = true
+			if noteDiff(names, k, true) {
+				return true
+			}
 		}
-		differ = true
-		if names == nil {
-			return true
-		}
-		*names = append(*names, k)
 	}
 	return differ
+}
+
+// noteDiff records that attribute name differs, appending it to *names
+// when named, and reports whether the comparison may stop there: names is
+// nil, the caller only asks whether anything differs.
+func noteDiff(names *[]string, name string, named bool) (stop bool) {
+	if names == nil {
+		return true
+	}
+	if named {
+		*names = append(*names, name)
+	}
+	return false
 }
 
 // sameEnterprise reports whether two Enterprise extensions have the same
