@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// changedByMaps is what changedAttributes computed before it scanned the
-// encodings itself: both round-tripped through encoding/json.
+// changedByMaps is changedAttributes by encoding/json, which it was
+// before it scanned the encodings itself.
 func changedByMaps(before, after []byte) []string {
 	var a, b map[string]json.RawMessage
 	if json.Unmarshal(before, &a) != nil || json.Unmarshal(after, &b) != nil {
@@ -86,4 +86,73 @@ func BenchmarkChangedAttributes(b *testing.B) {
 			}
 		})
 	}
+}
+
+// changedAttributes is what the handler computed before diffUsers, and
+// the reference diffUsers is tested against: it compares two encoded
+// resources attribute by attribute and names the top-level attributes that
+// differ, meta and schemas excepted. Both are the handler's own encodings,
+// so an attribute's key and value are each written one way, and the raw
+// texts compare.
+func changedAttributes(before, after []byte) []string {
+	var abuf, bbuf [24]encodedMember
+	a, aok := topMembers(before, abuf[:0])
+	b, bok := topMembers(after, bbuf[:0])
+	if !aok || !bok {
+		return nil
+	}
+	var changed []string
+	note := func(key []byte) {
+		if k := string(key[1 : len(key)-1]); k != "meta" && k != "schemas" {
+			changed = append(changed, string(unquoteJSON(nil, key[1:len(key)-1])))
+		}
+	}
+	for _, m := range b {
+		if prev, ok := findMember(a, m.key); !ok || !bytes.Equal(prev, m.raw) {
+			note(m.key)
+		}
+	}
+	for _, m := range a {
+		if _, ok := findMember(b, m.key); !ok {
+			note(m.key)
+		}
+	}
+	slices.Sort(changed)
+	return changed
+}
+
+// encodedMember is a member of a JSON object: its key as written, quotes
+// included, and its value's text.
+type encodedMember struct{ key, raw []byte }
+
+// topMembers appends the members of the JSON object b to ms; ok is false
+// when b is not one.
+func topMembers(b []byte, ms []encodedMember) (_ []encodedMember, ok bool) {
+	r := newReader(b, 0)
+	if k, err := r.peek(); err != nil || k != kindObject || r.open() != nil {
+		return nil, false
+	}
+	for first := true; ; first = false {
+		key, more, err := r.nextMemberRaw(first)
+		if err != nil {
+			return nil, false
+		}
+		if !more {
+			return ms, true
+		}
+		raw, _, err := r.rawValue()
+		if err != nil {
+			return nil, false
+		}
+		ms = append(ms, encodedMember{key: key, raw: raw})
+	}
+}
+
+func findMember(ms []encodedMember, key []byte) ([]byte, bool) {
+	for _, m := range ms {
+		if bytes.Equal(m.key, key) {
+			return m.raw, true
+		}
+	}
+	return nil, false
 }

@@ -69,7 +69,9 @@
 // and [GroupKeysetLister] make cursor walks exact. [SharedUserReader]
 // makes reads cheaper: a store whose stored users never change once handed
 // out returns them without the copy the contract otherwise asks for, and the handler, which only encodes what it reads and
-// copies before it changes anything, never modifies them. List methods
+// copies before it changes anything, never modifies them; such a store's
+// [SharedUserUpdater] makes writes cheaper the same way, keeping the
+// handler's changed copy instead of copying a user in and out. List methods
 // receive the parsed [Filter] AST, paging, sort and a [Projection], so
 // `excludedAttributes=members` never loads a large group's members. A store
 // that cannot evaluate a filter exactly returns

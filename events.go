@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -59,7 +58,8 @@ type Event struct {
 // emit calls Options.OnChange with each event describe returns, and notes
 // their kinds for the provisioning log in w. describe runs only when
 // OnChange or Options.Log is set: telling what an update changed compares
-// encodings, work a request need not do when nobody listens. kinds, when
+// the two states attribute by attribute, work a request need not do when
+// nobody listens. kinds, when
 // not nil, names the same kinds without that work; it is used when only the
 // log listens.
 func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func() []Event, kinds func() []EventKind) {
@@ -92,7 +92,7 @@ func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func
 }
 
 // patchedUserKinds names the event of a user PATCH that changed something,
-// as userEvents would, without comparing encodings.
+// as userEvents would, without comparing the attributes.
 func patchedUserKinds(old, u *User) []EventKind {
 	switch {
 	case old.Active && !u.Active:
@@ -108,7 +108,9 @@ func userEvents(id string, old, u *User) []Event {
 	if old == nil {
 		return []Event{{Kind: UserCreated, ResourceType: "User", ID: id, User: u}}
 	}
-	changed := changedBetween(appendUser, old, u)
+	var changed []string
+	diffUsers(old, u, &changed)
+	slices.Sort(changed)
 	if old.Password != u.Password && u.Password != "" {
 		changed = append(changed, "password")
 	}
@@ -135,7 +137,8 @@ func groupEvents(id string, old, g *Group) []Event {
 		}
 		return evs
 	}
-	changed := changedBetween(appendGroup, old, g)
+	var changed []string
+	diffGroups(old, g, &changed)
 	added, removed := memberDiff(old.Members, g.Members)
 	var evs []Event
 	var other []string
@@ -201,85 +204,4 @@ func memberDiff(before, after []Member) (added, removed []string) {
 		}
 	}
 	return added, removed
-}
-
-// changedBetween is changedAttributes of old's and v's encodings by enc,
-// made in pooled buffers: an update's events then cost no encoding
-// garbage.
-func changedBetween[T any](enc func([]byte, T, Projection, string) []byte, old, v T) []string {
-	bp, ap := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
-	before, after := enc((*bp)[:0], old, Projection{}, ""), enc((*ap)[:0], v, Projection{}, "")
-	changed := changedAttributes(before, after)
-	putBuffer(bp, before)
-	putBuffer(ap, after)
-	return changed
-}
-
-// changedAttributes compares two encoded resources attribute by attribute
-// and names the top-level attributes that differ, meta excepted. Comparing
-// the encodings keeps this in step with the model: a field added to User is
-// covered without a line here. Both are the handler's own encodings, so an
-// attribute's key and value are each written one way, and the raw texts
-// compare; the scan is jsonscan.go's, without maps or encoding/json.
-func changedAttributes(before, after []byte) []string {
-	var abuf, bbuf [24]encodedMember
-	a, aok := topMembers(before, abuf[:0])
-	b, bok := topMembers(after, bbuf[:0])
-	if !aok || !bok {
-		return nil
-	}
-	var changed []string
-	note := func(key []byte) {
-		if k := string(key[1 : len(key)-1]); k != "meta" && k != "schemas" {
-			changed = append(changed, string(unquoteJSON(nil, key[1:len(key)-1])))
-		}
-	}
-	for _, m := range b {
-		if prev, ok := findMember(a, m.key); !ok || !bytes.Equal(prev, m.raw) {
-			note(m.key)
-		}
-	}
-	for _, m := range a {
-		if _, ok := findMember(b, m.key); !ok {
-			note(m.key)
-		}
-	}
-	slices.Sort(changed)
-	return changed
-}
-
-// encodedMember is a member of a JSON object: its key as written, quotes
-// included, and its value's text.
-type encodedMember struct{ key, raw []byte }
-
-// topMembers appends the members of the JSON object b to ms; ok is false
-// when b is not one.
-func topMembers(b []byte, ms []encodedMember) (_ []encodedMember, ok bool) {
-	r := newReader(b, 0)
-	if k, err := r.peek(); err != nil || k != kindObject || r.open() != nil {
-		return nil, false
-	}
-	for first := true; ; first = false {
-		key, more, err := r.nextMemberRaw(first)
-		if err != nil {
-			return nil, false
-		}
-		if !more {
-			return ms, true
-		}
-		raw, _, err := r.rawValue()
-		if err != nil {
-			return nil, false
-		}
-		ms = append(ms, encodedMember{key: key, raw: raw})
-	}
-}
-
-func findMember(ms []encodedMember, key []byte) ([]byte, bool) {
-	for _, m := range ms {
-		if bytes.Equal(m.key, key) {
-			return m.raw, true
-		}
-	}
-	return nil, false
 }

@@ -385,8 +385,8 @@ func TestRateLimitPerTenant(t *testing.T) {
 	}
 }
 
-// timedUpdater times what runs inside UpdateUser's atomic step, where a
-// store holds its lock.
+// timedUpdater times what runs inside UpdateUser's and UpdateUserShared's
+// atomic step, where a store holds its lock.
 type timedUpdater struct {
 	*memstore.Store
 	inside time.Duration
@@ -398,6 +398,15 @@ func (s *timedUpdater) UpdateUser(ctx context.Context, id string, update func(*s
 		err := update(u)
 		s.inside += time.Since(t0)
 		return err
+	})
+}
+
+func (s *timedUpdater) UpdateUserShared(ctx context.Context, id string, update func(*scim.User) (*scim.User, error)) (*scim.User, error) {
+	return s.Store.UpdateUserShared(ctx, id, func(u *scim.User) (*scim.User, error) {
+		t0 := time.Now()
+		next, err := update(u)
+		s.inside += time.Since(t0)
+		return next, err
 	})
 }
 

@@ -405,41 +405,56 @@ func readOperation(r *reader, index int, opt patchOptions, fail func(error)) (pa
 // unchanged. The result is validated as a create is.
 func applyUserPatch(u *User, ops []patchOp, opt patchOptions) error {
 	w := u.Clone()
-	for i := range ops {
-		o := &ops[i]
-		err := eachTarget(o, opt, func(p Path, raw json.RawMessage) error {
-			return patchUser(w, o.kind, p, raw, opt)
-		})
-		if err != nil {
-			return o.wrap(err)
-		}
-	}
-	if err := validatePatchedUser(w); err != nil {
+	if err := patchUserCopy(w, ops, opt); err != nil {
 		return err
 	}
 	*u = *w
 	return nil
 }
 
-// applyGroupPatch is applyUserPatch for a group; g must hold its members.
-func applyGroupPatch(g *Group, ops []patchOp, opt patchOptions) error {
-	w := g.Clone()
+// patchUserCopy is applyUserPatch on a copy the caller discards when the
+// PATCH fails (the handler's, inside a read-modify-write that stores
+// nothing then), without a copy of its own: on error u is left part-way.
+func patchUserCopy(u *User, ops []patchOp, opt patchOptions) error {
 	for i := range ops {
 		o := &ops[i]
 		err := eachTarget(o, opt, func(p Path, raw json.RawMessage) error {
-			return patchGroup(w, o.kind, p, raw, opt)
+			return patchUser(u, o.kind, p, raw, opt)
 		})
 		if err != nil {
 			return o.wrap(err)
 		}
 	}
-	if err := checkRequired(groupRequired, w); err != nil {
+	return validatePatchedUser(u)
+}
+
+// applyGroupPatch is applyUserPatch for a group; g must hold its members.
+func applyGroupPatch(g *Group, ops []patchOp, opt patchOptions) error {
+	w := g.Clone()
+	if err := patchGroupCopy(w, ops, opt); err != nil {
 		return err
 	}
-	if len(w.Extra) == 0 {
-		w.Extra = nil
-	}
 	*g = *w
+	return nil
+}
+
+// patchGroupCopy is patchUserCopy for a group.
+func patchGroupCopy(g *Group, ops []patchOp, opt patchOptions) error {
+	for i := range ops {
+		o := &ops[i]
+		err := eachTarget(o, opt, func(p Path, raw json.RawMessage) error {
+			return patchGroup(g, o.kind, p, raw, opt)
+		})
+		if err != nil {
+			return o.wrap(err)
+		}
+	}
+	if err := checkRequired(groupRequired, g); err != nil {
+		return err
+	}
+	if len(g.Extra) == 0 {
+		g.Extra = nil
+	}
 	return nil
 }
 

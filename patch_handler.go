@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -82,22 +81,17 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 	}
 
 	var unchanged, attempted T
-	change := func(cur T) error {
+	// change applies the operations to cur, a copy of old the handler may
+	// modify, and compares the result with old attribute by attribute
+	// (diffUsers) to tell a PATCH that changes nothing.
+	change := func(old, cur T) error {
 		if err := checkPatchCost(cur, ops, h.opts.MaxPatchCost); err != nil {
 			return err
 		}
-		bp := bufPool.Get().(*[]byte)
-		before := rt.fingerprint((*bp)[:0], cur)
 		if err := applyPatchTo(cur, ops, opt); err != nil {
-			putBuffer(bp, before)
 			return err
 		}
-		ap := bufPool.Get().(*[]byte)
-		after := rt.fingerprint((*ap)[:0], cur)
-		same := bytes.Equal(before, after)
-		putBuffer(bp, before)
-		putBuffer(ap, after)
-		if same {
+		if unchangedBy(old, cur) {
 			unchanged = cur
 			return errPatchNoChange
 		}
@@ -107,11 +101,11 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 	var old, updated T
 	err = errPatchOutsideStore
 	if rt.patchesInStore() {
-		old, updated, err = rt.updateInStore(ctx, id, ifMatch, func(cur T) error {
+		old, updated, err = rt.updateInStore(ctx, id, ifMatch, func(old, cur T) error {
 			if cost, _ := patchCost(cur, ops); cost > maxPatchCostInStore {
 				return errPatchOutsideStore
 			}
-			return change(cur)
+			return change(old, cur)
 		})
 	}
 	if errors.Is(err, errPatchOutsideStore) {
@@ -164,45 +158,48 @@ func (rt *resourceType[T]) patchesInStore() bool {
 // check; the handler's checks of the result (extension values) follow. No
 // other writer can come in between, so there is nothing to retry. Only a
 // PATCH of cost maxPatchCostInStore or less runs there, so the store's lock
-// is held for microseconds.
-func (rt *resourceType[T]) updateInStore(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
+// is held for microseconds. With a SharedUserUpdater the stored value is
+// old itself and the handler's copy of it, changed, is what the store
+// keeps: one copy where UpdateUser makes three.
+func (rt *resourceType[T]) updateInStore(ctx context.Context, id, ifMatch string, change func(old, cur T) error) (old, updated T, err error) {
 	mu := rt.h.updateLock(ctx, rt.name, id)
 	mu.Lock()
 	defer mu.Unlock()
-	updated, err = rt.atomic(ctx, id, func(cur T) error {
-		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(cur).Version) {
+	apply := func(cur T) error {
+		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(old).Version) {
 			return errPreconditionFailed(rt.name, id)
 		}
-		old = rt.clone(cur)
-		if err := change(cur); err != nil {
+		if err := change(old, cur); err != nil {
 			return err
 		}
 		rt.setID(cur, id)
 		return rt.check(ctx, old, cur)
+	}
+	if rt.swap != nil {
+		updated, err = rt.swap(ctx, id, func(stored T) (T, error) {
+			old = stored
+			cur := rt.clone(stored)
+			return cur, apply(cur)
+		})
+		return old, updated, err
+	}
+	updated, err = rt.atomic(ctx, id, func(cur T) error {
+		old = rt.clone(cur)
+		return apply(cur)
 	})
 	return old, updated, err
 }
 
-// applyPatchTo applies ops to a user or a group.
+// applyPatchTo applies ops to a user or a group that is the handler's own
+// copy, discarded when the PATCH fails (see patchUserCopy).
 func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOptions) error {
 	switch x := any(v).(type) {
 	case *User:
-		return applyUserPatch(x, ops, opt)
+		return patchUserCopy(x, ops, opt)
 	case *Group:
-		return applyGroupPatch(x, ops, opt)
+		return patchGroupCopy(x, ops, opt)
 	}
 	return nil
-}
-
-// fingerprint appends to b what a PATCH can change of v: its
-// representation, and a user's password, which is never returned.
-func (rt *resourceType[T]) fingerprint(b []byte, v T) []byte {
-	b = rt.encode(b, v, Projection{}, "")
-	if u, ok := any(v).(*User); ok {
-		b = append(b, 0)
-		b = append(b, u.Password...)
-	}
-	return b
 }
 
 // writePatched answers a successful PATCH: the ETag, and 200 with v

@@ -52,6 +52,10 @@ type resourceType[T interface{ *User | *Group }] struct {
 	adopt func(dst, src T)
 	// atomic is the store's UserUpdater or GroupUpdater, nil when it has none.
 	atomic func(ctx context.Context, id string, update func(T) error) (T, error)
+	// swap is the store's SharedUserUpdater, nil when it has none: update
+	// is given the stored value and returns the new one, which the store
+	// keeps without a copy; what swap returns must not be modified.
+	swap func(ctx context.Context, id string, update func(stored T) (T, error)) (T, error)
 	// keyset is the store's UserKeysetLister or GroupKeysetLister, nil when
 	// it has none.
 	keyset func(ctx context.Context, q Query, k Keyset) (KeysetPage[T], error)
@@ -73,6 +77,18 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	}
 	if a, ok := s.(UserUpdater); ok {
 		rt.atomic = a.UpdateUser
+		if su, ok := s.(SharedUserUpdater); ok {
+			rt.swap = su.UpdateUserShared
+			// An update's events carry a copy: a host's OnChange may
+			// modify what it is given, and the result of swap is the
+			// store's own (a create's is already a copy).
+			rt.events = func(id string, old, u *User) []Event {
+				if old != nil {
+					u = u.Clone()
+				}
+				return userEvents(id, old, u)
+			}
+		}
 	}
 	if k, ok := s.(UserKeysetLister); ok {
 		rt.keyset = k.ListUsersKeyset
@@ -256,7 +272,7 @@ func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, err)
 		return
 	}
-	old, replaced, err := rt.update(r.Context(), id, r.Header.Get("If-Match"), func(cur T) error {
+	old, replaced, err := rt.update(r.Context(), id, r.Header.Get("If-Match"), func(_, cur T) error {
 		rt.assign(cur, v)
 		return nil
 	})
@@ -280,7 +296,8 @@ const maxUpdateAttempts = 100
 
 // update is every read-modify-write of one resource (PUT, PATCH): it reads
 // resource id, checks ifMatch (a header value; "" for none) against the
-// version read, lets change modify a copy, runs the host's policies on the
+// version read, lets change modify a copy (cur; old is the state read,
+// which change must not modify), runs the host's policies on the
 // result, and stores it. It returns the resource before and after.
 //
 // change and the policies run outside any lock of the store's, because a
@@ -292,7 +309,7 @@ const maxUpdateAttempts = 100
 // makes update start again from a fresh read, so no update is lost and no
 // policy is skipped; when the client sent If-Match, the fresh read is its
 // 412 instead.
-func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(T) error) (old, updated T, err error) {
+func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, change func(old, cur T) error) (old, updated T, err error) {
 	// Writers to one resource in this process take turns, so they never
 	// make each other start again; the version check still guards against
 	// other processes, which is what the retries are for.
@@ -314,7 +331,7 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 			return old, updated, errPreconditionFailed(rt.name, id)
 		}
 		cur := rt.clone(old)
-		if err := change(cur); err != nil {
+		if err := change(old, cur); err != nil {
 			return old, updated, err
 		}
 		rt.setID(cur, id)
@@ -325,7 +342,17 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 		if err := rt.check(ctx, policyOld, cur); err != nil {
 			return old, updated, err
 		}
-		if rt.atomic != nil {
+		if rt.swap != nil {
+			// As below, without a copy: cur is the handler's own, and
+			// nothing uses it after this.
+			updated, err = rt.swap(ctx, id, func(stored T) (T, error) {
+				if rt.meta(stored).Version != read {
+					var none T
+					return none, errChangedMeanwhile
+				}
+				return cur, nil
+			})
+		} else if rt.atomic != nil {
 			// The change was computed above, outside the store's lock;
 			// under it, the result is only swapped in, so a costly PATCH
 			// holds the lock no longer than a PUT.

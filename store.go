@@ -216,6 +216,31 @@ type SharedUserReader interface {
 	ListUsersShared(ctx context.Context, q Query) (Page[*User], error)
 }
 
+// SharedUserUpdater is an optional capability of a store that is a
+// [UserUpdater] and a [SharedUserReader]: UpdateUser without its copies.
+// UpdateUser hands update a copy of the stored user and stores a copy of
+// the result, so that neither the caller nor the store holds a value the
+// other may change; a store whose stored users never change (see
+// SharedUserReader) can let the caller copy once instead.
+//
+// UpdateUserShared loads user id and calls update with the stored user
+// itself (Groups filled as GetUserShared fills them), which update must not
+// modify. update returns the user's new state, a value of its own (a copy
+// it made and changed, or one it computed before), which the store then
+// keeps without copying: neither update nor its caller may modify it or
+// keep it once update has returned. If update returns an error, nothing is
+// stored and that error is returned. The store sets ID, Meta and Groups of
+// what it keeps as UpdateUser does, and returns the stored user itself,
+// which the caller must not modify. The atomic step, the errors and the
+// rule that update never calls the store are UpdateUser's.
+//
+// The handler uses it instead of UpdateUser when the store has both, so a
+// type that embeds such a store (memstore) and overrides UpdateUser must
+// override UpdateUserShared as well.
+type SharedUserUpdater interface {
+	UpdateUserShared(ctx context.Context, id string, update func(stored *User) (*User, error)) (*User, error)
+}
+
 // GroupUpdater is the [UserUpdater] capability for groups. update receives
 // the group with its members. A PATCH runs inside it as for users when the
 // host has no GroupPolicies.

@@ -94,7 +94,8 @@ var (
 	_ scim.GroupUpdater  = (*Store)(nil)
 	_ scim.MemberPatcher = (*Store)(nil)
 
-	_ scim.SharedUserReader = (*Store)(nil)
+	_ scim.SharedUserReader  = (*Store)(nil)
+	_ scim.SharedUserUpdater = (*Store)(nil)
 )
 
 // Store is an in-memory, multi-tenant scim.Store with every optional
@@ -424,6 +425,43 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (*scim.User, erro
 // ErrNotFound for an unknown id and ErrConflict for a userName another user
 // has. update runs with the Store locked and must not call the Store.
 func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (*scim.User, error) {
+	var work *scim.User
+	return s.updateUser(ctx, id, func(stored *scim.User) (*scim.User, error) {
+		work = stored.Clone()
+		if err := update(work); err != nil {
+			return nil, err
+		}
+		// The caller may still hold work: the Store keeps its own copy.
+		return work.Clone(), nil
+	}, func(_ *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
+		// work is already a copy of what was stored: the caller gets it
+		// rather than another one, with the groups computed for this
+		// call, which only the copy above read.
+		work.ID, work.Meta, work.Groups = id, rec.u.Meta, groups
+		return work
+	})
+}
+
+// UpdateUserShared is UpdateUser without the copies (see
+// [scim.SharedUserUpdater]): update is given the stored user, which it
+// must not modify, and returns the new state, which the Store keeps as it
+// is; the user returned is the stored one, which the caller must not
+// modify.
+func (s *Store) UpdateUserShared(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error)) (*scim.User, error) {
+	return s.updateUser(ctx, id, update, func(_ *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
+		if groups == nil {
+			return rec.u
+		}
+		v := *rec.u
+		v.Groups = groups
+		return &v
+	})
+}
+
+// updateUser is UpdateUserShared, returning what out makes of the stored
+// record and the user's groups, with the tenant still locked (so the
+// groups update was given are still the user's).
+func (s *Store) updateUser(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error), out func(*tenant, *userRec, []scim.GroupRef) *scim.User) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -435,19 +473,19 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		return nil, notFound("user", id)
 	}
 	rec := t.users[id]
-	work := t.userOut(rec.u, true)
-	if err := update(work); err != nil {
+	stored := t.userShared(rec.u, true)
+	c, err := update(stored)
+	if err != nil {
 		return nil, err
 	}
-	c := work.Clone()
+	if c == nil {
+		return nil, errors.New("memstore: UpdateUserShared: update returned no user")
+	}
 	c.ID = id
 	if err := s.commitUser(t, rec, c); err != nil {
 		return nil, err
 	}
-	// work is already a copy of what was stored: the caller gets it rather
-	// than another one.
-	work.ID, work.Meta, work.Groups = id, c.Meta, t.groupRefs(id)
-	return work, nil
+	return out(t, rec, stored.Groups), nil
 }
 
 // commitUser stores c as the new state of rec, or returns ErrConflict and

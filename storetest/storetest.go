@@ -27,8 +27,9 @@
 // failure saying which client sends the filter, and others it may refuse
 // with ErrUnsupported but must never answer wrongly; paging; sorting by
 // userName when supported; projection of members; memberships and their
-// cleanup on delete; the optional capabilities [scim.UserUpdater],
-// [scim.GroupUpdater] and [scim.MemberPatcher] when implemented; and
+// cleanup on delete; the optional capabilities [scim.UserUpdater] (and
+// [scim.SharedUserUpdater]), [scim.GroupUpdater] and [scim.MemberPatcher]
+// when implemented; and
 // concurrent membership changes and concurrent creates of one userName;
 // filters and sorts on the attributes of declared schema extensions, kept
 // in User.Extra (see [Extensions]), and for a [scim.ExtensionDeclarer]
@@ -181,6 +182,7 @@ var checks = []struct {
 		{"UpdateUserStores", UserUpdater, testUpdateUser},
 		{"UpdateUserErrorStoresNothing", UserUpdater, testUpdateUserError},
 		{"UpdateUserConflict", UserUpdater, testUpdateUserConflict},
+		{"UpdateUserSharedStoresWhatUpdateReturns", UserUpdater, testUpdateUserShared},
 		{"UpdateGroupStores", Groups | GroupUpdater, testUpdateGroup},
 		{"UpdateGroupErrorStoresNothing", Groups | GroupUpdater, testUpdateGroupError},
 		{"PatchMembersAddsAndRemoves", Groups | MemberPatcher, testPatchMembers},
@@ -1407,6 +1409,64 @@ func testUpdateUserConflict(t *testing.T, s scim.Store, cfg *config) {
 	mustBe(t, "UpdateUser to another user's userName", err, scim.ErrConflict)
 	if got := getUser(t, s, a.ID); got.UserName != "free@example.com" {
 		t.Errorf("userName %q after a refused update, want %q", got.UserName, "free@example.com")
+	}
+}
+
+// testUpdateUserShared checks a SharedUserUpdater: update is given the
+// stored user, what it returns is stored and returned, a user read before
+// stays as it was, and an update that fails, a taken userName and an
+// unknown id store nothing.
+func testUpdateUserShared(t *testing.T, s scim.Store, cfg *config) {
+	up, ok := s.(scim.SharedUserUpdater)
+	if !ok {
+		t.Skip("the store does not implement scim.SharedUserUpdater")
+	}
+	ctx := t.Context()
+	createUser(t, s, &scim.User{UserName: "taken@example.com", Active: true})
+	a := createUser(t, s, &scim.User{UserName: "shared@example.com", Title: "One", Active: true,
+		Emails: []scim.MultiValue{{Value: "shared@example.com"}}})
+	before := getUser(t, s, a.ID)
+	b, err := up.UpdateUserShared(ctx, a.ID, func(stored *scim.User) (*scim.User, error) {
+		if stored.ID != a.ID || stored.Title != "One" || len(stored.Emails) != 1 {
+			return nil, fmt.Errorf("update received %+v, want the stored user", stored)
+		}
+		next := stored.Clone()
+		next.Title, next.Emails[0].Value = "Two", "two@example.com"
+		return next, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateUserShared: %v", err)
+	}
+	present(t, "UpdateUserShared", b)
+	if b.Title != "Two" || b.ID != a.ID || !b.Meta.Created.Equal(a.Meta.Created) || (a.Meta.Version != "" && b.Meta.Version == a.Meta.Version) {
+		t.Errorf("UpdateUserShared returned %q %q %v %q, want %q %q %v and a new version", b.ID, b.Title, b.Meta.Created, b.Meta.Version, a.ID, "Two", a.Meta.Created)
+	}
+	if before.Title != "One" || before.Emails[0].Value != "shared@example.com" {
+		t.Errorf("a user read before UpdateUserShared changed: %q %q", before.Title, before.Emails[0].Value)
+	}
+	after := getUser(t, s, a.ID)
+	if after.Title != "Two" || after.Emails[0].Value != "two@example.com" {
+		t.Errorf("after UpdateUserShared: %q %q, want %q %q", after.Title, after.Emails[0].Value, "Two", "two@example.com")
+	}
+	for _, tc := range []struct {
+		name   string
+		id     string
+		update func(*scim.User) (*scim.User, error)
+		want   error
+	}{
+		{"whose update fails", a.ID, func(*scim.User) (*scim.User, error) { return nil, errRefused }, errRefused},
+		{"to another user's userName", a.ID, func(stored *scim.User) (*scim.User, error) {
+			next := stored.Clone()
+			next.UserName, next.Title = "TAKEN@example.com", "Three"
+			return next, nil
+		}, scim.ErrConflict},
+		{"of an unknown id", "no-such-id", func(stored *scim.User) (*scim.User, error) { return stored.Clone(), nil }, scim.ErrNotFound},
+	} {
+		_, err := up.UpdateUserShared(ctx, tc.id, tc.update)
+		mustBe(t, "UpdateUserShared "+tc.name, err, tc.want)
+	}
+	if got := getUser(t, s, a.ID); got.Title != "Two" || got.UserName != "shared@example.com" || got.Meta.Version != after.Meta.Version {
+		t.Errorf("after refused updates: %q %q version %q, want the user unchanged", got.UserName, got.Title, got.Meta.Version)
 	}
 }
 
