@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // resourceType is one SCIM resource endpoint (/Users or /Groups): the
@@ -284,15 +286,24 @@ func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request
 	rt.writeResource(w, r, http.StatusOK, replaced)
 }
 
-// maxUpdateAttempts bounds update's optimistic retries; each lost race means
-// another writer made progress, so hitting it takes sustained contention on
-// one resource. Writers of one process take turns, so a retry races only
-// with writers of other processes, and loses about half the time when two
-// processes write one resource: ten attempts let about one contended PATCH
-// in 500 fail with 409 across two processes sharing a database; a hundred
-// make that beyond reach (2^-100) while still ending a store that never
-// agrees with itself. The request's context ends the retries earlier.
-const maxUpdateAttempts = 100
+// maxUpdateAttempts and maxUpdateWait bound update's optimistic retries:
+// it gives up with 409 only once it has lost both this many races and for
+// this long. Each lost race means another writer made progress, so giving
+// up takes sustained contention on one resource. Writers of one process
+// take turns, so a retry races only with writers of other processes. When
+// those write inside their store's lock (a PATCH without policies, on a
+// store with an atomic update), a process whose policies make it read
+// first loses every race for as long as the other has writes of that
+// resource queued: a count alone ran out within one such burst
+// (TestTwoProcesses in sqlstore, under -race), so the retries also wait it
+// out, backing off by a random pause of up to maxUpdateBackoff so as not
+// to spin. A store that never agrees with itself still ends the request;
+// the request's context ends the retries earlier.
+const (
+	maxUpdateAttempts = 100
+	maxUpdateWait     = 10 * time.Second
+	maxUpdateBackoff  = 2 * time.Millisecond
+)
 
 // update is every read-modify-write of one resource (PUT, PATCH): it reads
 // resource id, checks ifMatch (a header value; "" for none) against the
@@ -316,7 +327,13 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 	mu := rt.h.updateLock(ctx, rt.name, id)
 	mu.Lock()
 	defer mu.Unlock()
-	for range maxUpdateAttempts {
+	start := time.Now()
+	for attempt := 0; attempt < maxUpdateAttempts || time.Since(start) < maxUpdateWait; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return old, updated, err
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return old, updated, err
 		}
@@ -379,6 +396,25 @@ func (rt *resourceType[T]) update(ctx context.Context, id, ifMatch string, chang
 		}
 	}
 	return old, updated, &Error{Status: http.StatusConflict, Detail: fmt.Sprintf("%s %q is being changed by other requests; try again", rt.name, id)}
+}
+
+// backoff waits before update's attempt-th attempt: a random pause that
+// doubles from a microsecond up to maxUpdateBackoff, so that processes
+// racing for one resource drift apart rather than collide again. It
+// returns the context's error when the request ends first.
+func backoff(ctx context.Context, attempt int) error {
+	limit := maxUpdateBackoff
+	if attempt < 12 {
+		limit = min(limit, time.Microsecond<<attempt)
+	}
+	t := time.NewTimer(rand.N(limit) + 1)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // errChangedMeanwhile tells update that another writer changed the resource
