@@ -63,7 +63,7 @@ func appendJSONString(b []byte, s string) []byte {
 
 // load64 returns the eight bytes of s at i as a little-endian word, which
 // the compiler makes one load.
-func load64(s string, i int) uint64 {
+func load64[T text](s T, i int) uint64 {
 	s = s[i : i+8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
@@ -72,13 +72,28 @@ func load64(s string, i int) uint64 {
 // needsEscape8 reports whether any of the eight bytes of x is one that
 // appendJSONString does not copy as it is: a control character, '"', '\\',
 // '<', '>', '&', or a byte of a multi-byte (or invalid) UTF-8 sequence.
-// The tests are the exact byte-wise ones of "Bit Twiddling Hacks" (has a
-// byte less than n; has a zero byte), on words whose high bits, tested
-// first, are clear.
 func needsEscape8(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q, bs, lt, gt, amp := x^('"'*ones), x^('\\'*ones), x^('<'*ones), x^('>'*ones), x^('&'*ones)
-	t := x | (x-0x20*ones)&^x | // >= 0x80, < 0x20; then a zero byte of each
-		(q-ones)&^q | (bs-ones)&^bs | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp
-	return t&highs != 0
+	return (x|below8(x, 0x20)|zero8(x^('"'*ones8))|zero8(x^('\\'*ones8))|
+		zero8(x^('<'*ones8))|zero8(x^('>'*ones8))|zero8(x^('&'*ones8)))&highs8 != 0
 }
+
+// stringStop8 reports whether any of the eight bytes of x is one that ends
+// the reader's fast scan of a string: '"', '\\', a control character, or a
+// byte of a multi-byte (or invalid) UTF-8 sequence.
+func stringStop8(x uint64) bool {
+	return (x|below8(x, 0x20)|zero8(x^('"'*ones8))|zero8(x^('\\'*ones8)))&highs8 != 0
+}
+
+// zero8 and below8 are the byte-wise tests of "Bit Twiddling Hacks" (has
+// a zero byte; has a byte less than n, n <= 0x80): the high bit of some
+// byte of the result is set if and only if some byte of x is zero (below
+// n). The callers OR x itself in, whose high bits flag the bytes of 0x80
+// and above, for which below8 does not answer.
+const (
+	ones8  = 0x0101010101010101
+	highs8 = 0x8080808080808080
+)
+
+func zero8(x uint64) uint64 { return (x - ones8) &^ x }
+
+func below8(x uint64, n byte) uint64 { return (x - uint64(n)*ones8) &^ x }

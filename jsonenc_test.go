@@ -80,3 +80,21 @@ func FuzzAppendJSONString(f *testing.F) {
 	}
 	f.Fuzz(checkJSONString)
 }
+
+// TestReaderStringEveryOffset puts each byte that ends the reader's
+// eight-byte scan of a string at every offset of strings of 1 to 24
+// bytes, in and out of an object key, and checks the reader against
+// encoding/json as FuzzJSONReader does.
+func TestReaderStringEveryOffset(t *testing.T) {
+	specials := []string{`"`, `\"`, `\\`, `\u00e9`, `\ud83d\ude00`, `\x`, "\x00", "\x1f", "\x7f", "é", "\xff", "\xe2\x80", "😀"}
+	for n := 1; n <= 24; n++ {
+		for i := 0; i < n; i++ {
+			for _, sp := range specials {
+				s := strings.Repeat("a", i) + sp + strings.Repeat("b", n-i-1)
+				fuzzReaderBody(t, []byte(`"`+s+`"`))
+				fuzzReaderBody(t, []byte(`{"`+s+`":"`+s+`"}`))
+				fuzzReaderBody(t, []byte(`"`+s)) // unterminated
+			}
+		}
+	}
+}

@@ -231,6 +231,10 @@ func (r *reader) scanString() (start, end int, plain bool, err error) {
 	start = i
 	plain = true
 	for i < len(data) {
+		if i+8 <= len(data) && !stringStop8(load64(data, i)) {
+			i += 8 // eight bytes of plain ASCII
+			continue
+		}
 		c := data[i]
 		switch {
 		case c == '"':
