@@ -50,6 +50,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MatchUser reports whether u matches f, a filter on the User schema, with
@@ -409,8 +410,11 @@ type fieldDef struct {
 	attr  uint8    // the index in userAttrs or groupAttrs
 	kind  attrKind // that entry's kind
 	never bool     // returned never (password): absent to filters and sort
-	id    field    // a sub-attribute's field
-	subs  []*fieldDef
+	// off is that entry's field offset, copied here so that reading a
+	// scalar per resource is one load from the definition in hand.
+	off  uintptr
+	id   field // a sub-attribute's field
+	subs []*fieldDef
 }
 
 // sub returns the sub-attribute named name (any case), or nil.
@@ -435,7 +439,7 @@ func newFieldTable[R any](t []attrEntry[R], urn string) fieldTable {
 		if e.def == nil || e.urn != urn {
 			continue // no attribute, or the Enterprise object
 		}
-		d := &fieldDef{def: e.def, attr: uint8(i), kind: e.kind, never: e.def.returned == returnedNever}
+		d := &fieldDef{def: e.def, attr: uint8(i), kind: e.kind, never: e.def.returned == returnedNever, off: e.off}
 		for _, sa := range e.def.subs {
 			d.subs = append(d.subs, &fieldDef{def: sa, id: subFields[sa.name]})
 		}
@@ -543,27 +547,32 @@ func (s subject) scalar(fd *fieldDef) attrValue {
 		return attrValue{}
 	}
 	if g := s.g; g != nil {
-		e := &groupAttrs[fd.attr]
 		switch fd.kind {
 		case akString:
-			return stringValue(*e.str(g), fd)
+			return stringValue(*(*string)(fd.field(unsafe.Pointer(g))), fd)
 		case akBool:
-			return boolValue(*e.boolean(g))
+			return boolValue(*(*bool)(fd.field(unsafe.Pointer(g))))
 		}
 		return attrValue{}
 	}
-	e := &userAttrs[fd.attr]
 	switch fd.kind {
 	case akString:
-		return stringValue(*e.str(s.u), fd)
+		return stringValue(*(*string)(fd.field(unsafe.Pointer(s.u))), fd)
 	case akBool:
-		return boolValue(*e.boolean(s.u))
+		return boolValue(*(*bool)(fd.field(unsafe.Pointer(s.u))))
 	case akEnterpriseString:
-		if s.u.Enterprise != nil {
-			return stringValue(*e.ent(s.u.Enterprise), fd)
+		if x := s.u.Enterprise; x != nil {
+			return stringValue(*(*string)(fd.field(unsafe.Pointer(x))), fd)
 		}
 	}
 	return attrValue{}
+}
+
+// field returns a pointer to the field of the resource (the Enterprise
+// object for an Enterprise string) at r that the definition's entry
+// locates, of the type its kind says (checked at init by deriveAttrs).
+func (d *fieldDef) field(r unsafe.Pointer) unsafe.Pointer {
+	return unsafe.Add(r, d.off)
 }
 
 // eachSchema calls fn with each URN of the subject's "schemas": its core
