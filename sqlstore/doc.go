@@ -275,11 +275,13 @@
 // SQLite has no row locks, and database/sql starts its transactions with a
 // deferred BEGIN, whose upgrade from reader to writer fails with
 // SQLITE_BUSY when another connection wrote in between (busy_timeout does
-// not help there). So every SQLite write transaction here runs on a
-// dedicated connection that issues BEGIN IMMEDIATE itself, retrying while
-// another process holds the lock, and writers of one process queue in Go
-// first. This works with any DSN: no _txlock parameter and no
-// single-connection pool are needed. Open switches the file to WAL mode so
+// not help there). So every SQLite write transaction here takes the
+// database's write lock with its first statement, an UPDATE that changes
+// nothing (what BEGIN IMMEDIATE does, waiting busy_timeout for the lock),
+// retrying while another process holds it, and writers of one process
+// queue in Go first; its statements run prepared, as the pool's do. This
+// works with any DSN: no _txlock parameter and no single-connection pool
+// are needed. Open switches the file to WAL mode so
 // that reads never wait for the writer.
 //
 // A PATCH that costs little (the handler's bound; every PATCH Entra ID
