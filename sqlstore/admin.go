@@ -372,7 +372,7 @@ func (l *ProvisioningLog) ListLog(ctx context.Context, tenant string, f admin.Lo
 	case limit > admin.MaxLogLimit:
 		limit = admin.MaxLogLimit
 	}
-	b.WriteString(" ORDER BY at DESC, seq DESC LIMIT ?")
+	b.WriteString(" ORDER BY at DESC, seq DESC LIMIT " + db.limitParam())
 	args = append(args, limit)
 	rows, err := db.query(ctx, db.db, b.String(), args...)
 	if err != nil {
