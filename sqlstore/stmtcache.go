@@ -80,13 +80,16 @@ func (db *DB) prepared(ctx context.Context, q querier, query string) querier {
 	return q
 }
 
-// want notes that a transaction ran query unprepared.
+// want notes that a transaction ran query unprepared. Transactions fill
+// at most half the cache: the texts of their multi-row INSERTs depend on
+// the number of rows (a provisioning log batch, a group's members), and
+// must not take the places of the pool's statements.
 func (c *stmtCache) want(query string) {
-	if c.n.Load() >= maxCachedStmts {
+	if c.n.Load() >= maxCachedStmts/2 {
 		return
 	}
 	c.mu.Lock()
-	if len(c.wanted) < maxCachedStmts {
+	if len(c.wanted) < maxCachedStmts/2 {
 		c.wanted = append(c.wanted, query)
 	}
 	c.mu.Unlock()
