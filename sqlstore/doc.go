@@ -209,11 +209,16 @@
 // user with its groups), the version-checked UPDATE ... RETURNING (its
 // groups again, as stored), COMMIT; the email index is rewritten (a DELETE
 // and an INSERT more) only when the emails changed. A PATCH that changes
-// nothing is the read and a ROLLBACK. A create is BEGIN, the INSERT of the
-// row, the INSERT of its email rows (when it has emails) and COMMIT.
-// TestRoundTrips counts them through the real drivers. On SQLite, which
-// compiles every statement it is given, the reads on the pool run as
-// prepared statements, kept by their text (at most 256).
+// nothing is the read and a ROLLBACK. A create is one statement on
+// PostgreSQL, the INSERT of the row with the INSERT of its email rows in a
+// WITH (unless a Mirror or an extension's unique attributes need a
+// transaction), and on SQLite BEGIN, the INSERT of the row, the INSERT of
+// its email rows (when it has emails) and COMMIT. On SQLite a write also
+// runs, after BEGIN, the statement that takes the write lock (see
+// Writes and concurrency). TestRoundTrips counts them through the real
+// drivers. On SQLite, which compiles every statement it is given, the
+// statements run as prepared statements, kept by their text (at most 256,
+// half of them at most from write transactions).
 //
 // # Costs and budgets
 //
