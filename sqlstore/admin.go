@@ -267,10 +267,15 @@ func (db *DB) ProvisioningLog(retention time.Duration) *ProvisioningLog {
 const logInsertRows = 500
 
 // Record implements [scim.LogSink]: the batch is inserted in one
-// transaction.
+// transaction (on PostgreSQL, a batch of one INSERT's rows is that
+// statement alone, atomic without BEGIN and COMMIT).
 func (l *ProvisioningLog) Record(ctx context.Context, entries []scim.LogEntry) error {
 	db := l.db
-	err := db.write(ctx, func(q querier) error {
+	write := db.write
+	if db.dialect == PostgreSQL && len(entries) <= logInsertRows {
+		write = func(_ context.Context, fn func(q querier) error) error { return fn(db.db) }
+	}
+	err := write(ctx, func(q querier) error {
 		for len(entries) > 0 {
 			n := min(len(entries), logInsertRows)
 			var b strings.Builder
@@ -367,7 +372,7 @@ func (l *ProvisioningLog) ListLog(ctx context.Context, tenant string, f admin.Lo
 	case limit > admin.MaxLogLimit:
 		limit = admin.MaxLogLimit
 	}
-	b.WriteString(" ORDER BY at DESC, seq DESC LIMIT ?")
+	b.WriteString(" ORDER BY at DESC, seq DESC LIMIT " + db.limitParam())
 	args = append(args, limit)
 	rows, err := db.query(ctx, db.db, b.String(), args...)
 	if err != nil {

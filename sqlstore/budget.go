@@ -106,7 +106,7 @@ func (db *DB) checkCost(ctx context.Context, s selection) error {
 	// Count the tenant's rows, but no further than the limit needs.
 	limit := db.maxCost/perRow + 1
 	var rows int
-	if err := db.queryRow(ctx, db.db, "SELECT count(*) FROM (SELECT 1 FROM "+s.from+" WHERE "+s.tenantWhere+" LIMIT ?) n",
+	if err := db.queryRow(ctx, db.db, "SELECT count(*) FROM (SELECT 1 FROM "+s.from+" WHERE "+s.tenantWhere+" LIMIT "+db.limitParam()+") n",
 		[]any{s.tenant, limit}, &rows); err != nil {
 		return err
 	}

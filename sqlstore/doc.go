@@ -209,11 +209,16 @@
 // user with its groups), the version-checked UPDATE ... RETURNING (its
 // groups again, as stored), COMMIT; the email index is rewritten (a DELETE
 // and an INSERT more) only when the emails changed. A PATCH that changes
-// nothing is the read and a ROLLBACK. A create is BEGIN, the INSERT of the
-// row, the INSERT of its email rows (when it has emails) and COMMIT.
-// TestRoundTrips counts them through the real drivers. On SQLite, which
-// compiles every statement it is given, the reads on the pool run as
-// prepared statements, kept by their text (at most 256).
+// nothing is the read and a ROLLBACK. A create is one statement on
+// PostgreSQL, the INSERT of the row with the INSERT of its email rows in a
+// WITH (unless a Mirror or an extension's unique attributes need a
+// transaction), and on SQLite BEGIN, the INSERT of the row, the INSERT of
+// its email rows (when it has emails) and COMMIT. On SQLite a write also
+// runs, after BEGIN, the statement that takes the write lock (see
+// Writes and concurrency). TestRoundTrips counts them through the real
+// drivers. On SQLite, which compiles every statement it is given, the
+// statements run as prepared statements, kept by their text (at most 256,
+// half of them at most from write transactions).
 //
 // # Costs and budgets
 //
@@ -275,11 +280,13 @@
 // SQLite has no row locks, and database/sql starts its transactions with a
 // deferred BEGIN, whose upgrade from reader to writer fails with
 // SQLITE_BUSY when another connection wrote in between (busy_timeout does
-// not help there). So every SQLite write transaction here runs on a
-// dedicated connection that issues BEGIN IMMEDIATE itself, retrying while
-// another process holds the lock, and writers of one process queue in Go
-// first. This works with any DSN: no _txlock parameter and no
-// single-connection pool are needed. Open switches the file to WAL mode so
+// not help there). So every SQLite write transaction here takes the
+// database's write lock with its first statement, an UPDATE that changes
+// nothing (what BEGIN IMMEDIATE does, waiting busy_timeout for the lock),
+// retrying while another process holds it, and writers of one process
+// queue in Go first; its statements run prepared, as the pool's do. This
+// works with any DSN: no _txlock parameter and no single-connection pool
+// are needed. Open switches the file to WAL mode so
 // that reads never wait for the writer.
 //
 // A PATCH that costs little (the handler's bound; every PATCH Entra ID

@@ -925,7 +925,7 @@ func list[T any](ctx context.Context, db *DB, q querier, s selection, rd rowRead
 	}
 	items := []T{}
 	if s.count > 0 {
-		rows, err := db.query(ctx, q, "SELECT "+rd.cols+" FROM "+s.from+" WHERE "+s.where+" ORDER BY "+s.order+" LIMIT ? OFFSET ?",
+		rows, err := db.query(ctx, q, "SELECT "+rd.cols+" FROM "+s.from+" WHERE "+s.where+" ORDER BY "+s.order+" LIMIT "+db.limitParam()+" OFFSET "+db.limitParam(),
 			slices.Concat(s.args, []any{s.count, s.offset})...)
 		if err != nil {
 			return nil, 0, err

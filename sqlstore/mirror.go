@@ -11,8 +11,8 @@ import (
 
 // Tx is the store's open write transaction as a [Mirror] sees it. What a
 // mirror runs on it commits with the SCIM write or rolls back with it. On
-// PostgreSQL it is a *sql.Tx; on SQLite a *sql.Conn inside BEGIN
-// IMMEDIATE. Statements use the driver's placeholders ($1 for pgx, ? for
+// PostgreSQL and SQLite it is a *sql.Tx (on SQLite, holding the
+// database's write lock from its start). Statements use the driver's placeholders ($1 for pgx, ? for
 // SQLite).
 type Tx interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)

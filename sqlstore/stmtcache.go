@@ -17,6 +17,10 @@ import (
 type stmtCache struct {
 	m sync.Map     // query → *sql.Stmt
 	n atomic.Int64 // entries in m
+	// wanted holds the statements a transaction ran unprepared, to
+	// prepare on the pool once it has ended (see prepareWanted).
+	mu     sync.Mutex
+	wanted []string
 }
 
 // maxCachedStmts bounds the cache: the store's statements are a few dozen
@@ -65,12 +69,43 @@ func (db *DB) prepared(ctx context.Context, q querier, query string) querier {
 	case *sql.Tx:
 		// Only a statement prepared already: preparing one would wait for
 		// a second connection while the transaction holds its own, forever
-		// when the pool has one.
+		// when the pool has one. The transaction's caller prepares it once
+		// the transaction has ended (prepareWanted), so that the next one
+		// finds it.
 		if st, ok := db.stmts.m.Load(query); ok {
 			return stmtQuerier{q.StmtContext(ctx, st.(*sql.Stmt))}
 		}
+		db.stmts.want(query)
 	}
 	return q
+}
+
+// want notes that a transaction ran query unprepared. Transactions fill
+// at most half the cache: the texts of their multi-row INSERTs depend on
+// the number of rows (a provisioning log batch, a group's members), and
+// must not take the places of the pool's statements.
+func (c *stmtCache) want(query string) {
+	if c.n.Load() >= maxCachedStmts/2 {
+		return
+	}
+	c.mu.Lock()
+	if len(c.wanted) < maxCachedStmts/2 {
+		c.wanted = append(c.wanted, query)
+	}
+	c.mu.Unlock()
+}
+
+// prepareWanted prepares on the pool the statements transactions ran
+// unprepared; it runs after a transaction, whose connection is back in
+// the pool, so preparing never waits for itself.
+func (c *stmtCache) prepareWanted(ctx context.Context, pool *sql.DB) {
+	c.mu.Lock()
+	wanted := c.wanted
+	c.wanted = nil
+	c.mu.Unlock()
+	for _, query := range wanted {
+		c.stmt(ctx, pool, query)
+	}
 }
 
 // stmtQuerier runs its statement whatever query text it is given: the

@@ -12,7 +12,8 @@ import (
 // and kept; past the bound, statements run unprepared and still answer;
 // a transaction uses a kept statement and never waits for a second
 // connection to prepare one, so a pool of one connection does not
-// deadlock.
+// deadlock; it is prepared once the transaction has ended, and
+// transactions fill at most half the cache.
 func TestStmtCache(t *testing.T) {
 	db := openSQLite(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -38,14 +39,26 @@ func TestStmtCache(t *testing.T) {
 
 	err := db.read(ctx, func(q querier) error {
 		one(q, "SELECT ?", 3)     // kept: runs prepared on the transaction's connection
-		one(q, "SELECT ? + 0", 4) // not kept: runs as it is, and is not kept
+		one(q, "SELECT ? + 0", 4) // not kept: runs as it is, and is kept once the transaction ends
+		if _, ok := db.stmts.m.Load("SELECT ? + 0"); ok {
+			t.Error("a transaction kept a statement it would have had to prepare on another connection")
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := db.stmts.m.Load("SELECT ? + 0"); ok {
-		t.Error("a transaction kept a statement it would have had to prepare on another connection")
+	if _, ok := db.stmts.m.Load("SELECT ? + 0"); !ok {
+		t.Error("a statement a transaction ran unprepared was not kept once it ended")
+	}
+
+	for i := range maxCachedStmts {
+		if err := db.read(ctx, func(q querier) error { one(q, fmt.Sprintf("SELECT ? * 1 + %d - %d", i, i), i); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := db.stmts.n.Load(); n > maxCachedStmts/2 {
+		t.Errorf("transactions filled %d places of the cache, more than half its %d", n, maxCachedStmts)
 	}
 
 	for i := range maxCachedStmts + 10 {

@@ -93,29 +93,17 @@ func (s *Store) missingOrStale(ctx context.Context, q querier, table, kind, tena
 // what follows the VALUES list. When returned is not nil, tail ends with a
 // RETURNING clause of one text column, and returned is called with the
 // value of every row returned.
+// rowsPerInsert caps the rows of one INSERT: 500 rows × 8 columns stays
+// far below both databases' limits on a statement's parameters.
+const rowsPerInsert = 500
+
 func (s *Store) insertRows(ctx context.Context, q querier, head, tail string, width int, rows [][]any, returned func(string)) error {
-	const perStatement = 500 // 500 rows × 8 columns stays far below both limits
 	for len(rows) > 0 {
-		n := min(len(rows), perStatement)
+		n := min(len(rows), rowsPerInsert)
 		var b strings.Builder
 		b.Grow(len(head) + len(tail) + n*(2*width+3) + 8)
 		b.WriteString(head)
-		b.WriteString(" VALUES ")
-		args := make([]any, 0, n*width)
-		for i, r := range rows[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for j := range width {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteByte('?')
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
-		}
+		args := appendValues(&b, rows[:n], width, make([]any, 0, n*width))
 		b.WriteString(tail)
 		if err := s.execReturning(ctx, q, b.String(), args, returned); err != nil {
 			return err
@@ -123,6 +111,27 @@ func (s *Store) insertRows(ctx context.Context, q querier, head, tail string, wi
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// appendValues writes " VALUES (?,...),..." for rows of width columns to
+// b, and returns args with the rows' values appended.
+func appendValues(b *strings.Builder, rows [][]any, width int, args []any) []any {
+	b.WriteString(" VALUES ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range width {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+		args = append(args, r...)
+	}
+	return args
 }
 
 // execReturning runs query, and when returned is not nil calls it with the

@@ -77,6 +77,13 @@ func (db *DB) declaredExtensions() *declaredExtensions {
 
 // checkUserUnique and checkGroupUnique run checkUnique for a user or group
 // just written with the id and Extra given.
+// declaresUserUnique reports whether a user extension with unique
+// attributes was declared, which checkUserUnique then checks.
+func (db *DB) declaresUserUnique() bool {
+	d := db.declaredExtensions()
+	return d != nil && len(d.user) > 0
+}
+
 func (s *Store) checkUserUnique(ctx context.Context, q querier, tenant, id string, extra map[string]json.RawMessage) error {
 	if d := s.db.declaredExtensions(); d != nil && len(d.user) > 0 {
 		return s.checkUnique(ctx, q, "scim_users", "User", d.user, tenant, id, extra)

@@ -80,12 +80,29 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (_ *scim.User, err
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.write(ctx, func(q querier) error {
-		if _, err := s.db.exec(ctx, q, `INSERT INTO scim_users
+	const insertUser = `INSERT INTO scim_users
 	(tenant, id, user_name, user_name_fold, external_id, manager_fold, active, created, last_modified, version, doc)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			tenant, nu.ID, nu.UserName, fold(nu.UserName), nu.ExternalID, managerFold(nu), nu.Active,
-			s.db.timeArg(now), s.db.timeArg(now), string(doc)); err != nil {
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
+	args := []any{tenant, nu.ID, nu.UserName, fold(nu.UserName), nu.ExternalID, managerFold(nu), nu.Active,
+		s.db.timeArg(now), s.db.timeArg(now), string(doc)}
+	if emails := emailRows(tenant, nu); s.db.dialect == PostgreSQL && s.db.mirror == nil && !s.db.declaresUserUnique() && len(emails) <= rowsPerInsert {
+		// One statement is atomic by itself, so it needs no BEGIN and
+		// COMMIT, each a round trip: the user's INSERT, and its emails'
+		// in a data-modifying WITH, which PostgreSQL runs to completion.
+		query := insertUser
+		if len(emails) > 0 {
+			var b strings.Builder
+			b.WriteString("WITH u AS (" + insertUser + ") " + insertEmailsHead)
+			args = appendValues(&b, emails, emailWidth, args)
+			query = b.String()
+		}
+		if _, err := s.db.exec(ctx, s.db.db, query, args...); err != nil {
+			return nil, err
+		}
+		return nu, nil
+	}
+	err = s.db.write(ctx, func(q querier) error {
+		if _, err := s.db.exec(ctx, q, insertUser, args...); err != nil {
 			return err
 		}
 		if err := s.insertEmails(ctx, q, tenant, nu); err != nil {
@@ -110,8 +127,14 @@ func (s *Store) insertEmails(ctx context.Context, q querier, tenant string, u *s
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.insertRows(ctx, q, "INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold)", "", 5, rows, nil)
+	return s.insertRows(ctx, q, insertEmailsHead, "", emailWidth, rows, nil)
 }
+
+// insertEmailsHead and emailWidth are the INSERT of emailRows.
+const (
+	insertEmailsHead = "INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold)"
+	emailWidth       = 5
+)
 
 // emailRows are the scim_user_emails rows of u, as insertEmails writes
 // them; never nil.
