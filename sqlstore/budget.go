@@ -84,6 +84,12 @@ const budgetRetryAfter = 5 * time.Second
 func (db *DB) begin(ctx context.Context) (context.Context, func(*error)) {
 	bctx, cancel := context.WithTimeoutCause(ctx, db.budget, errBudget)
 	return bctx, func(err *error) {
+		if *err != nil && ctx.Err() != nil && !errors.Is(*err, ctx.Err()) {
+			// The caller went away first: whatever the driver made of
+			// the cancellation (pgx may report a closed connection as
+			// driver.ErrBadConn), the error is the caller's.
+			*err = fmt.Errorf("%w (%w)", ctx.Err(), *err)
+		}
 		if *err != nil && ctx.Err() == nil && errors.Is(context.Cause(bctx), errBudget) {
 			*err = &scim.Error{Status: 503,
 				Detail:     fmt.Sprintf("the request needed the database for longer than this server's budget of %v; try again later", db.budget),
