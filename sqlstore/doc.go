@@ -379,7 +379,7 @@
 // one-attribute PATCH through scim.Handler over this store and through a
 // floor (one indexed SELECT or UPDATE of an equivalent table holding each
 // user's response body), on both dialects; its doc comment has the
-// command, and README's performance section the ratios.
+// command, and docs/performance.md the ratios.
 //
 // Throughput through HTTP: the demo server's stack (BearerAuth,
 // scim.Handler, this store over a ByContext tenant) behind an
