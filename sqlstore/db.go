@@ -396,14 +396,9 @@ func (db *DB) writeSQLite(ctx context.Context, fn func(q querier) error) error {
 		if locked || !isBusy(err) {
 			return err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := waitBusy(ctx, &delay); err != nil {
+			return err
 		}
-		delay = min(2*delay, 100*time.Millisecond)
 	}
 }
 
@@ -451,15 +446,25 @@ func (db *DB) beginImmediate(ctx context.Context, conn *sql.Conn) error {
 		if err == nil || !isBusy(err) {
 			return err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := waitBusy(ctx, &delay); err != nil {
+			return err
 		}
-		delay = min(2*delay, 100*time.Millisecond)
 	}
+}
+
+// waitBusy waits *delay before another try at SQLite's write lock, which
+// another process holds, and doubles *delay up to 100 ms; it returns the
+// context's error when the call ends first.
+func waitBusy(ctx context.Context, delay *time.Duration) error {
+	t := time.NewTimer(*delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	*delay = min(2**delay, 100*time.Millisecond)
+	return nil
 }
 
 // rollback ends the transaction on conn. If that fails, conn may still be
