@@ -720,28 +720,13 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 	// reads it.
 	needGroups := mentions(q.Filter, "groups") || strings.EqualFold(q.SortBy.Name, "groups")
 	var matches []*scim.User
-	for i, rec := range cands {
-		if i%scanCheck == scanCheck-1 {
-			if err := ctx.Err(); err != nil {
-				return scim.Page[*scim.User]{}, err
-			}
-		}
-		if rec.dead {
-			continue
-		}
-		u := rec.u
-		if needGroups {
-			v := *u
-			v.Groups = t.groupRefs(u.ID)
-			u = &v
-		}
-		if scim.MatchUser(q.Filter, u) {
-			matches = append(matches, u)
-		}
+	err := t.eachMatch(ctx, cands, q.Filter, needGroups, func(_ *userRec, u *scim.User) {
+		matches = append(matches, u)
+	})
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
 	}
-	if q.SortBy.Name != "" {
-		scim.SortUsers(matches, q.SortBy, q.Descending)
-	}
+	scim.SortUsers(matches, q.SortBy, q.Descending)
 	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
 	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
 		page.Resources = append(page.Resources, out(t, u, wantGroups))
@@ -753,13 +738,29 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 // candidate, for TotalResults, but keeps only the users of the page, so
 // that a page late in the results costs no more memory than the first.
 func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
-	needGroups := mentions(q.Filter, "groups")
 	start := max(q.StartIndex, 1) - 1
 	page := scim.Page[*scim.User]{Resources: []*scim.User{}}
+	err := t.eachMatch(ctx, cands, q.Filter, mentions(q.Filter, "groups"), func(rec *userRec, _ *scim.User) {
+		if page.TotalResults >= start && len(page.Resources) < q.Count {
+			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+		}
+		page.TotalResults++
+	})
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	return page, nil
+}
+
+// eachMatch calls fn, in order, for each live candidate that f matches,
+// with the stored user and the user f saw (a copy with its groups filled
+// in when needGroups, since User.Groups is not stored). It checks ctx
+// every scanCheck candidates, so that a long scan ends with its request.
+func (t *tenant) eachMatch(ctx context.Context, cands []*userRec, f scim.Filter, needGroups bool, fn func(rec *userRec, u *scim.User)) error {
 	for i, rec := range cands {
 		if i%scanCheck == scanCheck-1 {
 			if err := ctx.Err(); err != nil {
-				return scim.Page[*scim.User]{}, err
+				return err
 			}
 		}
 		if rec.dead {
@@ -771,15 +772,11 @@ func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, 
 			v.Groups = t.groupRefs(u.ID)
 			u = &v
 		}
-		if !scim.MatchUser(q.Filter, u) {
-			continue
+		if scim.MatchUser(f, u) {
+			fn(rec, u)
 		}
-		if page.TotalResults >= start && len(page.Resources) < q.Count {
-			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
-		}
-		page.TotalResults++
 	}
-	return page, nil
+	return nil
 }
 
 // userBlock is the size of the blocks of userList whose live users
