@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -374,6 +375,108 @@ func TestConcurrentNestedDeletes(t *testing.T) {
 		}
 		if n := countRows(t, db, "scim_group_members", s.tenant); n != 0 {
 			t.Errorf("%d memberships left", n)
+		}
+	})
+}
+
+// TestUpdateLosesARaceOnce has another writer get in between the unlocked
+// read of UpdateUser and UpdateGroup and their conditional write: the
+// write then matches no row, the update runs again under the row lock on
+// the state the other writer left, and both changes are kept. With emails
+// changed on both sides (the PostgreSQL WITH, SQLite's transaction), the
+// email index ends as the stored user says.
+func TestUpdateLosesARaceOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := newStore(t, db)
+		ctx := t.Context()
+		u, err := s.CreateUser(ctx, &scim.User{UserName: "raced", Emails: []scim.MultiValue{{Value: "a@example.com"}, {Value: "b@example.com"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		got, err := s.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
+			calls++
+			if calls == 1 {
+				if _, err := s.UpdateUser(ctx, u.ID, func(o *scim.User) error {
+					o.Title = "other"
+					o.Emails = []scim.MultiValue{{Value: "c@example.com"}}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			cur.DisplayName = "mine"
+			cur.Emails = append(cur.Emails, scim.MultiValue{Value: "d@example.com"})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls != 2 || got.Title != "other" || got.DisplayName != "mine" || got.Meta.Version != "3" || len(got.Emails) != 2 {
+			t.Fatalf("after %d calls: title %q, displayName %q, version %s, emails %v", calls, got.Title, got.DisplayName, got.Meta.Version, got.Emails)
+		}
+		for email, want := range map[string]int{"a@example.com": 0, "b@example.com": 0, "c@example.com": 1, "d@example.com": 1} {
+			p, err := s.listUsers(ctx, scim.Query{Count: 10}, &scim.AttrExpr{Path: scim.AttrPath{Name: "emails"}, Op: scim.OpEq, Value: str(email)})
+			if err != nil || len(p.Resources) != want {
+				t.Errorf("emails eq %s: %d users, want %d (%v)", email, len(p.Resources), want, err)
+			}
+		}
+
+		g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "raced"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = 0
+		gg, err := s.UpdateGroup(ctx, g.ID, func(cur *scim.Group) error {
+			calls++
+			if calls == 1 {
+				if _, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}}}); err != nil {
+					return err
+				}
+			}
+			cur.DisplayName = "renamed"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls != 2 || gg.DisplayName != "renamed" || len(gg.Members) != 1 || gg.Meta.Version != "3" {
+			t.Fatalf("after %d calls: %q, members %v, version %s", calls, gg.DisplayName, gg.Members, gg.Meta.Version)
+		}
+		if n := memberCount(t, s, g.ID); n != 1 {
+			t.Errorf("%d members stored, want 1", n)
+		}
+	})
+}
+
+// TestConcurrentUpdateOneAttribute runs concurrent updates that change
+// no child rows, each an unlocked read and one conditional UPDATE until
+// it loses a race: none is lost.
+func TestConcurrentUpdateOneAttribute(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := newStore(t, db)
+		u, err := s.CreateUser(t.Context(), &scim.User{UserName: "tally", Title: "0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 50
+		errs := run(n, func(int) error {
+			_, err := s.UpdateUser(t.Context(), u.ID, func(u *scim.User) error {
+				k, err := strconv.Atoi(u.Title)
+				u.Title = strconv.Itoa(k + 1)
+				return err
+			})
+			return err
+		})
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetUser(t.Context(), u.ID, scim.Projection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != strconv.Itoa(n) || got.Meta.Version != strconv.Itoa(n+1) {
+			t.Errorf("title %s, version %s after %d concurrent increments", got.Title, got.Meta.Version, n)
 		}
 	})
 }

@@ -350,6 +350,39 @@ func (db *DB) write(ctx context.Context, fn func(q querier) error) error {
 	return db.inTx(ctx, nil, fn)
 }
 
+// writeStmt runs fn, which runs one statement that is atomic by itself
+// (an UPDATE ... WHERE version = n), outside a transaction: a BEGIN and a
+// COMMIT fewer. On PostgreSQL on the pool; on SQLite after queueing on
+// wsem as write does, so that writers of one process take turns rather
+// than spin in busy_timeout, retrying while another process holds the
+// write lock (a statement that could not take the lock wrote nothing).
+func (db *DB) writeStmt(ctx context.Context, fn func(q querier) error) error {
+	if db.dialect != SQLite {
+		return fn(db.db)
+	}
+	select {
+	case db.wsem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.wsem }()
+	delay := time.Millisecond
+	for {
+		err := fn(db.db)
+		if !isBusy(err) {
+			return err
+		}
+		if err := waitBusy(ctx, &delay); err != nil {
+			return err
+		}
+	}
+}
+
+// errRaced ends an optimistic update (see UpdateUser) whose conditional
+// write found the row changed or gone since its unlocked read: the caller
+// then runs the locked update, which queues behind the other writer.
+var errRaced = errors.New("sqlstore: the row changed since it was read")
+
 // inTx runs fn in a transaction begun with opts and commits it when fn
 // returns nil.
 func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(q querier) error) error {

@@ -205,11 +205,16 @@
 // that no index narrows the capped COUNT of the cost estimate. A page the
 // evaluator finishes, or that SQLite sorts by another attribute than the
 // creation order, reads the children of the page it keeps in one more
-// statement. A PATCH of one attribute is four: BEGIN, the locked read (the
-// user with its groups), the version-checked UPDATE ... RETURNING (its
-// groups again, as stored), COMMIT; the email index is rewritten (a DELETE
-// and an INSERT more) only when the emails changed. A PATCH that changes
-// nothing is the read and a ROLLBACK. A create is one statement on
+// statement. A PATCH of one attribute is two: the read (the user with its
+// groups, no lock, no transaction) and the UPDATE ... WHERE version =
+// <read> RETURNING (its groups again, as stored), which commits by itself;
+// when the emails changed, the email index is rewritten in that same
+// statement on PostgreSQL (data-modifying WITHs), and on SQLite in a
+// transaction with it (BEGIN, UPDATE, DELETE, INSERT, COMMIT). A PATCH
+// that changes nothing, or whose If-Match fails, is the read alone. One
+// that loses a race to another process's write then takes the locked path
+// of Writes and concurrency (BEGIN, the locked read, the UPDATE, COMMIT).
+// A create is one statement on
 // PostgreSQL, the INSERT of the row with the INSERT of its email rows in a
 // WITH (unless a Mirror or an extension's unique attributes need a
 // transaction), and on SQLite BEGIN, the INSERT of the row, the INSERT of
@@ -276,8 +281,28 @@
 // a second look.
 //
 // UpdateUser and UpdateGroup (the scim.UserUpdater and scim.GroupUpdater
-// capabilities) lock the row first: SELECT ... FOR UPDATE on PostgreSQL.
-// SQLite has no row locks, and database/sql starts its transactions with a
+// capabilities) are optimistic first and locked when that loses. The first
+// step takes no lock: it reads the row in one statement, calls the update
+// function, and writes with one UPDATE ... WHERE tenant = ? AND id = ? AND
+// version = <the version read> RETURNING, outside a transaction (in one
+// when child rows change on SQLite, and for a group's membership rows).
+// Every write of a row, its child rows included, moves its version, so
+// that UPDATE matches only if nothing was written since the read, and is
+// atomic by itself: nothing is lost. When it matches no row, the second
+// step does what the store did before the first existed: it locks the row
+// (SELECT ... FOR UPDATE on PostgreSQL; the write lock on SQLite), calls
+// the update function again on what it reads, and writes, in one
+// transaction. A writer that loses the race therefore queues behind the
+// one that won instead of trying again, and no writer loses more than
+// once, however many contend; the update function runs once or twice.
+// This saves the BEGIN, the COMMIT and the lock's wait on every write
+// that meets no other (every PATCH of a resource that one process writes
+// at a time: the handler serialises its own writers of one resource), and
+// makes a PATCH that changes nothing or fails If-Match a single read. With
+// a Mirror (whose hook runs in the write's transaction) or declared unique
+// extension attributes (checked in the write's transaction under an
+// advisory lock), only the locked step runs. The locked step, and every
+// other write: SQLite has no row locks, and database/sql starts its transactions with a
 // deferred BEGIN, whose upgrade from reader to writer fails with
 // SQLITE_BUSY when another connection wrote in between (busy_timeout does
 // not help there). So every SQLite write transaction here takes the
@@ -291,8 +316,9 @@
 //
 // A PATCH that costs little (the handler's bound; every PATCH Entra ID
 // sends) on a host without user or group policies runs inside UpdateUser
-// or UpdateGroup: the handler applies it to the locked row, so concurrent
-// PATCHes of one resource queue on the lock and none starts again. With
+// or UpdateGroup: the handler applies it to the row UpdateUser read, so
+// concurrent PATCHes of one resource from other processes lose at most
+// one race each, then queue on the lock, and none starts again. With
 // policies, which run outside any lock, and for a PUT, the handler reads a
 // resource, runs them, and hands UpdateUser or UpdateGroup a change that
 // fails when another process wrote the resource in between; it then starts

@@ -419,10 +419,18 @@ func (s *Store) lockGroup(ctx context.Context, q querier, tenant, id string) (*s
 	return g, nil
 }
 
-// UpdateGroup is the atomic read-modify-write of scim.GroupUpdater: it
-// locks the group's row, loads the group with its members, calls update,
-// and stores the result (members rewritten) in one transaction. An error
-// from update rolls back and is returned as it is.
+// UpdateGroup is the atomic read-modify-write of scim.GroupUpdater, in
+// UpdateUser's two steps: first without a lock, the group read with its
+// members on the pool, update called, and the result written conditional
+// on the version read (one UPDATE outside a transaction when the members
+// are unchanged; with the membership rows' statements in a transaction
+// otherwise); when that write matches no row, the group's row locked,
+// update called again on the group loaded, and the result (members
+// rewritten) stored in one transaction. Every membership change moves
+// the group's version, so a write conditional on it also finds the
+// members as read. With a Mirror or declared unique extension attributes
+// only the locked step runs. An error from update stores nothing and is
+// returned as it is.
 func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Group) error) (_ *scim.Group, err error) {
 	if update == nil {
 		return nil, errors.New("sqlstore: UpdateGroup: nil update func")
@@ -432,6 +440,12 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 	tenant, err := s.scope(ctx, "group", id)
 	if err != nil {
 		return nil, err
+	}
+	if s.db.mirror == nil && !s.db.declaresGroupUnique() {
+		g, err := s.updateGroupOptimistic(ctx, tenant, id, update)
+		if !errors.Is(err, errRaced) {
+			return g, err
+		}
 	}
 	var out *scim.Group
 	err = s.db.write(ctx, func(q querier) error {
@@ -469,6 +483,39 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 		return nil, err
 	}
 	return out, nil
+}
+
+// updateGroupOptimistic is UpdateGroup's first step, without a lock, as
+// updateUserOptimistic is UpdateUser's.
+func (s *Store) updateGroupOptimistic(ctx context.Context, tenant, id string, update func(*scim.Group) error) (*scim.Group, error) {
+	g, err := s.readGroup(ctx, s.db.db, tenant, id, true, "")
+	if err != nil {
+		return nil, err
+	}
+	if g.Members == nil {
+		g.Members = []scim.Member{}
+	}
+	version, old := g.Meta.Version, g.Members
+	g.Members = slices.Clone(g.Members)
+	if err := update(g); err != nil {
+		return nil, err
+	}
+	g.ID = id
+	if err := checkGroupLengths(g); err != nil {
+		return nil, err
+	}
+	run := s.db.write
+	if d, ok := diffMembers(old, uniqueMembers(g.Members)); ok && len(d.removed)+len(d.changed)+len(d.added) == 0 {
+		run = s.db.writeStmt // the group's UPDATE alone
+	}
+	err = run(ctx, func(q querier) error { return s.writeGroup(ctx, q, tenant, g, version, old) })
+	if errors.Is(err, scim.ErrNotFound) || errors.Is(err, scim.ErrVersionMismatch) {
+		return nil, errRaced
+	}
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // PatchMembers implements scim.MemberPatcher with work proportional to

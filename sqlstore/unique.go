@@ -84,6 +84,12 @@ func (db *DB) declaresUserUnique() bool {
 	return d != nil && len(d.user) > 0
 }
 
+// declaresGroupUnique is declaresUserUnique for groups.
+func (db *DB) declaresGroupUnique() bool {
+	d := db.declaredExtensions()
+	return d != nil && len(d.group) > 0
+}
+
 func (s *Store) checkUserUnique(ctx context.Context, q querier, tenant, id string, extra map[string]json.RawMessage) error {
 	if d := s.db.declaredExtensions(); d != nil && len(d.user) > 0 {
 		return s.checkUnique(ctx, q, "scim_users", "User", d.user, tenant, id, extra)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimhost/scim"
 )
@@ -261,17 +262,10 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 // then rewritten only when u's rows differ, which a PATCH of another
 // attribute leaves alone.
 func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string, oldEmails [][]any) error {
-	u.Password = ""
-	doc, err := encodeUser(u)
+	query, args, now, err := s.userUpdate(tenant, u)
 	if err != nil {
 		return err
 	}
-	now := s.db.timestamp()
-	query := `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, manager_fold = ?, active = ?,
-	last_modified = ?, version = version + 1, doc = ?
-	WHERE tenant = ? AND id = ?`
-	args := []any{u.UserName, fold(u.UserName), u.ExternalID, managerFold(u), u.Active,
-		s.db.timeArg(now), string(doc), tenant, u.ID}
 	if version != "" {
 		n, ok := parseVersion(version)
 		if !ok {
@@ -290,9 +284,7 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 	if err != nil {
 		return err
 	}
-	u.Meta.LastModified = now
-	u.Meta.Version = strconv.FormatInt(v, 10)
-	if u.Groups, err = decodeGroupRefs(groups); err != nil {
+	if err := userWritten(u, now, v, groups); err != nil {
 		return err
 	}
 	if oldEmails != nil && slices.EqualFunc(oldEmails, emailRows(tenant, u), slices.Equal) {
@@ -302,6 +294,118 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 		return err
 	}
 	return s.insertEmails(ctx, q, tenant, u)
+}
+
+// userUpdate is the UPDATE that stores u over its row (no version check,
+// no RETURNING), its arguments, and the lastModified it sets.
+func (s *Store) userUpdate(tenant string, u *scim.User) (query string, args []any, now time.Time, err error) {
+	u.Password = ""
+	doc, err := encodeUser(u)
+	if err != nil {
+		return "", nil, now, err
+	}
+	now = s.db.timestamp()
+	query = `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, manager_fold = ?, active = ?,
+	last_modified = ?, version = version + 1, doc = ?
+	WHERE tenant = ? AND id = ?`
+	args = []any{u.UserName, fold(u.UserName), u.ExternalID, managerFold(u), u.Active,
+		s.db.timeArg(now), string(doc), tenant, u.ID}
+	return query, args, now, nil
+}
+
+// userWritten sets u's Meta and Groups from what its UPDATE returned.
+func userWritten(u *scim.User, now time.Time, version int64, groups []byte) (err error) {
+	u.Meta.LastModified = now
+	u.Meta.Version = strconv.FormatInt(version, 10)
+	u.Groups, err = decodeGroupRefs(groups)
+	return err
+}
+
+// updateUserOptimistic is UpdateUser's first step, without a lock: the
+// read on the pool, update, and the write conditional on the version
+// read. It returns errRaced when the write matched no row (another writer
+// changed or deleted the user since the read), having stored nothing.
+func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, update func(*scim.User) error) (*scim.User, error) {
+	u, err := s.readUser(ctx, s.db.db, tenant, id, true, "")
+	if err != nil {
+		return nil, err
+	}
+	version, oldEmails := u.Meta.Version, emailRows(tenant, u)
+	if err := update(u); err != nil {
+		return nil, err
+	}
+	u.ID = id
+	if err := checkUserLengths(u); err != nil {
+		return nil, err
+	}
+	emails := emailRows(tenant, u)
+	switch {
+	case slices.EqualFunc(oldEmails, emails, slices.Equal):
+		// One statement: the UPDATE alone.
+		err = s.db.writeStmt(ctx, func(q querier) error { return s.writeUser(ctx, q, tenant, u, version, oldEmails) })
+	case s.db.dialect == PostgreSQL && len(emails) <= rowsPerInsert:
+		err = s.writeUserEmails(ctx, tenant, u, version, emails)
+	default:
+		err = s.db.write(ctx, func(q querier) error { return s.writeUser(ctx, q, tenant, u, version, oldEmails) })
+	}
+	if errors.Is(err, scim.ErrNotFound) || errors.Is(err, scim.ErrVersionMismatch) {
+		return nil, errRaced
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// writeUserEmails is writeUser for a user whose emails changed, in one
+// PostgreSQL statement, atomic without a transaction: the conditional
+// UPDATE, and in data-modifying WITHs, run only when it matched, the
+// email rows no longer there deleted and the others upserted by their
+// position. The two touch different rows (a DELETE and an INSERT of one
+// key in one statement would race, as PostgreSQL runs its WITHs in no set
+// order). A write that matched no row is scim.ErrVersionMismatch.
+func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User, version string, emails [][]any) error {
+	update, args, now, err := s.userUpdate(tenant, u)
+	if err != nil {
+		return err
+	}
+	n, ok := parseVersion(version)
+	if !ok {
+		return scim.ErrVersionMismatch
+	}
+	args = append(args, n)
+	var b strings.Builder
+	b.WriteString("WITH u AS (" + update + " AND version = ? RETURNING tenant, id, created, version, " +
+		s.db.userGroupsCol("scim_users") + " AS groups), d AS (DELETE FROM scim_user_emails e USING u WHERE e.tenant = u.tenant AND e.user_id = u.id")
+	if len(emails) > 0 {
+		b.WriteString(" AND e.seq NOT IN (" + placeholders(len(emails)) + ")")
+		for _, r := range emails {
+			args = append(args, r[2])
+		}
+	}
+	b.WriteString(")")
+	if len(emails) > 0 {
+		b.WriteString(", i AS (INSERT INTO scim_user_emails (tenant, user_id, seq, type_fold, value_fold) SELECT v.* FROM (VALUES ")
+		for i, r := range emails {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?::text, ?::text, ?::int, ?::text, ?::text)")
+			args = append(args, r...)
+		}
+		b.WriteString(") v WHERE EXISTS (SELECT FROM u) ON CONFLICT (tenant, user_id, seq) DO UPDATE SET type_fold = excluded.type_fold, value_fold = excluded.value_fold)")
+	}
+	b.WriteString(" SELECT created, version, groups FROM u")
+	var v int64
+	var groups []byte
+	err = s.db.queryRow(ctx, s.db.db, b.String(), args, timeCol{&u.Meta.Created}, &v, &groups)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scim.ErrVersionMismatch
+	}
+	if err != nil {
+		return err
+	}
+	return userWritten(u, now, v, groups)
 }
 
 // DeleteUser deletes the user and, in the same transaction, its
@@ -344,11 +448,22 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 	})
 }
 
-// UpdateUser is the atomic read-modify-write of scim.UserUpdater: it locks
-// the user's row (SELECT ... FOR UPDATE on PostgreSQL; the database write
-// lock on SQLite), calls update on the loaded user (Groups included), and
-// stores the result, all in one transaction. An error from update rolls
-// back and is returned as it is. It returns scim.ErrNotFound and
+// UpdateUser is the atomic read-modify-write of scim.UserUpdater, in two
+// steps. First without a lock: it reads the user (Groups included) in one
+// statement, calls update on it, and stores the result with one UPDATE
+// ... WHERE version = <the version read> RETURNING, outside a transaction
+// (on PostgreSQL, the email index is rewritten in the same statement when
+// the emails changed; on SQLite in a transaction then). When that write
+// matches no row, another writer got in between: it then does what it did
+// before that first step existed, which is to lock the user's row (SELECT
+// ... FOR UPDATE on PostgreSQL; the database write lock on SQLite), call
+// update on the loaded user again and store the result, in one
+// transaction, so that a writer loses a race at most once and then queues.
+// update is thus called once or twice, each time on a fresh copy of the
+// stored user, and only the last call's result is stored. With a Mirror
+// or declared unique extension attributes, whose checks run in the
+// write's transaction, only the locked step runs. An error from update
+// stores nothing and is returned as it is. It returns scim.ErrNotFound and
 // scim.ErrConflict as ReplaceUser does.
 func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.User) error) (_ *scim.User, err error) {
 	if update == nil {
@@ -359,6 +474,12 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return nil, err
+	}
+	if s.db.mirror == nil && !s.db.declaresUserUnique() {
+		u, err := s.updateUserOptimistic(ctx, tenant, id, update)
+		if !errors.Is(err, errRaced) {
+			return u, err
+		}
 	}
 	var out *scim.User
 	err = s.db.write(ctx, func(q querier) error {
