@@ -3,11 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimhost/scim"
 )
@@ -520,7 +522,8 @@ func (s *Store) updateGroupOptimistic(ctx context.Context, tenant, id string, up
 
 // PatchMembers implements scim.MemberPatcher with work proportional to
 // len(p.Add) + len(p.Remove), whatever the group's size, in one
-// transaction:
+// transaction (on PostgreSQL without a Mirror, one statement: see
+// patchMembersOne):
 //
 //  1. read the group's row, locking it (FOR UPDATE on PostgreSQL; the
 //     transaction's write lock on SQLite), and compare p.Version with it;
@@ -563,6 +566,9 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 			remove = append(remove, k)
 			removeIDs = append(removeIDs, id)
 		}
+	}
+	if s.db.dialect == PostgreSQL && s.db.mirror == nil && len(add) <= rowsPerInsert && len(remove) <= maxInList && !addsRemoved(add, seen) {
+		return s.patchMembersOne(ctx, tenant, groupID, p.Version, add, remove, removeIDs)
 	}
 	lock := ""
 	if s.db.dialect == PostgreSQL {
@@ -632,6 +638,123 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 		return s.db.mirrorChange(ctx, q, Change{Kind: MembersChanged, Tenant: tenant, ID: groupID,
 			OldGroup: before, Group: res.Group.Clone(), Added: res.Added, Removed: res.Removed})
 	})
+	if err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	return res, nil
+}
+
+// addsRemoved reports whether a member of add is among the folded ids
+// removed.
+func addsRemoved(add []scim.Member, removed map[string]bool) bool {
+	for _, m := range add {
+		if removed[fold(m.Value)] {
+			return true
+		}
+	}
+	return false
+}
+
+// patchMembersOne is PatchMembers on PostgreSQL without a Mirror, in one
+// statement, which is atomic by itself and so needs no BEGIN and COMMIT:
+// the group's row locked (FOR UPDATE) and read in a WITH, then, in
+// data-modifying WITHs that run only when the version matches, the INSERT
+// ... ON CONFLICT DO NOTHING RETURNING of the added members, the DELETE
+// ... RETURNING of the removed ones, and the UPDATE of the group's
+// version, lastModified and member_seq, only when one of them returned a
+// row. Those WITHs cannot see one another's rows, so an id both added and
+// removed goes through the transaction instead.
+func (s *Store) patchMembersOne(ctx context.Context, tenant, groupID, version string, add []scim.Member, remove []any, removeIDs []string) (scim.MemberPatchResult, error) {
+	var b strings.Builder
+	args := []any{tenant, groupID}
+	b.WriteString("WITH g AS (SELECT " + groupCols + ", g.member_seq FROM scim_groups g WHERE g.tenant = ? AND g.id = ? FOR UPDATE), ok AS (SELECT member_seq FROM g")
+	if version != "" {
+		n, _ := parseVersion(version) // 0 when the store cannot have issued it: no row's version
+		b.WriteString(" WHERE version = ?")
+		args = append(args, n)
+	}
+	b.WriteString(")")
+	if len(add) > 0 {
+		b.WriteString(`, ins AS (INSERT INTO scim_group_members (tenant, group_id, member_id, member_fold, member_type, display, ref, seq)
+	SELECT v.t, v.gid, v.mid, v.mf, v.mt, v.d, v.r, ok.member_seq + v.i FROM ok, (VALUES `)
+		for i, m := range add {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)")
+			args = append(args, tenant, groupID, m.Value, fold(m.Value), m.Type, m.Display, m.Ref, i)
+		}
+		b.WriteString(") v (t, gid, mid, mf, mt, d, r, i) ON CONFLICT (tenant, group_id, member_fold) DO NOTHING RETURNING member_fold)")
+	} else {
+		b.WriteString(", ins AS (SELECT ''::text AS member_fold WHERE false)")
+	}
+	if len(remove) > 0 {
+		b.WriteString(", del AS (DELETE FROM scim_group_members m WHERE m.tenant = ? AND m.group_id = ? AND m.member_fold IN (" +
+			placeholders(len(remove)) + ") AND EXISTS (SELECT FROM ok) RETURNING m.member_fold)")
+		args = append(append(args, tenant, groupID), remove...)
+	} else {
+		b.WriteString(", del AS (SELECT ''::text AS member_fold WHERE false)")
+	}
+	b.WriteString(`, up AS (UPDATE scim_groups SET version = version + 1, last_modified = ?,
+	member_seq = member_seq + CASE WHEN EXISTS (SELECT FROM ins) THEN ? ELSE 0 END
+	WHERE tenant = ? AND id = ? AND (EXISTS (SELECT FROM ins) OR EXISTS (SELECT FROM del)) RETURNING last_modified, version)
+SELECT ` + groupCols + `, (SELECT json_agg(member_fold) FROM ins), (SELECT json_agg(member_fold) FROM del),
+	(SELECT last_modified FROM up), (SELECT version FROM up) FROM g`)
+	args = append(args, s.db.timeArg(s.db.timestamp()), len(add), tenant, groupID)
+	var r groupRow
+	var ins, del []byte
+	var lastModified *time.Time
+	var newVersion *int64
+	err := s.db.queryRow(ctx, s.db.db, b.String(), args, append(r.dest(), &ins, &del, &lastModified, &newVersion)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scim.MemberPatchResult{}, notFound("group", groupID)
+	}
+	if err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	if version != "" {
+		if n, ok := parseVersion(version); !ok || n != r.version {
+			return scim.MemberPatchResult{}, fmt.Errorf("sqlstore: group %q: version %q, stored %d: %w", groupID, version, r.version, scim.ErrVersionMismatch)
+		}
+	}
+	folds := func(col []byte) (map[string]bool, error) {
+		var vs []string
+		if col != nil {
+			if err := json.Unmarshal(col, &vs); err != nil {
+				return nil, err
+			}
+		}
+		m := make(map[string]bool, len(vs))
+		for _, v := range vs {
+			m[v] = true
+		}
+		return m, nil
+	}
+	added, err := folds(ins)
+	if err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	removed, err := folds(del)
+	if err != nil {
+		return scim.MemberPatchResult{}, err
+	}
+	var res scim.MemberPatchResult
+	// Reported in the order given, whatever order RETURNING used.
+	for _, m := range add {
+		if added[fold(m.Value)] {
+			res.Added = append(res.Added, m.Value)
+		}
+	}
+	for _, id := range removeIDs {
+		if removed[fold(id)] {
+			res.Removed = append(res.Removed, id)
+		}
+	}
+	if lastModified != nil && newVersion != nil {
+		r.g.Meta.LastModified = lastModified.UTC()
+		r.version = *newVersion
+	}
+	res.Group, err = r.group()
 	if err != nil {
 		return scim.MemberPatchResult{}, err
 	}

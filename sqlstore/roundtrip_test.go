@@ -256,8 +256,10 @@ func TestRoundTrips(t *testing.T) {
 			// The read, and one statement: the UPDATE with the email
 			// rows' DELETE and upsert in WITHs.
 			patchEmails := 2
+			memberAdd, memberAddBump := 1, 0
 			if dialect == "sqlite" {
 				lock = 1
+				memberAdd, memberAddBump = 5+lock, 1
 				create, createNoEmails = 4+lock, 3+lock
 				// The read, then BEGIN, UPDATE, DELETE, INSERT, COMMIT.
 				patchEmails = 6 + lock
@@ -300,9 +302,10 @@ func TestRoundTrips(t *testing.T) {
 					"displayName":"Ann","active":true,"emails":[{"value":"ann@example.com","type":"work","primary":true}]}`)
 			})
 			id := decodeField(t, created.Body.String(), "id")
-			check("POST /Users without emails", http.StatusCreated, createNoEmails, func() *httptest.ResponseRecorder {
+			created = check("POST /Users without emails", http.StatusCreated, createNoEmails, func() *httptest.ResponseRecorder {
 				return serve("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@example.com"}`)
 			})
+			id2 := decodeField(t, created.Body.String(), "id")
 			g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "team", Members: []scim.Member{{Value: id}}})
 			if err != nil {
 				t.Fatal(err)
@@ -353,6 +356,20 @@ func TestRoundTrips(t *testing.T) {
 			})
 			if !strings.Contains(got.Body.String(), "ann.b@example.com") {
 				t.Errorf("the emails PATCH's answer: %s", got.Body)
+			}
+			// A member add (Entra ID's, the handler's MemberPatcher path):
+			// one statement on PostgreSQL (the group's locked read, the
+			// INSERT, the UPDATE of its version in WITHs); on SQLite BEGIN,
+			// the read, the INSERT, the UPDATE and COMMIT.
+			addMember := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + id2 + `"}]}]}`
+			check("PATCH /Groups/{id} add a member", http.StatusNoContent, memberAdd, func() *httptest.ResponseRecorder {
+				return serve("PATCH", "/Groups/"+g.ID, addMember)
+			})
+			check("PATCH /Groups/{id} add a member again (no change)", http.StatusNoContent, memberAdd-memberAddBump, func() *httptest.ResponseRecorder {
+				return serve("PATCH", "/Groups/"+g.ID, addMember)
+			})
+			if n := memberCount(t, s, g.ID); n != 2 {
+				t.Errorf("%d members after the add, want 2", n)
 			}
 			check("GET /Users?filter=emails eq (the index rewritten)", http.StatusOK, 1, func() *httptest.ResponseRecorder {
 				return serve("GET", `/Users?filter=emails+eq+%22ann.b@example.com%22`, "")
