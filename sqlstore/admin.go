@@ -267,13 +267,14 @@ func (db *DB) ProvisioningLog(retention time.Duration) *ProvisioningLog {
 const logInsertRows = 500
 
 // Record implements [scim.LogSink]: the batch is inserted in one
-// transaction (on PostgreSQL, a batch of one INSERT's rows is that
-// statement alone, atomic without BEGIN and COMMIT).
+// transaction; a batch of one INSERT's rows is that statement alone,
+// atomic without BEGIN and COMMIT, on both dialects (on SQLite it queues
+// for the write lock as every write does: see DB.writeStmt).
 func (l *ProvisioningLog) Record(ctx context.Context, entries []scim.LogEntry) error {
 	db := l.db
 	write := db.write
-	if db.dialect == PostgreSQL && len(entries) <= logInsertRows {
-		write = func(_ context.Context, fn func(q querier) error) error { return fn(db.db) }
+	if len(entries) <= logInsertRows {
+		write = db.writeStmt
 	}
 	err := write(ctx, func(q querier) error {
 		for len(entries) > 0 {
