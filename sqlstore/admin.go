@@ -269,7 +269,7 @@ const logInsertRows = 500
 // Record implements [scim.LogSink]: the batch is inserted in one
 // transaction; a batch of one INSERT's rows is that statement alone,
 // atomic without BEGIN and COMMIT, on both dialects (on SQLite it queues
-// for the write lock as every write does: see DB.writeStmt).
+// for the write lock as every write does).
 func (l *ProvisioningLog) Record(ctx context.Context, entries []scim.LogEntry) error {
 	db := l.db
 	write := db.write

@@ -522,8 +522,8 @@ func (s *Store) updateGroupOptimistic(ctx context.Context, tenant, id string, up
 
 // PatchMembers implements scim.MemberPatcher with work proportional to
 // len(p.Add) + len(p.Remove), whatever the group's size, in one
-// transaction (on PostgreSQL without a Mirror, one statement: see
-// patchMembersOne):
+// transaction (on PostgreSQL without a Mirror, one statement whose
+// data-modifying WITHs run these steps):
 //
 //  1. read the group's row, locking it (FOR UPDATE on PostgreSQL; the
 //     transaction's write lock on SQLite), and compare p.Version with it;
