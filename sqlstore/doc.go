@@ -221,8 +221,8 @@
 // PostgreSQL, the INSERT of the row with the INSERT of its email rows in a
 // WITH (unless a Mirror or an extension's unique attributes need a
 // transaction), and on SQLite BEGIN, the INSERT of the row, the INSERT of
-// its email rows (when it has emails) and COMMIT. On SQLite a write also
-// runs, after BEGIN, the statement that takes the write lock (see
+// its email rows (when it has emails) and COMMIT. On SQLite a write
+// transaction also runs, after BEGIN, the statement that takes the write lock (see
 // Writes and concurrency). TestRoundTrips counts them through the real
 // drivers. On SQLite, which compiles every statement it is given, the
 // statements run as prepared statements, kept by their text (at most 256,
@@ -288,15 +288,16 @@
 // step takes no lock: it reads the row in one statement, calls the update
 // function, and writes with one UPDATE ... WHERE tenant = ? AND id = ? AND
 // version = <the version read> RETURNING, outside a transaction (in one
-// when child rows change on SQLite, and for a group's membership rows).
+// when child rows change on SQLite, and for a group's membership rows; on
+// SQLite the statement queues for the write lock as a transaction does).
 // Every write of a row, its child rows included, moves its version, so
 // that UPDATE matches only if nothing was written since the read, and is
 // atomic by itself: nothing is lost. When it matches no row, the second
 // step does what the store did before the first existed: it locks the row
 // (SELECT ... FOR UPDATE on PostgreSQL; the write lock on SQLite), calls
 // the update function again on what it reads, and writes, in one
-// transaction. A writer that loses the race therefore queues behind the
-// one that won instead of trying again, and no writer loses more than
+// transaction. A call that loses the race therefore queues behind the
+// writer that won instead of trying again, and no call loses more than
 // once, however many contend; the update function runs once or twice.
 // This saves the BEGIN, the COMMIT and the lock's wait on every write
 // that meets no other (every PATCH of a resource that one process writes
@@ -304,9 +305,11 @@
 // makes a PATCH that changes nothing or fails If-Match a single read. With
 // a Mirror (whose hook runs in the write's transaction) or declared unique
 // extension attributes (checked in the write's transaction under an
-// advisory lock), only the locked step runs. The locked step, and every
-// other write: SQLite has no row locks, and database/sql starts its transactions with a
-// deferred BEGIN, whose upgrade from reader to writer fails with
+// advisory lock), only the locked step runs.
+//
+// Transactions on SQLite: SQLite has no row locks, and database/sql
+// starts its transactions with a deferred BEGIN, whose upgrade from
+// reader to writer fails with
 // SQLITE_BUSY when another connection wrote in between (busy_timeout does
 // not help there). So every SQLite write transaction here takes the
 // database's write lock with its first statement, an UPDATE that changes
