@@ -105,7 +105,13 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 			if cost, _ := patchCost(cur, ops); cost > maxPatchCostInStore {
 				return errPatchOutsideStore
 			}
-			return change(old, cur)
+			if err := change(old, cur); err != nil {
+				return err
+			}
+			if rt.asksOutsideStore(old, cur) {
+				return errPatchOutsideStore
+			}
+			return nil
 		})
 	}
 	if errors.Is(err, errPatchOutsideStore) {
@@ -140,17 +146,33 @@ var errPatchOutsideStore = errors.New("scim: the PATCH is applied outside the st
 
 // patchesInStore reports whether a PATCH may run inside the store's atomic
 // update (UserUpdater, GroupUpdater) instead of after a read of its own:
-// when the store has one and the host has no callback that runs on the
-// result (UserPolicies and AllowDomain for users, GroupPolicies for
-// groups), which may call the store and so must run outside its lock.
+// when the store has one and the host has no callback that runs on every
+// result (UserPolicies for users, GroupPolicies for groups), which may call
+// the store and so must run outside its lock. AllowDomain runs only on a
+// result that introduces an address (see asksOutsideStore), so a host with
+// it still patches in the store what introduces none, as Entra ID's
+// PATCHes of title or active do.
 func (rt *resourceType[T]) patchesInStore() bool {
 	if rt.atomic == nil {
 		return false
 	}
 	if rt.name == "User" {
-		return rt.h.opts.AllowDomain == nil && len(rt.h.opts.UserPolicies) == 0
+		return len(rt.h.opts.UserPolicies) == 0
 	}
 	return len(rt.h.opts.GroupPolicies) == 0
+}
+
+// asksOutsideStore reports whether a PATCH that ran inside the store's
+// atomic update must be done again outside it, because its result
+// introduces an email address whose domain AllowDomain must be asked about:
+// the hook may query a database, which it must not do under the store's
+// lock.
+func (rt *resourceType[T]) asksOutsideStore(old, cur T) bool {
+	if rt.h.opts.AllowDomain == nil {
+		return false
+	}
+	u, ok := any(cur).(*User)
+	return ok && introducesAddress(any(old).(*User), u)
 }
 
 // updateInStore is update for patchesInStore: the store's atomic update

@@ -175,8 +175,15 @@ func (h *Handler) checkDomains(ctx context.Context, old, u *User) error {
 			Err:    err,
 		}
 	}
+	return eachIntroducedAddress(old, u, ask)
+}
+
+// eachIntroducedAddress calls fn with every address a write of u over old
+// (nil on create) introduces, which checkDomains must ask about: a userName
+// that is an address and changed, and email values old does not have.
+func eachIntroducedAddress(old, u *User, fn func(attr, value string) error) error {
 	if strings.Contains(u.UserName, "@") && (old == nil || !strings.EqualFold(old.UserName, u.UserName)) {
-		if err := ask("userName", u.UserName); err != nil {
+		if err := fn("userName", u.UserName); err != nil {
 			return err
 		}
 	}
@@ -184,11 +191,20 @@ func (h *Handler) checkDomains(ctx context.Context, old, u *User) error {
 		if old != nil && hasEmail(old.Emails, e.Value) {
 			continue
 		}
-		if err := ask("emails.value", e.Value); err != nil {
+		if err := fn("emails.value", e.Value); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// errAddressIntroduced ends introducesAddress's walk at the first address.
+var errAddressIntroduced = errors.New("scim: the write introduces an address")
+
+// introducesAddress reports whether checkDomains would ask AllowDomain
+// anything about a write of u over old.
+func introducesAddress(old, u *User) bool {
+	return eachIntroducedAddress(old, u, func(string, string) error { return errAddressIntroduced }) != nil
 }
 
 func hasEmail(emails []MultiValue, v string) bool {

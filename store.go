@@ -175,17 +175,22 @@ type GroupStore interface {
 // It returns ErrNotFound for an unknown id and ErrConflict as ReplaceUser.
 //
 // For a PATCH costing at most 1,000 (in Options.MaxPatchCost's units; Entra
-// ID's cost tens), when the host has no UserPolicies and no AllowDomain,
-// the handler makes no read of its own: its update function checks
-// If-Match against the version it is given, applies the operations, which
-// takes microseconds, and checks the result, so that the PATCH is one store
-// call. Otherwise (a PUT; a host with those callbacks; a costlier PATCH,
-// whose first update function returns an error without a change) the
-// handler reads with GetUser, computes the change and runs the host's
-// policies first, outside the store's lock (a policy may query the store);
-// its update function then only swaps in the result, after checking that
-// the version is still the one it read. The update function never calls
-// the store.
+// ID's cost tens), when the host has no UserPolicies, the handler makes no
+// read of its own: its update function checks If-Match against the version
+// it is given, applies the operations, which takes microseconds, and checks
+// the result, so that the PATCH is one store call. Otherwise (a PUT; a host
+// with UserPolicies; a costlier PATCH, or one whose result introduces an
+// email address while AllowDomain is set, for which the first update
+// function returns an error without a change) the handler reads with
+// GetUser, computes the change and runs the host's policies first, outside
+// the store's lock (a policy may query the store); its update function then
+// only swaps in the result, after checking that the version is still the
+// one it read. The update function never calls the store.
+//
+// A store may call update more than once, each time on a fresh copy of the
+// stored user, and store the result of the last call only: sqlstore reads
+// without a lock first and, when another write came in between, calls
+// update again under its row lock. The handler's update functions allow it.
 //
 // Without it the handler writes with ReplaceUser carrying the version it
 // read, retrying on ErrVersionMismatch: just as correct, one store call
