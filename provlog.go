@@ -333,8 +333,8 @@ func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
 	return e
 }
 
-// logRequest adds the entry of a request the handler answered.
-func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time) {
+// logEntry adds the entry of a request the handler answered, which took d.
+func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time, d time.Duration) {
 	t, _ := TenantFrom(r.Context())
 	e := newLogEntry(r, t, start)
 	e.Status = sw.status()
@@ -346,7 +346,7 @@ func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time) {
 	}
 	e.Events = sw.events
 	e.Probe = sw.probe
-	e.Duration = time.Since(start)
+	e.Duration = d
 	h.opts.Log.Add(e)
 }
 

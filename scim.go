@@ -14,11 +14,13 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimhost/scim/internal/methodset"
@@ -457,11 +459,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, r, nil, errorf(http.StatusInternalServerError, "", internalDetail))
 			}
 		}
+		if start.IsZero() {
+			return
+		}
+		// One clock read serves the request line and the provisioning log.
+		end := time.Now()
 		if h.opts.Logger != nil {
-			h.logRequest(r, sw, time.Since(start))
+			h.logRequest(r, sw, end, end.Sub(start))
 		}
 		if h.opts.Log != nil {
-			h.logEntry(r, sw, start)
+			h.logEntry(r, sw, start, end.Sub(start))
 		}
 	}()
 	if h.limiter != nil && !h.limiter.allow(sw, r) {
@@ -553,7 +560,17 @@ func cleanPath(p string) string {
 	return s
 }
 
-func (h *Handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration) {
+// logRequest logs the request line, at time end, to Options.Logger. It
+// hands the record to the logger's handler itself, as slog's wrappers do
+// (log/slog's package doc, "Wrapping output methods"): Logger.LogAttrs
+// would read the clock again and unwind the stack for the caller's pc on
+// every request, which names this function anyway; the pc is found once.
+func (h *Handler) logRequest(r *http.Request, sw *statusWriter, end time.Time, d time.Duration) {
+	ctx := r.Context()
+	l := h.opts.Logger.Handler()
+	if !l.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
 	// Room for every attribute, so that the list stays on the stack.
 	var buf [7]slog.Attr
 	attrs := append(buf[:0],
@@ -571,8 +588,21 @@ func (h *Handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration)
 	if sw.scimType != "" {
 		attrs = append(attrs, slog.String("scimType", string(sw.scimType)))
 	}
-	h.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "scim request", attrs...)
+	pc := logRequestPC.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(1, pcs[:]) // a pc in this function, as LogAttrs would find
+		pc = pcs[0]
+		logRequestPC.Store(pc)
+	}
+	rec := slog.NewRecord(end, slog.LevelInfo, "scim request", pc)
+	rec.AddAttrs(attrs...)
+	_ = l.Handle(ctx, rec)
 }
+
+// logRequestPC is the pc logRequest's lines name as their source, once
+// found.
+var logRequestPC atomic.Uintptr
 
 // queryNames lists the names of the query parameters, without their values:
 // a filter carries userNames and email addresses. A single name that needs

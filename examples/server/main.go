@@ -356,7 +356,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	}
 	logOut := newLogBuffer(out)
 	defer logOut.Close()
-	log := slog.New(slog.NewTextHandler(logOut, nil))
+	log := slog.New(newTextLog(logOut))
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
