@@ -448,7 +448,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Logger != nil || h.opts.Log != nil {
 		start = time.Now()
 	}
-	sw := &statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
+	sw := statusWriters.Get().(*statusWriter)
+	*sw = statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -459,17 +460,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, r, nil, errorf(http.StatusInternalServerError, "", internalDetail))
 			}
 		}
-		if start.IsZero() {
-			return
+		if !start.IsZero() {
+			// One clock read serves the request line and the provisioning
+			// log.
+			end := time.Now()
+			if h.opts.Logger != nil {
+				h.logRequest(r, sw, end, end.Sub(start))
+			}
+			if h.opts.Log != nil {
+				h.logEntry(r, sw, start, end.Sub(start))
+			}
 		}
-		// One clock read serves the request line and the provisioning log.
-		end := time.Now()
-		if h.opts.Logger != nil {
-			h.logRequest(r, sw, end, end.Sub(start))
-		}
-		if h.opts.Log != nil {
-			h.logEntry(r, sw, start, end.Sub(start))
-		}
+		// Nothing keeps sw past the request: a handler must not use its
+		// ResponseWriter after it returns (net/http's Handler contract).
+		*sw = statusWriter{}
+		statusWriters.Put(sw)
 	}()
 	if h.limiter != nil && !h.limiter.allow(sw, r) {
 		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
@@ -639,6 +644,10 @@ func queryNames(raw string) string {
 	}
 	return string(names)
 }
+
+// statusWriters holds the statusWriters of finished requests, for the
+// next: one fewer allocation on every request.
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // statusWriter remembers the status and scimType a handler wrote, for the
 // request log and for panic recovery.
