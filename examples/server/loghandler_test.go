@@ -122,7 +122,7 @@ func stripTimes(s string) string {
 	return s
 }
 
-func BenchmarkTextLogRequestLine(b *testing.B) {
+func BenchmarkTextLogChangeLine(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		h    slog.Handler
