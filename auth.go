@@ -49,8 +49,10 @@ type tenantKey struct{}
 // and whether there was one. A multi-tenant Store calls it first in every
 // method and refuses to run without one.
 func TenantFrom(ctx context.Context) (Tenant, bool) {
-	t, ok := ctx.Value(tenantKey{}).(Tenant)
-	return t, ok
+	if c, ok := ctx.Value(tenantKey{}).(*tenantCtx); ok {
+		return c.t, true
+	}
+	return Tenant{}, false
 }
 
 // WithTenant returns a copy of ctx carrying t, for hosts that authenticate
@@ -58,7 +60,29 @@ func TenantFrom(ctx context.Context) (Tenant, bool) {
 // does not check t.Disabled: a host with its own authentication switches
 // sync off itself.
 func WithTenant(ctx context.Context, t Tenant) context.Context {
-	return context.WithValue(ctx, tenantKey{}, t)
+	return &tenantCtx{Context: ctx, t: t}
+}
+
+// tenantCtx is the context WithTenant returns. It answers the tenant's key
+// with itself, a pointer, so that neither WithTenant (once per request)
+// nor TenantFrom (several times: the store, the logs) boxes a Tenant, as
+// context.WithValue's any would.
+type tenantCtx struct {
+	context.Context
+	t Tenant
+}
+
+func (c *tenantCtx) Value(key any) any {
+	if _, ok := key.(tenantKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// String names the context as context.WithValue's do, for a host that
+// prints one.
+func (c *tenantCtx) String() string {
+	return fmt.Sprintf("%v.WithTenant(%q)", c.Context, c.t.ID)
 }
 
 // TokenLookup finds the tenant a presented bearer token belongs to. It

@@ -62,3 +62,28 @@ func TestRequestLogQueryNames(t *testing.T) {
 		}
 	}
 }
+
+// The request line goes to the logger's handler as Logger.LogAttrs would
+// send it: through Enabled, with the logger's own attributes, and naming
+// the handler's code as its source.
+func TestRequestLogRecord(t *testing.T) {
+	var buf bytes.Buffer
+	text := slog.NewTextHandler(&buf, &slog.HandlerOptions{AddSource: true})
+	h := newHandler(t, memstore.New(), scim.Options{Logger: slog.New(text).With("app", "hr")})
+	buf.Reset()
+	serve(t, h, request{method: "GET", path: "/Users"})
+	line := buf.String()
+	for _, want := range []string{"level=INFO", `msg="scim request"`, "app=hr", "status=200", "source=", "scim.go:"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("request line %q lacks %q", line, want)
+		}
+	}
+
+	buf.Reset()
+	quiet := slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})
+	h = newHandler(t, memstore.New(), scim.Options{Logger: slog.New(quiet)})
+	serve(t, h, request{method: "GET", path: "/Users"})
+	if buf.Len() != 0 {
+		t.Errorf("a logger at Warn got the Info request line: %q", buf.String())
+	}
+}

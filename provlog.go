@@ -80,7 +80,8 @@ func (e *LogEntry) Failed() bool { return e.Status >= 400 }
 // goroutine at a time with the entries in the order they were added.
 //
 // Record must not keep entries after it returns (the queue reuses the
-// slice); the strings and Events in them may be kept. An error is counted
+// slice); the strings and Events in them may be kept, but not changed:
+// entries of many requests share one Events list. An error is counted
 // ([LogQueue.Failed]) and logged once in a while; the entries are not
 // retried.
 type LogSink interface {
@@ -333,8 +334,8 @@ func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
 	return e
 }
 
-// logRequest adds the entry of a request the handler answered.
-func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time) {
+// logEntry adds the entry of a request the handler answered, which took d.
+func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time, d time.Duration) {
 	t, _ := TenantFrom(r.Context())
 	e := newLogEntry(r, t, start)
 	e.Status = sw.status()
@@ -346,7 +347,7 @@ func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time) {
 	}
 	e.Events = sw.events
 	e.Probe = sw.probe
-	e.Duration = time.Since(start)
+	e.Duration = d
 	h.opts.Log.Add(e)
 }
 

@@ -14,11 +14,13 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimhost/scim/internal/methodset"
@@ -446,7 +448,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Logger != nil || h.opts.Log != nil {
 		start = time.Now()
 	}
-	sw := &statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
+	sw := statusWriters.Get().(*statusWriter)
+	*sw = statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -457,12 +460,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, r, nil, errorf(http.StatusInternalServerError, "", internalDetail))
 			}
 		}
-		if h.opts.Logger != nil {
-			h.logRequest(r, sw, time.Since(start))
+		if !start.IsZero() {
+			// One clock read serves the request line and the provisioning
+			// log.
+			end := time.Now()
+			if h.opts.Logger != nil {
+				h.logRequest(r, sw, end, end.Sub(start))
+			}
+			if h.opts.Log != nil {
+				h.logEntry(r, sw, start, end.Sub(start))
+			}
 		}
-		if h.opts.Log != nil {
-			h.logEntry(r, sw, start)
-		}
+		// Nothing keeps sw past the request: a handler must not use its
+		// ResponseWriter after it returns (net/http's Handler contract).
+		*sw = statusWriter{}
+		statusWriters.Put(sw)
 	}()
 	if h.limiter != nil && !h.limiter.allow(sw, r) {
 		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
@@ -553,7 +565,17 @@ func cleanPath(p string) string {
 	return s
 }
 
-func (h *Handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration) {
+// logRequest logs the request line, at time end, to Options.Logger. It
+// hands the record to the logger's handler itself, as slog's wrappers do
+// (log/slog's package doc, "Wrapping output methods"): Logger.LogAttrs
+// would read the clock again and unwind the stack for the caller's pc on
+// every request, which names this function anyway; the pc is found once.
+func (h *Handler) logRequest(r *http.Request, sw *statusWriter, end time.Time, d time.Duration) {
+	ctx := r.Context()
+	l := h.opts.Logger.Handler()
+	if !l.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
 	// Room for every attribute, so that the list stays on the stack.
 	var buf [7]slog.Attr
 	attrs := append(buf[:0],
@@ -571,8 +593,21 @@ func (h *Handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration)
 	if sw.scimType != "" {
 		attrs = append(attrs, slog.String("scimType", string(sw.scimType)))
 	}
-	h.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "scim request", attrs...)
+	pc := logRequestPC.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(1, pcs[:]) // a pc in this function, as LogAttrs would find
+		pc = pcs[0]
+		logRequestPC.Store(pc)
+	}
+	rec := slog.NewRecord(end, slog.LevelInfo, "scim request", pc)
+	rec.AddAttrs(attrs...)
+	_ = l.Handle(ctx, rec)
 }
+
+// logRequestPC is the pc logRequest's lines name as their source, once
+// found.
+var logRequestPC atomic.Uintptr
 
 // queryNames lists the names of the query parameters, without their values:
 // a filter carries userNames and email addresses. A single name that needs
@@ -609,6 +644,10 @@ func queryNames(raw string) string {
 	}
 	return string(names)
 }
+
+// statusWriters holds the statusWriters of finished requests, for the
+// next: one fewer allocation on every request.
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // statusWriter remembers the status and scimType a handler wrote, for the
 // request log and for panic recovery.

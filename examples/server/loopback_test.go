@@ -460,7 +460,7 @@ func reportLoop(b *testing.B, demo, floor []phase) {
 	}
 	b.ReportMetric(0, "ns/op")
 	for i := range demo {
-		b.Logf("round %d: demo %.0f req/s p50 %v p99 %v cpu %.0f µs/req | floor %.0f req/s p50 %v p99 %v cpu %.0f µs/req",
+		b.Logf("round %d: demo %.0f req/s p50 %v p99 %v cpu %.1f µs/req | floor %.0f req/s p50 %v p99 %v cpu %.1f µs/req",
 			i+1, demo[i].rate(), demo[i].p50, demo[i].p99, demo[i].cpuPerRequest(),
 			floor[i].rate(), floor[i].p50, floor[i].p99, floor[i].cpuPerRequest())
 	}

@@ -258,11 +258,21 @@ func newMuxWithAdmin(store scim.Store, token, base string, domains []string, log
 		Log:         queue,
 		Logger:      log,
 		OnChange: func(ctx context.Context, e scim.Event) {
-			// Typed attributes: the line of every change costs no boxing
-			// of its strings.
-			log.LogAttrs(ctx, slog.LevelInfo, "scim change", slog.String("kind", string(e.Kind)), slog.String("tenant", e.Tenant),
-				slog.String("type", e.ResourceType), slog.String("id", e.ID), slog.Any("changed", e.Changed),
-				slog.Any("members", e.Members))
+			// Typed attributes, on the stack: the line of every change
+			// costs no boxing of its strings. changed and members are left
+			// out when empty (a create, a user's change), which keeps the
+			// line within the five attributes a slog.Record holds without
+			// allocating.
+			var buf [6]slog.Attr
+			attrs := append(buf[:0], slog.String("kind", string(e.Kind)), slog.String("tenant", e.Tenant),
+				slog.String("type", e.ResourceType), slog.String("id", e.ID))
+			if len(e.Changed) > 0 {
+				attrs = append(attrs, slog.Any("changed", e.Changed))
+			}
+			if len(e.Members) > 0 {
+				attrs = append(attrs, slog.Any("members", e.Members))
+			}
+			log.LogAttrs(ctx, slog.LevelInfo, "scim change", attrs...)
 		},
 	})
 	if err != nil {
@@ -356,7 +366,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	}
 	logOut := newLogBuffer(out)
 	defer logOut.Close()
-	log := slog.New(slog.NewTextHandler(logOut, nil))
+	log := slog.New(newTextLog(logOut))
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
