@@ -41,8 +41,8 @@ func TestUpdateRetriesEnd(t *testing.T) {
 		scim.UserStore
 		scim.UserUpdater
 	}{staleReads{ms}, ms}
-	allow := func(context.Context, string) error { return nil } // the read-first path
-	h := newHandler(t, store, scim.Options{AllowDomain: allow})
+	policy := func(context.Context, *scim.User, *scim.User) error { return nil } // the read-first path
+	h := newHandler(t, store, scim.Options{UserPolicies: []scim.UserPolicy{policy}})
 	created := serve(t, h, request{method: "POST", path: "/Users", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}`})
 	if created.Code != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.Code, created.Body)
