@@ -541,7 +541,9 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	for _, v := range page.Resources {
 		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
 		if c := rt.cache(ctx, v, q.Want); c != nil {
-			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }) }
+			enc = func(b []byte) []byte {
+				return c.appendCached(b, rt.h, base, func(b []byte) []byte { return rt.encode(b, v, q.Want, base) })
+			}
 		}
 		if ok, err := pb.add(rt.name, resourceID(v), enc); err != nil {
 			pb.free()
