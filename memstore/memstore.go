@@ -60,6 +60,17 @@
 //     update must not call the Store. (The handler computes a PATCH before
 //     the call and only swaps in its result, so a costly PATCH holds the
 //     lock no longer than a PUT.)
+//   - It is a [scim.UserEncodingCacher]: beside each user that a GET or a
+//     list with the default projection has read, it keeps the user with
+//     its groups and the Handler's encoding of it (one encoding per user,
+//     for the last Handler and base URL that read it, none over 64 KiB),
+//     so that the next read of the unchanged user copies bytes. It drops
+//     both on every write of the user and every change of its groups (a
+//     membership added or removed, a group renamed or deleted). The cost
+//     is memory: a user that has been read takes about twice its size (the
+//     encoding is about as large as the stored user), until it changes or
+//     is deleted; a user never read, or read only with attributes or
+//     excludedAttributes, takes nothing more.
 //   - Without [WithTenant], the tenant is the one [scim.TenantFrom] finds in
 //     the request's context: a Store behind [scim.BearerAuth] is
 //     multi-tenant, and one used without a tenant in the context holds one.
