@@ -857,13 +857,13 @@ const maxCachedEncoding = 64 << 10
 // is, as h encodes it under base: the cached bytes when c holds them for
 // h and base, else what enc appends, which c then keeps.
 func (c *EncodingCache) appendCached(b []byte, h *Handler, base string, enc func([]byte) []byte) []byte {
-	if e := c.p.Load(); e != nil && e.owner == h && e.base == base {
+	if e := c.p.Load(); e != nil && e.owner == h.encOwner && e.base == base {
 		return append(b, e.body...)
 	}
 	n := len(b)
 	b = enc(b)
 	if len(b)-n <= maxCachedEncoding {
-		c.p.Store(&cachedEncoding{owner: h, base: base, body: slices.Clone(b[n:])})
+		c.p.Store(&cachedEncoding{owner: h.encOwner, base: base, body: slices.Clone(b[n:])})
 	}
 	return b
 }

@@ -259,12 +259,19 @@ type EncodingCache struct {
 }
 
 // cachedEncoding is what an EncodingCache holds: body is the default
-// projection of the user as owner encodes it under base.
+// projection of the user as the Handler whose encodingOwner owner is
+// encodes it under base.
 type cachedEncoding struct {
-	owner *Handler
+	owner *encodingOwner
 	base  string
 	body  []byte
 }
+
+// encodingOwner identifies one Handler in the encodings it caches: a
+// token of its own rather than the Handler, so that a cached encoding
+// does not keep a Handler that is no longer used (and all it holds) alive.
+// It is not zero-sized, so that no two tokens share an address.
+type encodingOwner struct{ _ byte }
 
 // SharedUserUpdater is an optional capability of a store that is a
 // [UserUpdater] and a [SharedUserReader]: UpdateUser without its copies.
