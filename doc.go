@@ -71,7 +71,9 @@
 // out returns them without the copy the contract otherwise asks for, and the handler, which only encodes what it reads and
 // copies before it changes anything, never modifies them; such a store's
 // [SharedUserUpdater] makes writes cheaper the same way, keeping the
-// handler's changed copy instead of copying a user in and out. List methods
+// handler's changed copy instead of copying a user in and out, and its
+// [UserEncodingCacher] keeps the handler's encoding of each user beside it,
+// so that reading an unchanged user copies bytes. List methods
 // receive the parsed [Filter] AST, paging, sort and a [Projection], so
 // `excludedAttributes=members` never loads a large group's members. A store
 // that cannot evaluate a filter exactly returns

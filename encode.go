@@ -847,3 +847,23 @@ func appendExtras(b []byte, extras []extraEntry) []byte {
 	}
 	return b
 }
+
+// maxCachedEncoding is the largest encoded user an EncodingCache keeps: a
+// user with thousands of values is rare, and keeping it would double its
+// memory for one read.
+const maxCachedEncoding = 64 << 10
+
+// appendCached appends the default projection of the user whose cache c
+// is, as h encodes it under base: the cached bytes when c holds them for
+// h and base, else what enc appends, which c then keeps.
+func (c *EncodingCache) appendCached(b []byte, h *Handler, base string, enc func([]byte) []byte) []byte {
+	if e := c.p.Load(); e != nil && e.owner == h.encOwner && e.base == base {
+		return append(b, e.body...)
+	}
+	n := len(b)
+	b = enc(b)
+	if len(b)-n <= maxCachedEncoding {
+		c.p.Store(&cachedEncoding{owner: h.encOwner, base: base, body: slices.Clone(b[n:])})
+	}
+	return b
+}

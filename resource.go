@@ -33,6 +33,10 @@ type resourceType[T interface{ *User | *Group }] struct {
 	listShared func(context.Context, Query) (Page[T], error)
 	// shared says getShared returns the store's own values.
 	shared bool
+	// cacheOf is the store's UserEncodingCacher, nil when it has none (or
+	// is not a SharedUserReader): the cache of a value getShared or
+	// listShared returned for the default projection, or nil.
+	cacheOf func(context.Context, T) *EncodingCache
 
 	decode func([]byte, decodeOptions) (T, error)
 	encode func([]byte, T, Projection, string) []byte
@@ -98,6 +102,9 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 	rt.getShared, rt.listShared = rt.get, rt.list
 	if sr, ok := s.(SharedUserReader); ok {
 		rt.getShared, rt.listShared, rt.shared = sr.GetUserShared, sr.ListUsersShared, true
+		if c, ok := s.(UserEncodingCacher); ok {
+			rt.cacheOf = c.UserEncodingCache
+		}
 	}
 	return rt
 }
@@ -203,7 +210,22 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 		}
 	}
 	base := h.baseURL(r)
-	h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return rt.encode(b, v, want, base) })
+	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
+	if c := rt.cache(r.Context(), v, want); c != nil {
+		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, enc) })
+		return
+	}
+	h.writeRead(w, r, rt.name, id, enc)
+}
+
+// cache returns the EncodingCache of v, read for the projection want, or
+// nil: only the default projection is cached, and only by a store that is
+// a UserEncodingCacher.
+func (rt *resourceType[T]) cache(ctx context.Context, v T, want Projection) *EncodingCache {
+	if rt.cacheOf == nil || len(want.Attributes) != 0 || len(want.Excluded) != 0 {
+		return nil
+	}
+	return rt.cacheOf(ctx, v)
 }
 
 func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
@@ -515,8 +537,15 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	}
 	base := rt.h.baseURL(r)
 	pb := rt.h.newPageBudget(page.TotalResults, q.StartIndex, len(page.Resources))
+	ctx := r.Context()
 	for _, v := range page.Resources {
-		if ok, err := pb.add(rt.name, resourceID(v), func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }); err != nil {
+		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
+		if c := rt.cache(ctx, v, q.Want); c != nil {
+			enc = func(b []byte) []byte {
+				return c.appendCached(b, rt.h, base, func(b []byte) []byte { return rt.encode(b, v, q.Want, base) })
+			}
+		}
+		if ok, err := pb.add(rt.name, resourceID(v), enc); err != nil {
 			pb.free()
 			rt.h.fail(w, r, err)
 			return

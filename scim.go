@@ -245,6 +245,9 @@ type Handler struct {
 	cursorAEAD cipher.AEAD
 	// ext is Options.Extensions, compiled.
 	ext extensions
+	// encOwner marks the encodings this Handler keeps in a store's
+	// EncodingCache (see UserEncodingCacher).
+	encOwner *encodingOwner
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
@@ -348,6 +351,7 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		log:        opts.Logger,
 		decode:     decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
 		limits:     filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
+		encOwner:   new(encodingOwner),
 	}
 	h.limiter = limiter
 	if h.ext, err = compileExtensions(opts.Extensions); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -220,6 +221,62 @@ type SharedUserReader interface {
 	// ListUsersShared is ListUsers returning the stored users themselves.
 	ListUsersShared(ctx context.Context, q Query) (Page[*User], error)
 }
+
+// UserEncodingCacher is an optional capability of a [SharedUserReader]:
+// a place beside each stored user where the handler keeps that user as it
+// encodes it, so that a read of an unchanged user copies bytes instead of
+// encoding again. Encoding is most of what a GET by id or a one-user list
+// (Entra ID's match by userName) costs over an in-memory store.
+//
+// UserEncodingCache returns the cache of u when u is what GetUserShared or
+// ListUsersShared just returned for the default projection (a
+// [Projection] without attributes or excludedAttributes) and is still the
+// stored user with its current Groups; otherwise, and for a u of its
+// caller's own, it returns nil. The store must hand out a new cache (or
+// nil) once anything the user's representation shows changes: a write of
+// the user, and any change of its Groups — a membership added or removed,
+// a group renamed or deleted — even though the user's own Meta stays.
+// The simplest way to keep that rule is memstore's: a cache belongs to one
+// immutable *User value, found by pointer identity, and a new value is
+// made whenever the user or its groups change. Because it is asked about
+// the very user the shared read returned, a type that embeds such a store
+// and overrides GetUserShared or ListUsersShared to return users of its
+// own gets nil here and no cached bytes.
+//
+// The handler keeps one encoding per cache: what the Handler's
+// configuration (its extensions) and the request's base URL (meta.location)
+// make of the default projection; it answers any other projection, and a
+// request to another Handler or under another base URL, by encoding, and
+// that encoding replaces the one kept. It keeps none larger than 64 KiB.
+// The memory is the store's to bound: an encoded user is about as large as
+// the stored one.
+type UserEncodingCacher interface {
+	UserEncodingCache(ctx context.Context, u *User) *EncodingCache
+}
+
+// EncodingCache is one stored user's encoded form, as a Handler keeps it
+// for a [UserEncodingCacher]. The zero value is empty and ready to use; it
+// is safe for concurrent use, and must not be copied once used. A store
+// only allocates it (beside the user it belongs to) and drops it when that
+// user's representation changes: the handler alone reads and fills it.
+type EncodingCache struct {
+	p atomic.Pointer[cachedEncoding]
+}
+
+// cachedEncoding is what an EncodingCache holds: body is the default
+// projection of the user as the Handler whose encodingOwner owner is
+// encodes it under base.
+type cachedEncoding struct {
+	owner *encodingOwner
+	base  string
+	body  []byte
+}
+
+// encodingOwner identifies one Handler in the encodings it caches: a
+// token of its own rather than the Handler, so that a cached encoding
+// does not keep a Handler that is no longer used (and all it holds) alive.
+// It is not zero-sized, so that no two tokens share an address.
+type encodingOwner struct{ _ byte }
 
 // SharedUserUpdater is an optional capability of a store that is a
 // [UserUpdater] and a [SharedUserReader]: UpdateUser without its copies.

@@ -60,6 +60,17 @@
 //     update must not call the Store. (The handler computes a PATCH before
 //     the call and only swaps in its result, so a costly PATCH holds the
 //     lock no longer than a PUT.)
+//   - It is a [scim.UserEncodingCacher]: beside each user that a GET or a
+//     list with the default projection has read, it keeps the user with
+//     its groups and the Handler's encoding of it (one encoding per user,
+//     for the last Handler and base URL that read it, none over 64 KiB),
+//     so that the next read of the unchanged user copies bytes. It drops
+//     both on every write of the user and every change of its groups (a
+//     membership added or removed, a group renamed or deleted). The cost
+//     is memory: a user that has been read takes about twice its size (the
+//     encoding is about as large as the stored user), until it changes or
+//     is deleted; a user never read, or read only with attributes or
+//     excludedAttributes, takes nothing more.
 //   - Without [WithTenant], the tenant is the one [scim.TenantFrom] finds in
 //     the request's context: a Store behind [scim.BearerAuth] is
 //     multi-tenant, and one used without a tenant in the context holds one.
@@ -94,8 +105,9 @@ var (
 	_ scim.GroupUpdater  = (*Store)(nil)
 	_ scim.MemberPatcher = (*Store)(nil)
 
-	_ scim.SharedUserReader  = (*Store)(nil)
-	_ scim.SharedUserUpdater = (*Store)(nil)
+	_ scim.SharedUserReader   = (*Store)(nil)
+	_ scim.SharedUserUpdater  = (*Store)(nil)
+	_ scim.UserEncodingCacher = (*Store)(nil)
 )
 
 // Store is an in-memory, multi-tenant scim.Store with every optional
@@ -223,6 +235,43 @@ type userRec struct {
 	// self holds the record alone: an index lookup returns self[:] as
 	// its candidates without allocating.
 	self [1]*userRec
+	// view is u with its current Groups, as the shared reads of the
+	// default projection hand it out, with the handler's cache of its
+	// encoding; nil until such a read. Readers make it under the read
+	// lock; every change of u or of its groups drops it, under the write
+	// lock, so a view never outlives the state it shows.
+	view atomic.Pointer[userView]
+}
+
+// userView is a user with its groups, immutable, and the cache of its
+// encoding (scim.UserEncodingCacher).
+type userView struct {
+	u     *scim.User
+	cache scim.EncodingCache
+}
+
+// viewOf returns rec's view, making it when there is none. t must be
+// locked, for reading at least.
+func (t *tenant) viewOf(rec *userRec) *userView {
+	if v := rec.view.Load(); v != nil {
+		return v
+	}
+	v := &userView{u: t.userShared(rec.u, true)}
+	if rec.view.CompareAndSwap(nil, v) {
+		return v
+	}
+	// Another reader made it first, under the same read lock: the same
+	// state.
+	return rec.view.Load()
+}
+
+// groupsChanged drops the view of the user whose fold key is k, if k is a
+// user's: a membership of it changed, or a group it is in was renamed.
+// User IDs are lower-case UUIDs (scim.NewID), their own fold keys.
+func (t *tenant) groupsChanged(k string) {
+	if rec := t.users[k]; rec != nil {
+		rec.view.Store(nil)
+	}
 }
 
 // groupRec is a stored group: g is the Store's own copy with Members nil;
@@ -372,7 +421,30 @@ func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projecti
 	if rec == nil {
 		return nil, notFound("user", id)
 	}
-	return t.userShared(rec.u, want.Wants("groups")), nil
+	if want.Wants("groups") {
+		return t.viewOf(rec).u, nil
+	}
+	return rec.u, nil
+}
+
+// UserEncodingCache returns the cache of u's encoding when u is the view
+// that GetUserShared or ListUsersShared hands out for the user now (see
+// [scim.UserEncodingCacher]), and nil otherwise. The Store drops a view,
+// and its cache with it, on every write of the user and every change of
+// its groups (a membership, a group's displayName, a group deleted).
+func (s *Store) UserEncodingCache(ctx context.Context, u *scim.User) *scim.EncodingCache {
+	if u == nil {
+		return nil
+	}
+	t := s.tenant(s.tenantOf(ctx), false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if rec := t.users[u.ID]; rec != nil {
+		if v := rec.view.Load(); v != nil && v.u == u {
+			return &v.cache
+		}
+	}
+	return nil
 }
 
 // userShared returns u itself, or when groups is set and u is in a group,
@@ -506,6 +578,7 @@ func (s *Store) commitUser(t *tenant, rec *userRec, c *scim.User) error {
 	}
 	t.unindexUser(rec)
 	rec.u, rec.unique = c, unique
+	rec.view.Store(nil)
 	t.indexUser(rec)
 	return nil
 }
@@ -679,17 +752,31 @@ func (t *tenant) groupRefs(id string) []scim.GroupRef {
 // ListUsers returns the users that match q.Filter, sorted by q.SortBy (or
 // in creation order) and paged. It never returns ErrUnsupported.
 func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
-	return s.listUsers(ctx, q, (*tenant).userOut)
+	return s.listUsers(ctx, q, func(t *tenant, _ *userRec, u *scim.User, groups bool) *scim.User { return t.userOut(u, groups) })
 }
 
 // ListUsersShared is ListUsers without the copies (see
 // [scim.SharedUserReader]). The caller must not modify the users.
 func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
-	return s.listUsers(ctx, q, (*tenant).userShared)
+	return s.listUsers(ctx, q, (*tenant).sharedOut)
 }
 
+// sharedOut is a user of ListUsersShared's page: the record's view when
+// the page is of records (rec not nil) and shows groups, as GetUserShared
+// hands it out.
+func (t *tenant) sharedOut(rec *userRec, u *scim.User, groups bool) *scim.User {
+	if rec != nil && groups {
+		return t.viewOf(rec).u
+	}
+	return t.userShared(u, groups)
+}
+
+// userOutFunc makes a user of a list's page from its record (nil when the
+// page is of sorted users) and the user.
+type userOutFunc func(t *tenant, rec *userRec, u *scim.User, groups bool) *scim.User
+
 // listUsers is ListUsers, handing out each user of the page as out makes it.
-func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
+func (s *Store) listUsers(ctx context.Context, q scim.Query, out userOutFunc) (scim.Page[*scim.User], error) {
 	if err := ctx.Err(); err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
@@ -705,7 +792,7 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 		// Every user in creation order: the page is found, not scanned to.
 		page := scim.Page[*scim.User]{TotalResults: len(t.userList) - t.userDead, Resources: []*scim.User{}}
 		for _, rec := range t.livePage(q.StartIndex, q.Count) {
-			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+			page.Resources = append(page.Resources, out(t, rec, rec.u, wantGroups))
 		}
 		return page, nil
 	}
@@ -729,7 +816,7 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 	scim.SortUsers(matches, q.SortBy, q.Descending)
 	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
 	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
-		page.Resources = append(page.Resources, out(t, u, wantGroups))
+		page.Resources = append(page.Resources, out(t, nil, u, wantGroups))
 	}
 	return page, nil
 }
@@ -737,12 +824,12 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out func(*tenant, *
 // listWindow is a list in creation order: it evaluates the filter on every
 // candidate, for TotalResults, but keeps only the users of the page, so
 // that a page late in the results costs no more memory than the first.
-func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out func(*tenant, *scim.User, bool) *scim.User) (scim.Page[*scim.User], error) {
+func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out userOutFunc) (scim.Page[*scim.User], error) {
 	start := max(q.StartIndex, 1) - 1
 	page := scim.Page[*scim.User]{Resources: []*scim.User{}}
 	err := t.eachMatch(ctx, cands, q.Filter, mentions(q.Filter, "groups"), func(rec *userRec, _ *scim.User) {
 		if page.TotalResults >= start && len(page.Resources) < q.Count {
-			page.Resources = append(page.Resources, out(t, rec.u, wantGroups))
+			page.Resources = append(page.Resources, out(t, rec, rec.u, wantGroups))
 		}
 		page.TotalResults++
 	})
@@ -1098,6 +1185,12 @@ func (s *Store) commitGroup(t *tenant, rec *groupRec, c *scim.Group) error {
 		LastModified: s.stamp(rec.g.Meta.LastModified),
 		Version:      s.nextVersion(),
 	}
+	if c.DisplayName != rec.g.DisplayName {
+		// The members' groups show the displayName.
+		for k := range rec.index {
+			t.groupsChanged(k)
+		}
+	}
 	t.unindexGroup(rec)
 	rec.g, rec.unique = c, unique
 	t.indexGroup(rec)
@@ -1138,6 +1231,7 @@ func (t *tenant) addMemberOf(k string, rec *groupRec) {
 		t.memberOf[k] = set
 	}
 	set[rec] = struct{}{}
+	t.groupsChanged(k)
 }
 
 func (t *tenant) removeMemberOf(k string, rec *groupRec) {
@@ -1147,6 +1241,7 @@ func (t *tenant) removeMemberOf(k string, rec *groupRec) {
 			delete(t.memberOf, k)
 		}
 	}
+	t.groupsChanged(k)
 }
 
 // removeSlot removes the member with fold key k from rec, if it is one,

@@ -28,8 +28,8 @@
 // with ErrUnsupported but must never answer wrongly; paging; sorting by
 // userName when supported; projection of members; memberships and their
 // cleanup on delete; the optional capabilities [scim.UserUpdater] (and
-// [scim.SharedUserUpdater]), [scim.GroupUpdater] and [scim.MemberPatcher]
-// when implemented; and
+// [scim.SharedUserUpdater]), [scim.GroupUpdater], [scim.MemberPatcher]
+// and [scim.UserEncodingCacher] when implemented; and
 // concurrent membership changes and concurrent creates of one userName;
 // filters and sorts on the attributes of declared schema extensions, kept
 // in User.Extra (see [Extensions]), and for a [scim.ExtensionDeclarer]
@@ -183,6 +183,7 @@ var checks = []struct {
 		{"UpdateUserErrorStoresNothing", UserUpdater, testUpdateUserError},
 		{"UpdateUserConflict", UserUpdater, testUpdateUserConflict},
 		{"UpdateUserSharedStoresWhatUpdateReturns", UserUpdater, testUpdateUserShared},
+		{"UserEncodingCacheFollowsTheUser", 0, testUserEncodingCache},
 		{"UpdateGroupStores", Groups | GroupUpdater, testUpdateGroup},
 		{"UpdateGroupErrorStoresNothing", Groups | GroupUpdater, testUpdateGroupError},
 		{"PatchMembersAddsAndRemoves", Groups | MemberPatcher, testPatchMembers},
@@ -1707,4 +1708,85 @@ func testConcurrentCreates(t *testing.T, s scim.Store, cfg *config) {
 		}
 		return []string{"race@example.com"}
 	}()...)
+}
+
+// testUserEncodingCache checks a UserEncodingCacher: the user a shared
+// read returns has a cache, the same one while nothing changes, and no
+// cache once the user is written or its groups change (a membership, a
+// group renamed), when the handler would otherwise answer with the user's
+// old bytes; a user that is not the store's has none.
+func testUserEncodingCache(t *testing.T, s scim.Store, cfg *config) {
+	ec, ok := s.(scim.UserEncodingCacher)
+	sr, shared := s.(scim.SharedUserReader)
+	if !ok || !shared {
+		t.Skip("the store does not implement scim.UserEncodingCacher and scim.SharedUserReader")
+	}
+	ctx := t.Context()
+	a := createUser(t, s, &scim.User{UserName: "cached@example.com", Active: true})
+	read := func(what string) (*scim.User, *scim.EncodingCache) {
+		t.Helper()
+		u, err := sr.GetUserShared(ctx, a.ID, scim.Projection{})
+		if err != nil {
+			t.Fatalf("GetUserShared after %s: %v", what, err)
+		}
+		present(t, "GetUserShared", u)
+		c := ec.UserEncodingCache(ctx, u)
+		if c == nil {
+			t.Fatalf("after %s, no cache for the user GetUserShared returned", what)
+		}
+		return u, c
+	}
+	u1, c1 := read("the create")
+	if _, again := read("a read"); again != c1 {
+		t.Errorf("a second read of an unchanged user has another cache: the handler would encode it on every read")
+	}
+	page, err := sr.ListUsersShared(ctx, scim.Query{Filter: eq("userName", "cached@example.com"), StartIndex: 1, Count: 10})
+	if err != nil || len(page.Resources) != 1 {
+		t.Fatalf("ListUsersShared: %d users, %v", len(page.Resources), err)
+	}
+	if c := ec.UserEncodingCache(ctx, page.Resources[0]); c != nil && c != c1 {
+		t.Errorf("ListUsersShared's user has another cache than GetUserShared's")
+	}
+	if c := ec.UserEncodingCache(ctx, u1.Clone()); c != nil {
+		t.Errorf("a copy of the stored user has a cache: the handler would answer a user of its caller's with the store's bytes")
+	}
+	stale := func(what string, u *scim.User) {
+		t.Helper()
+		if c := ec.UserEncodingCache(ctx, u); c != nil {
+			t.Errorf("after %s, the user read before it still has a cache: the handler would answer with its old bytes", what)
+		}
+	}
+	next := getUser(t, s, a.ID)
+	next.Title = "Changed"
+	if _, err := s.ReplaceUser(ctx, next); err != nil {
+		t.Fatalf("ReplaceUser: %v", err)
+	}
+	stale("ReplaceUser", u1)
+	u2, c2 := read("ReplaceUser")
+	if c2 == c1 || u2.Title != "Changed" {
+		t.Errorf("after ReplaceUser, the user read has the old cache or title %q", u2.Title)
+	}
+	gs, ok := s.(scim.GroupStore)
+	if !ok {
+		return
+	}
+	g := createGroup(t, gs, &scim.Group{DisplayName: "Cached", Members: []scim.Member{{Value: a.ID}}})
+	stale("the user became a member", u2)
+	u3, _ := read("the user became a member")
+	g = getGroup(t, gs, g.ID)
+	g.DisplayName = "Cached, renamed"
+	if _, err := gs.ReplaceGroup(ctx, g); err != nil {
+		t.Fatalf("ReplaceGroup: %v", err)
+	}
+	if cfg.capabilities&UserGroups != 0 || len(u3.Groups) > 0 {
+		// A store that shows the user's groups shows the group's displayName.
+		stale("the user's group was renamed", u3)
+	}
+	u4, _ := read("the rename")
+	if err := gs.DeleteGroup(ctx, g.ID); err != nil {
+		t.Fatalf("DeleteGroup: %v", err)
+	}
+	if cfg.capabilities&UserGroups != 0 || len(u4.Groups) > 0 {
+		stale("the user's group was deleted", u4)
+	}
 }
