@@ -13,7 +13,9 @@ import (
 // comparison, so an attribute added to the table is compared without a
 // line here; the Enterprise extension compares as one attribute named by
 // its URN, as its object is one member of the representation, and each key
-// of Extra (declared extensions included) is an attribute of its own.
+// of Extra (declared extensions included) is an attribute of its own, but
+// for a key that names an attribute of the model, which the encoder never
+// writes from Extra.
 // Absent and empty compare equal where the encoder writes neither (a nil
 // and an empty slice, a nil and an empty Enterprise or manager); values
 // compare field by field otherwise, Extra's raw JSON byte for byte, so that
@@ -58,8 +60,15 @@ func diffUsers(a, b *User, names *[]string) (differ bool) {
 			}
 		}
 	}
-	return diffExtra(a.Extra, b.Extra, names) || differ
+	return diffExtra(a.Extra, b.Extra, names, isUserAttr) || differ
 }
+
+// isUserAttr and isGroupAttr report whether an Extra key names an
+// attribute of the model, which the encoder writes from the typed field and
+// never from Extra (see collectExtra), so that a key such as "nAme", which a
+// PATCH of the flat key "nAme:x" stores, is no change.
+func isUserAttr(k string) bool  { return userAttrOf(k) != uaUnknown }
+func isGroupAttr(k string) bool { return groupAttrOf(k) != gaUnknown }
 
 // diffGroups is diffUsers for groups. Members compare in order, as the
 // representation lists them.
@@ -84,14 +93,15 @@ func diffGroups(a, b *Group, names *[]string) (differ bool) {
 			}
 		}
 	}
-	return diffExtra(a.Extra, b.Extra, names) || differ
+	return diffExtra(a.Extra, b.Extra, names, isGroupAttr) || differ
 }
 
 // diffExtra is diffUsers for the attributes in Extra: a key present in
-// one map only, or whose raw values differ, differs.
-func diffExtra(a, b map[string]json.RawMessage, names *[]string) (differ bool) {
+// one map only, or whose raw values differ, differs, unless hidden reports
+// that the encoder never writes it.
+func diffExtra(a, b map[string]json.RawMessage, names *[]string, hidden func(string) bool) (differ bool) {
 	for k, v := range b {
-		if w, ok := a[k]; !ok || !bytes.Equal(v, w) {
+		if w, ok := a[k]; (!ok || !bytes.Equal(v, w)) && !hidden(k) {
 			differ = true
 			if noteDiff(names, k, true) {
 				return true
@@ -99,7 +109,7 @@ func diffExtra(a, b map[string]json.RawMessage, names *[]string) (differ bool) {
 		}
 	}
 	for k := range a {
-		if _, ok := b[k]; !ok {
+		if _, ok := b[k]; !ok && !hidden(k) {
 			differ = true
 			if noteDiff(names, k, true) {
 				return true
