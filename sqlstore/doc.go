@@ -214,10 +214,10 @@
 // that changes nothing, or whose If-Match fails, is the read alone. One
 // that loses a race to another process's write then takes the locked path
 // of Writes and concurrency (BEGIN, the locked read, the UPDATE, COMMIT).
-// A member add or remove through PatchMembers is one statement on
-// PostgreSQL without a Mirror, and on SQLite BEGIN, the read, the INSERT
-// or DELETE, the UPDATE of the version (when something changed) and
-// COMMIT. A create is one statement on
+// A member add through PatchMembers is one statement on PostgreSQL
+// without a Mirror; a remove there, and an add or remove on SQLite, is
+// BEGIN, the read, the INSERT or DELETE, the UPDATE of the version (when
+// something changed) and COMMIT. A create is one statement on
 // PostgreSQL, the INSERT of the row with the INSERT of its email rows in a
 // WITH (unless a Mirror or an extension's unique attributes need a
 // transaction), and on SQLite BEGIN, the INSERT of the row, the INSERT of
@@ -344,8 +344,11 @@
 // names exactly the members that changed (a replayed add reports nothing,
 // and raises no change event), and bumps the version and lastModified in
 // the same transaction only when something changed. On PostgreSQL without
-// a Mirror that transaction is one statement, its steps in data-modifying
-// WITHs (a round trip instead of five). Concurrent patches of
+// a Mirror a patch that only adds is one statement, its steps in
+// data-modifying WITHs (a round trip instead of five); one that removes
+// keeps the transaction, because a DELETE in such a WITH reads the
+// statement's snapshot, taken before the statement waited for the group's
+// lock, and would miss a member added by the patch it waited for. Concurrent patches of
 // one group queue on the row lock, none is lost, and none deadlocks;
 // DeleteUser and DeleteGroup, which remove a member from every group it is
 // in, lock those groups in id order before touching memberships, so they

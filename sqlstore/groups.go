@@ -522,8 +522,8 @@ func (s *Store) updateGroupOptimistic(ctx context.Context, tenant, id string, up
 
 // PatchMembers implements scim.MemberPatcher with work proportional to
 // len(p.Add) + len(p.Remove), whatever the group's size, in one
-// transaction (on PostgreSQL without a Mirror, one statement whose
-// data-modifying WITHs run these steps):
+// transaction (on PostgreSQL without a Mirror, a patch that only adds is
+// one statement whose data-modifying WITHs run these steps):
 //
 //  1. read the group's row, locking it (FOR UPDATE on PostgreSQL; the
 //     transaction's write lock on SQLite), and compare p.Version with it;
@@ -567,7 +567,12 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 			removeIDs = append(removeIDs, id)
 		}
 	}
-	if s.db.dialect == PostgreSQL && s.db.mirror == nil && len(add) <= rowsPerInsert && len(remove) <= maxInList && !addsRemoved(add, seen) {
+	// Only an add goes through the one statement: its INSERT ... ON
+	// CONFLICT checks the index as committed when the group's lock is
+	// granted, but a DELETE there would read the statement's snapshot,
+	// taken before it waited for that lock, and miss a member that the
+	// patch it waited for added.
+	if s.db.dialect == PostgreSQL && s.db.mirror == nil && len(add) <= rowsPerInsert && len(remove) == 0 {
 		return s.patchMembersOne(ctx, tenant, groupID, p.Version, add, remove, removeIDs)
 	}
 	lock := ""
@@ -644,17 +649,6 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 	return res, nil
 }
 
-// addsRemoved reports whether a member of add is among the folded ids
-// removed.
-func addsRemoved(add []scim.Member, removed map[string]bool) bool {
-	for _, m := range add {
-		if removed[fold(m.Value)] {
-			return true
-		}
-	}
-	return false
-}
-
 // patchMembersOne is PatchMembers on PostgreSQL without a Mirror, in one
 // statement, which is atomic by itself and so needs no BEGIN and COMMIT:
 // the group's row locked (FOR UPDATE) and read in a WITH, then, in
@@ -662,8 +656,7 @@ func addsRemoved(add []scim.Member, removed map[string]bool) bool {
 // ... ON CONFLICT DO NOTHING RETURNING of the added members, the DELETE
 // ... RETURNING of the removed ones, and the UPDATE of the group's
 // version, lastModified and member_seq, only when one of them returned a
-// row. Those WITHs cannot see one another's rows, so an id both added and
-// removed goes through the transaction instead.
+// row. PatchMembers calls it for a patch that only adds (see there why).
 func (s *Store) patchMembersOne(ctx context.Context, tenant, groupID, version string, add []scim.Member, remove []any, removeIDs []string) (scim.MemberPatchResult, error) {
 	var b strings.Builder
 	args := []any{tenant, groupID}
