@@ -60,6 +60,11 @@ func TenantFrom(ctx context.Context) (Tenant, bool) {
 // does not check t.Disabled: a host with its own authentication switches
 // sync off itself.
 func WithTenant(ctx context.Context, t Tenant) context.Context {
+	if ctx == nil {
+		// As context.WithValue does: a nil parent is a caller's bug, which
+		// would otherwise surface later, far from here.
+		panic("scim: WithTenant: nil parent context")
+	}
 	return &tenantCtx{Context: ctx, t: t}
 }
 

@@ -40,3 +40,15 @@ func TestWithTenantContext(t *testing.T) {
 		t.Fatal("cancelling the parent did not reach a context derived from the tenant's")
 	}
 }
+
+// WithTenant refuses a nil parent at once, as context.WithValue does,
+// rather than fail later on Done or a lookup.
+func TestWithTenantNilParent(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("WithTenant(nil, ...) did not panic")
+		}
+	}()
+	//lint:ignore SA1012 the nil parent is what is tested
+	scim.WithTenant(nil, scim.Tenant{ID: "acme"}) //nolint:staticcheck
+}
