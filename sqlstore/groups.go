@@ -573,7 +573,7 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 	// taken before it waited for that lock, and miss a member that the
 	// patch it waited for added.
 	if s.db.dialect == PostgreSQL && s.db.mirror == nil && len(add) <= rowsPerInsert && len(remove) == 0 {
-		return s.patchMembersOne(ctx, tenant, groupID, p.Version, add, remove, removeIDs)
+		return s.addMembersOne(ctx, tenant, groupID, p.Version, add)
 	}
 	lock := ""
 	if s.db.dialect == PostgreSQL {
@@ -649,15 +649,15 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 	return res, nil
 }
 
-// patchMembersOne is PatchMembers on PostgreSQL without a Mirror, in one
-// statement, which is atomic by itself and so needs no BEGIN and COMMIT:
-// the group's row locked (FOR UPDATE) and read in a WITH, then, in
-// data-modifying WITHs that run only when the version matches, the INSERT
-// ... ON CONFLICT DO NOTHING RETURNING of the added members, the DELETE
-// ... RETURNING of the removed ones, and the UPDATE of the group's
-// version, lastModified and member_seq, only when one of them returned a
-// row. PatchMembers calls it for a patch that only adds (see there why).
-func (s *Store) patchMembersOne(ctx context.Context, tenant, groupID, version string, add []scim.Member, remove []any, removeIDs []string) (scim.MemberPatchResult, error) {
+// addMembersOne is PatchMembers on PostgreSQL without a Mirror for a patch
+// that only adds, in one statement, which is atomic by itself and so needs
+// no BEGIN and COMMIT: the group's row locked (FOR UPDATE) and read in a
+// WITH, then, in data-modifying WITHs that run only when the version
+// matches, the INSERT ... ON CONFLICT DO NOTHING RETURNING of the added
+// members and the UPDATE of the group's version, lastModified and
+// member_seq, only when the INSERT returned a row. A remove takes the
+// transaction (see PatchMembers why).
+func (s *Store) addMembersOne(ctx context.Context, tenant, groupID, version string, add []scim.Member) (scim.MemberPatchResult, error) {
 	var b strings.Builder
 	args := []any{tenant, groupID}
 	b.WriteString("WITH g AS (SELECT " + groupCols + ", g.member_seq FROM scim_groups g WHERE g.tenant = ? AND g.id = ? FOR UPDATE), ok AS (SELECT member_seq FROM g")
@@ -679,26 +679,18 @@ func (s *Store) patchMembersOne(ctx context.Context, tenant, groupID, version st
 		}
 		b.WriteString(") v (t, gid, mid, mf, mt, d, r, i) ON CONFLICT (tenant, group_id, member_fold) DO NOTHING RETURNING member_fold)")
 	} else {
+		// A patch of nothing: the group, read as a no-op's answer.
 		b.WriteString(", ins AS (SELECT ''::text AS member_fold WHERE false)")
 	}
-	if len(remove) > 0 {
-		b.WriteString(", del AS (DELETE FROM scim_group_members m WHERE m.tenant = ? AND m.group_id = ? AND m.member_fold IN (" +
-			placeholders(len(remove)) + ") AND EXISTS (SELECT FROM ok) RETURNING m.member_fold)")
-		args = append(append(args, tenant, groupID), remove...)
-	} else {
-		b.WriteString(", del AS (SELECT ''::text AS member_fold WHERE false)")
-	}
-	b.WriteString(`, up AS (UPDATE scim_groups SET version = version + 1, last_modified = ?,
-	member_seq = member_seq + CASE WHEN EXISTS (SELECT FROM ins) THEN ? ELSE 0 END
-	WHERE tenant = ? AND id = ? AND (EXISTS (SELECT FROM ins) OR EXISTS (SELECT FROM del)) RETURNING last_modified, version)
-SELECT ` + groupCols + `, (SELECT json_agg(member_fold) FROM ins), (SELECT json_agg(member_fold) FROM del),
-	(SELECT last_modified FROM up), (SELECT version FROM up) FROM g`)
+	b.WriteString(`, up AS (UPDATE scim_groups SET version = version + 1, last_modified = ?, member_seq = member_seq + ?
+	WHERE tenant = ? AND id = ? AND EXISTS (SELECT FROM ins) RETURNING last_modified, version)
+SELECT ` + groupCols + `, (SELECT json_agg(member_fold) FROM ins), (SELECT last_modified FROM up), (SELECT version FROM up) FROM g`)
 	args = append(args, s.db.timeArg(s.db.timestamp()), len(add), tenant, groupID)
 	var r groupRow
-	var ins, del []byte
+	var ins []byte
 	var lastModified *time.Time
 	var newVersion *int64
-	err := s.db.queryRow(ctx, s.db.db, b.String(), args, append(r.dest(), &ins, &del, &lastModified, &newVersion)...)
+	err := s.db.queryRow(ctx, s.db.db, b.String(), args, append(r.dest(), &ins, &lastModified, &newVersion)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return scim.MemberPatchResult{}, notFound("group", groupID)
 	}
@@ -710,37 +702,21 @@ SELECT ` + groupCols + `, (SELECT json_agg(member_fold) FROM ins), (SELECT json_
 			return scim.MemberPatchResult{}, fmt.Errorf("sqlstore: group %q: version %q, stored %d: %w", groupID, version, r.version, scim.ErrVersionMismatch)
 		}
 	}
-	folds := func(col []byte) (map[string]bool, error) {
-		var vs []string
-		if col != nil {
-			if err := json.Unmarshal(col, &vs); err != nil {
-				return nil, err
-			}
+	var inserted []string
+	if ins != nil {
+		if err := json.Unmarshal(ins, &inserted); err != nil {
+			return scim.MemberPatchResult{}, err
 		}
-		m := make(map[string]bool, len(vs))
-		for _, v := range vs {
-			m[v] = true
-		}
-		return m, nil
 	}
-	added, err := folds(ins)
-	if err != nil {
-		return scim.MemberPatchResult{}, err
-	}
-	removed, err := folds(del)
-	if err != nil {
-		return scim.MemberPatchResult{}, err
+	added := make(map[string]bool, len(inserted))
+	for _, f := range inserted {
+		added[f] = true
 	}
 	var res scim.MemberPatchResult
 	// Reported in the order given, whatever order RETURNING used.
 	for _, m := range add {
 		if added[fold(m.Value)] {
 			res.Added = append(res.Added, m.Value)
-		}
-	}
-	for _, id := range removeIDs {
-		if removed[fold(id)] {
-			res.Removed = append(res.Removed, id)
 		}
 	}
 	if lastModified != nil && newVersion != nil {

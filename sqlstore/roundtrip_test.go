@@ -270,7 +270,7 @@ func TestRoundTrips(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			serve := func(method, target, body string, header ...string) *httptest.ResponseRecorder {
+			serveOn := func(h http.Handler, method, target, body string, header ...string) *httptest.ResponseRecorder {
 				req := httptest.NewRequest(method, target, strings.NewReader(body))
 				if body != "" {
 					req.Header.Set("Content-Type", "application/scim+json")
@@ -281,6 +281,9 @@ func TestRoundTrips(t *testing.T) {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				return rec
+			}
+			serve := func(method, target, body string, header ...string) *httptest.ResponseRecorder {
+				return serveOn(h, method, target, body, header...)
 			}
 			check := func(name string, wantCode, want int, rec func() *httptest.ResponseRecorder) *httptest.ResponseRecorder {
 				t.Helper()
@@ -384,18 +387,10 @@ func TestRoundTrips(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("PATCH /Users/{id} title, with a user policy", http.StatusOK, 3, func() *httptest.ResponseRecorder {
-				req := httptest.NewRequest("PATCH", "/Users/"+id, strings.NewReader(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Head"}]}`))
-				req.Header.Set("Content-Type", "application/scim+json")
-				rec := httptest.NewRecorder()
-				withPolicy.ServeHTTP(rec, req)
-				return rec
+				return serveOn(withPolicy, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Head"}]}`)
 			})
 			check("PATCH /Users/{id} title, with AllowDomain", http.StatusOK, 2, func() *httptest.ResponseRecorder {
-				req := httptest.NewRequest("PATCH", "/Users/"+id, strings.NewReader(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Lead"}]}`))
-				req.Header.Set("Content-Type", "application/scim+json")
-				rec := httptest.NewRecorder()
-				withDomains.ServeHTTP(rec, req)
-				return rec
+				return serveOn(withDomains, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Lead"}]}`)
 			})
 			check("GET /Users?filter=emails eq (the index rewritten)", http.StatusOK, 1, func() *httptest.ResponseRecorder {
 				return serve("GET", `/Users?filter=emails+eq+%22ann.b@example.com%22`, "")

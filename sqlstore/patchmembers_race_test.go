@@ -59,6 +59,29 @@ func heldGroupTx(t *testing.T, db *DB, tenant, groupID string, stmts ...func(ctx
 	}
 }
 
+// patchMembersBehind runs PatchMembers with p while a transaction holding
+// the group's lock runs stmts, and returns its result once that
+// transaction has committed.
+func patchMembersBehind(t *testing.T, db *DB, s *Store, groupID string, p scim.MemberPatch, stmts ...func(ctx context.Context, exec func(string, ...any) error) error) scim.MemberPatchResult {
+	t.Helper()
+	commit := heldGroupTx(t, db, s.tenant, groupID, stmts...)
+	type result struct {
+		res scim.MemberPatchResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.PatchMembers(t.Context(), groupID, p)
+		done <- result{res, err}
+	}()
+	commit()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.res
+}
+
 // TestPatchMembersRemoveAfterConcurrentAdd: a remove of a member that a
 // concurrent transaction adds and commits while the remove waits for the
 // group's lock runs after that add, so the member must end up removed
@@ -72,29 +95,15 @@ func TestPatchMembersRemoveAfterConcurrentAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commit := heldGroupTx(t, db, s.tenant, g.ID, func(ctx context.Context, exec func(string, ...any) error) error {
+	res := patchMembersBehind(t, db, s, g.ID, scim.MemberPatch{Remove: []string{"late"}}, func(ctx context.Context, exec func(string, ...any) error) error {
 		if err := exec(`INSERT INTO scim_group_members (tenant, group_id, member_id, member_fold, member_type, display, ref, seq)
 	VALUES ($1, $2, 'late', $3, '', '', '', 0)`, s.tenant, g.ID, fold("late")); err != nil {
 			return err
 		}
 		return exec("UPDATE scim_groups SET version = version + 1, member_seq = member_seq + 1 WHERE tenant = $1 AND id = $2", s.tenant, g.ID)
 	})
-	type result struct {
-		res scim.MemberPatchResult
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Remove: []string{"late"}})
-		done <- result{res, err}
-	}()
-	commit()
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if n := memberCount(t, s, g.ID); n != 0 || len(r.res.Removed) != 1 {
-		t.Errorf("after the remove that waited on the add: %d members stored, removed reported %v; want 0 and [late]", n, r.res.Removed)
+	if n := memberCount(t, s, g.ID); n != 0 || len(res.Removed) != 1 {
+		t.Errorf("after the remove that waited on the add: %d members stored, removed reported %v; want 0 and [late]", n, res.Removed)
 	}
 }
 
@@ -109,27 +118,13 @@ func TestPatchMembersAddAfterConcurrentRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commit := heldGroupTx(t, db, s.tenant, g.ID, func(ctx context.Context, exec func(string, ...any) error) error {
+	res := patchMembersBehind(t, db, s, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: "early"}}}, func(ctx context.Context, exec func(string, ...any) error) error {
 		if err := exec(`DELETE FROM scim_group_members WHERE tenant = $1 AND group_id = $2`, s.tenant, g.ID); err != nil {
 			return err
 		}
 		return exec("UPDATE scim_groups SET version = version + 1 WHERE tenant = $1 AND id = $2", s.tenant, g.ID)
 	})
-	type result struct {
-		res scim.MemberPatchResult
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: "early"}}})
-		done <- result{res, err}
-	}()
-	commit()
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if n := memberCount(t, s, g.ID); n != 1 || len(r.res.Added) != 1 {
-		t.Errorf("after the add that waited on the remove: %d members stored, added reported %v; want 1 and [early]", n, r.res.Added)
+	if n := memberCount(t, s, g.ID); n != 1 || len(res.Added) != 1 {
+		t.Errorf("after the add that waited on the remove: %d members stored, added reported %v; want 1 and [early]", n, res.Added)
 	}
 }
