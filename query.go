@@ -71,14 +71,37 @@ func slowListParams(raw string) listParams {
 	return queryParams(v)
 }
 
-// unescapeQuery is url.QueryUnescape without an allocation when there is
-// nothing to decode.
+// unescapeQuery is url.QueryUnescape (it decodes and refuses the same
+// strings, FuzzUnescapeQuery checks) in one pass and at most one
+// allocation, none when there is nothing to decode: every filter Entra ID
+// sends is escaped, and url's two passes over it cost a sixth of a match
+// by userName.
 func unescapeQuery(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+	i := 0
+	for i < len(s) && s[i] != '%' && s[i] != '+' {
+		i++
+	}
+	if i == len(s) {
 		return s, true
 	}
-	u, err := url.QueryUnescape(s)
-	return u, err == nil
+	var b strings.Builder
+	b.Grow(max(len(s)-2*strings.Count(s[i:], "%"), 0)) // exact for a valid s; an invalid one is refused below
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			b.WriteByte(' ')
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false
+			}
+			b.WriteByte(byte(hexVal(s[i+1])<<4 | hexVal(s[i+2])))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
 }
 
 // hasProjection reports whether a raw query has an attributes or

@@ -48,3 +48,18 @@ func FuzzListQueryParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnescapeQuery: unescapeQuery decodes and refuses what
+// url.QueryUnescape does.
+func FuzzUnescapeQuery(f *testing.F) {
+	for _, s := range []string{"", "plain", "userName+eq+%22u0%40contoso.com%22", "%", "%4", "%41", "%zz", "a%2", "%C3%A9+x", "++", "%2b", "%%41"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := url.QueryUnescape(s)
+		got, ok := unescapeQuery(s)
+		if ok != (err == nil) || (ok && got != want) {
+			t.Fatalf("unescapeQuery(%q) = %q, %v; url.QueryUnescape: %q, %v", s, got, ok, want, err)
+		}
+	})
+}
