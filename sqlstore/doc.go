@@ -321,8 +321,9 @@
 // that reads never wait for the writer.
 //
 // A PATCH that costs little (the handler's bound; every PATCH Entra ID
-// sends) on a host without user or group policies runs inside UpdateUser
-// or UpdateGroup: the handler applies it to the row UpdateUser read, so
+// sends) on a host without user or group policies (AllowDomain aside,
+// unless the PATCH adds an email address) runs inside UpdateUser or
+// UpdateGroup: the handler applies it to the row UpdateUser read, so
 // concurrent PATCHes of one resource from other processes lose at most
 // one race each, then queue on the lock, and none starts again. With
 // policies, which run outside any lock, and for a PUT, the handler reads a
