@@ -76,15 +76,11 @@ func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func
 	tenant, _ := TenantFrom(ctx)
 	evs := describe()
 	if sw != nil && h.opts.Log != nil && len(evs) > 0 {
-		if len(evs) == 1 {
-			sw.events = oneKind(evs[0].Kind)
-		} else {
-			ks := make([]EventKind, len(evs))
-			for i := range evs {
-				ks[i] = evs[i].Kind
-			}
-			sw.events = ks
+		ks := make([]EventKind, len(evs))
+		for i := range evs {
+			ks[i] = evs[i].Kind
 		}
+		sw.events = ks
 	}
 	if h.opts.OnChange == nil {
 		return
@@ -100,28 +96,11 @@ func (h *Handler) emit(ctx context.Context, w http.ResponseWriter, describe func
 func patchedUserKinds(old, u *User) []EventKind {
 	switch {
 	case old.Active && !u.Active:
-		return oneKind(UserDeactivated)
+		return []EventKind{UserDeactivated}
 	case !old.Active && u.Active:
-		return oneKind(UserReactivated)
+		return []EventKind{UserReactivated}
 	}
-	return oneKind(UserUpdated)
-}
-
-// allKinds lists every kind once: oneKind's lists are windows on it.
-var allKinds = [...]EventKind{UserCreated, UserUpdated, UserDeactivated, UserReactivated, UserDeleted,
-	GroupCreated, GroupRenamed, GroupUpdated, GroupDeleted, MembersAdded, MembersRemoved}
-
-// oneKind returns the list of k alone. The provisioning log's entries
-// share these lists rather than allocate one per write (a LogSink keeps an
-// entry's Events but does not change them); the capacity of 1 makes an
-// append to one copy it.
-func oneKind(k EventKind) []EventKind {
-	for i := range allKinds {
-		if allKinds[i] == k {
-			return allKinds[i : i+1 : i+1]
-		}
-	}
-	return []EventKind{k}
+	return []EventKind{UserUpdated}
 }
 
 // userEvents describes a user create (old nil) or update.

@@ -80,8 +80,7 @@ func (e *LogEntry) Failed() bool { return e.Status >= 400 }
 // goroutine at a time with the entries in the order they were added.
 //
 // Record must not keep entries after it returns (the queue reuses the
-// slice); the strings and Events in them may be kept, but not changed:
-// entries of many requests share one Events list. An error is counted
+// slice); the strings and Events in them may be kept. An error is counted
 // ([LogQueue.Failed]) and logged once in a while; the entries are not
 // retried.
 type LogSink interface {
