@@ -541,9 +541,8 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	for _, v := range page.Resources {
 		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
 		if c := rt.cache(ctx, v, q.Want); c != nil {
-			enc = func(b []byte) []byte {
-				return c.appendCached(b, rt.h, base, func(b []byte) []byte { return rt.encode(b, v, q.Want, base) })
-			}
+			encode := enc
+			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, encode) }
 		}
 		if ok, err := pb.add(rt.name, resourceID(v), enc); err != nil {
 			pb.free()
