@@ -90,7 +90,7 @@ func (db *DB) begin(ctx context.Context) (context.Context, func(*error)) {
 			// driver.ErrBadConn), the error is the caller's.
 			*err = fmt.Errorf("%w (%w)", ctx.Err(), *err)
 		}
-		if *err != nil && ctx.Err() == nil && errors.Is(context.Cause(bctx), errBudget) {
+		if *err != nil && ctx.Err() == nil && budgetSpent(ctx, bctx) {
 			*err = &scim.Error{Status: 503,
 				Detail:     fmt.Sprintf("the request needed the database for longer than this server's budget of %v; try again later", db.budget),
 				Err:        fmt.Errorf("%w: %w", errBudget, *err),
@@ -98,6 +98,24 @@ func (db *DB) begin(ctx context.Context) (context.Context, func(*error)) {
 		}
 		cancel()
 	}
+}
+
+// budgetSpent reports whether bctx's budget, not ctx, ended the call.
+// A driver that sets a socket's deadline from the context's (pgx dialling
+// a connection does) can time out a moment before the context's own timer
+// marks it done, so a budget whose deadline has passed counts as spent too.
+func budgetSpent(ctx, bctx context.Context) bool {
+	if errors.Is(context.Cause(bctx), errBudget) {
+		return true
+	}
+	if bctx.Err() != nil {
+		return false
+	}
+	deadline, _ := bctx.Deadline()
+	if own, ok := ctx.Deadline(); ok && !own.After(deadline) {
+		return false // the caller's own deadline, not the budget
+	}
+	return !time.Now().Before(deadline)
 }
 
 // checkCost refuses a selection whose estimated cost is over the limit.

@@ -31,7 +31,8 @@ const (
 	PostgreSQL = sqldialect.PostgreSQL
 	// SQLite 3.44 or later (RETURNING, and ORDER BY inside
 	// json_group_array) through modernc.org/sqlite (pure Go, driver name
-	// "sqlite"; v1.46 bundles 3.51). See [SQLiteDSN] for the connection
+	// "sqlite", v1.62 or later, which bundles 3.54; see the budgets in the
+	// package doc for why that version). See [SQLiteDSN] for the connection
 	// string to use.
 	SQLite = sqldialect.SQLite
 )

@@ -233,7 +233,10 @@
 // No call holds the database longer than its budget ([WithBudget], default
 // [DefaultBudget], 5 s): every method runs under a context deadline, which
 // both databases honour (modernc.org/sqlite interrupts the statement,
-// database/sql gives up waiting for a connection or a lock). A list whose
+// database/sql gives up waiting for a connection or a lock). Use
+// modernc.org/sqlite v1.62 or later: earlier versions lose an interrupt
+// that arrives before the statement's first step, and the statement then
+// runs to its end (TestBudgetEndsAnywhere fails on v1.46). A list whose
 // filter no index narrows runs on a pinned connection whose backend the
 // store cancels with pg_cancel_backend the moment the context ends, the
 // client hanging up included, whatever the driver does itself (pgx v5

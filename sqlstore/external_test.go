@@ -42,13 +42,13 @@ func TestOutsideModule(t *testing.T) {
 	dir := t.TempDir()
 	goMod := `module example.com/existingapp
 
-go 1.24.0
+go 1.26.0
 
 require (
 	github.com/jackc/pgx/v5 v5.8.0
 	github.com/scimhost/scim v0.1.0
 	github.com/scimhost/scim/sqlstore v0.1.0
-	modernc.org/sqlite v1.46.1
+	modernc.org/sqlite v1.62.0
 )
 
 replace github.com/scimhost/scim => ` + root + `
