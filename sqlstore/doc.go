@@ -299,7 +299,10 @@
 // step does what the store did before the first existed: it locks the row
 // (SELECT ... FOR UPDATE on PostgreSQL; the write lock on SQLite), calls
 // the update function again on what it reads, and writes, in one
-// transaction. A call that loses the race therefore queues behind the
+// transaction. On PostgreSQL a group's members are read there by a
+// statement after the locking one: a FOR UPDATE that waited returns the
+// row as the other writer committed it, but anything else in that
+// statement reads the snapshot taken before the wait. A call that loses the race therefore queues behind the
 // writer that won instead of trying again, and no call loses more than
 // once, however many contend; the update function runs once or twice.
 // This saves the BEGIN, the COMMIT and the lock's wait on every write

@@ -408,11 +408,31 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) (err error) {
 }
 
 // lockGroup reads the group id with its members inside a write
-// transaction, in one statement, locking its row (on PostgreSQL; on SQLite the transaction
-// holds the database's write lock).
+// transaction, locking its row (on PostgreSQL; on SQLite the transaction
+// holds the database's write lock, and the read is one statement). On
+// PostgreSQL the members are read by a statement of their own, after the
+// lock is held: a SELECT ... FOR UPDATE that waited for another
+// transaction returns the row as that one committed it, but a subquery in
+// its select list reads the snapshot the statement took before the wait,
+// so the members read with it would miss what the other transaction
+// committed while the version read includes it, and a write conditional
+// on that version would store the stale list.
 func (s *Store) lockGroup(ctx context.Context, q querier, tenant, id string) (*scim.Group, error) {
-	g, err := s.readGroup(ctx, q, tenant, id, true, s.db.forUpdate())
+	if s.db.dialect != PostgreSQL {
+		g, err := s.readGroup(ctx, q, tenant, id, true, "")
+		if err != nil {
+			return nil, err
+		}
+		if g.Members == nil {
+			g.Members = []scim.Member{}
+		}
+		return g, nil
+	}
+	g, err := s.readGroup(ctx, q, tenant, id, false, " FOR UPDATE")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.loadMembers(ctx, q, tenant, []*scim.Group{g}); err != nil {
 		return nil, err
 	}
 	if g.Members == nil {
