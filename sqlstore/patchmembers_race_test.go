@@ -13,17 +13,32 @@ import (
 // ends it once another backend waits on it.
 func heldGroupTx(t *testing.T, db *DB, tenant, groupID string, stmts ...func(ctx context.Context, exec func(string, ...any) error) error) (commit func()) {
 	t.Helper()
+	lock := func(ctx context.Context, exec func(string, ...any) error) error {
+		return exec("SELECT 1 FROM scim_groups WHERE tenant = $1 AND id = $2 FOR UPDATE", tenant, groupID)
+	}
+	exec, pid := heldTx(t, db, append([]func(context.Context, func(string, ...any) error) error{lock}, stmts...)...)
+	return func() {
+		t.Helper()
+		waitBlockedOn(t, db, pid)
+		if err := exec("COMMIT"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// heldTx begins a transaction on PostgreSQL, on a connection of its own,
+// and runs stmts in it. It returns exec, which runs a statement in it
+// (COMMIT ends it), and its backend's pid.
+func heldTx(t *testing.T, db *DB, stmts ...func(ctx context.Context, exec func(string, ...any) error) error) (exec func(string, ...any) error, pid int) {
+	t.Helper()
 	ctx := t.Context()
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	exec := func(q string, args ...any) error { _, err := conn.ExecContext(ctx, q, args...); return err }
+	exec = func(q string, args ...any) error { _, err := conn.ExecContext(ctx, q, args...); return err }
 	if err := exec("BEGIN"); err != nil {
-		t.Fatal(err)
-	}
-	if err := exec("SELECT 1 FROM scim_groups WHERE tenant = $1 AND id = $2 FOR UPDATE", tenant, groupID); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range stmts {
@@ -31,31 +46,30 @@ func heldGroupTx(t *testing.T, db *DB, tenant, groupID string, stmts ...func(ctx
 			t.Fatal(err)
 		}
 	}
-	var pid int
 	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
 		t.Fatal(err)
 	}
-	return func() {
-		t.Helper()
-		// Wait until another backend is blocked behind this transaction:
-		// its statement's snapshot is then taken.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			var n int
-			if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("no backend waited on the held transaction")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		if err := exec("COMMIT"); err != nil {
+	return exec, pid
+}
+
+// waitBlockedOn returns once another backend is blocked behind the
+// transaction of backend pid: that backend's statement has then taken its
+// snapshot.
+func waitBlockedOn(t *testing.T, db *DB, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := db.db.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no backend waited on the held transaction")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
