@@ -359,7 +359,12 @@
 // one group queue on the row lock, none is lost, and none deadlocks;
 // DeleteUser and DeleteGroup, which remove a member from every group it is
 // in, lock those groups in id order before touching memberships, so they
-// queue behind patches too. The group PatchMembers returns has no Members.
+// queue behind patches too, and delete the memberships of the groups they
+// locked only, each of which gets a new version: a membership of another
+// group, added by a transaction that was uncommitted when the locking read
+// took its snapshot, stays, as if added just after the delete (member ids
+// are not checked), rather than vanishing from a group whose version does
+// not move. The group PatchMembers returns has no Members.
 // Members are identified by their value compared case-insensitively, as
 // filters on members compare.
 //

@@ -186,7 +186,14 @@ func placeholders(n int) string {
 // DeleteGroup require. The groups are locked in id order before any
 // membership row is touched, the order PatchMembers and UpdateGroup also
 // follow (group row first), so that concurrent deletes and patches queue
-// instead of deadlocking.
+// instead of deadlocking. Only the memberships of the groups locked are
+// deleted: a membership of another group, added by a writer whose
+// transaction was uncommitted when the SELECT took its snapshot, would be
+// seen by a DELETE of every membership of id (a later statement, a later
+// snapshot) once that writer has committed, and the group would lose a
+// member without a new version. Left alone, it is what the add would have
+// made after the delete, which the store accepts as it accepts any member
+// id (member ids are not checked).
 func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, id string) error {
 	lock := ""
 	if s.db.dialect == PostgreSQL {
@@ -223,6 +230,9 @@ func (s *Store) removeMemberEverywhere(ctx context.Context, q querier, tenant, i
 	if err != nil {
 		return err
 	}
-	_, err = s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ?", tenant, fold(id))
-	return err
+	return inChunks(groups, func(part []any) error {
+		_, err := s.db.exec(ctx, q, "DELETE FROM scim_group_members WHERE tenant = ? AND member_fold = ? AND group_id IN ("+
+			placeholders(len(part))+")", append([]any{tenant, fold(id)}, part...)...)
+		return err
+	})
 }
