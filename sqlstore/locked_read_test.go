@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -105,5 +106,95 @@ func testLockedReadAfterWait(t *testing.T, db *DB, mirrored bool) {
 	}
 	if !slices.Contains(stored, "late") {
 		t.Errorf("stored members %v (version %s): the member another transaction committed is lost", stored, got.Meta.Version)
+	}
+}
+
+// TestUpdateUserLockedReadAfterWait is TestUpdateGroupLockedReadAfterWait
+// for a user's groups: with a Mirror, UpdateUser reads the user under its
+// row lock, and the user before the write, which update is called on and
+// the Mirror's Change carries as OldUser, must have the groups as
+// committed when the lock was granted. Here another writer of the user
+// holds the row lock when that read starts, and the user is added to a
+// group while the read waits, before that writer commits. On PostgreSQL
+// the read was one SELECT ... FOR UPDATE whose groups are a subquery in
+// its select list, which reads the snapshot taken before the wait: the
+// user came back as the other writer committed it but without the group,
+// a state that never was, and an update of the displayName alone was
+// reported (OldUser against User, and the handler's event, which compares
+// the user update was called on with the result) as changing "groups".
+func TestUpdateUserLockedReadAfterWait(t *testing.T) {
+	var changes []Change
+	var mu sync.Mutex
+	db, err := Open(t.Context(), postgresDB(t, testSchema), PostgreSQL, append(testOptions(), WithMirror(func(_ context.Context, _ Tx, c Change) error {
+		mu.Lock()
+		defer mu.Unlock()
+		changes = append(changes, c)
+		return nil
+	}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, db)
+	ctx := t.Context()
+	u, err := s.CreateUser(ctx, &scim.User{UserName: "locked read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "joined while waiting"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fired atomic.Bool
+	done := make(chan error, 1)
+	db.onQuery = func(q string) {
+		if !strings.Contains(q, "FROM scim_users u") || !strings.Contains(q, "FOR UPDATE") || fired.Swap(true) {
+			return
+		}
+		exec, pid := heldTx(t, db, func(ctx context.Context, exec func(string, ...any) error) error {
+			return exec("UPDATE scim_users SET version = version + 1 WHERE tenant = $1 AND id = $2", s.tenant, u.ID)
+		})
+		go func() {
+			waitBlockedOn(t, db, pid)
+			_, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}}})
+			if err == nil {
+				err = exec("COMMIT")
+			}
+			done <- err
+		}()
+	}
+	var seen []scim.GroupRef
+	got, err := s.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
+		seen = cur.Groups
+		cur.DisplayName = "renamed"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fired.Load() {
+		t.Fatal("the locked read never ran")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Groups) != 1 || got.Groups[0].Value != g.ID {
+		t.Fatalf("the user after the update has groups %v, want the group %s", got.Groups, g.ID)
+	}
+	if !slices.Equal(seen, got.Groups) {
+		t.Errorf("update was called under the lock with groups %v, without the group joined before the lock was granted (after the update: %v)", seen, got.Groups)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var updated []Change
+	for _, c := range changes {
+		if c.Kind == UserUpdated {
+			updated = append(updated, c)
+		}
+	}
+	if len(updated) != 1 {
+		t.Fatalf("%d UserUpdated changes, want 1", len(updated))
+	}
+	if c := updated[0]; !slices.Equal(c.OldUser.Groups, c.User.Groups) {
+		t.Errorf("the Mirror's Change has OldUser.Groups %v and User.Groups %v: a displayName update reported as a change of groups", c.OldUser.Groups, c.User.Groups)
 	}
 }
