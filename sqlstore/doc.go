@@ -213,7 +213,8 @@
 // transaction with it (BEGIN, UPDATE, DELETE, INSERT, COMMIT). A PATCH
 // that changes nothing, or whose If-Match fails, is the read alone. One
 // that loses a race to another process's write then takes the locked path
-// of Writes and concurrency (BEGIN, the locked read, the UPDATE, COMMIT).
+// of Writes and concurrency (BEGIN, the locked read, which is two
+// statements on PostgreSQL, the UPDATE, COMMIT).
 // A member add through PatchMembers is one statement on PostgreSQL
 // without a Mirror; a remove there, and an add or remove on SQLite, is
 // BEGIN, the read, the INSERT or DELETE, the UPDATE of the version (when
@@ -299,10 +300,13 @@
 // step does what the store did before the first existed: it locks the row
 // (SELECT ... FOR UPDATE on PostgreSQL; the write lock on SQLite), calls
 // the update function again on what it reads, and writes, in one
-// transaction. On PostgreSQL a group's members are read there by a
-// statement after the locking one: a FOR UPDATE that waited returns the
-// row as the other writer committed it, but anything else in that
-// statement reads the snapshot taken before the wait. A call that loses the race therefore queues behind the
+// transaction. On PostgreSQL a group's members, and a user's groups, are
+// read there by a statement after the locking one: a FOR UPDATE that
+// waited returns the row as the other writer committed it, but anything
+// else in that statement reads the snapshot taken before the wait (a
+// user's groups so read would miss a group joined during the wait, and
+// the user update was called on, a Mirror's OldUser, would seem to change
+// groups). A call that loses the race therefore queues behind the
 // writer that won instead of trying again, and no call loses more than
 // once, however many contend; the update function runs once or twice.
 // This saves the BEGIN, the COMMIT and the lock's wait on every write

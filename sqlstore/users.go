@@ -518,10 +518,28 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 }
 
 // lockUser reads the user id with its groups inside a write transaction,
-// in one statement, locking its row (SELECT ... FOR UPDATE on PostgreSQL;
-// the transaction holds the database's write lock on SQLite).
+// locking its row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
+// transaction holds the database's write lock, and the read is one
+// statement). On PostgreSQL the groups are read by a statement of their
+// own, after the lock is held, as lockGroup reads a group's members: a
+// FOR UPDATE that waited returns the row as the writer it waited for
+// committed it, but a subquery in its select list reads the snapshot
+// taken before the wait, and would miss a group the user joined
+// meanwhile, so that the user before the write (update's, the Mirror's
+// OldUser) would be one that never was, and its groups would seem changed
+// by the write.
 func (s *Store) lockUser(ctx context.Context, q querier, tenant, id string) (*scim.User, error) {
-	return s.readUser(ctx, q, tenant, id, true, s.db.forUpdate())
+	if s.db.dialect != PostgreSQL {
+		return s.readUser(ctx, q, tenant, id, true, "")
+	}
+	u, err := s.readUser(ctx, q, tenant, id, false, " FOR UPDATE")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadUserGroups(ctx, q, tenant, []*scim.User{u}); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // ListUsers returns the tenant's users that match q.Filter, sorted and
