@@ -259,16 +259,6 @@ func (db *DB) limitParam() string {
 	return "?"
 }
 
-// forUpdate is the locking clause of a read inside a write transaction:
-// FOR UPDATE on PostgreSQL; nothing on SQLite, whose write transaction
-// holds the database's write lock already.
-func (db *DB) forUpdate() string {
-	if db.dialect == PostgreSQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // mapErr turns the drivers' uniqueness violations into scim.ErrConflict,
 // keeping the driver's error in the chain for logs. It inspects errors by
 // method rather than by type so that the package needs no driver:
