@@ -49,10 +49,9 @@ type Options struct {
 	// would copy every request (a new http.Request and URL) to remove it; a
 	// path outside the prefix gets a SCIM 404. This is the recommended
 	// mount: with BearerAuth in front (see [BearerAuth]) a request reaches
-	// the Store without a copy of it, unless its path needs cleaning. When
-	// Prefix is empty, the handler
-	// expects paths relative to the SCIM base URL ("/Users/123"), as
-	// http.StripPrefix leaves them.
+	// the Store without a copy of it, unless its path needs cleaning.
+	// When Prefix is empty, the handler expects paths relative to the SCIM
+	// base URL ("/Users/123"), as http.StripPrefix leaves them.
 	//
 	// Prefix is the path on this server; BaseURL's path, the one clients
 	// see, may differ behind a proxy. Its segments are letters, digits and
