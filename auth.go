@@ -140,7 +140,15 @@ var (
 // request's context for the handler and the Store ([TenantFrom]):
 //
 //	tokens := new(scim.Tokens) // or the host's own TokenLookup over its database
-//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+//	h, err := scim.NewHandler(store, scim.Options{Prefix: "/scim/v2", ...})
+//	mux.Handle("/scim/v2/", scim.BearerAuth(tokens.Lookup)(h))
+//
+// When next is the *[Handler] itself, BearerAuth hands it the context
+// holding the tenant directly, rather than through r.WithContext, which
+// copies the request: with Options.Prefix (no http.StripPrefix) the
+// Handler then serves the very request the server read. Any other next
+// (the host's own middleware, or a Handler wrapped in it) gets
+// r.WithContext as usual, and finds the tenant with TenantFrom(r.Context()).
 //
 // The token is read from "Authorization: Bearer <token>" (RFC 6750 §2.1); the
 // scheme is matched without regard to case and the token is trimmed of
@@ -203,7 +211,7 @@ func bearerAuth(lookup TokenLookup, q *LogQueue) func(http.Handler) http.Handler
 				w.Header().Set("WWW-Authenticate", challengeInvalidToken)
 				writeError(w, r, nil, errBadToken)
 				if q != nil && t.ID != "" {
-					logRefusal(q, r, t, errBadToken, start)
+					logRefusal(q, r, refusedPath(next, r), t, errBadToken, start)
 				}
 				return
 			case err != nil:
@@ -217,13 +225,33 @@ func bearerAuth(lookup TokenLookup, q *LogQueue) func(http.Handler) http.Handler
 			case t.Disabled:
 				writeError(w, r, nil, errDisabled)
 				if q != nil {
-					logRefusal(q, r, t, errDisabled, start)
+					logRefusal(q, r, refusedPath(next, r), t, errDisabled, start)
 				}
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(WithTenant(r.Context(), t)))
+			ctx := WithTenant(r.Context(), t)
+			if sh, ok := next.(*Handler); ok {
+				// The Handler takes the context as it is: r.WithContext
+				// would copy the request, one of the largest allocations
+				// of a request.
+				sh.serve(w, r, ctx)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// refusedPath is the path a refusal's provisioning log entry names: below
+// the SCIM base URL, as the Handler's entries name theirs.
+func refusedPath(next http.Handler, r *http.Request) string {
+	p := cleanPath(r.URL.Path)
+	if sh, ok := next.(*Handler); ok {
+		if rel, ok := sh.below(p); ok {
+			return rel
+		}
+	}
+	return p
 }
 
 // bearerToken returns the token of the request's Authorization header, or

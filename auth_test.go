@@ -8,11 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -713,6 +717,47 @@ func BenchmarkTokensLookup(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+			})
+		}
+	}
+}
+
+// The handler's code reads a request's context with requestContext, never
+// with r.Context(): BearerAuth hands a *Handler the tenant's context apart
+// from the request (Handler.serve), so a call of r.Context() would miss
+// the tenant, and memstore would serve the request from the data of no
+// tenant. Only the functions listed here may call Context().
+func TestHandlerReadsContextFromWriter(t *testing.T) {
+	allowed := map[string]bool{
+		"bearerAuth":     true, // before the Handler: the context to add to
+		"ServeHTTP":      true, // Handler.ServeHTTP hands it to serve
+		"requestContext": true, // the fallback for writers that are not the Handler's
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil || allowed[fd.Name.Name] {
+				continue
+			}
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok && len(c.Args) == 0 {
+					if s, ok := c.Fun.(*ast.SelectorExpr); ok && s.Sel.Name == "Context" {
+						t.Errorf("%s: %s calls Context(); read the request's context with requestContext(w, r)", fset.Position(c.Pos()), fd.Name.Name)
+					}
+				}
+				return true
 			})
 		}
 	}

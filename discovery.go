@@ -215,7 +215,7 @@ func (h *Handler) serveRootSearch(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
+	ctx := requestContext(w, r)
 	users, err := h.users.list(ctx, h.ext.typeQuery(q, "User"))
 	if err != nil {
 		h.fail(w, r, err)

@@ -9,10 +9,11 @@
 //
 //	h, err := scim.NewHandler(store, scim.Options{
 //		BaseURL:     "https://app.example.com/scim/v2",
+//		Prefix:      "/scim/v2",
 //		AllowDomain: domains.Verified,
 //	})
 //	if err != nil { ... }
-//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+//	mux.Handle("/scim/v2/", scim.BearerAuth(tokens.Lookup)(h))
 //	srv := &http.Server{
 //		Handler:           scim.CleanPaths("/scim/v2", mux),
 //		ReadHeaderTimeout: 10 * time.Second,
@@ -22,9 +23,11 @@
 //		MaxHeaderBytes:    64 << 10,
 //	}
 //
-// The Handler sees paths relative to the base URL ("/Users/42") and routes
-// them itself: /Users, /Groups, /ServiceProviderConfig, /Schemas,
-// /ResourceTypes and POST /.search. Unknown paths and methods get SCIM
+// The Handler looks past Options.Prefix itself and routes the paths
+// below it ("/Users/42"): /Users, /Groups, /ServiceProviderConfig, /Schemas,
+// /ResourceTypes and POST /.search; without a Prefix it expects them as
+// http.StripPrefix leaves them, at the cost of a copy of every request.
+// BearerAuth hands the tenant to the Handler without another copy. Unknown paths and methods get SCIM
 // errors (404, 405 with Allow), not net/http's plain text. Options' zero
 // value works; NewHandler validates it.
 //

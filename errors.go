@@ -190,7 +190,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		ctx := context.Background()
 		attrs := []any{"status", status, "error", err}
 		if r != nil {
-			ctx = r.Context()
+			ctx = requestContext(w, r)
 			attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
 		}
 		log.ErrorContext(ctx, "scim: request failed", attrs...)

@@ -14,14 +14,17 @@ import (
 // "POST /scim/v2//Users". Under CleanPaths it reaches the handler; the
 // bare http.ServeMux would answer it with a redirect.
 func ExampleCleanPaths() {
-	h, err := scim.NewHandler(memstore.New(), scim.Options{BaseURL: "https://app.example.com/scim/v2"})
+	h, err := scim.NewHandler(memstore.New(), scim.Options{
+		BaseURL: "https://app.example.com/scim/v2",
+		Prefix:  "/scim/v2", // the handler looks past it: no http.StripPrefix
+	})
 	if err != nil {
 		panic(err)
 	}
 	var tokens scim.Tokens
 	tokens.Add("workspace-42", scim.HashToken("scim_demo"))
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+	mux.Handle("/scim/v2/", scim.BearerAuth(tokens.Lookup)(h))
 	srv := &http.Server{Handler: scim.CleanPaths("/scim/v2", mux)}
 
 	for _, handler := range []http.Handler{mux, srv.Handler} {

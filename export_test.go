@@ -8,3 +8,12 @@ func CachedEncoding(c *EncodingCache) []byte {
 	}
 	return nil
 }
+
+// PooledWriterHeld reports whether the status writer the pool hands out
+// next still holds a request's writer or context, which nothing may keep
+// past its request.
+func PooledWriterHeld() bool {
+	sw := statusWriters.Get().(*statusWriter)
+	defer statusWriters.Put(sw)
+	return sw.ctx != nil || sw.ResponseWriter != nil
+}

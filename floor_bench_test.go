@@ -425,14 +425,19 @@ type resettableBody struct{ strings.Reader }
 func (*resettableBody) Close() error { return nil }
 
 // demoStack wraps h as the demo server does: under the /scim/v2 prefix,
-// behind BearerAuth.
+// behind BearerAuth. A *scim.Handler is made with Options.Prefix, as the
+// demo's is; another handler (the floor) is mounted with http.StripPrefix.
 func demoStack(tb testing.TB, h http.Handler) http.Handler {
 	var tokens scim.Tokens
 	if err := tokens.Add("demo", scim.HashToken("secret")); err != nil {
 		tb.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+	if _, ok := h.(*scim.Handler); ok {
+		mux.Handle("/scim/v2/", scim.BearerAuth(tokens.Lookup)(h))
+	} else {
+		mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+	}
 	return mux
 }
 
@@ -446,7 +451,7 @@ func BenchmarkFloor(b *testing.B) {
 	for _, n := range floorUsers() {
 		p := seedFloorPair(b, n)
 		discard := slog.New(slog.NewTextHandler(io.Discard, nil))
-		hLogged := newHandler(b, p.store, scim.Options{Logger: discard})
+		hLogged := newHandler(b, p.store, scim.Options{Logger: discard, Prefix: "/scim/v2"})
 		fLogged := &floorServer{base: base, byID: p.floor.byID, byName: p.floor.byName, log: discard}
 		impls := []struct {
 			name    string

@@ -12,7 +12,8 @@ import (
 // http.ServeMux with it (as the server's Handler, or wherever requests
 // reach the mux):
 //
-//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuth(tokens.Lookup)(h)))
+//	h, err := scim.NewHandler(store, scim.Options{Prefix: "/scim/v2", ...})
+//	mux.Handle("/scim/v2/", scim.BearerAuth(tokens.Lookup)(h))
 //	srv := &http.Server{Handler: scim.CleanPaths("/scim/v2", mux), ...}
 //
 // An admin who pastes the Tenant URL with a trailing slash

@@ -47,7 +47,7 @@ func (rt *resourceType[T]) servePatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, id string) {
-	h, ctx := rt.h, r.Context()
+	h, ctx := rt.h, requestContext(w, r)
 	body, err := h.readBody(w, r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -361,7 +361,7 @@ func ifMatchVersion(h string) (version string, ok bool) {
 // policies see a group holding only the members being added (see
 // GroupPolicy), and old holding only the group's id.
 func (rt *resourceType[T]) patchMembers(w http.ResponseWriter, r *http.Request, id string, ifMatch bool, mp MemberPatch, withBody bool, want Projection) {
-	h, ctx := rt.h, r.Context()
+	h, ctx := rt.h, requestContext(w, r)
 	if len(h.opts.GroupPolicies) > 0 {
 		if err := h.checkGroup(ctx, &Group{ID: id}, &Group{ID: id, Members: mp.Add}); err != nil {
 			h.fail(w, r, err)

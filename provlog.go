@@ -309,8 +309,9 @@ func (q *LogQueue) Failed() uint64 { return q.failed.Load() }
 // maxUserAgent caps LogEntry.UserAgent.
 const maxUserAgent = 200
 
-// newLogEntry starts the entry of request r, whose tenant may be in ctx.
-func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
+// newLogEntry starts the entry of request r, for tenant t, whose path
+// below the SCIM base URL is path.
+func newLogEntry(r *http.Request, path string, t Tenant, start time.Time) LogEntry {
 	ua := r.Header.Get("User-Agent")
 	if len(ua) > maxUserAgent {
 		ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
@@ -321,7 +322,7 @@ func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
 		Client:    t.Client,
 		UserAgent: ua,
 		Method:    r.Method,
-		Path:      r.URL.Path,
+		Path:      path,
 		rawQuery:  r.URL.RawQuery,
 	}
 	switch {
@@ -335,8 +336,8 @@ func newLogEntry(r *http.Request, t Tenant, start time.Time) LogEntry {
 
 // logEntry adds the entry of a request the handler answered, which took d.
 func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time, d time.Duration) {
-	t, _ := TenantFrom(r.Context())
-	e := newLogEntry(r, t, start)
+	t, _ := TenantFrom(requestContext(sw, r))
+	e := newLogEntry(r, h.relPath(r), t, start)
 	e.Status = sw.status()
 	e.Type = sw.scimType
 	e.Detail = sw.detail
@@ -351,10 +352,9 @@ func (h *Handler) logEntry(r *http.Request, sw *statusWriter, start time.Time, d
 }
 
 // logRefusal adds the entry of a request BearerAuth refused for a known
-// tenant.
-func logRefusal(q *LogQueue, r *http.Request, t Tenant, e *Error, start time.Time) {
-	le := newLogEntry(r, t, start)
-	le.Path = cleanPath(r.URL.Path)
+// tenant. path is the request's path below the SCIM base URL, cleaned.
+func logRefusal(q *LogQueue, r *http.Request, path string, t Tenant, e *Error, start time.Time) {
+	le := newLogEntry(r, path, t, start)
 	le.Status = e.status()
 	le.Type = e.Type
 	le.Detail = e.Detail

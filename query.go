@@ -119,9 +119,10 @@ func hasProjection(raw string) bool {
 // cleaning cost more than the rest of a read. It reports false for any
 // other request, and for a path that needs cleaning or whose id the
 // ServeMux would read differently (an escaped slash, a dot segment),
-// which then take the ServeMux's way.
-func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request) bool {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/Users")
+// which then take the ServeMux's way. path is r's path below
+// Options.Prefix.
+func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, path string) bool {
+	rest, ok := strings.CutPrefix(path, "/Users")
 	if !ok || r.URL.RawPath != "" {
 		return false
 	}

@@ -41,7 +41,7 @@ func newTenantLimiter(perSecond float64, burst int) (*tenantLimiter, error) {
 // sets Retry-After on w to the whole seconds until there is, and returns
 // false without taking one.
 func (l *tenantLimiter) allow(w http.ResponseWriter, r *http.Request) bool {
-	t, _ := TenantFrom(r.Context())
+	t, _ := TenantFrom(requestContext(w, r))
 	l.mu.Lock()
 	b := l.buckets[t.ID]
 	if b == nil {

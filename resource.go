@@ -149,14 +149,15 @@ func newGroupType(h *Handler, s GroupStore) *resourceType[*Group] {
 // reports it.
 const patchSupported = true
 
-func handleResource[T interface{ *User | *Group }](mux *http.ServeMux, rt *resourceType[T]) {
-	mux.HandleFunc("GET "+rt.endpoint, rt.serveList)
-	mux.HandleFunc("POST "+rt.endpoint+"/.search", rt.serveSearch)
-	mux.HandleFunc("POST "+rt.endpoint, rt.serveCreate)
-	mux.HandleFunc("GET "+rt.endpoint+"/{id}", rt.serveGet)
-	mux.HandleFunc("PUT "+rt.endpoint+"/{id}", rt.serveReplace)
-	mux.HandleFunc("PATCH "+rt.endpoint+"/{id}", rt.servePatch)
-	mux.HandleFunc("DELETE "+rt.endpoint+"/{id}", rt.serveDelete)
+func handleResource[T interface{ *User | *Group }](mux *http.ServeMux, prefix string, rt *resourceType[T]) {
+	e := prefix + rt.endpoint
+	mux.HandleFunc("GET "+e, rt.serveList)
+	mux.HandleFunc("POST "+e+"/.search", rt.serveSearch)
+	mux.HandleFunc("POST "+e, rt.serveCreate)
+	mux.HandleFunc("GET "+e+"/{id}", rt.serveGet)
+	mux.HandleFunc("PUT "+e+"/{id}", rt.serveReplace)
+	mux.HandleFunc("PATCH "+e+"/{id}", rt.servePatch)
+	mux.HandleFunc("DELETE "+e+"/{id}", rt.serveDelete)
 }
 
 // storeError turns a store's error into what the client reads, naming the
@@ -194,7 +195,7 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 		h.fail(w, r, err)
 		return
 	}
-	v, err := rt.getShared(r.Context(), id, want)
+	v, err := rt.getShared(requestContext(w, r), id, want)
 	if err != nil {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
@@ -211,7 +212,7 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 	}
 	base := h.baseURL(r)
 	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
-	if c := rt.cache(r.Context(), v, want); c != nil {
+	if c := rt.cache(requestContext(w, r), v, want); c != nil {
 		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, enc) })
 		return
 	}
@@ -240,11 +241,11 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := rt.check(r.Context(), nil, v); err != nil {
+	if err := rt.check(requestContext(w, r), nil, v); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	created, err := rt.create(r.Context(), v)
+	created, err := rt.create(requestContext(w, r), v)
 	if err != nil {
 		h.fail(w, r, rt.storeError(err, "", v))
 		return
@@ -252,7 +253,7 @@ func (rt *resourceType[T]) serveCreate(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Log != nil {
 		noteResource(w, resourceID(created))
 	}
-	h.emit(r.Context(), w, func() []Event { return rt.events(resourceID(created), nil, created) }, nil)
+	h.emit(requestContext(w, r), w, func() []Event { return rt.events(resourceID(created), nil, created) }, nil)
 	rt.writeResource(w, r, http.StatusCreated, created)
 }
 
@@ -296,7 +297,7 @@ func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, err)
 		return
 	}
-	old, replaced, err := rt.update(r.Context(), id, r.Header.Get("If-Match"), func(_, cur T) error {
+	old, replaced, err := rt.update(requestContext(w, r), id, r.Header.Get("If-Match"), func(_, cur T) error {
 		rt.assign(cur, v)
 		return nil
 	})
@@ -304,7 +305,7 @@ func (rt *resourceType[T]) serveReplaceID(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, rt.storeError(err, id, v))
 		return
 	}
-	h.emit(r.Context(), w, func() []Event { return rt.events(id, old, replaced) }, nil)
+	h.emit(requestContext(w, r), w, func() []Event { return rt.events(id, old, replaced) }, nil)
 	rt.writeResource(w, r, http.StatusOK, replaced)
 }
 
@@ -449,7 +450,7 @@ func (rt *resourceType[T]) serveDelete(w http.ResponseWriter, r *http.Request) {
 
 func (rt *resourceType[T]) serveDeleteID(w http.ResponseWriter, r *http.Request, id string) {
 	h := rt.h
-	ctx := r.Context()
+	ctx := requestContext(w, r)
 	var old T
 	im := r.Header.Get("If-Match")
 	if im != "" || h.opts.OnChange != nil {
@@ -511,7 +512,7 @@ func (rt *resourceType[T]) serveSearch(w http.ResponseWriter, r *http.Request) {
 
 func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q Query, p listParams) {
 	if p.hasCursor {
-		cp, err := rt.listByCursor(r.Context(), q, p.cursor)
+		cp, err := rt.listByCursor(requestContext(w, r), q, p.cursor)
 		if err != nil {
 			rt.h.fail(w, r, err)
 			return
@@ -522,7 +523,7 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 		})
 		return
 	}
-	page, err := rt.listShared(r.Context(), q)
+	page, err := rt.listShared(requestContext(w, r), q)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
@@ -537,7 +538,7 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 	}
 	base := rt.h.baseURL(r)
 	pb := rt.h.newPageBudget(page.TotalResults, q.StartIndex, len(page.Resources))
-	ctx := r.Context()
+	ctx := requestContext(w, r)
 	for _, v := range page.Resources {
 		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
 		if c := rt.cache(ctx, v, q.Want); c != nil {

@@ -33,9 +33,32 @@ type Options struct {
 	// "https://app.example.com/scim/v2", without a trailing slash. It builds
 	// meta.location, $ref values and the Location header. When empty, the
 	// handler derives it from each request (scheme from TLS, the Host header,
-	// and the prefix http.StripPrefix removed); set it when a proxy sits in
-	// front of the server.
+	// and the path up to the SCIM endpoint: Prefix, or what
+	// http.StripPrefix removed); set it when a proxy sits in front of the
+	// server.
 	BaseURL string
+
+	// Prefix is the path the handler is mounted at on this server, such
+	// as "/scim/v2", for a host that routes the requests under it to the
+	// handler as they came, without http.StripPrefix:
+	//
+	//	h, err := scim.NewHandler(store, scim.Options{Prefix: "/scim/v2", ...})
+	//	mux.Handle("/scim/v2/", scim.BearerAuth(tokens.Lookup)(h))
+	//
+	// The handler then looks past the prefix itself, where http.StripPrefix
+	// would copy every request (a new http.Request and URL) to remove it; a
+	// path outside the prefix gets a SCIM 404. This is the recommended
+	// mount: with BearerAuth in front (see [BearerAuth]) a request reaches
+	// the Store without a copy of it, unless its path needs cleaning.
+	// When Prefix is empty, the handler expects paths relative to the SCIM
+	// base URL ("/Users/123"), as http.StripPrefix leaves them.
+	//
+	// Prefix is the path on this server; BaseURL's path, the one clients
+	// see, may differ behind a proxy. Its segments are letters, digits and
+	// "-._~", none "." or ".."; a trailing slash is dropped. The request
+	// log, SCIM error details and [LogEntry.Path] name paths below the
+	// prefix either way ("/Users/123").
+	Prefix string
 
 	// Strict turns off the client compatibility rules (see entra.go): string
 	// booleans, manager given as a bare id, unquoted filter values and the
@@ -223,12 +246,15 @@ const (
 
 // Handler serves the SCIM 2.0 protocol over a Store: /Users, /Groups,
 // /ServiceProviderConfig, /Schemas, /ResourceTypes and POST /.search. It
-// expects to see paths relative to the SCIM base URL ("/Users/123"); mount it
-// with http.StripPrefix.
+// expects to see paths relative to the SCIM base URL ("/Users/123"), as
+// http.StripPrefix leaves them, or, with Options.Prefix, paths under that
+// prefix as the client sent them ("/scim/v2/Users/123"), which spares a
+// copy of every request.
 //
 // A Handler is safe for concurrent use. Create it with [NewHandler].
 type Handler struct {
 	opts   Options
+	prefix string       // Options.Prefix, "" or "/a/b" without a trailing slash
 	log    *slog.Logger // never nil: opts.Logger or slog.Default()
 	users  *resourceType[*User]
 	groups *resourceType[*Group] // nil when the store has no groups
@@ -278,8 +304,9 @@ func (h *Handler) updateLock(ctx context.Context, name, id string) *sync.Mutex {
 // (var _ scim.GroupStore = (*myStore)(nil)) to catch that slip where it is
 // made.
 //
-// It returns an error when an option is invalid: a negative limit, or a
-// BaseURL that is not an absolute http(s) URL; and, with
+// It returns an error when an option is invalid: a negative limit, a
+// BaseURL that is not an absolute http(s) URL, or a Prefix that is not a
+// plain path; and, with
 // Options.RequireGroups, when the store does not implement GroupStore.
 func NewHandler(store Store, opts Options) (*Handler, error) {
 	if store == nil {
@@ -291,6 +318,10 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 			return nil, fmt.Errorf("scim: NewHandler: BaseURL %q is not an absolute http(s) URL without query", opts.BaseURL)
 		}
 		opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	}
+	prefix, err := mountPrefix(opts.Prefix)
+	if err != nil {
+		return nil, err
 	}
 	// Each limit: a negative value is a mistake, zero means the default.
 	if opts.MaxBodyBytes < 0 {
@@ -348,6 +379,7 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 	h := &Handler{
 		cursorAEAD: newCursorAEAD(cursorKey),
 		opts:       opts,
+		prefix:     prefix,
 		log:        opts.Logger,
 		decode:     decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
 		limits:     filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
@@ -419,28 +451,53 @@ func (h *Handler) reportCapabilities(store Store) error {
 
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	handleResource(mux, h.users)
+	// The patterns name the paths as the handler sees them: under
+	// Options.Prefix when it is set.
+	p := h.prefix
+	handleResource(mux, p, h.users)
 	if h.groups != nil {
-		handleResource(mux, h.groups)
+		handleResource(mux, p, h.groups)
 	} else {
-		mux.HandleFunc("GET /Groups", h.serveNoGroupsList)
-		mux.HandleFunc("POST /Groups/.search", h.serveNoGroupsList)
-		mux.HandleFunc("GET /Groups/{id}", h.serveNoGroupsGet)
-		mux.HandleFunc("POST /Groups", h.serveNoGroupsWrite)
+		mux.HandleFunc("GET "+p+"/Groups", h.serveNoGroupsList)
+		mux.HandleFunc("POST "+p+"/Groups/.search", h.serveNoGroupsList)
+		mux.HandleFunc("GET "+p+"/Groups/{id}", h.serveNoGroupsGet)
+		mux.HandleFunc("POST "+p+"/Groups", h.serveNoGroupsWrite)
 		for _, m := range []string{"PUT", "PATCH", "DELETE"} {
-			mux.HandleFunc(m+" /Groups/{id}", h.serveNoGroupsWrite)
+			mux.HandleFunc(m+" "+p+"/Groups/{id}", h.serveNoGroupsWrite)
 		}
 	}
-	mux.HandleFunc("GET /ServiceProviderConfig", h.serveServiceProviderConfig)
-	mux.HandleFunc("GET /Schemas", h.serveSchemas)
-	mux.HandleFunc("GET /Schemas/{id}", h.serveSchema)
-	mux.HandleFunc("GET /ResourceTypes", h.serveResourceTypes)
-	mux.HandleFunc("GET /ResourceTypes/{id}", h.serveResourceType)
-	mux.HandleFunc("POST /.search", h.serveRootSearch)
+	mux.HandleFunc("GET "+p+"/ServiceProviderConfig", h.serveServiceProviderConfig)
+	mux.HandleFunc("GET "+p+"/Schemas", h.serveSchemas)
+	mux.HandleFunc("GET "+p+"/Schemas/{id}", h.serveSchema)
+	mux.HandleFunc("GET "+p+"/ResourceTypes", h.serveResourceTypes)
+	mux.HandleFunc("GET "+p+"/ResourceTypes/{id}", h.serveResourceType)
+	mux.HandleFunc("POST "+p+"/.search", h.serveRootSearch)
 	// Everything else falls through to SCIM's 404 or 405, so a request is
 	// routed once.
 	mux.HandleFunc("/", h.serveUnrouted)
 	return mux
+}
+
+// mountPrefix checks and normalises Options.Prefix: "" or "/a/b", without
+// a trailing slash. Its characters are the URL path's unreserved ones
+// (RFC 3986 §2.3), which need no escaping and mean nothing in a
+// ServeMux pattern.
+func mountPrefix(p string) (string, error) {
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return "", nil
+	}
+	bad := p[0] != '/'
+	for seg := range strings.SplitSeq(strings.TrimPrefix(p, "/"), "/") {
+		bad = bad || seg == "" || seg == "." || seg == ".." ||
+			strings.ContainsFunc(seg, func(c rune) bool {
+				return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("-._~", c))
+			})
+	}
+	if bad {
+		return "", fmt.Errorf("scim: NewHandler: Prefix %q is not a path such as \"/scim/v2\" of letters, digits and \"-._~\"", p)
+	}
+	return p, nil
 }
 
 // ServeHTTP routes a SCIM request. Paths are cleaned first (a doubled or
@@ -448,18 +505,26 @@ func (h *Handler) routes() *http.ServeMux {
 // still routes), and a path or method the protocol does not define gets a
 // SCIM 404 or 405 rather than net/http's plain-text one.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, r.Context())
+}
+
+// serve is ServeHTTP with the request's context given apart: BearerAuth
+// hands the context holding the tenant here, rather than a copy of the
+// request made by r.WithContext. The handler's code reads it with
+// requestContext, never with r.Context.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ctx context.Context) {
 	var start time.Time
 	if h.opts.Logger != nil || h.opts.Log != nil {
 		start = time.Now()
 	}
 	sw := statusWriters.Get().(*statusWriter)
-	*sw = statusWriter{ResponseWriter: w, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
+	*sw = statusWriter{ResponseWriter: w, ctx: ctx, plainJSON: wantsPlainJSON(r.Header.Values("Accept"))}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			h.log.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			h.log.ErrorContext(ctx, "scim: panic serving request", "method", r.Method, "path", h.relPath(r), "panic", v, "stack", string(debug.Stack()))
 			if !sw.wroteHeader {
 				writeError(sw, r, nil, errorf(http.StatusInternalServerError, "", internalDetail))
 			}
@@ -475,8 +540,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.logEntry(r, sw, start, end.Sub(start))
 			}
 		}
-		// Nothing keeps sw past the request: a handler must not use its
-		// ResponseWriter after it returns (net/http's Handler contract).
+		// Nothing keeps sw, nor the context it carries, past the request:
+		// a handler must not use its ResponseWriter after it returns
+		// (net/http's Handler contract).
 		*sw = statusWriter{}
 		statusWriters.Put(sw)
 	}()
@@ -484,12 +550,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(sw, r, errTooManyRequests(h.opts.RateLimit))
 		return
 	}
-	if h.serveUsers(sw, r) {
+	rel, ok := h.below(r.URL.Path)
+	if ok && h.serveUsers(sw, r, rel) {
 		return
 	}
 	p := cleanPath(r.URL.Path)
+	if rel, ok = h.below(p); !ok {
+		h.fail(sw, r, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s: the SCIM base URL's path is %s", r.URL.Path, h.prefix)))
+		return
+	}
 	if !h.opts.Strict {
-		p = canonicalEndpoint(p)
+		if c := canonicalEndpoint(rel); c != rel {
+			p = h.prefix + c
+		}
 	}
 	if p != r.URL.Path {
 		r2 := new(http.Request)
@@ -500,6 +573,44 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r2
 	}
 	h.mux.ServeHTTP(sw, r)
+}
+
+// below returns path p relative to Options.Prefix ("/" for the prefix
+// itself), and whether p is under it; without a prefix it returns p.
+func (h *Handler) below(p string) (string, bool) {
+	if h.prefix == "" {
+		return p, true
+	}
+	rest, ok := strings.CutPrefix(p, h.prefix)
+	switch {
+	case !ok:
+		return "", false
+	case rest == "":
+		return "/", true
+	case rest[0] != '/':
+		return "", false // "/scim/v2x"
+	}
+	return rest, true
+}
+
+// relPath returns r's path below Options.Prefix, for logs and details:
+// what the handler serves, whichever way it is mounted.
+func (h *Handler) relPath(r *http.Request) string {
+	if rel, ok := h.below(r.URL.Path); ok {
+		return rel
+	}
+	return r.URL.Path
+}
+
+// requestContext returns the context of the request the handler is
+// serving on w: the one BearerAuth handed to Handler.serve, which
+// r.Context() does not hold. Every function that serves a request reads
+// its context here.
+func requestContext(w http.ResponseWriter, r *http.Request) context.Context {
+	if sw, ok := w.(*statusWriter); ok && sw.ctx != nil {
+		return sw.ctx
+	}
+	return r.Context()
 }
 
 // serveUnrouted answers a request no route matched: 405 with Allow when the
@@ -518,10 +629,10 @@ func (h *Handler) serveUnrouted(w http.ResponseWriter, r *http.Request) {
 			allow = append(allow, http.MethodHead)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		h.fail(w, r, errorf(http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)))
+		h.fail(w, r, errorf(http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s is not allowed on %s", r.Method, h.relPath(r))))
 		return
 	}
-	h.fail(w, r, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s", r.URL.Path)))
+	h.fail(w, r, errorf(http.StatusNotFound, "", fmt.Sprintf("no SCIM endpoint at %s", h.relPath(r))))
 }
 
 // endpoints are the first path segments the handler routes, as RFC 7644
@@ -575,7 +686,7 @@ func cleanPath(p string) string {
 // would read the clock again and unwind the stack for the caller's pc on
 // every request, which names this function anyway; the pc is found once.
 func (h *Handler) logRequest(r *http.Request, sw *statusWriter, end time.Time, d time.Duration) {
-	ctx := r.Context()
+	ctx := requestContext(sw, r)
 	l := h.opts.Logger.Handler()
 	if !l.Enabled(ctx, slog.LevelInfo) {
 		return
@@ -584,14 +695,14 @@ func (h *Handler) logRequest(r *http.Request, sw *statusWriter, end time.Time, d
 	var buf [7]slog.Attr
 	attrs := append(buf[:0],
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("path", h.relPath(r)),
 		slog.Int("status", sw.status()),
 		slog.Duration("duration", d),
 	)
 	if q := queryNames(r.URL.RawQuery); q != "" {
 		attrs = append(attrs, slog.String("query", q))
 	}
-	if t, ok := tenantID(r.Context()); ok {
+	if t, ok := tenantID(ctx); ok {
 		attrs = append(attrs, slog.String("tenant", t))
 	}
 	if sw.scimType != "" {
@@ -657,6 +768,8 @@ var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
 // request log and for panic recovery.
 type statusWriter struct {
 	http.ResponseWriter
+	// ctx is the request's context (see requestContext).
+	ctx         context.Context
 	code        int
 	wroteHeader bool
 	scimType    ErrorType
@@ -732,11 +845,12 @@ func (h *Handler) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	// http.StripPrefix leaves RequestURI as the client sent it; what it
-	// stripped is the mount prefix.
+	// stripped, and Options.Prefix, are the mount prefix.
 	prefix := ""
+	rel := h.relPath(r)
 	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
-		if p := cleanPath(u.Path); strings.HasSuffix(p, r.URL.Path) {
-			prefix = strings.TrimSuffix(p, r.URL.Path)
+		if p := cleanPath(u.Path); strings.HasSuffix(p, rel) {
+			prefix = strings.TrimSuffix(p, rel)
 		}
 	}
 	return scheme + "://" + r.Host + prefix

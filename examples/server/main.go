@@ -253,6 +253,7 @@ func newMuxWithAdmin(store scim.Store, token, base string, domains []string, log
 	}
 	h, err := scim.NewHandler(store, scim.Options{
 		BaseURL:     base,
+		Prefix:      "/scim/v2",
 		OAuth:       oauthSrv != nil,
 		AllowDomain: allow,
 		Log:         queue,
@@ -283,7 +284,9 @@ func newMuxWithAdmin(store scim.Store, token, base string, domains []string, log
 		lookup = oauthSrv.LookupOr(lookup)
 		mountOAuth(mux, oauthSrv)
 	}
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.BearerAuthLog(lookup, queue)(h)))
+	// The handler removes its prefix itself (Options.Prefix), and takes
+	// the tenant from BearerAuthLog without a copy of the request.
+	mux.Handle("/scim/v2/", scim.BearerAuthLog(lookup, queue)(h))
 	if adm != nil {
 		ah, err := adm.handler(base, store)
 		if err != nil {
