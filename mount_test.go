@@ -240,19 +240,6 @@ func TestPrefixInvalid(t *testing.T) {
 	}
 }
 
-// recordedLog is a LogSink that keeps the entries.
-type recordedLog struct {
-	mu      sync.Mutex
-	entries []scim.LogEntry
-}
-
-func (l *recordedLog) Record(_ context.Context, es []scim.LogEntry) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = append(l.entries, es...)
-	return nil
-}
-
 // BearerAuthLog hands the tenant to a Handler without a copy of the
 // request: every store call, every OnChange, the request log and the
 // provisioning log still see it, and the log names paths below the
@@ -270,7 +257,7 @@ func TestPrefixTenantReachesEverything(t *testing.T) {
 	var logBuf strings.Builder
 	var logMu sync.Mutex
 	var changes, changesWithout atomic.Int64
-	sink := new(recordedLog)
+	sink := new(collectSink)
 	q := scim.NewLogQueue(sink, 0)
 	srv, _, tokens := prefixed(t, store, scim.Options{
 		Logger:    slog.New(slog.NewJSONHandler(lockedWriter{&logMu, &logBuf}, nil)),
