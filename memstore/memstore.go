@@ -17,7 +17,9 @@
 // A list whose filter is, or is an "and" containing, an equality on one of
 // those attributes (or an "or" of such filters) takes its candidates from
 // the index and evaluates the whole filter on them with [scim.MatchUser] or
-// [scim.MatchGroup]; any other filter scans the tenant in creation order.
+// [scim.MatchGroup] — except `userName eq "x"` alone, whose index answer
+// is already exact (the index compares as the evaluator does); any other
+// filter scans the tenant in creation order.
 // Either way the answer is exact: a Store never returns ErrUnsupported.
 //
 // Its decisions on what the Store contract leaves open:
@@ -827,7 +829,11 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out userOutFunc) (s
 func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out userOutFunc) (scim.Page[*scim.User], error) {
 	start := max(q.StartIndex, 1) - 1
 	page := scim.Page[*scim.User]{Resources: []*scim.User{}}
-	err := t.eachMatch(ctx, cands, q.Filter, mentions(q.Filter, "groups"), func(rec *userRec, _ *scim.User) {
+	f := q.Filter
+	if indexExact(f) {
+		f = nil // the candidates are the matches
+	}
+	err := t.eachMatch(ctx, cands, f, mentions(f, "groups"), func(rec *userRec, _ *scim.User) {
 		if page.TotalResults >= start && len(page.Resources) < q.Count {
 			page.Resources = append(page.Resources, out(t, rec, rec.u, wantGroups))
 		}
@@ -839,10 +845,11 @@ func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, 
 	return page, nil
 }
 
-// eachMatch calls fn, in order, for each live candidate that f matches,
-// with the stored user and the user f saw (a copy with its groups filled
-// in when needGroups, since User.Groups is not stored). It checks ctx
-// every scanCheck candidates, so that a long scan ends with its request.
+// eachMatch calls fn, in order, for each live candidate that f matches
+// (every live candidate when f is nil), with the stored user and the user
+// f saw (a copy with its groups filled in when needGroups, since
+// User.Groups is not stored). It checks ctx every scanCheck candidates, so
+// that a long scan ends with its request.
 func (t *tenant) eachMatch(ctx context.Context, cands []*userRec, f scim.Filter, needGroups bool, fn func(rec *userRec, u *scim.User)) error {
 	for i, rec := range cands {
 		if i%scanCheck == scanCheck-1 {
@@ -859,7 +866,7 @@ func (t *tenant) eachMatch(ctx context.Context, cands []*userRec, f scim.Filter,
 			v.Groups = t.groupRefs(u.ID)
 			u = &v
 		}
-		if scim.MatchUser(f, u) {
+		if f == nil || scim.MatchUser(f, u) {
 			fn(rec, u)
 		}
 	}
@@ -976,6 +983,20 @@ func (t *tenant) userCandidates(f scim.Filter) (rs []*userRec, ok bool) {
 		}
 	}
 	return nil, false
+}
+
+// indexExact reports whether the candidates userCandidates finds for f
+// are exactly f's matches among the live users, so that evaluating f on
+// them again would only repeat the index's answer: f is `userName eq`
+// a string, Entra ID's match and test connection. The index's key is
+// scim.FoldCase, under which two strings are equal exactly when
+// strings.EqualFold, the evaluator's eq for a case-insensitive string,
+// says they are (scim's TestFoldCaseAgreesWithEqualFold checks every
+// rune, and FuzzUserNameIndexAgreesWithFilter the two paths here).
+func indexExact(f scim.Filter) bool {
+	e, ok := f.(*scim.AttrExpr)
+	return ok && e != nil && e.Op == scim.OpEq && e.Value.Kind == scim.KindString && e.Path.Sub == "" &&
+		isCore(e.Path, scim.UserSchema) && strings.EqualFold(e.Path.Name, "userName")
 }
 
 // valueTerm rewrites the "value eq x" terms of a value path's filter as

@@ -874,3 +874,42 @@ func TestEntraQueries(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUserNameIndexAgreesWithFilter: a list filtered by `userName eq`
+// answers from the userName index alone, without evaluating the filter on
+// the user it finds, which is right only while the index's keys are equal
+// exactly when the evaluator's eq says the strings are. The seeds are the
+// runes where a fold differs from lower-casing: KELVIN SIGN and LONG S fold
+// with k and s, 'ß' and dotted 'İ' fold with nothing (an index keyed by
+// full case folding or by strings.ToLower would disagree on one of them),
+// and invalid UTF-8.
+func FuzzUserNameIndexAgreesWithFilter(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"\u212Aelvin", "kelvin"}, {"kelvin", "\u212AELVIN"}, {"ſam", "SAM"}, {"Sam", "ſam"},
+		{"straße", "STRASSE"}, {"strasse", "STRAßE"}, {"ß", "ẞ"}, {"İstanbul", "istanbul"}, {"ı", "I"},
+		{"ǅ", "ǆ"}, {"Ω", "\u2126"}, {"a\xffb", "A\uFFFDB"}, {"ada@contoso.com", "ADA@Contoso.COM"}, {"x", "y"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, stored, asked string) {
+		s := memstore.New()
+		u, err := s.CreateUser(t.Context(), &scim.User{UserName: stored})
+		if err != nil {
+			t.Skip(err)
+		}
+		filter := eq("userName", asked)
+		want := scim.MatchUser(filter, u)
+		for _, q := range []scim.Query{
+			{Filter: filter, StartIndex: 1, Count: 10},
+			{Filter: filter, StartIndex: 1, Count: 10, Want: scim.Projection{Attributes: []scim.AttrPath{path("userName")}}},
+		} {
+			page, err := s.ListUsersShared(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := page.TotalResults == 1 && len(page.Resources) == 1 && page.Resources[0].ID == u.ID; got != want || page.TotalResults > 1 {
+				t.Errorf("userName %q, filter userName eq %q: the list finds %d users, MatchUser says %v", stored, asked, page.TotalResults, want)
+			}
+		}
+	})
+}
