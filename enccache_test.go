@@ -225,3 +225,84 @@ func TestEncodingCacheNeverStale(t *testing.T) {
 		id = create("ada@contoso.com")
 	})
 }
+
+// renamingStore embeds memstore and overrides its shared reads: a type
+// that embeds a CachedUserReader inherits GetUserCached and
+// ListUsersCached, which go past the overrides, and a Handler over it
+// must not call them.
+type renamingStore struct{ *memstore.Store }
+
+func (s renamingStore) GetUserShared(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	u, err := s.Store.GetUserShared(ctx, id, want)
+	if err != nil {
+		return nil, err
+	}
+	c := *u
+	c.DisplayName = "Renamed"
+	return &c, nil
+}
+
+func (s renamingStore) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	page, err := s.Store.ListUsersShared(ctx, q)
+	for i, u := range page.Resources {
+		c := *u
+		c.DisplayName = "Renamed"
+		page.Resources[i] = &c
+	}
+	return page, err
+}
+
+// oneCallStore is a CachedUserReader of its own, counting its one-call
+// reads.
+type oneCallStore struct {
+	*memstore.Store
+	gets, lists int
+}
+
+func (s *oneCallStore) CachedUserReader() scim.CachedUserReader { return s }
+
+func (s *oneCallStore) GetUserCached(ctx context.Context, id string) (scim.Cached[*scim.User], error) {
+	s.gets++
+	return s.Store.GetUserCached(ctx, id)
+}
+
+func (s *oneCallStore) ListUsersCached(ctx context.Context, q scim.Query) (scim.Page[scim.Cached[*scim.User]], error) {
+	s.lists++
+	return s.Store.ListUsersCached(ctx, q)
+}
+
+// TestCachedReadsOnlyFromTheirOwnStore: the Handler reads a user and its
+// encoding cache in one call only from a store whose CachedUserReader is
+// its own; over a type that embeds memstore and overrides its shared
+// reads, every GET and list answers what the override returns.
+func TestCachedReadsOnlyFromTheirOwnStore(t *testing.T) {
+	paths := func(h *scim.Handler) []string {
+		id := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com","displayName":"Ada"}`)["id"].(string)
+		return []string{"/Users/" + id, "/Users?filter=userName+eq+%22ada%40contoso.com%22", "/Users?filter=displayName+eq+%22Ada%22"}
+	}
+	rs := renamingStore{memstore.New()}
+	h := newHandler(t, rs, scim.Options{})
+	for _, path := range paths(h) {
+		for range 3 {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"displayName":"Renamed"`) {
+				t.Fatalf("GET %s: %d %s, want the override's displayName", path, rec.Code, rec.Body)
+			}
+		}
+	}
+
+	cs := &oneCallStore{Store: memstore.New()}
+	h = newHandler(t, cs, scim.Options{})
+	ps := paths(h)
+	for i, path := range append(ps, ps[0]+"?attributes=userName") {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "ada@contoso.com") {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		if wantGets, wantLists := min(i+1, 1), min(i, 2); cs.gets != wantGets || cs.lists != wantLists {
+			t.Fatalf("after GET %s: %d GetUserCached and %d ListUsersCached calls, want %d and %d", path, cs.gets, cs.lists, wantGets, wantLists)
+		}
+	}
+}

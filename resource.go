@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,11 @@ type resourceType[T interface{ *User | *Group }] struct {
 	// is not a SharedUserReader): the cache of a value getShared or
 	// listShared returned for the default projection, or nil.
 	cacheOf func(context.Context, T) *EncodingCache
+	// getCached and listCached are the store's CachedUserReader, nil when
+	// it has none or is not its own (see ownCachedReader): getShared and
+	// listShared for the default projection, with cacheOf's answers.
+	getCached  func(context.Context, string) (Cached[T], error)
+	listCached func(context.Context, Query) (Page[Cached[T]], error)
 
 	decode func([]byte, decodeOptions) (T, error)
 	encode func([]byte, T, Projection, string) []byte
@@ -104,9 +110,24 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 		rt.getShared, rt.listShared, rt.shared = sr.GetUserShared, sr.ListUsersShared, true
 		if c, ok := s.(UserEncodingCacher); ok {
 			rt.cacheOf = c.UserEncodingCache
+			if cr, ok := s.(CachedUserReader); ok && ownCachedReader(cr, s) {
+				rt.getCached, rt.listCached = cr.GetUserCached, cr.ListUsersCached
+			}
 		}
 	}
 	return rt
+}
+
+// ownCachedReader reports whether cr's CachedUserReader method is s's own:
+// a type embedding a CachedUserReader inherits a method that returns the
+// embedded value, not s, and may have overridden the reads the one-call
+// methods stand for.
+func ownCachedReader(cr CachedUserReader, s UserStore) bool {
+	self := cr.CachedUserReader()
+	if self == nil || !reflect.TypeOf(self).Comparable() || !reflect.TypeOf(s).Comparable() {
+		return false // == on interfaces holding such values would panic
+	}
+	return any(self) == any(s)
 }
 
 // replaceUser is a PUT: every attribute of dst becomes src's, except the
@@ -194,7 +215,16 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 		h.fail(w, r, err)
 		return
 	}
-	v, err := rt.getShared(r.Context(), id, want)
+	var v T
+	var c *EncodingCache
+	cached := false // c is v's cache, when the store has one
+	if rt.getCached != nil && len(want.Attributes) == 0 && len(want.Excluded) == 0 {
+		var cv Cached[T]
+		cv, err = rt.getCached(r.Context(), id)
+		v, c, cached = cv.Value, cv.Cache, true
+	} else {
+		v, err = rt.getShared(r.Context(), id, want)
+	}
 	if err != nil {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
@@ -211,7 +241,10 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 	}
 	base := h.baseURL(r)
 	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
-	if c := rt.cache(r.Context(), v, want); c != nil {
+	if !cached {
+		c = rt.cache(r.Context(), v, want)
+	}
+	if c != nil {
 		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, enc) })
 		return
 	}
@@ -522,25 +555,43 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 		})
 		return
 	}
-	page, err := rt.listShared(r.Context(), q)
+	ctx := r.Context()
+	if rt.listCached != nil && len(q.Want.Attributes) == 0 && len(q.Want.Excluded) == 0 {
+		page, err := rt.listCached(ctx, q)
+		if err != nil {
+			rt.h.fail(w, r, err)
+			return
+		}
+		rt.writePage(w, r, q, page.TotalResults, len(page.Resources), func(i int) (T, *EncodingCache) {
+			return page.Resources[i].Value, page.Resources[i].Cache
+		})
+		return
+	}
+	page, err := rt.listShared(ctx, q)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
 	}
-	if rt.h.opts.Log != nil && page.TotalResults == 0 && isProbe(q.Filter) {
+	rt.writePage(w, r, q, page.TotalResults, len(page.Resources), func(i int) (T, *EncodingCache) {
+		return page.Resources[i], rt.cache(ctx, page.Resources[i], q.Want)
+	})
+}
+
+// writePage answers a list with the n resources of its page (out of total
+// matches), which at returns, each with its cache or nil.
+func (rt *resourceType[T]) writePage(w http.ResponseWriter, r *http.Request, q Query, total, n int, at func(int) (T, *EncodingCache)) {
+	if rt.h.opts.Log != nil && total == 0 && isProbe(q.Filter) {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.probe = true
 		}
 	}
-	if len(page.Resources) > q.Count {
-		page.Resources = page.Resources[:q.Count]
-	}
+	n = min(n, q.Count)
 	base := rt.h.baseURL(r)
-	pb := rt.h.newPageBudget(page.TotalResults, q.StartIndex, len(page.Resources))
-	ctx := r.Context()
-	for _, v := range page.Resources {
+	pb := rt.h.newPageBudget(total, q.StartIndex, n)
+	for i := range n {
+		v, c := at(i)
 		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
-		if c := rt.cache(ctx, v, q.Want); c != nil {
+		if c != nil {
 			encode := enc
 			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, encode) }
 		}

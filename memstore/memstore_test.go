@@ -913,3 +913,70 @@ func FuzzUserNameIndexAgreesWithFilter(f *testing.F) {
 		}
 	})
 }
+
+// TestCachedReadsAreTheTwoCalls: GetUserCached and ListUsersCached return
+// what GetUserShared and ListUsersShared return, each user with the cache
+// UserEncodingCache gives for it, for a user in a group and one in none,
+// a page of one, of several, and sorted.
+func TestCachedReadsAreTheTwoCalls(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	var ids []string
+	for i := range 3 {
+		u, err := s.CreateUser(ctx, &scim.User{UserName: fmt.Sprintf("u%d@example.com", i), DisplayName: fmt.Sprint(2 - i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "g", Members: []scim.Member{{Value: ids[1]}}}); err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, got scim.Cached[*scim.User], u *scim.User) {
+		t.Helper()
+		// A copy made for the read (a sorted page's user in a group) is
+		// equal, not the same, and has no cache.
+		if got.Value != u && (got.Cache != nil || !cmp.Equal(got.Value, u)) || got.Cache != s.UserEncodingCache(ctx, u) {
+			t.Errorf("%s: %p with cache %p, want %p with %p", what, got.Value, got.Cache, u, s.UserEncodingCache(ctx, u))
+		}
+	}
+	for _, id := range ids {
+		got, err := s.GetUserCached(ctx, id)
+		u, err2 := s.GetUserShared(ctx, id, scim.Projection{})
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		same("GetUserCached "+id, got, u)
+		if got.Cache == nil {
+			t.Errorf("GetUserCached %s: no cache", id)
+		}
+	}
+	if _, err := s.GetUserCached(ctx, "missing"); !errors.Is(err, scim.ErrNotFound) {
+		t.Errorf("GetUserCached of a missing user: %v, want ErrNotFound", err)
+	}
+	for _, q := range []scim.Query{
+		{Filter: eq("userName", "U1@example.com")},
+		{Filter: eq("userName", "nobody")},
+		{Filter: pr("userName")},
+		{Filter: pr("userName"), StartIndex: 2},
+		{},
+		{SortBy: path("displayName")},
+		{Filter: pr("userName"), Want: scim.Projection{Excluded: []scim.AttrPath{path("groups")}}},
+	} {
+		q.StartIndex, q.Count = max(q.StartIndex, 1), 10
+		got, err := s.ListUsersCached(ctx, q)
+		want, err2 := s.ListUsersShared(ctx, q)
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		if got.TotalResults != want.TotalResults || len(got.Resources) != len(want.Resources) {
+			t.Fatalf("%+v: ListUsersCached gives %d of %d users, ListUsersShared %d of %d", q, len(got.Resources), got.TotalResults, len(want.Resources), want.TotalResults)
+		}
+		for i, u := range want.Resources {
+			same(fmt.Sprintf("%+v: user %d", q, i), got.Resources[i], u)
+		}
+		if len(got.Resources) == 1 && cap(got.Resources) != 1 {
+			t.Errorf("%+v: a page of one has room for %d: an append would write into the store", q, cap(got.Resources))
+		}
+	}
+}
