@@ -229,26 +229,56 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	etag := entityTag(rt.meta(v).Version)
+	version := rt.meta(v).Version
+	base := h.baseURL(r)
+	if cached && c != nil {
+		if e := c.hit(h, base); e != nil && len(e.body) <= h.opts.MaxResponseBytes {
+			writeCachedRead(w, r, e, version)
+			return
+		}
+	}
+	etag := entityTag(version)
 	if etag != "" {
 		// The canonical key, set as Header.Set would, without canonicalizing
 		// "ETag" on every read.
 		w.Header()["Etag"] = []string{etag}
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, rt.meta(v).Version) {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, version) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	base := h.baseURL(r)
 	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
 	if !cached {
 		c = rt.cache(r.Context(), v, want)
 	}
 	if c != nil {
-		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, enc) })
+		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, version, enc) })
 		return
 	}
 	h.writeRead(w, r, rt.name, id, enc)
+}
+
+// writeCachedRead answers a GET of the user whose version is version from
+// e, its cached encoding: what the encoding path writes (its ETag, or 304
+// when If-None-Match names it, then the body), with the header values e
+// keeps, both in one allocation, and the body written from e without a
+// copy (a Write must not keep or change what it is given).
+func writeCachedRead(w http.ResponseWriter, r *http.Request, e *cachedEncoding, version string) {
+	hd := w.Header()
+	if e.etag == "" {
+		hd["Content-Length"] = []string{e.length}
+	} else {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, version) {
+			hd["Etag"] = []string{e.etag}
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		vs := &[2]string{e.etag, e.length}
+		hd["Etag"], hd["Content-Length"] = vs[0:1:1], vs[1:2:2]
+	}
+	hd["Content-Type"] = contentTypeHeader
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(e.body)
 }
 
 // cache returns the EncodingCache of v, read for the projection want, or
@@ -593,7 +623,10 @@ func (rt *resourceType[T]) writePage(w http.ResponseWriter, r *http.Request, q Q
 		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
 		if c != nil {
 			encode := enc
-			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, encode) }
+			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, rt.meta(v).Version, encode) }
+			if n == 1 {
+				pb.one = c.hit(rt.h, base)
+			}
 		}
 		if ok, err := pb.add(rt.name, resourceID(v), enc); err != nil {
 			pb.free()
@@ -620,6 +653,9 @@ type pageBudget struct {
 	budget            int // for b, without the "]}" that closes it
 	n                 int
 	full              bool
+	// one is the cached encoding of the page's only resource, if any,
+	// whose pageLength write uses when the page is its one-user page.
+	one *cachedEncoding
 }
 
 // newPageBudget starts a page of at most max resources out of total. It
@@ -668,9 +704,33 @@ func (pb *pageBudget) write(w http.ResponseWriter) {
 	start := pb.room - len(header)
 	copy(pb.b[start:], header)
 	pb.b = append(pb.b, "]}"...)
-	writeBody(w, http.StatusOK, pb.b[start:])
+	body := pb.b[start:]
+	// A Content-Length value depends on the length alone: the one-user
+	// page of a cached user and the empty page (Test connection) have
+	// theirs made already.
+	length := ""
+	if e := pb.one; e != nil && e.pageLen == len(body) {
+		length = e.pageLength
+	} else if len(body) == len(emptyPage) {
+		length = emptyPageLength
+	}
+	if length != "" {
+		hd := w.Header()
+		hd["Content-Type"] = contentTypeHeader
+		hd["Content-Length"] = []string{length}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	} else {
+		writeBody(w, http.StatusOK, body)
+	}
 	pb.free()
 }
+
+// emptyPage is the ListResponse of no resources from startIndex 1.
+var (
+	emptyPage       = append(appendListHeader(nil, 0, 1, 0), "]}"...)
+	emptyPageLength = strconv.Itoa(len(emptyPage))
+)
 
 func (pb *pageBudget) free() { putBuffer(pb.bp, pb.b) }
 

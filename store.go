@@ -307,6 +307,13 @@ type cachedEncoding struct {
 	owner *encodingOwner
 	base  string
 	body  []byte
+	// etag is the user's ETag header value ("" for no version), length
+	// len(body) as a Content-Length value, and pageLength that of a
+	// ListResponse of this user alone from startIndex 1 (Entra ID's match),
+	// whose size is pageLen: made once with the encoding, so that a read
+	// from the cache builds no header value.
+	etag, length, pageLength string
+	pageLen                  int
 }
 
 // encodingOwner identifies one Handler in the encodings it caches: a
