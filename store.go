@@ -258,9 +258,9 @@ type UserEncodingCacher interface {
 // its shared reads with each user's [EncodingCache] found in the same
 // step. Read the other way — GetUserShared or ListUsersShared, then
 // UserEncodingCache for each user — a GET or a one-user list looks the
-// user up twice and takes the store's lock twice; over a large in-memory
-// store the second lookup is a second walk of memory the processor's
-// caches no longer hold.
+// user up twice and takes the store's lock twice; for a list over a large
+// in-memory store, the second lookup (by id, after the userName index)
+// walks memory the processor's caches may no longer hold.
 //
 // GetUserCached is GetUserShared for the default projection (a
 // [Projection] without attributes or excludedAttributes), with the cache
