@@ -76,7 +76,8 @@
 // [SharedUserUpdater] makes writes cheaper the same way, keeping the
 // handler's changed copy instead of copying a user in and out, and its
 // [UserEncodingCacher] keeps the handler's encoding of each user beside it,
-// so that reading an unchanged user copies bytes. List methods
+// so that reading an unchanged user copies bytes ([CachedUserReader] finds
+// the user and its encoding in one call). List methods
 // receive the parsed [Filter] AST, paging, sort and a [Projection], so
 // `excludedAttributes=members` never loads a large group's members. A store
 // that cannot evaluate a filter exactly returns

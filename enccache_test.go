@@ -50,7 +50,15 @@ func (c cacheSide) get(t *testing.T, cached bool, path string) (int, string) {
 	req.Host = c.host
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return rec.Code, rec.Body.String()
+	// The headers a cached read writes from the cache come first, so that
+	// comparing two answers compares them too.
+	return rec.Code, "ETag: " + rec.Header().Get("ETag") + "\nContent-Length: " + rec.Header().Get("Content-Length") + "\n\n" + rec.Body.String()
+}
+
+// bodyOf is the body of an answer of cacheSide.get.
+func bodyOf(answer string) string {
+	_, body, _ := strings.Cut(answer, "\n\n")
+	return body
 }
 
 // TestEncodingCacheNeverStale: memstore keeps each user's encoding for the
@@ -58,7 +66,8 @@ func (c cacheSide) get(t *testing.T, cached bool, path string) (int, string) {
 // change — a PUT, a PATCH, a membership added and removed through PATCH,
 // through a group's PUT and through the store, a group renamed, a group
 // deleted, the user deleted and created again — the next GET and list of
-// every Handler answer what encoding the user now gives, byte for byte.
+// every Handler answer what encoding the user now gives, byte for byte,
+// with the ETag and Content-Length the encoding path writes.
 // Handlers with other base URLs (fixed, or from the request's Host) and
 // other extensions over the same store never answer with each other's
 // bytes, and a projection is never answered from the cache.
@@ -115,7 +124,8 @@ func TestEncodingCacheNeverStale(t *testing.T) {
 				if c == nil {
 					t.Fatalf("%s: no cache for the user GetUserShared returned", step)
 				}
-				_, body := sd.get(t, false, "/Users/"+id)
+				_, answer := sd.get(t, false, "/Users/"+id)
+				body := bodyOf(answer)
 				if got := scim.CachedEncoding(c); !bytes.Equal(got, []byte(body)) {
 					t.Fatalf("%s: through %s the cache holds\n%s\nwant\n%s", step, sd.name, got, body)
 				}
@@ -224,4 +234,85 @@ func TestEncodingCacheNeverStale(t *testing.T) {
 		}
 		id = create("ada@contoso.com")
 	})
+}
+
+// renamingStore embeds memstore and overrides its shared reads: a type
+// that embeds a CachedUserReader inherits GetUserCached and
+// ListUsersCached, which go past the overrides, and a Handler over it
+// must not call them.
+type renamingStore struct{ *memstore.Store }
+
+func (s renamingStore) GetUserShared(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	u, err := s.Store.GetUserShared(ctx, id, want)
+	if err != nil {
+		return nil, err
+	}
+	c := *u
+	c.DisplayName = "Renamed"
+	return &c, nil
+}
+
+func (s renamingStore) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	page, err := s.Store.ListUsersShared(ctx, q)
+	for i, u := range page.Resources {
+		c := *u
+		c.DisplayName = "Renamed"
+		page.Resources[i] = &c
+	}
+	return page, err
+}
+
+// oneCallStore is a CachedUserReader of its own, counting its one-call
+// reads.
+type oneCallStore struct {
+	*memstore.Store
+	gets, lists int
+}
+
+func (s *oneCallStore) CachedUserReader() scim.CachedUserReader { return s }
+
+func (s *oneCallStore) GetUserCached(ctx context.Context, id string) (scim.Cached[*scim.User], error) {
+	s.gets++
+	return s.Store.GetUserCached(ctx, id)
+}
+
+func (s *oneCallStore) ListUsersCached(ctx context.Context, q scim.Query) (scim.Page[scim.Cached[*scim.User]], error) {
+	s.lists++
+	return s.Store.ListUsersCached(ctx, q)
+}
+
+// TestCachedReadsOnlyFromTheirOwnStore: the Handler reads a user and its
+// encoding cache in one call only from a store whose CachedUserReader is
+// its own; over a type that embeds memstore and overrides its shared
+// reads, every GET and list answers what the override returns.
+func TestCachedReadsOnlyFromTheirOwnStore(t *testing.T) {
+	paths := func(h *scim.Handler) []string {
+		id := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com","displayName":"Ada"}`)["id"].(string)
+		return []string{"/Users/" + id, "/Users?filter=userName+eq+%22ada%40contoso.com%22", "/Users?filter=displayName+eq+%22Ada%22"}
+	}
+	rs := renamingStore{memstore.New()}
+	h := newHandler(t, rs, scim.Options{})
+	for _, path := range paths(h) {
+		for range 3 {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"displayName":"Renamed"`) {
+				t.Fatalf("GET %s: %d %s, want the override's displayName", path, rec.Code, rec.Body)
+			}
+		}
+	}
+
+	cs := &oneCallStore{Store: memstore.New()}
+	h = newHandler(t, cs, scim.Options{})
+	ps := paths(h)
+	for i, path := range append(ps, ps[0]+"?attributes=userName") {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "ada@contoso.com") {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		if wantGets, wantLists := min(i+1, 1), min(i, 2); cs.gets != wantGets || cs.lists != wantLists {
+			t.Fatalf("after GET %s: %d GetUserCached and %d ListUsersCached calls, want %d and %d", path, cs.gets, cs.lists, wantGets, wantLists)
+		}
+	}
 }

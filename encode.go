@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -855,15 +856,34 @@ const maxCachedEncoding = 64 << 10
 
 // appendCached appends the default projection of the user whose cache c
 // is, as h encodes it under base: the cached bytes when c holds them for
-// h and base, else what enc appends, which c then keeps.
-func (c *EncodingCache) appendCached(b []byte, h *Handler, base string, enc func([]byte) []byte) []byte {
-	if e := c.p.Load(); e != nil && e.owner == h.encOwner && e.base == base {
+// h and base, else what enc appends, which c then keeps with the user's
+// version (its meta.version).
+func (c *EncodingCache) appendCached(b []byte, h *Handler, base, version string, enc func([]byte) []byte) []byte {
+	if e := c.hit(h, base); e != nil {
 		return append(b, e.body...)
 	}
 	n := len(b)
 	b = enc(b)
 	if len(b)-n <= maxCachedEncoding {
-		c.p.Store(&cachedEncoding{owner: h.encOwner, base: base, body: slices.Clone(b[n:])})
+		c.p.Store(newCachedEncoding(h, base, version, slices.Clone(b[n:])))
 	}
 	return b
+}
+
+// hit returns what c holds when it is h's encoding under base, else nil.
+func (c *EncodingCache) hit(h *Handler, base string) *cachedEncoding {
+	if e := c.p.Load(); e != nil && e.owner == h.encOwner && e.base == base {
+		return e
+	}
+	return nil
+}
+
+// onePageHeader is the size of the header of a ListResponse of one
+// resource out of one from startIndex 1.
+var onePageHeader = len(appendListHeader(nil, 1, 1, 1))
+
+func newCachedEncoding(h *Handler, base, version string, body []byte) *cachedEncoding {
+	pageLen := onePageHeader + len(body) + len("]}")
+	return &cachedEncoding{owner: h.encOwner, base: base, body: body, etag: entityTag(version),
+		length: strconv.Itoa(len(body)), pageLength: strconv.Itoa(pageLen), pageLen: pageLen}
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,11 @@ type resourceType[T interface{ *User | *Group }] struct {
 	// is not a SharedUserReader): the cache of a value getShared or
 	// listShared returned for the default projection, or nil.
 	cacheOf func(context.Context, T) *EncodingCache
+	// getCached and listCached are the store's CachedUserReader, nil when
+	// it has none or is not its own (see ownCachedReader): getShared and
+	// listShared for the default projection, with cacheOf's answers.
+	getCached  func(context.Context, string) (Cached[T], error)
+	listCached func(context.Context, Query) (Page[Cached[T]], error)
 
 	decode func([]byte, decodeOptions) (T, error)
 	encode func([]byte, T, Projection, string) []byte
@@ -104,9 +110,24 @@ func newUserType(h *Handler, s UserStore) *resourceType[*User] {
 		rt.getShared, rt.listShared, rt.shared = sr.GetUserShared, sr.ListUsersShared, true
 		if c, ok := s.(UserEncodingCacher); ok {
 			rt.cacheOf = c.UserEncodingCache
+			if cr, ok := s.(CachedUserReader); ok && ownCachedReader(cr, s) {
+				rt.getCached, rt.listCached = cr.GetUserCached, cr.ListUsersCached
+			}
 		}
 	}
 	return rt
+}
+
+// ownCachedReader reports whether cr's CachedUserReader method is s's own:
+// a type embedding a CachedUserReader inherits a method that returns the
+// embedded value, not s, and may have overridden the reads the one-call
+// methods stand for.
+func ownCachedReader(cr CachedUserReader, s UserStore) bool {
+	self := cr.CachedUserReader()
+	if self == nil || !reflect.TypeOf(self).Comparable() || !reflect.TypeOf(s).Comparable() {
+		return false // == on interfaces holding such values would panic
+	}
+	return any(self) == any(s)
 }
 
 // replaceUser is a PUT: every attribute of dst becomes src's, except the
@@ -195,28 +216,70 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 		h.fail(w, r, err)
 		return
 	}
-	v, err := rt.getShared(requestContext(w, r), id, want)
+	var v T
+	var c *EncodingCache
+	cached := false // c is v's cache, when the store has one
+	if rt.getCached != nil && len(want.Attributes) == 0 && len(want.Excluded) == 0 {
+		var cv Cached[T]
+		cv, err = rt.getCached(requestContext(w, r), id)
+		v, c, cached = cv.Value, cv.Cache, true
+	} else {
+		v, err = rt.getShared(requestContext(w, r), id, want)
+	}
 	if err != nil {
 		h.fail(w, r, rt.storeError(err, id, nil))
 		return
 	}
-	etag := entityTag(rt.meta(v).Version)
+	version := rt.meta(v).Version
+	base := h.baseURL(r)
+	if cached && c != nil {
+		if e := c.hit(h, base); e != nil && len(e.body) <= h.opts.MaxResponseBytes {
+			writeCachedRead(w, r, e, version)
+			return
+		}
+	}
+	etag := entityTag(version)
 	if etag != "" {
 		// The canonical key, set as Header.Set would, without canonicalizing
 		// "ETag" on every read.
 		w.Header()["Etag"] = []string{etag}
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, rt.meta(v).Version) {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, version) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	base := h.baseURL(r)
 	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
-	if c := rt.cache(requestContext(w, r), v, want); c != nil {
-		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, enc) })
+	if !cached {
+		c = rt.cache(requestContext(w, r), v, want)
+	}
+	if c != nil {
+		h.writeRead(w, r, rt.name, id, func(b []byte) []byte { return c.appendCached(b, h, base, version, enc) })
 		return
 	}
 	h.writeRead(w, r, rt.name, id, enc)
+}
+
+// writeCachedRead answers a GET of the user whose version is version from
+// e, its cached encoding: what the encoding path writes (its ETag, or 304
+// when If-None-Match names it, then the body), with the header values e
+// keeps, both in one allocation, and the body written from e without a
+// copy (a Write must not keep or change what it is given).
+func writeCachedRead(w http.ResponseWriter, r *http.Request, e *cachedEncoding, version string) {
+	hd := w.Header()
+	if e.etag == "" {
+		hd["Content-Length"] = []string{e.length}
+	} else {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, version) {
+			hd["Etag"] = []string{e.etag}
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		vs := &[2]string{e.etag, e.length}
+		hd["Etag"], hd["Content-Length"] = vs[0:1:1], vs[1:2:2]
+	}
+	hd["Content-Type"] = contentTypeHeader
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(e.body)
 }
 
 // cache returns the EncodingCache of v, read for the projection want, or
@@ -523,27 +586,48 @@ func (rt *resourceType[T]) respondList(w http.ResponseWriter, r *http.Request, q
 		})
 		return
 	}
-	page, err := rt.listShared(requestContext(w, r), q)
+	ctx := requestContext(w, r)
+	if rt.listCached != nil && len(q.Want.Attributes) == 0 && len(q.Want.Excluded) == 0 {
+		page, err := rt.listCached(ctx, q)
+		if err != nil {
+			rt.h.fail(w, r, err)
+			return
+		}
+		rt.writePage(w, r, q, page.TotalResults, len(page.Resources), func(i int) (T, *EncodingCache) {
+			return page.Resources[i].Value, page.Resources[i].Cache
+		})
+		return
+	}
+	page, err := rt.listShared(ctx, q)
 	if err != nil {
 		rt.h.fail(w, r, err)
 		return
 	}
-	if rt.h.opts.Log != nil && page.TotalResults == 0 && isProbe(q.Filter) {
+	rt.writePage(w, r, q, page.TotalResults, len(page.Resources), func(i int) (T, *EncodingCache) {
+		return page.Resources[i], rt.cache(ctx, page.Resources[i], q.Want)
+	})
+}
+
+// writePage answers a list with the n resources of its page (out of total
+// matches), which at returns, each with its cache or nil.
+func (rt *resourceType[T]) writePage(w http.ResponseWriter, r *http.Request, q Query, total, n int, at func(int) (T, *EncodingCache)) {
+	if rt.h.opts.Log != nil && total == 0 && isProbe(q.Filter) {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.probe = true
 		}
 	}
-	if len(page.Resources) > q.Count {
-		page.Resources = page.Resources[:q.Count]
-	}
+	n = min(n, q.Count)
 	base := rt.h.baseURL(r)
-	pb := rt.h.newPageBudget(page.TotalResults, q.StartIndex, len(page.Resources))
-	ctx := requestContext(w, r)
-	for _, v := range page.Resources {
+	pb := rt.h.newPageBudget(total, q.StartIndex, n)
+	for i := range n {
+		v, c := at(i)
 		enc := func(b []byte) []byte { return rt.encode(b, v, q.Want, base) }
-		if c := rt.cache(ctx, v, q.Want); c != nil {
+		if c != nil {
 			encode := enc
-			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, encode) }
+			enc = func(b []byte) []byte { return c.appendCached(b, rt.h, base, rt.meta(v).Version, encode) }
+			if n == 1 {
+				pb.one = c.hit(rt.h, base)
+			}
 		}
 		if ok, err := pb.add(rt.name, resourceID(v), enc); err != nil {
 			pb.free()
@@ -570,6 +654,9 @@ type pageBudget struct {
 	budget            int // for b, without the "]}" that closes it
 	n                 int
 	full              bool
+	// one is the cached encoding of the page's only resource, if any,
+	// whose pageLength write uses when the page is its one-user page.
+	one *cachedEncoding
 }
 
 // newPageBudget starts a page of at most max resources out of total. It
@@ -618,9 +705,33 @@ func (pb *pageBudget) write(w http.ResponseWriter) {
 	start := pb.room - len(header)
 	copy(pb.b[start:], header)
 	pb.b = append(pb.b, "]}"...)
-	writeBody(w, http.StatusOK, pb.b[start:])
+	body := pb.b[start:]
+	// A Content-Length value depends on the length alone: the one-user
+	// page of a cached user and the empty page (Test connection) have
+	// theirs made already.
+	length := ""
+	if e := pb.one; e != nil && e.pageLen == len(body) {
+		length = e.pageLength
+	} else if len(body) == len(emptyPage) {
+		length = emptyPageLength
+	}
+	if length != "" {
+		hd := w.Header()
+		hd["Content-Type"] = contentTypeHeader
+		hd["Content-Length"] = []string{length}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	} else {
+		writeBody(w, http.StatusOK, body)
+	}
 	pb.free()
 }
+
+// emptyPage is the ListResponse of no resources from startIndex 1.
+var (
+	emptyPage       = append(appendListHeader(nil, 0, 1, 0), "]}"...)
+	emptyPageLength = strconv.Itoa(len(emptyPage))
+)
 
 func (pb *pageBudget) free() { putBuffer(pb.bp, pb.b) }
 

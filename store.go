@@ -254,6 +254,43 @@ type UserEncodingCacher interface {
 	UserEncodingCache(ctx context.Context, u *User) *EncodingCache
 }
 
+// CachedUserReader is an optional capability of a [UserEncodingCacher]:
+// its shared reads with each user's [EncodingCache] found in the same
+// step. Read the other way — GetUserShared or ListUsersShared, then
+// UserEncodingCache for each user — a GET or a one-user list looks the
+// user up twice and takes the store's lock twice; for a list over a large
+// in-memory store, the second lookup (by id, after the userName index)
+// walks memory the processor's caches may no longer hold.
+//
+// GetUserCached is GetUserShared for the default projection (a
+// [Projection] without attributes or excludedAttributes), with the cache
+// UserEncodingCache gives for the user it returns. ListUsersCached is
+// ListUsersShared, with the cache UserEncodingCache gives for each user of
+// the page (nil where it gives nil). The page's Resources slice, like the
+// users, must not be modified: it may be the store's own.
+//
+// The handler uses these methods only when CachedUserReader returns the
+// store it was given, compared as an interface value. A type that embeds
+// such a store (memstore) and overrides some of its reads inherits the
+// embedded store's CachedUserReader, which returns the embedded store and
+// not the type, so the handler reads through the type's own
+// GetUserShared, ListUsersShared and UserEncodingCache, two calls, and
+// never serves bytes that go past an override. A type that wants the one
+// call implements all three methods of its own, CachedUserReader
+// returning the type's value (a pointer, comparable).
+type CachedUserReader interface {
+	CachedUserReader() CachedUserReader
+	GetUserCached(ctx context.Context, id string) (Cached[*User], error)
+	ListUsersCached(ctx context.Context, q Query) (Page[Cached[*User]], error)
+}
+
+// Cached is a resource a shared read returned with the cache of its
+// encoding (see [CachedUserReader]); Cache is nil when there is none.
+type Cached[T any] struct {
+	Value T
+	Cache *EncodingCache
+}
+
 // EncodingCache is one stored user's encoded form, as a Handler keeps it
 // for a [UserEncodingCacher]. The zero value is empty and ready to use; it
 // is safe for concurrent use, and must not be copied once used. A store
@@ -270,6 +307,13 @@ type cachedEncoding struct {
 	owner *encodingOwner
 	base  string
 	body  []byte
+	// etag is the user's ETag header value ("" for no version), length
+	// len(body) as a Content-Length value, and pageLength that of a
+	// ListResponse of this user alone from startIndex 1 (Entra ID's match),
+	// whose size is pageLen: made once with the encoding, so that a read
+	// from the cache builds no header value.
+	etag, length, pageLength string
+	pageLen                  int
 }
 
 // encodingOwner identifies one Handler in the encodings it caches: a

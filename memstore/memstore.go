@@ -17,7 +17,9 @@
 // A list whose filter is, or is an "and" containing, an equality on one of
 // those attributes (or an "or" of such filters) takes its candidates from
 // the index and evaluates the whole filter on them with [scim.MatchUser] or
-// [scim.MatchGroup]; any other filter scans the tenant in creation order.
+// [scim.MatchGroup] — except `userName eq "x"` alone, whose index answer
+// is already exact (the index compares as the evaluator does); any other
+// filter scans the tenant in creation order.
 // Either way the answer is exact: a Store never returns ErrUnsupported.
 //
 // Its decisions on what the Store contract leaves open:
@@ -70,7 +72,10 @@
 //     is memory: a user that has been read takes about twice its size (the
 //     encoding is about as large as the stored user), until it changes or
 //     is deleted; a user never read, or read only with attributes or
-//     excludedAttributes, takes nothing more.
+//     excludedAttributes, takes nothing more. As a [scim.CachedUserReader]
+//     it finds a user and its encoding under one lock and one lookup; a
+//     type embedding the Store gets the two calls instead (see
+//     Store.CachedUserReader).
 //   - Without [WithTenant], the tenant is the one [scim.TenantFrom] finds in
 //     the request's context: a Store behind [scim.BearerAuth] is
 //     multi-tenant, and one used without a tenant in the context holds one.
@@ -108,6 +113,7 @@ var (
 	_ scim.SharedUserReader   = (*Store)(nil)
 	_ scim.SharedUserUpdater  = (*Store)(nil)
 	_ scim.UserEncodingCacher = (*Store)(nil)
+	_ scim.CachedUserReader   = (*Store)(nil)
 )
 
 // Store is an in-memory, multi-tenant scim.Store with every optional
@@ -248,6 +254,9 @@ type userRec struct {
 type userView struct {
 	u     *scim.User
 	cache scim.EncodingCache
+	// one is u with &cache, as ListUsersCached's page of this user alone
+	// hands it out (without allocating a slice) and GetUserCached returns.
+	one [1]scim.Cached[*scim.User]
 }
 
 // viewOf returns rec's view, making it when there is none. t must be
@@ -257,6 +266,7 @@ func (t *tenant) viewOf(rec *userRec) *userView {
 		return v
 	}
 	v := &userView{u: t.userShared(rec.u, true)}
+	v.one[0] = scim.Cached[*scim.User]{Value: v.u, Cache: &v.cache}
 	if rec.view.CompareAndSwap(nil, v) {
 		return v
 	}
@@ -439,7 +449,54 @@ func (s *Store) UserEncodingCache(ctx context.Context, u *scim.User) *scim.Encod
 	t := s.tenant(s.tenantOf(ctx), false)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if rec := t.users[u.ID]; rec != nil {
+	return cacheOf(t.users[u.ID], u)
+}
+
+// CachedUserReader returns s (see [scim.CachedUserReader]): a type that
+// embeds a Store gets this method, which does not return the type, so a
+// Handler over it reads through the type's own GetUserShared,
+// ListUsersShared and UserEncodingCache.
+func (s *Store) CachedUserReader() scim.CachedUserReader { return s }
+
+// GetUserCached is GetUserShared for the default projection with
+// UserEncodingCache's answer for the user, under one lock and one lookup.
+func (s *Store) GetUserCached(ctx context.Context, id string) (scim.Cached[*scim.User], error) {
+	if err := ctx.Err(); err != nil {
+		return scim.Cached[*scim.User]{}, err
+	}
+	t := s.tenant(s.tenantOf(ctx), false)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	rec := t.users[id]
+	if rec == nil {
+		return scim.Cached[*scim.User]{}, notFound("user", id)
+	}
+	return t.viewOf(rec).one[0], nil
+}
+
+// ListUsersCached is ListUsersShared with UserEncodingCache's answer for
+// each user, found as the page is made. A page of one user of its view
+// is the view's own one-element slice, which the caller must not modify.
+func (s *Store) ListUsersCached(ctx context.Context, q scim.Query) (scim.Page[scim.Cached[*scim.User]], error) {
+	return listUsers(s, ctx, q, (*tenant).cachedOut)
+}
+
+// cachedOut is a user of ListUsersCached's page: sharedOut's, with the
+// cache UserEncodingCache gives for it.
+func (t *tenant) cachedOut(rec *userRec, u *scim.User, groups bool) scim.Cached[*scim.User] {
+	if rec != nil && groups {
+		return t.viewOf(rec).one[0]
+	}
+	u = t.userShared(u, groups)
+	if rec == nil {
+		rec = t.users[u.ID]
+	}
+	return scim.Cached[*scim.User]{Value: u, Cache: cacheOf(rec, u)}
+}
+
+// cacheOf returns the cache of u when u is rec's view's user, else nil.
+func cacheOf(rec *userRec, u *scim.User) *scim.EncodingCache {
+	if rec != nil {
 		if v := rec.view.Load(); v != nil && v.u == u {
 			return &v.cache
 		}
@@ -752,13 +809,13 @@ func (t *tenant) groupRefs(id string) []scim.GroupRef {
 // ListUsers returns the users that match q.Filter, sorted by q.SortBy (or
 // in creation order) and paged. It never returns ErrUnsupported.
 func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
-	return s.listUsers(ctx, q, func(t *tenant, _ *userRec, u *scim.User, groups bool) *scim.User { return t.userOut(u, groups) })
+	return listUsers(s, ctx, q, func(t *tenant, _ *userRec, u *scim.User, groups bool) *scim.User { return t.userOut(u, groups) })
 }
 
 // ListUsersShared is ListUsers without the copies (see
 // [scim.SharedUserReader]). The caller must not modify the users.
 func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
-	return s.listUsers(ctx, q, (*tenant).sharedOut)
+	return listUsers(s, ctx, q, (*tenant).sharedOut)
 }
 
 // sharedOut is a user of ListUsersShared's page: the record's view when
@@ -773,24 +830,21 @@ func (t *tenant) sharedOut(rec *userRec, u *scim.User, groups bool) *scim.User {
 
 // userOutFunc makes a user of a list's page from its record (nil when the
 // page is of sorted users) and the user.
-type userOutFunc func(t *tenant, rec *userRec, u *scim.User, groups bool) *scim.User
+type userOutFunc[T any] func(t *tenant, rec *userRec, u *scim.User, groups bool) T
 
 // listUsers is ListUsers, handing out each user of the page as out makes it.
-func (s *Store) listUsers(ctx context.Context, q scim.Query, out userOutFunc) (scim.Page[*scim.User], error) {
+func listUsers[T any](s *Store, ctx context.Context, q scim.Query, out userOutFunc[T]) (scim.Page[T], error) {
 	if err := ctx.Err(); err != nil {
-		return scim.Page[*scim.User]{}, err
+		return scim.Page[T]{}, err
 	}
 	key := s.tenantOf(ctx)
 	t := s.tenant(key, false)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if t == nil {
-		return scim.Page[*scim.User]{Resources: []*scim.User{}}, nil
-	}
 	wantGroups := q.Want.Wants("groups")
 	if q.Filter == nil && q.SortBy.Name == "" {
 		// Every user in creation order: the page is found, not scanned to.
-		page := scim.Page[*scim.User]{TotalResults: len(t.userList) - t.userDead, Resources: []*scim.User{}}
+		page := scim.Page[T]{TotalResults: len(t.userList) - t.userDead, Resources: []T{}}
 		for _, rec := range t.livePage(q.StartIndex, q.Count) {
 			page.Resources = append(page.Resources, out(t, rec, rec.u, wantGroups))
 		}
@@ -811,10 +865,10 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out userOutFunc) (s
 		matches = append(matches, u)
 	})
 	if err != nil {
-		return scim.Page[*scim.User]{}, err
+		return scim.Page[T]{}, err
 	}
 	scim.SortUsers(matches, q.SortBy, q.Descending)
-	page := scim.Page[*scim.User]{TotalResults: len(matches), Resources: []*scim.User{}}
+	page := scim.Page[T]{TotalResults: len(matches), Resources: []T{}}
 	for _, u := range pageOf(matches, q.StartIndex, q.Count) {
 		page.Resources = append(page.Resources, out(t, nil, u, wantGroups))
 	}
@@ -824,25 +878,59 @@ func (s *Store) listUsers(ctx context.Context, q scim.Query, out userOutFunc) (s
 // listWindow is a list in creation order: it evaluates the filter on every
 // candidate, for TotalResults, but keeps only the users of the page, so
 // that a page late in the results costs no more memory than the first.
-func listWindow(ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out userOutFunc) (scim.Page[*scim.User], error) {
+func listWindow[T any](ctx context.Context, t *tenant, q scim.Query, cands []*userRec, wantGroups bool, out userOutFunc[T]) (scim.Page[T], error) {
 	start := max(q.StartIndex, 1) - 1
-	page := scim.Page[*scim.User]{Resources: []*scim.User{}}
-	err := t.eachMatch(ctx, cands, q.Filter, mentions(q.Filter, "groups"), func(rec *userRec, _ *scim.User) {
-		if page.TotalResults >= start && len(page.Resources) < q.Count {
-			page.Resources = append(page.Resources, out(t, rec, rec.u, wantGroups))
+	page := scim.Page[T]{Resources: []T{}}
+	f := q.Filter
+	if indexExact(f) {
+		f = nil // the candidates are the matches
+	}
+	// The page's first user waits in first until a second joins it: a
+	// page of one (Entra ID's match) may be a view's own slice.
+	var first *userRec
+	n := 0
+	err := t.eachMatch(ctx, cands, f, mentions(f, "groups"), func(rec *userRec, _ *scim.User) {
+		if page.TotalResults >= start && n < q.Count {
+			switch n {
+			case 0:
+				first = rec
+			case 1:
+				page.Resources = append(page.Resources, out(t, first, first.u, wantGroups))
+				fallthrough
+			default:
+				page.Resources = append(page.Resources, out(t, rec, rec.u, wantGroups))
+			}
+			n++
 		}
 		page.TotalResults++
 	})
 	if err != nil {
-		return scim.Page[*scim.User]{}, err
+		return scim.Page[T]{}, err
+	}
+	if n == 1 {
+		page.Resources = onePage(t, first, wantGroups, out)
 	}
 	return page, nil
 }
 
-// eachMatch calls fn, in order, for each live candidate that f matches,
-// with the stored user and the user f saw (a copy with its groups filled
-// in when needGroups, since User.Groups is not stored). It checks ctx
-// every scanCheck candidates, so that a long scan ends with its request.
+// onePage is the Resources of a page of rec alone: for ListUsersCached's
+// view of rec, the view's own slice (its capacity is one, so that an
+// append cannot write into the view).
+func onePage[T any](t *tenant, rec *userRec, groups bool, out userOutFunc[T]) []T {
+	v := out(t, rec, rec.u, groups)
+	if c, ok := any(v).(scim.Cached[*scim.User]); ok {
+		if view := rec.view.Load(); view != nil && view.one[0] == c {
+			return any(view.one[:]).([]T)
+		}
+	}
+	return []T{v}
+}
+
+// eachMatch calls fn, in order, for each live candidate that f matches
+// (every live candidate when f is nil), with the stored user and the user
+// f saw (a copy with its groups filled in when needGroups, since
+// User.Groups is not stored). It checks ctx every scanCheck candidates, so
+// that a long scan ends with its request.
 func (t *tenant) eachMatch(ctx context.Context, cands []*userRec, f scim.Filter, needGroups bool, fn func(rec *userRec, u *scim.User)) error {
 	for i, rec := range cands {
 		if i%scanCheck == scanCheck-1 {
@@ -859,7 +947,7 @@ func (t *tenant) eachMatch(ctx context.Context, cands []*userRec, f scim.Filter,
 			v.Groups = t.groupRefs(u.ID)
 			u = &v
 		}
-		if scim.MatchUser(f, u) {
+		if f == nil || scim.MatchUser(f, u) {
 			fn(rec, u)
 		}
 	}
@@ -976,6 +1064,20 @@ func (t *tenant) userCandidates(f scim.Filter) (rs []*userRec, ok bool) {
 		}
 	}
 	return nil, false
+}
+
+// indexExact reports whether the candidates userCandidates finds for f
+// are exactly f's matches among the live users, so that evaluating f on
+// them again would only repeat the index's answer: f is `userName eq`
+// a string, Entra ID's match and test connection. The index's key is
+// scim.FoldCase, under which two strings are equal exactly when
+// strings.EqualFold, the evaluator's eq for a case-insensitive string,
+// says they are (scim's TestFoldCaseAgreesWithEqualFold checks every
+// rune, and FuzzUserNameIndexAgreesWithFilter the two paths here).
+func indexExact(f scim.Filter) bool {
+	e, ok := f.(*scim.AttrExpr)
+	return ok && e != nil && e.Op == scim.OpEq && e.Value.Kind == scim.KindString && e.Path.Sub == "" &&
+		isCore(e.Path, scim.UserSchema) && strings.EqualFold(e.Path.Name, "userName")
 }
 
 // valueTerm rewrites the "value eq x" terms of a value path's filter as

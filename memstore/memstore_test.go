@@ -874,3 +874,109 @@ func TestEntraQueries(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUserNameIndexAgreesWithFilter: a list filtered by `userName eq`
+// answers from the userName index alone, without evaluating the filter on
+// the user it finds, which is right only while the index's keys are equal
+// exactly when the evaluator's eq says the strings are. The seeds are the
+// runes where a fold differs from lower-casing: KELVIN SIGN and LONG S fold
+// with k and s, 'ß' and dotted 'İ' fold with nothing (an index keyed by
+// full case folding or by strings.ToLower would disagree on one of them),
+// and invalid UTF-8.
+func FuzzUserNameIndexAgreesWithFilter(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"\u212Aelvin", "kelvin"}, {"kelvin", "\u212AELVIN"}, {"ſam", "SAM"}, {"Sam", "ſam"},
+		{"straße", "STRASSE"}, {"strasse", "STRAßE"}, {"ß", "ẞ"}, {"İstanbul", "istanbul"}, {"ı", "I"},
+		{"ǅ", "ǆ"}, {"Ω", "\u2126"}, {"a\xffb", "A\uFFFDB"}, {"ada@contoso.com", "ADA@Contoso.COM"}, {"x", "y"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, stored, asked string) {
+		s := memstore.New()
+		u, err := s.CreateUser(t.Context(), &scim.User{UserName: stored})
+		if err != nil {
+			t.Skip(err)
+		}
+		filter := eq("userName", asked)
+		want := scim.MatchUser(filter, u)
+		for _, q := range []scim.Query{
+			{Filter: filter, StartIndex: 1, Count: 10},
+			{Filter: filter, StartIndex: 1, Count: 10, Want: scim.Projection{Attributes: []scim.AttrPath{path("userName")}}},
+		} {
+			page, err := s.ListUsersShared(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := page.TotalResults == 1 && len(page.Resources) == 1 && page.Resources[0].ID == u.ID; got != want || page.TotalResults > 1 {
+				t.Errorf("userName %q, filter userName eq %q: the list finds %d users, MatchUser says %v", stored, asked, page.TotalResults, want)
+			}
+		}
+	})
+}
+
+// TestCachedReadsAreTheTwoCalls: GetUserCached and ListUsersCached return
+// what GetUserShared and ListUsersShared return, each user with the cache
+// UserEncodingCache gives for it, for a user in a group and one in none,
+// a page of one, of several, and sorted.
+func TestCachedReadsAreTheTwoCalls(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	var ids []string
+	for i := range 3 {
+		u, err := s.CreateUser(ctx, &scim.User{UserName: fmt.Sprintf("u%d@example.com", i), DisplayName: fmt.Sprint(2 - i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "g", Members: []scim.Member{{Value: ids[1]}}}); err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, got scim.Cached[*scim.User], u *scim.User) {
+		t.Helper()
+		// A copy made for the read (a sorted page's user in a group) is
+		// equal, not the same, and has no cache.
+		if got.Value != u && (got.Cache != nil || !cmp.Equal(got.Value, u)) || got.Cache != s.UserEncodingCache(ctx, u) {
+			t.Errorf("%s: %p with cache %p, want %p with %p", what, got.Value, got.Cache, u, s.UserEncodingCache(ctx, u))
+		}
+	}
+	for _, id := range ids {
+		got, err := s.GetUserCached(ctx, id)
+		u, err2 := s.GetUserShared(ctx, id, scim.Projection{})
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		same("GetUserCached "+id, got, u)
+		if got.Cache == nil {
+			t.Errorf("GetUserCached %s: no cache", id)
+		}
+	}
+	if _, err := s.GetUserCached(ctx, "missing"); !errors.Is(err, scim.ErrNotFound) {
+		t.Errorf("GetUserCached of a missing user: %v, want ErrNotFound", err)
+	}
+	for _, q := range []scim.Query{
+		{Filter: eq("userName", "U1@example.com")},
+		{Filter: eq("userName", "nobody")},
+		{Filter: pr("userName")},
+		{Filter: pr("userName"), StartIndex: 2},
+		{},
+		{SortBy: path("displayName")},
+		{Filter: pr("userName"), Want: scim.Projection{Excluded: []scim.AttrPath{path("groups")}}},
+	} {
+		q.StartIndex, q.Count = max(q.StartIndex, 1), 10
+		got, err := s.ListUsersCached(ctx, q)
+		want, err2 := s.ListUsersShared(ctx, q)
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		if got.TotalResults != want.TotalResults || len(got.Resources) != len(want.Resources) {
+			t.Fatalf("%+v: ListUsersCached gives %d of %d users, ListUsersShared %d of %d", q, len(got.Resources), got.TotalResults, len(want.Resources), want.TotalResults)
+		}
+		for i, u := range want.Resources {
+			same(fmt.Sprintf("%+v: user %d", q, i), got.Resources[i], u)
+		}
+		if len(got.Resources) == 1 && cap(got.Resources) != 1 {
+			t.Errorf("%+v: a page of one has room for %d: an append would write into the store", q, cap(got.Resources))
+		}
+	}
+}
