@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/scimhost/scim"
@@ -15,11 +16,11 @@ import (
 // (DB.Tenant), the other a store that reads the tenant from the context
 // (DB.ByContext), as behind scim.BearerAuth.
 func TestStoretest(t *testing.T) {
-	for _, d := range dialects {
+	for _, d := range append(dialects, cachingDialects()...) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			var shared *DB
-			if d.name == "postgres" {
+			if strings.HasPrefix(d.name, "postgres") {
 				shared = d.open(t) // skips or fails here when unreachable
 			}
 			open := func(t *testing.T) *DB {
