@@ -12,11 +12,11 @@ import (
 // update runs on the kept copy, and its UPDATE is conditional on the row
 // still holding that version and those groups, which every other process's
 // write and membership change would have changed. The store's statements
-// and guarantees are otherwise those without the cache (see "Updates" in
-// the package documentation). n <= 0 keeps none, the default. A kept user
-// costs its stored document and a few strings, about 1 KB for a user as
-// Entra ID sends it; when the cache is full a kept user is dropped, any
-// one.
+// and guarantees are otherwise those without the cache (see "The user
+// cache" in the package documentation). n <= 0 keeps none, the default. A
+// kept user costs its stored document and a few strings, about 560 bytes
+// for a user as Entra ID sends it; when the cache is full a kept user is
+// dropped, any one.
 func WithUserCache(n int) Option {
 	return func(d *DB) {
 		if n > 0 {

@@ -200,7 +200,7 @@ func storeOver(ctx context.Context, sqlDB *sql.DB, dialect sqlstore.Dialect, des
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	// Keep the users the demo reads and writes, so that a PATCH skips its
-	// read: 100,000 users as Entra ID sends them are about 100 MB.
+	// read: 100,000 users as Entra ID sends them are about 56 MB.
 	sdb, err := sqlstore.Open(ctx, sqlDB, dialect, sqlstore.WithUserCache(demoUserCache))
 	if err != nil {
 		sqlDB.Close()
