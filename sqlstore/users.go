@@ -291,13 +291,18 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 		query += " AND version = ?"
 		args = append(args, n)
 	}
-	if seenGroups != nil {
-		query, args = s.db.groupsStill(query, args, seenGroups)
-	}
 	var v int64
 	var groups []byte
-	err = s.db.queryRow(ctx, q, query+" RETURNING created, version, "+s.db.userGroupsCol("scim_users"), args,
-		timeCol{&u.Meta.Created}, &v, &groups)
+	if seenGroups != nil {
+		// The row matched only with these groups, which the statement's
+		// RETURNING would read again.
+		query, args = s.db.groupsStill(query, args, seenGroups)
+		groups = seenGroups
+		err = s.db.queryRow(ctx, q, query+" RETURNING created, version", args, timeCol{&u.Meta.Created}, &v)
+	} else {
+		err = s.db.queryRow(ctx, q, query+" RETURNING created, version, "+s.db.userGroupsCol("scim_users"), args,
+			timeCol{&u.Meta.Created}, &v, &groups)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
 	}
