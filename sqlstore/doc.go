@@ -354,9 +354,10 @@
 // replaced by an earlier one. UpdateUser's first step then runs the update
 // function on a fresh decoding of the kept copy instead of reading, and
 // its UPDATE requires, besides the version, the user's groups column to
-// equal the copy's (the subquery of the RETURNING, compared as text): a
-// membership change moves the group's version, not the user's, and the
-// update function and the handler's change event see the user's groups.
+// equal the copy's (the subquery of the RETURNING, compared as text, which
+// the RETURNING then leaves out): a membership change moves the group's
+// version, not the user's, and the update function and the handler's
+// change event see the user's groups.
 // Ids are random and versions only grow, so a row at that version and
 // with those groups is the copy, and the write is what the update function
 // would have made of a fresh read: nothing another process wrote is lost,
