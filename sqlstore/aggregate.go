@@ -87,14 +87,26 @@ type scanner interface{ Scan(dest ...any) error }
 
 // userReader reads users, with their groups when withGroups.
 func (db *DB) userReader(withGroups bool) rowReader[*scim.User] {
+	return db.userReaderKeeping(withGroups, "")
+}
+
+// userReaderKeeping is userReader that keeps the rows it reads with their
+// groups in the user cache (WithUserCache), as the tenant's, when there is
+// one: only for reads of committed rows, never inside a write transaction,
+// whose rows may not commit.
+func (db *DB) userReaderKeeping(withGroups bool, tenant string) rowReader[*scim.User] {
 	cols := userCols
 	if withGroups {
 		cols += ", " + db.userGroupsCol("u")
 	}
+	keep := withGroups && db.users != nil
 	return rowReader[*scim.User]{cols: cols, scan: func(sc scanner) (*scim.User, error) {
 		r := userRow{withGroups: withGroups}
 		if err := sc.Scan(r.dest()...); err != nil {
 			return nil, err
+		}
+		if keep {
+			db.users.put(tenant, r.cached())
 		}
 		return r.user()
 	}}

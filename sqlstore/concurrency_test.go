@@ -158,7 +158,7 @@ func TestConcurrentUpdateUser(t *testing.T) {
 		}, func(u *scim.User) bool { return u.Title == strconv.Itoa(n) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			eachDialect(t, func(t *testing.T, db *DB) {
+			eachDialectCaching(t, func(t *testing.T, db *DB) {
 				s := newStore(t, db)
 				u, err := s.CreateUser(t.Context(), &scim.User{UserName: "counter", Title: "0"})
 				if err != nil {
@@ -213,7 +213,7 @@ func TestConcurrentCreateSameUserName(t *testing.T) {
 // the same order, so the test finishes (no deadlock) and no membership of a
 // deleted user survives.
 func TestConcurrentDeletesAndPatches(t *testing.T) {
-	eachDialect(t, func(t *testing.T, db *DB) {
+	eachDialectCaching(t, func(t *testing.T, db *DB) {
 		s := newStore(t, db)
 		ctx := t.Context()
 		const users, groups = 20, 5
@@ -405,7 +405,7 @@ func TestConcurrentNestedDeletes(t *testing.T) {
 // changed on both sides (the PostgreSQL WITH, SQLite's transaction), the
 // email index ends as the stored user says.
 func TestUpdateLosesARaceOnce(t *testing.T) {
-	eachDialect(t, func(t *testing.T, db *DB) {
+	eachDialectCaching(t, func(t *testing.T, db *DB) {
 		s := newStore(t, db)
 		ctx := t.Context()
 		u, err := s.CreateUser(ctx, &scim.User{UserName: "raced", Emails: []scim.MultiValue{{Value: "a@example.com"}, {Value: "b@example.com"}}})

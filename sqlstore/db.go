@@ -79,6 +79,8 @@ type DB struct {
 	declared *atomic.Pointer[declaredExtensions]
 	// stmts, on SQLite, holds the prepared statements; shared by copies.
 	stmts *stmtCache
+	// users is WithUserCache's, or nil; shared by copies.
+	users *userCache
 }
 
 // Open prepares db to store SCIM resources in dialect: it creates or
@@ -170,6 +172,7 @@ func (db *DB) ByContext(tenant func(context.Context) string) *Store {
 // DeleteTenant deletes every resource of tenant, for offboarding a
 // workspace. Deleting a tenant that has nothing stored is not an error.
 func (db *DB) DeleteTenant(ctx context.Context, tenant string) error {
+	defer db.users.clear()
 	return db.write(ctx, func(q querier) error {
 		for _, table := range []string{"scim_group_members", "scim_groups", "scim_user_emails", "scim_users"} {
 			if _, err := db.exec(ctx, q, "DELETE FROM "+table+" WHERE tenant = ?", tenant); err != nil {

@@ -36,8 +36,9 @@
 //
 // Options of Open: [WithBudget] (how long one call may hold the database),
 // [WithMaxFilterCost] (which filters are too costly to run),
-// [WithCostlyQueries] (how many lists no index narrows run at once) and
-// [WithMirror] (the host's own tables in the same transaction).
+// [WithCostlyQueries] (how many lists no index narrows run at once),
+// [WithMirror] (the host's own tables in the same transaction) and
+// [WithUserCache] (users kept so that a PATCH skips its read).
 //
 // # Tenants
 //
@@ -215,6 +216,10 @@
 // that loses a race to another process's write then takes the locked path
 // of Writes and concurrency (BEGIN, the locked read, which is two
 // statements on PostgreSQL, the UPDATE, COMMIT).
+// With WithUserCache, a PATCH of a user this process created, read or
+// wrote last (and that no other process wrote since) is the UPDATE alone,
+// and one that changes nothing is a SELECT count(*) that confirms the
+// kept copy (see The user cache).
 // A member add through PatchMembers is one statement on PostgreSQL
 // without a Mirror; a remove there, and an add or remove on SQLite, is
 // BEGIN, the read, the INSERT or DELETE, the UPDATE of the version (when
@@ -346,6 +351,38 @@
 // pools without a 409. Reads take no row lock: a read of a row lock waits and
 // commits like a write on PostgreSQL (a GET of a group took 2.4 ms instead
 // of 0.08 ms).
+//
+// # The user cache
+//
+// WithUserCache keeps, for a PATCH, the users this process read (with
+// their groups, on the pool, never inside a write transaction) and wrote
+// (once the write committed): each user's columns, its document and its
+// groups column's text, keyed by tenant and id, a later version never
+// replaced by an earlier one. UpdateUser's first step then runs the update
+// function on a fresh decoding of the kept copy instead of reading, and
+// its UPDATE requires, besides the version, the user's groups column to
+// equal the copy's (the subquery of the RETURNING, compared as text, which
+// the RETURNING then leaves out): a membership change moves the group's
+// version, not the user's, and the update function and the handler's
+// change event see the user's groups.
+// Ids are random and versions only grow, so a row at that version and
+// with those groups is the copy, and the write is what the update function
+// would have made of a fresh read: nothing another process wrote is lost,
+// whatever this process kept. A write that matches no row (the copy was
+// stale) goes to the locked step, as a lost race does. An update function
+// (or the length check) that fails on the copy may have failed on stale
+// data: one statement then confirms the copy (the same version and
+// groups); if it holds, the error stands, as it would have on a fresh
+// read, and if not, the locked step runs. So the update function still
+// runs once or twice, and a PATCH that changes nothing (whose error the
+// handler answers with the user it saw) is one statement. PatchMembers
+// drops the users whose memberships it changed, DeleteUser the user and
+// DeleteTenant every user, so that this process's next PATCH of them
+// reads rather than fails its condition; other processes' changes are
+// found by the condition. The cache costs a user's document and a few
+// strings, few pointers for the collector to follow: about 560 bytes for
+// a user as Entra ID sends it (a 200-byte document). When full, it drops
+// a user, any one. Reads (GetUser, ListUsers) always ask the database.
 //
 // PatchMembers (scim.MemberPatcher) costs what the change costs, whatever
 // the group's size: it locks the group's row (SELECT ... FOR UPDATE on

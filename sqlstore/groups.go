@@ -587,6 +587,17 @@ func (s *Store) PatchMembers(ctx context.Context, groupID string, p scim.MemberP
 			removeIDs = append(removeIDs, id)
 		}
 	}
+	// The users whose groups change are kept with their old groups in the
+	// user cache: dropped, a PATCH of one of them reads it again rather
+	// than try its copy, whose conditional write would fail.
+	defer func() {
+		for _, m := range add {
+			s.db.users.drop(tenant, fold(m.Value))
+		}
+		for _, k := range remove {
+			s.db.users.drop(tenant, k.(string))
+		}
+	}()
 	// Only an add goes through the one statement: its INSERT ... ON
 	// CONFLICT checks the index as committed when the group's lock is
 	// granted, but a DELETE there would read the statement's snapshot,

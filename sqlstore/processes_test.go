@@ -25,6 +25,10 @@ import (
 // wrote in between; the second has none, so its PATCHes run inside the
 // store's locked update. Every PATCH must land, none may answer 409, and
 // nothing may be lost.
+//
+// The second server keeps a user cache (WithUserCache), whose copies the
+// first server's writes make stale: its PATCHes of the user then fall back
+// to a read or the locked update, and must lose nothing either.
 func TestTwoProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 PATCHes through HTTP")
@@ -44,7 +48,7 @@ func TestTwoProcesses(t *testing.T) {
 				}
 				pool.SetMaxOpenConns(8)
 				t.Cleanup(func() { pool.Close() })
-				if dbs[i], err = Open(t.Context(), pool, PostgreSQL, testOptions()...); err != nil {
+				if dbs[i], err = Open(t.Context(), pool, PostgreSQL, processOptions(i)...); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -59,7 +63,7 @@ func TestTwoProcesses(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { pool.Close() })
-				if dbs[i], err = Open(t.Context(), pool, SQLite, testOptions()...); err != nil {
+				if dbs[i], err = Open(t.Context(), pool, SQLite, processOptions(i)...); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -183,4 +187,12 @@ func TestTwoProcesses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// processOptions are the options of TestTwoProcesses's server i.
+func processOptions(i int) []Option {
+	if i == 1 {
+		return append(testOptions(), WithUserCache(100))
+	}
+	return testOptions()
 }

@@ -54,6 +54,33 @@ func eachDialect(t *testing.T, f func(t *testing.T, db *DB)) {
 	}
 }
 
+// eachDialectCaching is eachDialect, and again with a user cache
+// (WithUserCache) on each dialect, for the tests of UpdateUser's
+// guarantees, which the cache must keep.
+func eachDialectCaching(t *testing.T, f func(t *testing.T, db *DB)) {
+	t.Helper()
+	eachDialect(t, f)
+	for _, d := range cachingDialects() {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, d.open(t))
+		})
+	}
+}
+
+// cachingDialects are the dialects with a user cache of 1,000 users.
+func cachingDialects() []dialectSetup {
+	var out []dialectSetup
+	for _, d := range dialects {
+		out = append(out, dialectSetup{name: d.name + "+cache", open: func(t testing.TB) *DB {
+			db := d.open(t)
+			WithUserCache(1000)(db)
+			return db
+		}})
+	}
+	return out
+}
+
 func postgresURL() string {
 	if u := os.Getenv("SCIMHOST_POSTGRES_URL"); u != "" {
 		return u

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/scimhost/scim"
@@ -13,13 +14,21 @@ import (
 // schema, on SQLite a fresh database file. The tenant isolation checks get
 // two fresh tenants of one database: one a store bound to its tenant
 // (DB.Tenant), the other a store that reads the tenant from the context
-// (DB.ByContext), as behind scim.BearerAuth.
+// (DB.ByContext), as behind scim.BearerAuth. Each dialect runs the kit a
+// second time with a user cache (WithUserCache).
 func TestStoretest(t *testing.T) {
-	for _, d := range dialects {
+	all := dialects
+	if !raceEnabled {
+		// With a user cache too. Under the race detector the kit's
+		// keyset walk alone takes minutes on SQLite; the cache's paths
+		// are raced by the concurrency tests' cached variants.
+		all = append(all, cachingDialects()...)
+	}
+	for _, d := range all {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			var shared *DB
-			if d.name == "postgres" {
+			if strings.HasPrefix(d.name, "postgres") {
 				shared = d.open(t) // skips or fails here when unreachable
 			}
 			open := func(t *testing.T) *DB {

@@ -100,6 +100,7 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (_ *scim.User, err
 		if _, err := s.db.exec(ctx, s.db.db, query, args...); err != nil {
 			return nil, err
 		}
+		s.db.users.put(tenant, writtenUser(nu, 1, doc, noGroups))
 		return nu, nil
 	}
 	err = s.db.write(ctx, func(q querier) error {
@@ -117,8 +118,13 @@ func (s *Store) CreateUser(ctx context.Context, u *scim.User) (_ *scim.User, err
 	if err != nil {
 		return nil, err
 	}
+	s.db.users.put(tenant, writtenUser(nu, 1, doc, noGroups))
 	return nu, nil
 }
+
+// noGroups is the groups column of a user in no group, as both dialects
+// write it.
+var noGroups = []byte("[]")
 
 // insertEmails indexes u's emails for filters; the doc column keeps them.
 // An email with no sub-attribute set is no value for the evaluator, so it
@@ -163,9 +169,14 @@ func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (_
 }
 
 // readUser reads the user id in one statement, with its groups when
-// withGroups; lock is "" or " FOR UPDATE".
+// withGroups; lock is "" or " FOR UPDATE". A read on the pool (lock "")
+// keeps what it read in the user cache; a locked one, inside a write
+// transaction, does not.
 func (s *Store) readUser(ctx context.Context, q querier, tenant, id string, withGroups bool, lock string) (*scim.User, error) {
 	rd := s.db.userReader(withGroups)
+	if lock == "" {
+		rd = s.db.userReaderKeeping(withGroups, tenant)
+	}
 	u, err := rd.scan(s.db.row(ctx, q, "SELECT "+rd.cols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
@@ -226,6 +237,7 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 		return nil, err
 	}
 	nu := u.Clone()
+	var kept *cachedUser
 	err = s.db.write(ctx, func(q querier) error {
 		var old *scim.User
 		if s.db.mirror != nil {
@@ -238,7 +250,8 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 		if old != nil {
 			oldEmails = emailRows(tenant, old)
 		}
-		if err := s.writeUser(ctx, q, tenant, nu, nu.Meta.Version, oldEmails); err != nil {
+		var err error
+		if kept, err = s.writeUser(ctx, q, tenant, nu, nu.Meta.Version, oldEmails, nil); err != nil {
 			return err
 		}
 		if err := s.checkUserUnique(ctx, q, tenant, nu.ID, nu.Extra); err != nil {
@@ -252,6 +265,7 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 	if err != nil {
 		return nil, err
 	}
+	s.db.users.put(tenant, kept)
 	return nu, nil
 }
 
@@ -260,49 +274,72 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 // database, in one UPDATE ... RETURNING. oldEmails are the stored user's
 // emailRows when the caller has read it (nil when not): the email index is
 // then rewritten only when u's rows differ, which a PATCH of another
-// attribute leaves alone.
-func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string, oldEmails [][]any) error {
-	query, args, now, err := s.userUpdate(tenant, u)
+// attribute leaves alone. seenGroups, when not nil, is the groups column
+// the caller's copy of u was read with (from the user cache): the UPDATE
+// then also requires the user's groups to be those still. It returns the
+// row written, for the user cache once the write has committed.
+func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string, oldEmails [][]any, seenGroups []byte) (*cachedUser, error) {
+	query, args, doc, now, err := s.userUpdate(tenant, u)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if version != "" {
 		n, ok := parseVersion(version)
 		if !ok {
-			return s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
+			return nil, s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
 		}
 		query += " AND version = ?"
 		args = append(args, n)
 	}
 	var v int64
 	var groups []byte
-	err = s.db.queryRow(ctx, q, query+" RETURNING created, version, "+s.db.userGroupsCol("scim_users"), args,
-		timeCol{&u.Meta.Created}, &v, &groups)
+	if seenGroups != nil {
+		// The row matched only with these groups, which the statement's
+		// RETURNING would read again.
+		query, args = s.db.groupsStill(query, args, seenGroups)
+		groups = seenGroups
+		err = s.db.queryRow(ctx, q, query+" RETURNING created, version", args, timeCol{&u.Meta.Created}, &v)
+	} else {
+		err = s.db.queryRow(ctx, q, query+" RETURNING created, version, "+s.db.userGroupsCol("scim_users"), args,
+			timeCol{&u.Meta.Created}, &v, &groups)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
+		return nil, s.missingOrStale(ctx, q, "scim_users", "user", tenant, u.ID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := userWritten(u, now, v, groups); err != nil {
-		return err
+		return nil, err
 	}
+	kept := writtenUser(u, v, doc, groups)
 	if oldEmails != nil && slices.EqualFunc(oldEmails, emailRows(tenant, u), slices.Equal) {
-		return nil
+		return kept, nil
 	}
 	if _, err := s.db.exec(ctx, q, "DELETE FROM scim_user_emails WHERE tenant = ? AND user_id = ?", tenant, u.ID); err != nil {
-		return err
+		return nil, err
 	}
-	return s.insertEmails(ctx, q, tenant, u)
+	return kept, s.insertEmails(ctx, q, tenant, u)
+}
+
+// groupsStill adds to an UPDATE of scim_users ... WHERE the condition that
+// the user's groups column is still seen (a user cache's copy).
+func (db *DB) groupsStill(query string, args []any, seen []byte) (string, []any) {
+	col := db.userGroupsCol("scim_users")
+	if db.dialect == PostgreSQL {
+		col += "::text"
+	}
+	return query + " AND " + col + " = ?", append(args, string(seen))
 }
 
 // userUpdate is the UPDATE that stores u over its row (no version check,
-// no RETURNING), its arguments, and the lastModified it sets.
-func (s *Store) userUpdate(tenant string, u *scim.User) (query string, args []any, now time.Time, err error) {
+// no RETURNING), its arguments, the document it writes and the
+// lastModified it sets.
+func (s *Store) userUpdate(tenant string, u *scim.User) (query string, args []any, doc []byte, now time.Time, err error) {
 	u.Password = ""
-	doc, err := encodeUser(u)
+	doc, err = encodeUser(u)
 	if err != nil {
-		return "", nil, now, err
+		return "", nil, nil, now, err
 	}
 	now = s.db.timestamp()
 	query = `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, manager_fold = ?, active = ?,
@@ -310,7 +347,7 @@ func (s *Store) userUpdate(tenant string, u *scim.User) (query string, args []an
 	WHERE tenant = ? AND id = ?`
 	args = []any{u.UserName, fold(u.UserName), u.ExternalID, managerFold(u), u.Active,
 		s.db.timeArg(now), string(doc), tenant, u.ID}
-	return query, args, now, nil
+	return query, args, doc, now, nil
 }
 
 // userWritten sets u's Meta and Groups from what its UPDATE returned.
@@ -322,31 +359,64 @@ func userWritten(u *scim.User, now time.Time, version int64, groups []byte) (err
 }
 
 // updateUserOptimistic is UpdateUser's first step, without a lock: the
-// read on the pool, update, and the write conditional on the version
-// read. It returns errRaced when the write matched no row (another writer
-// changed or deleted the user since the read), having stored nothing.
+// read on the pool (or the user cache's copy), update, and the write
+// conditional on the version read. It returns errRaced when the write
+// matched no row (another writer changed or deleted the user since the
+// read), having stored nothing.
+//
+// With the user cache's copy (WithUserCache) there is no read: update runs
+// on the copy, and the write is conditional on its version and groups
+// too, which holds only when the row is the copy still. When the write
+// matches no row, or update or the length check fails, the copy may have
+// been stale: a failure is confirmed by one statement that the copy is
+// current (and stands, as it would have on a fresh read), and otherwise,
+// as a write that matched no row, ends in errRaced.
 func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, update func(*scim.User) error) (*scim.User, error) {
-	u, err := s.readUser(ctx, s.db.db, tenant, id, true, "")
-	if err != nil {
-		return nil, err
+	var u *scim.User
+	var err error
+	c := s.db.users.get(tenant, id)
+	if c != nil {
+		if u, err = c.user(); err != nil {
+			c = nil
+		}
+	}
+	if c == nil {
+		if u, err = s.readUser(ctx, s.db.db, tenant, id, true, ""); err != nil {
+			return nil, err
+		}
 	}
 	version, oldEmails := u.Meta.Version, emailRows(tenant, u)
-	if err := update(u); err != nil {
+	err = update(u)
+	if err == nil {
+		u.ID = id
+		err = checkUserLengths(u)
+	}
+	if err != nil {
+		if c != nil && !s.userStill(ctx, tenant, c) {
+			return nil, errRaced
+		}
 		return nil, err
 	}
-	u.ID = id
-	if err := checkUserLengths(u); err != nil {
-		return nil, err
+	var seen []byte
+	if c != nil {
+		seen = c.groups
 	}
 	emails := emailRows(tenant, u)
+	var kept *cachedUser
 	switch {
 	case slices.EqualFunc(oldEmails, emails, slices.Equal):
 		// One statement: the UPDATE alone.
-		err = s.db.writeStmt(ctx, func(q querier) error { return s.writeUser(ctx, q, tenant, u, version, oldEmails) })
+		err = s.db.writeStmt(ctx, func(q querier) (err error) {
+			kept, err = s.writeUser(ctx, q, tenant, u, version, oldEmails, seen)
+			return err
+		})
 	case s.db.dialect == PostgreSQL && len(emails) <= rowsPerInsert:
-		err = s.writeUserEmails(ctx, tenant, u, version, emails)
+		kept, err = s.writeUserEmails(ctx, tenant, u, version, emails, seen)
 	default:
-		err = s.db.write(ctx, func(q querier) error { return s.writeUser(ctx, q, tenant, u, version, oldEmails) })
+		err = s.db.write(ctx, func(q querier) (err error) {
+			kept, err = s.writeUser(ctx, q, tenant, u, version, oldEmails, seen)
+			return err
+		})
 	}
 	if errors.Is(err, scim.ErrNotFound) || errors.Is(err, scim.ErrVersionMismatch) {
 		return nil, errRaced
@@ -354,7 +424,22 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 	if err != nil {
 		return nil, err
 	}
+	s.db.users.put(tenant, kept)
 	return u, nil
+}
+
+// userStill reports whether the user's row still holds the user cache's
+// copy c: its version and its groups, in one statement. An error reading
+// is a no.
+func (s *Store) userStill(ctx context.Context, tenant string, c *cachedUser) bool {
+	col := s.db.userGroupsCol("u")
+	if s.db.dialect == PostgreSQL {
+		col += "::text"
+	}
+	var n int
+	err := s.db.queryRow(ctx, s.db.db, "SELECT count(*) FROM scim_users u WHERE u.tenant = ? AND u.id = ? AND u.version = ? AND "+col+" = ?",
+		[]any{tenant, c.id, c.version, string(c.groups)}, &n)
+	return err == nil && n == 1
 }
 
 // writeUserEmails is writeUser for a user whose emails changed, in one
@@ -364,18 +449,22 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 // position. The two touch different rows (a DELETE and an INSERT of one
 // key in one statement would race, as PostgreSQL runs its WITHs in no set
 // order). A write that matched no row is scim.ErrVersionMismatch.
-func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User, version string, emails [][]any) error {
-	update, args, now, err := s.userUpdate(tenant, u)
+func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User, version string, emails [][]any, seenGroups []byte) (*cachedUser, error) {
+	update, args, doc, now, err := s.userUpdate(tenant, u)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n, ok := parseVersion(version)
 	if !ok {
-		return scim.ErrVersionMismatch
+		return nil, scim.ErrVersionMismatch
 	}
+	update += " AND version = ?"
 	args = append(args, n)
+	if seenGroups != nil {
+		update, args = s.db.groupsStill(update, args, seenGroups)
+	}
 	var b strings.Builder
-	b.WriteString("WITH u AS (" + update + " AND version = ? RETURNING tenant, id, created, version, " +
+	b.WriteString("WITH u AS (" + update + " RETURNING tenant, id, created, version, " +
 		s.db.userGroupsCol("scim_users") + " AS groups), d AS (DELETE FROM scim_user_emails e USING u WHERE e.tenant = u.tenant AND e.user_id = u.id")
 	if len(emails) > 0 {
 		b.WriteString(" AND e.seq NOT IN (" + placeholders(len(emails)) + ")")
@@ -400,12 +489,15 @@ func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User
 	var groups []byte
 	err = s.db.queryRow(ctx, s.db.db, b.String(), args, timeCol{&u.Meta.Created}, &v, &groups)
 	if errors.Is(err, sql.ErrNoRows) {
-		return scim.ErrVersionMismatch
+		return nil, scim.ErrVersionMismatch
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return userWritten(u, now, v, groups)
+	if err := userWritten(u, now, v, groups); err != nil {
+		return nil, err
+	}
+	return writtenUser(u, v, doc, groups), nil
 }
 
 // DeleteUser deletes the user and, in the same transaction, its
@@ -418,6 +510,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 	if err != nil {
 		return err
 	}
+	defer s.db.users.drop(tenant, id)
 	return s.db.write(ctx, func(q querier) error {
 		var old *scim.User
 		if s.db.mirror != nil {
@@ -482,6 +575,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		}
 	}
 	var out *scim.User
+	var kept *cachedUser
 	err = s.db.write(ctx, func(q querier) error {
 		u, err := s.lockUser(ctx, q, tenant, id)
 		if err != nil {
@@ -499,7 +593,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		if err := checkUserLengths(u); err != nil {
 			return err
 		}
-		if err := s.writeUser(ctx, q, tenant, u, version, oldEmails); err != nil {
+		if kept, err = s.writeUser(ctx, q, tenant, u, version, oldEmails, nil); err != nil {
 			return err
 		}
 		if err := s.checkUserUnique(ctx, q, tenant, id, u.Extra); err != nil {
@@ -514,6 +608,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	if err != nil {
 		return nil, err
 	}
+	s.db.users.put(tenant, kept)
 	return out, nil
 }
 
@@ -555,7 +650,7 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.
 	sel, fin := s.userSelection(tenant, q)
 	// Otherwise the groups are read for the page it keeps.
 	withGroups := q.Want.Wants("groups") && s.db.childrenInPage(sel)
-	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.userReader(withGroups), fin)
+	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.userReaderKeeping(withGroups, tenant), fin)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}

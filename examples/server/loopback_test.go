@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -74,6 +76,11 @@ func BenchmarkLoopbackEntraMix(b *testing.B) {
 			seedLoop(b, client, demo)
 			seedLoop(b, client, floor)
 			checkSameBytes(b, client, demo, floor)
+			if os.Getenv("SCIMHOST_LOOPBACK_PROFILE") != "" {
+				for _, s := range []*loopServer{demo, floor} {
+					syscall.Kill(s.pid, syscall.SIGUSR1)
+				}
+			}
 			dur := loopSeconds()
 			for _, s := range []*loopServer{demo, floor} {
 				drive(b, client, s, dur/3) // warm-up
@@ -102,22 +109,35 @@ func TestMain(m *testing.M) {
 func loopChildMain(role string) int {
 	// SCIMHOST_LOOPBACK_PROFILE=dir writes each child's CPU profile
 	// there, as <role>.cpu.pprof, and its allocations, <role>.allocs.pprof.
+	// The CPU profile starts when the parent signals SIGUSR1, once the
+	// child is seeded, so that it holds the mix and not the 10,000
+	// creates; <role>.seed.allocs.pprof is the allocations at that
+	// moment, for pprof -diff_base.
 	if dir := os.Getenv("SCIMHOST_LOOPBACK_PROFILE"); dir != "" {
-		if f, err := os.Create(filepath.Join(dir, role+".cpu.pprof")); err == nil && pprof.StartCPUProfile(f) == nil {
-			defer pprof.StopCPUProfile()
-		}
-		defer func() {
-			if f, err := os.Create(filepath.Join(dir, role+".allocs.pprof")); err == nil {
-				pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
+		seeded := make(chan os.Signal, 1)
+		signal.Notify(seeded, syscall.SIGUSR1)
+		go func() {
+			<-seeded
+			writeAllocs(filepath.Join(dir, role+".seed.allocs.pprof"))
+			if f, err := os.Create(filepath.Join(dir, role+".cpu.pprof")); err == nil {
+				pprof.StartCPUProfile(f)
 			}
 		}()
+		defer pprof.StopCPUProfile()
+		defer writeAllocs(filepath.Join(dir, role+".allocs.pprof"))
 	}
 	if err := runLoopChild(role, os.Getenv("SCIMHOST_LOOPBACK_DB")); err != nil {
 		fmt.Fprintln(os.Stderr, role+":", err)
 		return 1
 	}
 	return 0
+}
+
+func writeAllocs(path string) {
+	if f, err := os.Create(path); err == nil {
+		pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
 }
 
 // runLoopChild serves as the demo or the floor until its standard input
