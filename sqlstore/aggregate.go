@@ -29,6 +29,15 @@ func (db *DB) userGroupsCol(ref string) string {
 	return `(SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.created, g.id)` + from
 }
 
+// userGroupsText is userGroupsCol as text, to compare with a user cache's
+// copy of the column: PostgreSQL's is json, which has no equality.
+func (db *DB) userGroupsText(ref string) string {
+	if db.dialect == PostgreSQL {
+		return db.userGroupsCol(ref) + "::text"
+	}
+	return db.userGroupsCol(ref)
+}
+
 // groupMembersCol is the column of the members of the group whose
 // scim_groups row is g: a JSON array of [value, type, display, $ref] in the
 // order they were added. It reads every member, as the separate query it

@@ -325,11 +325,7 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 // groupsStill adds to an UPDATE of scim_users ... WHERE the condition that
 // the user's groups column is still seen (a user cache's copy).
 func (db *DB) groupsStill(query string, args []any, seen []byte) (string, []any) {
-	col := db.userGroupsCol("scim_users")
-	if db.dialect == PostgreSQL {
-		col += "::text"
-	}
-	return query + " AND " + col + " = ?", append(args, string(seen))
+	return query + " AND " + db.userGroupsText("scim_users") + " = ?", append(args, string(seen))
 }
 
 // userUpdate is the UPDATE that stores u over its row (no version check,
@@ -432,12 +428,8 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 // copy c: its version and its groups, in one statement. An error reading
 // is a no.
 func (s *Store) userStill(ctx context.Context, tenant string, c *cachedUser) bool {
-	col := s.db.userGroupsCol("u")
-	if s.db.dialect == PostgreSQL {
-		col += "::text"
-	}
 	var n int
-	err := s.db.queryRow(ctx, s.db.db, "SELECT count(*) FROM scim_users u WHERE u.tenant = ? AND u.id = ? AND u.version = ? AND "+col+" = ?",
+	err := s.db.queryRow(ctx, s.db.db, "SELECT count(*) FROM scim_users u WHERE u.tenant = ? AND u.id = ? AND u.version = ? AND "+s.db.userGroupsText("u")+" = ?",
 		[]any{tenant, c.id, c.version, string(c.groups)}, &n)
 	return err == nil && n == 1
 }
@@ -460,12 +452,20 @@ func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User
 	}
 	update += " AND version = ?"
 	args = append(args, n)
+	var v int64
+	// The groups the row matched with (the user cache's copy), or those
+	// the RETURNING reads, as in writeUser.
+	groups, returned, selected := seenGroups, "", ""
+	dest := []any{timeCol{&u.Meta.Created}, &v}
 	if seenGroups != nil {
 		update, args = s.db.groupsStill(update, args, seenGroups)
+	} else {
+		returned, selected = ", "+s.db.userGroupsCol("scim_users")+" AS groups", ", groups"
+		dest = append(dest, &groups)
 	}
 	var b strings.Builder
-	b.WriteString("WITH u AS (" + update + " RETURNING tenant, id, created, version, " +
-		s.db.userGroupsCol("scim_users") + " AS groups), d AS (DELETE FROM scim_user_emails e USING u WHERE e.tenant = u.tenant AND e.user_id = u.id")
+	b.WriteString("WITH u AS (" + update + " RETURNING tenant, id, created, version" + returned +
+		"), d AS (DELETE FROM scim_user_emails e USING u WHERE e.tenant = u.tenant AND e.user_id = u.id")
 	if len(emails) > 0 {
 		b.WriteString(" AND e.seq NOT IN (" + placeholders(len(emails)) + ")")
 		for _, r := range emails {
@@ -484,10 +484,8 @@ func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User
 		}
 		b.WriteString(") v WHERE EXISTS (SELECT FROM u) ON CONFLICT (tenant, user_id, seq) DO UPDATE SET type_fold = excluded.type_fold, value_fold = excluded.value_fold)")
 	}
-	b.WriteString(" SELECT created, version, groups FROM u")
-	var v int64
-	var groups []byte
-	err = s.db.queryRow(ctx, s.db.db, b.String(), args, timeCol{&u.Meta.Created}, &v, &groups)
+	b.WriteString(" SELECT created, version" + selected + " FROM u")
+	err = s.db.queryRow(ctx, s.db.db, b.String(), args, dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scim.ErrVersionMismatch
 	}
