@@ -88,7 +88,10 @@ func decodeMembers(b []byte) ([]scim.Member, error) {
 // resource's columns, and perhaps its children's aggregate.
 type rowReader[T any] struct {
 	cols string
-	scan func(scanner) (T, error)
+	// children is set when cols has the children's aggregate, a
+	// correlated subquery (see pageStatement).
+	children bool
+	scan     func(scanner) (T, error)
 }
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -109,7 +112,7 @@ func (db *DB) userReaderKeeping(withGroups bool, tenant string) rowReader[*scim.
 		cols += ", " + db.userGroupsCol("u")
 	}
 	keep := withGroups && db.users != nil
-	return rowReader[*scim.User]{cols: cols, scan: func(sc scanner) (*scim.User, error) {
+	return rowReader[*scim.User]{cols: cols, children: withGroups, scan: func(sc scanner) (*scim.User, error) {
 		r := userRow{withGroups: withGroups}
 		if err := sc.Scan(r.dest()...); err != nil {
 			return nil, err
@@ -127,7 +130,7 @@ func (db *DB) groupReader(withMembers bool) rowReader[*scim.Group] {
 	if withMembers {
 		cols += ", " + db.groupMembersCol()
 	}
-	return rowReader[*scim.Group]{cols: cols, scan: func(sc scanner) (*scim.Group, error) {
+	return rowReader[*scim.Group]{cols: cols, children: withMembers, scan: func(sc scanner) (*scim.Group, error) {
 		r := groupRow{withMembers: withMembers}
 		if err := sc.Scan(r.dest()...); err != nil {
 			return nil, err
