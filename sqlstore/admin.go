@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -262,14 +263,24 @@ func (db *DB) ProvisioningLog(retention time.Duration) *ProvisioningLog {
 	return &ProvisioningLog{db: db, retention: retention}
 }
 
-// logInsertRows caps the rows of one INSERT: 16 columns each stays under
-// SQLite's default of 32766 variables and PostgreSQL's 65535.
+// logInsertRows caps the rows of one INSERT: on SQLite, 15 arguments each
+// stays under its default limit of 32766; on PostgreSQL it bounds the
+// arrays' size.
 const logInsertRows = 500
 
 // Record implements [scim.LogSink]: the batch is inserted in one
 // transaction; a batch of one INSERT's rows is that statement alone,
 // atomic without BEGIN and COMMIT, on both dialects (on SQLite it queues
 // for the write lock as every write does).
+//
+// On PostgreSQL the INSERT is one statement whatever the number of rows:
+// each column's values come as one array, which unnest turns into rows. A
+// VALUES list of the batch's rows would be a statement of its own for
+// each batch size, up to logInsertRows of them, each of which the driver
+// keeps prepared on every connection, with its plan for up to 7,500
+// arguments, and which PostgreSQL plans anew at each of its first five
+// runs. (Over loopback, the demo's requests/s were the same with either.)
+// On SQLite the rows are a VALUES list (see logInsertValues).
 func (l *ProvisioningLog) Record(ctx context.Context, entries []scim.LogEntry) error {
 	db := l.db
 	write := db.write
@@ -279,19 +290,8 @@ func (l *ProvisioningLog) Record(ctx context.Context, entries []scim.LogEntry) e
 	err := write(ctx, func(q querier) error {
 		for len(entries) > 0 {
 			n := min(len(entries), logInsertRows)
-			var b strings.Builder
-			b.WriteString("INSERT INTO scim_log (tenant, at, client, user_agent, method, path, query, status, scim_type, detail, resource_type, resource_id, events, probe, duration_ns) VALUES ")
-			args := make([]any, 0, n*15)
-			for i, e := range entries[:n] {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-				args = append(args, e.Tenant, db.timeArg(e.Time.UTC().Truncate(time.Microsecond)), clean(e.Client), clean(e.UserAgent),
-					clean(e.Method), clean(e.Path), clean(e.Query), e.Status, string(e.Type), clean(e.Detail), e.ResourceType,
-					clean(e.ResourceID), joinEvents(e.Events), e.Probe, int64(e.Duration))
-			}
-			if _, err := db.exec(ctx, q, b.String(), args...); err != nil {
+			query, args := db.logInsert(entries[:n])
+			if _, err := db.exec(ctx, q, query, args...); err != nil {
 				return err
 			}
 			entries = entries[n:]
@@ -330,6 +330,93 @@ func joinEvents(ks []scim.EventKind) string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ",")
+}
+
+const logColumns = "tenant, at, client, user_agent, method, path, query, status, scim_type, detail, resource_type, resource_id, events, probe, duration_ns"
+
+// logInsert is the INSERT of entries into scim_log and its arguments (see
+// Record).
+func (db *DB) logInsert(entries []scim.LogEntry) (string, []any) {
+	if db.dialect == PostgreSQL {
+		return logInsertArrays(entries)
+	}
+	return logInsertValues(entries)
+}
+
+// logInsertArrays is logInsert on PostgreSQL: each column's values as the
+// text of an array literal, an argument of type text cast to the column's
+// array type, so that it needs nothing of the driver.
+func logInsertArrays(entries []scim.LogEntry) (string, []any) {
+	var cols [15][]byte
+	for i, e := range entries {
+		texts := [...]string{e.Tenant, "", clean(e.Client), clean(e.UserAgent), clean(e.Method), clean(e.Path), clean(e.Query),
+			"", string(e.Type), clean(e.Detail), e.ResourceType, clean(e.ResourceID), joinEvents(e.Events)}
+		for c := range cols {
+			if i == 0 {
+				cols[c] = append(cols[c], '{')
+			} else {
+				cols[c] = append(cols[c], ',')
+			}
+			switch c {
+			case 1:
+				cols[c] = e.Time.UTC().Truncate(time.Microsecond).AppendFormat(cols[c], "2006-01-02T15:04:05.999999Z")
+			case 7:
+				cols[c] = strconv.AppendInt(cols[c], int64(e.Status), 10)
+			case 13:
+				cols[c] = strconv.AppendBool(cols[c], e.Probe)
+			case 14:
+				cols[c] = strconv.AppendInt(cols[c], int64(e.Duration), 10)
+			default:
+				cols[c] = appendArrayElement(cols[c], texts[c])
+			}
+		}
+	}
+	args := make([]any, len(cols))
+	for c := range cols {
+		args[c] = string(append(cols[c], '}'))
+	}
+	return `INSERT INTO scim_log (` + logColumns + `) SELECT * FROM unnest(CAST(? AS text)::text[],
+	CAST(? AS text)::timestamptz[], CAST(? AS text)::text[], CAST(? AS text)::text[], CAST(? AS text)::text[],
+	CAST(? AS text)::text[], CAST(? AS text)::text[], CAST(? AS text)::integer[], CAST(? AS text)::text[],
+	CAST(? AS text)::text[], CAST(? AS text)::text[], CAST(? AS text)::text[], CAST(? AS text)::text[],
+	CAST(? AS text)::boolean[], CAST(? AS text)::bigint[])`, args
+}
+
+// appendArrayElement appends s as an element of a PostgreSQL array
+// literal: quoted, with its quotes and backslashes escaped, so that no
+// text (an empty one, one reading NULL, one with braces or commas) is
+// taken for anything but itself.
+func appendArrayElement(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+// logInsertValues is logInsert on SQLite: a VALUES list of the rows,
+// their values as arguments. SQLite prepares the statement once for each
+// number of rows (sqlstore keeps its statements prepared); reading the
+// rows from one JSON argument with json_each, one statement for every
+// batch as on PostgreSQL, made the demo's requests/s over loopback 7 %
+// lower.
+func logInsertValues(entries []scim.LogEntry) (string, []any) {
+	var b strings.Builder
+	b.WriteString("INSERT INTO scim_log (" + logColumns + ") VALUES ")
+	args := make([]any, 0, len(entries)*15)
+	for i, e := range entries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, e.Tenant, e.Time.UTC().Truncate(time.Microsecond).UnixMicro(), clean(e.Client), clean(e.UserAgent),
+			clean(e.Method), clean(e.Path), clean(e.Query), e.Status, string(e.Type), clean(e.Detail), e.ResourceType,
+			clean(e.ResourceID), joinEvents(e.Events), e.Probe, int64(e.Duration))
+	}
+	return b.String(), args
 }
 
 // Prune deletes the entries older than before and returns how many.

@@ -50,3 +50,51 @@ func TestProvisioningLogRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestProvisioningLogBatches: a backlog longer than one statement's rows
+// is written whole and in order, and on PostgreSQL Record inserts a batch
+// of any size with the same statement (see Record).
+func TestProvisioningLogBatches(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := t.Context()
+		tenant := "batches-" + randomHex()
+		l := db.ProvisioningLog(0)
+		t.Cleanup(func() { _ = l.DeleteTenant(ctx, tenant) })
+		queries := logQueries(db)
+		sizes := []int{1, 2, 5, 40, logInsertRows + 3}
+		base := time.Now().UTC()
+		total := 0
+		for _, n := range sizes {
+			batch := make([]scim.LogEntry, n)
+			for i := range batch {
+				batch[i] = scim.LogEntry{Tenant: tenant, Time: base.Add(time.Duration(total) * time.Millisecond), Method: "GET",
+					Path: "/Users", Status: 200, Duration: time.Duration(total)}
+				total++
+			}
+			if err := l.Record(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inserts := touching(queries.take(), "INSERT INTO scim_log")
+		if len(inserts) != len(sizes)+1 {
+			t.Fatalf("%d batches (the last one over %d rows) ran %d INSERTs, want %d", len(sizes), logInsertRows, len(inserts), len(sizes)+1)
+		}
+		for _, q := range inserts[1:] {
+			if db.dialect == PostgreSQL && q != inserts[0] {
+				t.Fatalf("batches of different sizes ran different statements:\n%s\n%s", inserts[0], q)
+			}
+		}
+		got, err := l.ListLog(ctx, tenant, admin.LogFilter{Limit: admin.MaxLogLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != min(total, admin.MaxLogLimit) {
+			t.Fatalf("ListLog: %d entries, want %d", len(got), min(total, admin.MaxLogLimit))
+		}
+		for i, e := range got { // newest first
+			if want := total - 1 - i; e.Duration != time.Duration(want) {
+				t.Fatalf("entry %d: duration %v, want %v (entries out of order or lost)", i, e.Duration, time.Duration(want))
+			}
+		}
+	})
+}

@@ -314,6 +314,32 @@ func testLog(t *testing.T, s admin.LogStore) {
 		g.Duration != full.Duration || g.Probe || g.Client != "" {
 		t.Errorf("round trip:\n got %+v\nwant %+v", g, full)
 	}
+	// Text that a store's encoding of a batch could take for something
+	// else: quotes, backslashes, braces, commas, the word NULL, empty
+	// strings, non-ASCII.
+	odd := tenant(t, "odd")
+	awkward := scim.LogEntry{
+		Time: at(30), Tenant: odd, Client: `a,b`, UserAgent: `Agent "quoted" \ back\slash`, Method: "PATCH",
+		Path: `/Users/{x},{y}`, Query: "NULL", Status: 400, Type: scim.InvalidSyntax, Detail: `{"a": "\"b\""} — é ✓ NULL`,
+		ResourceType: "User", ResourceID: `""`, Duration: time.Nanosecond,
+	}
+	plain := scim.LogEntry{Time: at(31), Tenant: odd, Method: "GET", Path: "/", Status: 200}
+	if err := s.Record(ctx, []scim.LogEntry{awkward, plain}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.ListLog(ctx, odd, admin.LogFilter{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("ListLog: %+v, %v", got, err)
+	}
+	if g := got[1]; g.Client != awkward.Client || g.UserAgent != awkward.UserAgent || g.Path != awkward.Path ||
+		g.Query != awkward.Query || g.Detail != awkward.Detail || g.ResourceID != awkward.ResourceID ||
+		g.Type != awkward.Type || g.Duration != awkward.Duration || !g.Time.Equal(awkward.Time) {
+		t.Errorf("round trip of awkward text:\n got %+v\nwant %+v", g, awkward)
+	}
+	if g := got[0]; g.Client != "" || g.UserAgent != "" || g.Query != "" || g.Detail != "" || g.Events != nil || g.Path != "/" {
+		t.Errorf("round trip of empty text: got %+v", g)
+	}
+
 	other, err := s.ListLog(ctx, globex, admin.LogFilter{})
 	if err != nil || len(other) != 1 || other[0].Status != 500 {
 		t.Errorf("globex's log = %+v, %v; want its one entry only", other, err)
