@@ -543,10 +543,13 @@ func (m *loopMemory) addMember(_ context.Context, groupID, userID string, modifi
 // ---- in SQL ----
 
 // loopSQL keeps the floor's data in three indexed tables, a statement a
-// request (two to add a member).
+// request (two to add a member), each statement prepared once, as a server
+// that cares for its database's CPU prepares them (sqlstore keeps its
+// statements prepared too).
 type loopSQL struct {
 	db      *sql.DB
 	dialect sqlstore.Dialect
+	stmts   sync.Map // statement text → *sql.Stmt
 	// writes serializes SQLite's writes, one writer at a time as the
 	// database allows (and as sqlstore does), instead of letting them
 	// spin in busy_timeout.
@@ -590,17 +593,52 @@ func newLoopSQL(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*loo
 	return s, nil
 }
 
-// q writes a statement's $n placeholders as the dialect wants them.
-func (s *loopSQL) q(stmt string) string {
-	if s.dialect == sqlstore.SQLite {
-		return strings.ReplaceAll(stmt, "$", "?")
+// q returns the statement prepared, its $n placeholders written as the
+// dialect wants them.
+func (s *loopSQL) q(ctx context.Context, text string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(text); ok {
+		return st.(*sql.Stmt), nil
 	}
-	return stmt
+	q := text
+	if s.dialect == sqlstore.SQLite {
+		q = strings.ReplaceAll(text, "$", "?")
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.LoadOrStore(text, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
-func scanLoopUser(row *sql.Row) (*loopUser, error) {
+// queryRow is QueryRowContext on the prepared statement.
+func (s *loopSQL) queryRow(ctx context.Context, text string, args ...any) (*sql.Row, error) {
+	st, err := s.q(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, args...), nil
+}
+
+// exec is ExecContext on the prepared statement.
+func (s *loopSQL) exec(ctx context.Context, text string, args ...any) error {
+	st, err := s.q(ctx, text)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+func scanLoopUser(row *sql.Row, err error) (*loopUser, error) {
+	if err != nil {
+		return nil, err
+	}
 	var u loopUser
-	err := row.Scan(&u.id, &u.externalID, &u.userName, &u.displayName, &u.title, &u.formatted, &u.familyName,
+	err = row.Scan(&u.id, &u.externalID, &u.userName, &u.displayName, &u.title, &u.formatted, &u.familyName,
 		&u.givenName, &u.email, &u.emailType, &u.emailPrimary, &u.active, &u.department, &u.created, &u.modified, &u.version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -609,11 +647,11 @@ func scanLoopUser(row *sql.Row) (*loopUser, error) {
 }
 
 func (s *loopSQL) userByID(ctx context.Context, id string) (*loopUser, error) {
-	return scanLoopUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+loopUserColumns+` FROM floor_users WHERE id = $1`), id))
+	return scanLoopUser(s.queryRow(ctx, `SELECT `+loopUserColumns+` FROM floor_users WHERE id = $1`, id))
 }
 
 func (s *loopSQL) userByName(ctx context.Context, name string) (*loopUser, error) {
-	return scanLoopUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+loopUserColumns+` FROM floor_users WHERE user_name_lower = $1`), name))
+	return scanLoopUser(s.queryRow(ctx, `SELECT `+loopUserColumns+` FROM floor_users WHERE user_name_lower = $1`, name))
 }
 
 // isConflict reports a unique violation, in either dialect's words.
@@ -624,8 +662,8 @@ func isConflict(err error) bool {
 func (s *loopSQL) createUser(ctx context.Context, u *loopUser) error {
 	defer s.write()()
 	u.version = 1
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO floor_users (user_name_lower, `+loopUserColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`),
+	err := s.exec(ctx, `INSERT INTO floor_users (user_name_lower, `+loopUserColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		strings.ToLower(u.userName), u.id, u.externalID, u.userName, u.displayName, u.title, u.formatted, u.familyName,
 		u.givenName, u.email, u.emailType, u.emailPrimary, u.active, u.department, u.created, u.modified, u.version)
 	if isConflict(err) {
@@ -644,16 +682,16 @@ func (s *loopSQL) patchUser(ctx context.Context, id string, title *string, activ
 		a = sql.NullBool{Bool: *active, Valid: true}
 	}
 	defer s.write()()
-	return scanLoopUser(s.db.QueryRowContext(ctx, s.q(`UPDATE floor_users SET title = COALESCE($1, title),
-		active = COALESCE($2, active), modified = $3, version = version + 1 WHERE id = $4 RETURNING `+loopUserColumns),
+	return scanLoopUser(s.queryRow(ctx, `UPDATE floor_users SET title = COALESCE($1, title),
+		active = COALESCE($2, active), modified = $3, version = version + 1 WHERE id = $4 RETURNING `+loopUserColumns,
 		t, a, modified, id))
 }
 
 func (s *loopSQL) createGroup(ctx context.Context, g *loopGroup) error {
 	defer s.write()()
 	g.version = 1
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO floor_groups (id, name_lower, external_id, display_name, created, modified, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`), g.id, strings.ToLower(g.displayName), g.externalID, g.displayName, g.created, g.modified, g.version)
+	err := s.exec(ctx, `INSERT INTO floor_groups (id, name_lower, external_id, display_name, created, modified, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.id, strings.ToLower(g.displayName), g.externalID, g.displayName, g.created, g.modified, g.version)
 	if isConflict(err) {
 		return errConflict
 	}
@@ -662,8 +700,11 @@ func (s *loopSQL) createGroup(ctx context.Context, g *loopGroup) error {
 
 func (s *loopSQL) groupByName(ctx context.Context, name string) (*loopGroup, error) {
 	var g loopGroup
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, external_id, display_name, created, modified, version FROM floor_groups WHERE name_lower = $1`), name).
-		Scan(&g.id, &g.externalID, &g.displayName, &g.created, &g.modified, &g.version)
+	row, err := s.queryRow(ctx, `SELECT id, external_id, display_name, created, modified, version FROM floor_groups WHERE name_lower = $1`, name)
+	if err != nil {
+		return nil, err
+	}
+	err = row.Scan(&g.id, &g.externalID, &g.displayName, &g.created, &g.modified, &g.version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -673,14 +714,17 @@ func (s *loopSQL) groupByName(ctx context.Context, name string) (*loopGroup, err
 func (s *loopSQL) addMember(ctx context.Context, groupID, userID string, modified int64) (int64, bool, error) {
 	defer s.write()()
 	var version int64
-	err := s.db.QueryRowContext(ctx, s.q(`UPDATE floor_groups SET modified = $1, version = version + 1 WHERE id = $2 RETURNING version`),
-		modified, groupID).Scan(&version)
+	row, err := s.queryRow(ctx, `UPDATE floor_groups SET modified = $1, version = version + 1 WHERE id = $2 RETURNING version`, modified, groupID)
+	if err != nil {
+		return 0, false, err
+	}
+	err = row.Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
 	if err != nil {
 		return 0, false, err
 	}
-	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO floor_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`), groupID, userID)
+	err = s.exec(ctx, `INSERT INTO floor_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, groupID, userID)
 	return version, err == nil, err
 }
