@@ -957,7 +957,9 @@ func list[T any](ctx context.Context, db *DB, q querier, s selection, rd rowRead
 // lookups by userName over loopback; this shape gets the generic plan
 // (TestPagesReuseTheirPlan). The outer ORDER BY, the inner one's, keeps the
 // page's order, which a subquery's order alone does not promise in SQL;
-// PostgreSQL knows the rows come sorted and does not sort them again.
+// when the order is by columns, PostgreSQL knows the rows come sorted and
+// does not sort them again (an order by an expression, as externalId's,
+// sorts the page's rows once more).
 // SQLite plans a prepared statement once (see limitParam) and computes the
 // aggregate for the page's rows alone only in index order
 // (childrenInPage), which the flat shape keeps.

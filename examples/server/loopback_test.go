@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -191,6 +193,9 @@ type loopServer struct {
 	// number.
 	userIDs, groupIDs []string
 	created           atomic.Int64 // users created by the mix
+	// database is the PostgreSQL database the server uses, whose
+	// backends' CPU drive measures; "" for memory and SQLite.
+	database string
 }
 
 func startLoopChild(b *testing.B, role, db, logPath string) *loopServer {
@@ -230,7 +235,11 @@ func startLoopChild(b *testing.B, role, db, logPath string) *loopServer {
 		log, _ := os.ReadFile(logPath)
 		b.Fatalf("%s did not start: %v\n%s", role, err, log)
 	}
-	return &loopServer{role: role, pid: cmd.Process.Pid, base: "http://" + strings.TrimSpace(line) + "/scim/v2"}
+	s := &loopServer{role: role, pid: cmd.Process.Pid, base: "http://" + strings.TrimSpace(line) + "/scim/v2"}
+	if u, err := url.Parse(db); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		s.database = strings.TrimPrefix(u.Path, "/")
+	}
+	return s
 }
 
 // loopConns is the number of concurrent keep-alive connections.
@@ -398,7 +407,7 @@ func drive(b *testing.B, client *http.Client, s *loopServer, dur time.Duration) 
 	conns := loopConns()
 	lat := make([][]time.Duration, conns)
 	errs := make(chan error, conns)
-	cpu0, db0 := processCPUOf(b, s.pid), postgresCPU()
+	cpu0, db0 := processCPUOf(b, s.pid), postgresCPU(s.database)
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg sync.WaitGroup
@@ -422,7 +431,7 @@ func drive(b *testing.B, client *http.Client, s *loopServer, dur time.Duration) 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu, dbCPU := processCPUOf(b, s.pid)-cpu0, postgresCPU()-db0
+	cpu, dbCPU := processCPUOf(b, s.pid)-cpu0, postgresCPU(s.database)-db0
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
@@ -432,24 +441,44 @@ func drive(b *testing.B, client *http.Client, s *loopServer, dur time.Duration) 
 	return phase{requests: len(all), elapsed: elapsed, cpu: cpu, dbCPU: dbCPU, p50: all[len(all)/2], p99: all[len(all)*99/100]}
 }
 
-// postgresCPU returns the CPU time all of the machine's postgres processes
-// have used (none when PostgreSQL runs elsewhere). The demo and the floor
-// run their phases in turn, so what a phase adds is its server's
-// statements' cost (and whatever else the machine's PostgreSQL did then).
-func postgresCPU() time.Duration {
+// postgresCPU returns the CPU time that PostgreSQL's processes on this
+// machine serving database have used: its backends (whose command line,
+// "postgres: <cluster>: <user> <database> <client> <state>", names it),
+// and the WAL writer, checkpointer and background writer, which write
+// what the backends commit (and which other databases' work, none during
+// the benchmark, would add to). It is 0 when database is "" or PostgreSQL
+// runs elsewhere. The demo and the floor run their phases in turn, so
+// what a phase adds is its server's statements' cost. A backend that
+// exits during a phase takes its CPU with it: the pools keep their
+// connections, so none does.
+func postgresCPU(database string) time.Duration {
+	if database == "" {
+		return 0
+	}
 	dirs, _ := os.ReadDir("/proc")
 	var ticks int64
 	for _, d := range dirs {
 		if d.Name()[0] < '0' || d.Name()[0] > '9' {
 			continue
 		}
-		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil || !strings.Contains(string(raw), "(postgres)") {
+		cmdline, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err != nil || !bytes.HasPrefix(cmdline, []byte("postgres: ")) {
 			continue
 		}
-		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-		utime, err1 := strconv.ParseInt(f[11], 10, 64)
-		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		f := strings.Fields(string(cmdline))
+		serves := len(f) >= 4 && f[3] == database
+		background := strings.Contains(string(cmdline), " walwriter") || strings.Contains(string(cmdline), " checkpointer") ||
+			strings.Contains(string(cmdline), " background writer")
+		if !serves && !background {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		utime, err1 := strconv.ParseInt(st[11], 10, 64)
+		stime, err2 := strconv.ParseInt(st[12], 10, 64)
 		if err1 == nil && err2 == nil {
 			ticks += utime + stime
 		}
