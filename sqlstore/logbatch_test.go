@@ -498,3 +498,38 @@ func (l *ProvisioningLog) mustNewest(t *testing.T, tenant string) time.Time {
 	}
 	return es[0].Time
 }
+
+// TestProvisioningLogTieAtTheCut: a row read after the reader holds its
+// limit of entries, whose newest entry is as old as the last one kept,
+// still counts: recorded later, its entry of that time comes first.
+func TestProvisioningLogTieAtTheCut(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := t.Context()
+		tenant := "tie-" + randomHex()
+		l := db.ProvisioningLog(0)
+		t.Cleanup(func() { _ = l.DeleteTenant(context.Background(), tenant) })
+		at := time.Now().UTC().Add(-time.Minute).Truncate(time.Microsecond)
+		var m logModel
+		record := func(offsets ...time.Duration) {
+			t.Helper()
+			var batch []scim.LogEntry
+			for _, o := range offsets {
+				e := scim.LogEntry{Tenant: tenant, Time: at.Add(o), Method: "GET", Path: fmt.Sprintf("/Users/%d", len(m)), Status: 200}
+				batch = append(batch, e)
+				m = append(m, e)
+			}
+			if err := l.Record(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A first page of rows (logPage) holds limit entries, the last
+		// of them at the time of the next row's only entry.
+		for i := 1; i < logPage; i++ {
+			record(time.Duration(i) * time.Millisecond)
+		}
+		record(time.Duration(logPage)*time.Millisecond, 0)
+		record(0)
+		checkList(t, l, m, tenant, admin.LogFilter{Limit: logPage + 1})
+		checkList(t, l, m, tenant, admin.LogFilter{Limit: logPage + 2})
+	})
+}
