@@ -249,14 +249,15 @@ const pruneEvery = 10 * time.Minute
 // holds the entries of one tenant from one Record call (a batch of the
 // [scim.LogQueue], typically a few dozen entries under load), as one JSON
 // text, beside their newest and oldest times and their counts of entries,
-// failures and probes; two indexes serve the queries, one by tenant and
-// newest time, one by oldest time for pruning. One row per entry, a heap
-// row and three index entries each (and on SQLite under its single write
-// lock), cost the demo server a large share of its requests/s over
-// loopback: replacing that log by the in-memory one raised SQLite's from
-// 0.49–0.64 to 0.78 of the benchmark's floor server, and PostgreSQL's by 5
-// to 10 %. [ProvisioningLog.ListLog] and [ProvisioningLog.LogClients] decode
-// the rows they read, newest first, as far as their answer needs.
+// failures and probes; beside the primary key, two indexes serve the
+// queries, one by tenant and newest time, one by oldest time for pruning.
+// One row per entry, a heap row and three index entries each (and on
+// SQLite under its single write lock), cost the demo server a large share
+// of its requests/s over loopback: replacing that log by the in-memory one
+// raised SQLite's from 0.49–0.64 to 0.78 of the benchmark's floor server,
+// and PostgreSQL's by 5 to 10 %. [ProvisioningLog.ListLog] and
+// [ProvisioningLog.LogClients] decode the rows they read, newest first, as
+// far as their answer needs.
 //
 // Entries older than its retention are deleted by Record, at most every
 // ten minutes, and by [ProvisioningLog.Prune]. Times are kept to the
@@ -305,20 +306,22 @@ func (l *ProvisioningLog) Record(ctx context.Context, entries []scim.LogEntry) e
 			g = g[n:]
 		}
 	}
-	write := db.write
-	if len(rows) == 1 {
-		write = db.writeStmt
-	}
-	err := write(ctx, func(q querier) error {
-		for _, args := range rows {
-			if _, err := db.exec(ctx, q, logInsert, args...); err != nil {
-				return err
-			}
+	if len(rows) > 0 {
+		write := db.write
+		if len(rows) == 1 {
+			write = db.writeStmt
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("sqlstore: recording the provisioning log: %w", err)
+		err := write(ctx, func(q querier) error {
+			for _, args := range rows {
+				if _, err := db.exec(ctx, q, logInsert, args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sqlstore: recording the provisioning log: %w", err)
+		}
 	}
 	l.mu.Lock()
 	due := time.Since(l.lastPrune) >= pruneEvery
@@ -705,10 +708,11 @@ func newerLog(a, b logCandidate) int {
 // newest row first. Rows overlap in time, so it stops only when it holds
 // limit entries and the next row's newest entry is older than the
 // limit-th; how far back that is depends on the filter, as an index scan
-// of a table of entries would. It reads rows in pages (logPage), so that
-// it decodes at most a page of rows (each of at most logRowEntries
-// entries) beyond what it needs, and holds at most limit entries beside
-// one page's.
+// of a table of entries would. It reads rows in pages (logPage) and
+// checks where to stop against the entries it held at the end of the last
+// page, so that it decodes at most about two pages of rows (each of at
+// most logRowEntries entries) beyond those its answer needs, and holds at
+// most limit entries beside a page's.
 func (l *ProvisioningLog) scanLog(ctx context.Context, tenant, cond string, args []any, limit int, match func(*scim.LogEntry) bool) ([]scim.LogEntry, error) {
 	db := l.db
 	var cands []logCandidate
