@@ -51,9 +51,9 @@ func TestProvisioningLogRetention(t *testing.T) {
 	})
 }
 
-// TestProvisioningLogBatches: a backlog longer than one statement's rows
-// is written whole and in order, and on PostgreSQL Record inserts a batch
-// of any size with the same statement (see Record).
+// TestProvisioningLogBatches: a backlog longer than one row's entries is
+// written whole and in order, and Record inserts a batch of any size with
+// the same statement on both dialects (see Record).
 func TestProvisioningLogBatches(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *DB) {
 		ctx := t.Context()
@@ -61,7 +61,7 @@ func TestProvisioningLogBatches(t *testing.T) {
 		l := db.ProvisioningLog(0)
 		t.Cleanup(func() { _ = l.DeleteTenant(ctx, tenant) })
 		queries := logQueries(db)
-		sizes := []int{1, 2, 5, 40, logInsertRows + 3}
+		sizes := []int{1, 2, 5, 40, logRowEntries + 3}
 		base := time.Now().UTC()
 		total := 0
 		for _, n := range sizes {
@@ -75,12 +75,12 @@ func TestProvisioningLogBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		inserts := touching(queries.take(), "INSERT INTO scim_log")
+		inserts := touching(queries.take(), "INSERT INTO scim_log_batches")
 		if len(inserts) != len(sizes)+1 {
-			t.Fatalf("%d batches (the last one over %d rows) ran %d INSERTs, want %d", len(sizes), logInsertRows, len(inserts), len(sizes)+1)
+			t.Fatalf("%d batches (the last one over %d entries) ran %d INSERTs, want %d", len(sizes), logRowEntries, len(inserts), len(sizes)+1)
 		}
 		for _, q := range inserts[1:] {
-			if db.dialect == PostgreSQL && q != inserts[0] {
+			if q != inserts[0] {
 				t.Fatalf("batches of different sizes ran different statements:\n%s\n%s", inserts[0], q)
 			}
 		}

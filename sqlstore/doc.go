@@ -70,8 +70,10 @@
 // shipped. Upgrading is deploying the new release: the first Open runs
 // what is new, inside one transaction, so a failed upgrade leaves the old
 // schema. Old code refuses a newer schema, so roll processes forward, not
-// back; a migration that rewrites a large table (none so far beyond 0002's
-// rebuild of the membership table on SQLite) says so in its release notes.
+// back; a migration that rewrites a large table (so far 0002's rebuild of
+// the membership table on SQLite, and 0051's move of the provisioning log,
+// scim_log, into the rows of scim_log_batches) says so in its release
+// notes.
 // Migration numbers 0002-0049 belong to the store's tables and 0050 on to
 // the admin tables. The tables, all in the connection's current schema:
 //

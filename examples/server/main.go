@@ -51,7 +51,7 @@
 // one keeps tokens, switches and domains in memory that long. While neither
 // -domains nor the page lists a domain, every domain is allowed. The
 // page's settings and the log are kept beside the data: in the SQL
-// database (sqlstore's scim_admin_* and scim_log tables), or in memory.
+// database (sqlstore's scim_admin_* and scim_log_batches tables), or in memory.
 // With -oauth the page also shows the Token URL and the workspace's OAuth
 // clients, the demo client first, and creates clients and secrets, revokes
 // secrets and sets federation; those clients live beside the demo client,
