@@ -251,11 +251,10 @@ const pruneEvery = 10 * time.Minute
 // text, beside their newest and oldest times and their counts of entries,
 // failures and probes; beside the primary key, two indexes serve the
 // queries, one by tenant and newest time, one by oldest time for pruning.
-// One row per entry, a heap row and three index entries each (and on
-// SQLite under its single write lock), cost the demo server a large share
-// of its requests/s over loopback: replacing that log by the in-memory one
-// raised SQLite's from 0.49–0.64 to 0.78 of the benchmark's floor server,
-// and PostgreSQL's by 5 to 10 %. [ProvisioningLog.ListLog] and
+// One row per entry cost every SCIM request a heap row and three index
+// entries more (on SQLite under its single write lock); a row per batch
+// costs a few dozen requests one (docs/performance.md has the loopback
+// measurements). [ProvisioningLog.ListLog] and
 // [ProvisioningLog.LogClients] decode the rows they read, newest first, as
 // far as their answer needs.
 //
