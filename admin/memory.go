@@ -258,7 +258,7 @@ func (l *MemoryLog) newestFirst(tenant string, yield func(*scim.LogEntry) bool) 
 func (l *MemoryLog) ListLog(_ context.Context, tenant string, f LogFilter) ([]scim.LogEntry, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	out, limit := []scim.LogEntry{}, f.limit()
+	out, limit := []scim.LogEntry{}, f.EffectiveLimit()
 	l.newestFirst(tenant, func(e *scim.LogEntry) bool {
 		if f.Matches(e) {
 			c := *e

@@ -137,8 +137,10 @@ const (
 	MaxLogLimit     = 1000
 )
 
-// limit returns f.Limit within its bounds.
-func (f LogFilter) limit() int {
+// EffectiveLimit returns f.Limit within its bounds: DefaultLogLimit when
+// it is 0 or less, at most MaxLogLimit; an implementation of [LogStore]
+// may use it.
+func (f LogFilter) EffectiveLimit() int {
 	switch {
 	case f.Limit <= 0:
 		return DefaultLogLimit

@@ -426,31 +426,11 @@ func encodeLogEntries(entries []scim.LogEntry) (string, logSummary) {
 	return string(append(b, ']')), sum
 }
 
-// appendJSONString appends s, valid UTF-8, as a JSON string: its quotes,
-// backslashes and control characters escaped, the rest as it is.
+// appendJSONString appends s, valid UTF-8, as a JSON string, escaped as
+// encoding/json escapes it.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	return append(append(b, s[start:]...), '"')
+	j, _ := json.Marshal(s) // a string always encodes
+	return append(b, j...)
 }
 
 // clean makes s storable: PostgreSQL refuses NUL bytes and invalid UTF-8,
@@ -804,14 +784,7 @@ func (l *ProvisioningLog) ListLog(ctx context.Context, tenant string, f admin.Lo
 		cond += " AND oldest < ?"
 		args = append(args, db.timeArg(f.Before))
 	}
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = admin.DefaultLogLimit
-	case limit > admin.MaxLogLimit:
-		limit = admin.MaxLogLimit
-	}
-	return l.scanLog(ctx, tenant, cond, args, limit, f.Matches)
+	return l.scanLog(ctx, tenant, cond, args, f.EffectiveLimit(), f.Matches)
 }
 
 // LogClients implements [admin.LogStore], over the newest 10,000 entries.

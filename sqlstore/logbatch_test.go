@@ -43,13 +43,7 @@ func (m logModel) list(tenant string, f admin.LogFilter) []scim.LogEntry {
 		}
 		return b.i - a.i
 	})
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = admin.DefaultLogLimit
-	case limit > admin.MaxLogLimit:
-		limit = admin.MaxLogLimit
-	}
+	limit := f.EffectiveLimit()
 	out := []scim.LogEntry{}
 	for i := 0; i < len(rs) && i < limit; i++ {
 		out = append(out, rs[i].e)
