@@ -150,8 +150,8 @@ func (f LogFilter) EffectiveLimit() int {
 	return f.Limit
 }
 
-// Matches reports whether e passes f's conditions other than Before and
-// Limit; an implementation of [LogStore] may use it.
+// Matches reports whether e passes f's conditions, Before included, other
+// than Limit; an implementation of [LogStore] may use it.
 func (f LogFilter) Matches(e *scim.LogEntry) bool {
 	return (!f.FailuresOnly || e.Failed()) &&
 		(!f.ProbesOnly || e.Probe) &&
