@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -274,18 +273,7 @@ func TestMigrationsConcurrentAndIdempotent(t *testing.T) {
 		d     Dialect
 	}{
 		{"postgres", func(t *testing.T, n int) []*sql.DB {
-			schema := "scimhost_migrate_" + randomHex()
-			admin := postgresDB(t, testSchema)
-			t.Cleanup(func() {
-				if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
-					t.Errorf("dropping %s: %v", schema, err)
-				}
-			})
-			db := postgresDB(t, schema)
-			t.Cleanup(func() {
-				postgresPools.Delete(schema)
-				db.Close()
-			})
+			db := freshPostgresSchema(t, "scimhost_migrate_")
 			dbs := make([]*sql.DB, n)
 			for i := range dbs {
 				dbs[i] = db

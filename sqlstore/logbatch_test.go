@@ -380,21 +380,7 @@ func TestProvisioningLogUpgrade(t *testing.T) {
 		d     Dialect
 		fresh func(t *testing.T) *sql.DB
 	}{
-		{"postgres", PostgreSQL, func(t *testing.T) *sql.DB {
-			schema := "scimhost_upgrade_" + randomHex()
-			admin := postgresDB(t, testSchema)
-			t.Cleanup(func() {
-				if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
-					t.Errorf("dropping %s: %v", schema, err)
-				}
-			})
-			db := postgresDB(t, schema)
-			t.Cleanup(func() {
-				postgresPools.Delete(schema)
-				db.Close()
-			})
-			return db
-		}},
+		{"postgres", PostgreSQL, func(t *testing.T) *sql.DB { return freshPostgresSchema(t, "scimhost_upgrade_") }},
 		{"sqlite", SQLite, func(t *testing.T) *sql.DB {
 			db, err := sql.Open("sqlite", SQLiteDSN(filepath.Join(t.TempDir(), "u.db")))
 			if err != nil {

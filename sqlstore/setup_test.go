@@ -186,6 +186,26 @@ func postgresDB(t testing.TB, schema string) *sql.DB {
 	return p.db
 }
 
+// freshPostgresSchema returns a pool on a new, empty schema named prefix
+// plus random hex, dropped when t ends, for tests that run the migrations
+// themselves.
+func freshPostgresSchema(t *testing.T, prefix string) *sql.DB {
+	t.Helper()
+	schema := prefix + randomHex()
+	admin := postgresDB(t, testSchema)
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
+			t.Errorf("dropping %s: %v", schema, err)
+		}
+	})
+	db := postgresDB(t, schema)
+	t.Cleanup(func() {
+		postgresPools.Delete(schema)
+		db.Close()
+	})
+	return db
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	removeSeeded()
