@@ -476,11 +476,8 @@ func postgresCPU(database string) time.Duration {
 		if err != nil {
 			continue
 		}
-		st := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-		utime, err1 := strconv.ParseInt(st[11], 10, 64)
-		stime, err2 := strconv.ParseInt(st[12], 10, 64)
-		if err1 == nil && err2 == nil {
-			ticks += utime + stime
+		if cpu, ok := statCPU(raw); ok {
+			ticks += cpu
 		}
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond
@@ -493,15 +490,24 @@ func processCPUOf(b *testing.B, pid int) time.Duration {
 	if err != nil {
 		b.Skipf("no /proc: %v", err)
 	}
-	// The fields after the command's closing parenthesis: state is the
-	// first, utime the 12th, stime the 13th.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
+	ticks, ok := statCPU(raw)
+	if !ok {
 		b.Fatalf("/proc/%d/stat: %q", pid, raw)
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// statCPU returns utime+stime, in clock ticks, from the text of a
+// /proc/<pid>/stat: of the fields after the command's closing
+// parenthesis, state is the first, utime the 12th, stime the 13th.
+func statCPU(raw []byte) (int64, bool) {
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime, err1 == nil && err2 == nil
 }
 
 func (p phase) rate() float64          { return float64(p.requests) / p.elapsed.Seconds() }
