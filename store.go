@@ -232,7 +232,10 @@ type SharedUserReader interface {
 // ListUsersShared just returned for the default projection (a
 // [Projection] without attributes or excludedAttributes) and is still the
 // stored user with its current Groups; otherwise, and for a u of its
-// caller's own, it returns nil. The store must hand out a new cache (or
+// caller's own, it returns nil. It may return nil for any user, as a
+// store bounding the memory its caches take does (sqlstore keeps them
+// only in its user cache); what it must never return is a cache of bytes
+// the user no longer has. The store must hand out a new cache (or
 // nil) once anything the user's representation shows changes: a write of
 // the user, and any change of its Groups — a membership added or removed,
 // a group renamed or deleted — even though the user's own Meta stays.

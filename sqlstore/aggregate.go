@@ -124,6 +124,25 @@ func (db *DB) userReaderKeeping(withGroups bool, tenant string) rowReader[*scim.
 	}}
 }
 
+// sharingReader reads users with their groups for the shared reads
+// (GetUserShared, ListUsersShared) of the tenant, which began at the
+// tenant's group epoch epoch: each row's user is the one the user cache
+// already decoded for that row (userCache.share), or decoded once now and
+// kept. What it returns must not be modified.
+func (db *DB) sharingReader(tenant string, epoch uint64) rowReader[*scim.User] {
+	return rowReader[*scim.User]{cols: userCols + ", " + db.userGroupsCol("u"), children: true, scan: func(sc scanner) (*scim.User, error) {
+		r := userRow{withGroups: true}
+		if err := sc.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		su, err := db.users.share(tenant, r.cached(), epoch)
+		if err != nil {
+			return nil, err
+		}
+		return su.u, nil
+	}}
+}
+
 // groupReader reads groups, with their members when withMembers.
 func (db *DB) groupReader(withMembers bool) rowReader[*scim.Group] {
 	cols := groupCols

@@ -141,6 +141,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 	ng := g.Clone()
 	ng.ID = scim.NewID()
 	ng.Members = uniqueMembers(ng.Members)
+	if len(ng.Members) > 0 {
+		defer s.db.users.groupsChanged(tenant)
+	}
 	now := s.db.timestamp()
 	ng.Meta = scim.Meta{Created: now, LastModified: now, Version: "1"}
 	doc, err := encodeGroup(ng)
@@ -214,6 +217,7 @@ func (s *Store) ReplaceGroup(ctx context.Context, g *scim.Group) (_ *scim.Group,
 		return nil, err
 	}
 	ng := g.Clone()
+	defer s.db.users.groupsChanged(tenant)
 	err = s.db.write(ctx, func(q querier) error {
 		if s.db.mirror == nil {
 			if err := s.writeGroup(ctx, q, tenant, ng, ng.Meta.Version, nil); err != nil {
@@ -367,6 +371,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) (err error) {
 	if err != nil {
 		return err
 	}
+	defer s.db.users.groupsChanged(tenant)
 	return s.db.write(ctx, func(q querier) error {
 		if s.db.dialect == PostgreSQL {
 			// Lock the group with the groups it is nested in, in id
@@ -463,6 +468,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, update func(*scim.Gr
 	if err != nil {
 		return nil, err
 	}
+	defer s.db.users.groupsChanged(tenant)
 	if s.db.mirror == nil && !s.db.declaresGroupUnique() {
 		g, err := s.updateGroupOptimistic(ctx, tenant, id, update)
 		if !errors.Is(err, errRaced) {

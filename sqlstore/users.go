@@ -372,7 +372,7 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 	var err error
 	c := s.db.users.get(tenant, id)
 	if c != nil {
-		if u, err = c.user(); err != nil {
+		if u, err = c.fresh(); err != nil {
 			c = nil
 		}
 	}
@@ -646,6 +646,11 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.
 		return scim.Page[*scim.User]{}, err
 	}
 	sel, fin := s.userSelection(tenant, q)
+	return s.listUsersOf(ctx, tenant, q, sel, fin)
+}
+
+// listUsersOf is ListUsers of the selection and finisher userSelection made.
+func (s *Store) listUsersOf(ctx context.Context, tenant string, q scim.Query, sel selection, fin finisher[*scim.User]) (scim.Page[*scim.User], error) {
 	// Otherwise the groups are read for the page it keeps.
 	withGroups := q.Want.Wants("groups") && s.db.childrenInPage(sel)
 	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.userReaderKeeping(withGroups, tenant), fin)

@@ -1710,8 +1710,8 @@ func testConcurrentCreates(t *testing.T, s scim.Store, cfg *config) {
 	}()...)
 }
 
-// testUserEncodingCache checks a UserEncodingCacher: the user a shared
-// read returns has a cache, the same one while nothing changes, and no
+// testUserEncodingCache checks a UserEncodingCacher: when the user a
+// shared read returns has a cache, it is the same one while nothing changes, and no
 // cache once the user is written or its groups change (a membership, a
 // group renamed), when the handler would otherwise answer with the user's
 // old bytes; a user that is not the store's has none.
@@ -1735,6 +1735,11 @@ func testUserEncodingCache(t *testing.T, s scim.Store, cfg *config) {
 			t.Fatalf("after %s, no cache for the user GetUserShared returned", what)
 		}
 		return u, c
+	}
+	if u, err := sr.GetUserShared(ctx, a.ID, scim.Projection{}); err == nil && ec.UserEncodingCache(ctx, u) == nil {
+		// Allowed: the store keeps no encoding for this user (its cache
+		// may be bounded, or off, as sqlstore's is without WithUserCache).
+		t.Skip("the store keeps no encoding cache for a user it has just read: nothing to check")
 	}
 	u1, c1 := read("the create")
 	if _, again := read("a read"); again != c1 {

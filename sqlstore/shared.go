@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/scimhost/scim"
+)
+
+var (
+	_ scim.SharedUserReader   = (*Store)(nil)
+	_ scim.UserEncodingCacher = (*Store)(nil)
+	_ scim.CachedUserReader   = (*Store)(nil)
+)
+
+// GetUserShared is GetUser returning a user the caller must not modify
+// (see [scim.SharedUserReader]): with a user cache (WithUserCache) and the
+// groups wanted, the user the cache decoded the last time it read the
+// same row, instead of a new decoding. It is one statement, as GetUser:
+// the row is read every time, and a row another process changed, or whose
+// groups changed, is decoded anew.
+func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projection) (_ *scim.User, err error) {
+	if s.db.users == nil || !want.Wants("groups") {
+		return s.GetUser(ctx, id, want)
+	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
+	tenant, err := s.scope(ctx, "user", id)
+	if err != nil {
+		return nil, err
+	}
+	rd := s.db.sharingReader(tenant, s.db.users.epoch(tenant))
+	u, err := rd.scan(s.db.row(ctx, s.db.db, "SELECT "+rd.cols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?", tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", id)
+	}
+	return u, s.db.mapErr(err)
+}
+
+// ListUsersShared is ListUsers returning users the caller must not modify,
+// as GetUserShared does, when the page is read with its groups in one
+// statement; otherwise it is ListUsers.
+func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (_ scim.Page[*scim.User], err error) {
+	if s.db.users == nil || !q.Want.Wants("groups") {
+		return s.ListUsers(ctx, q)
+	}
+	ctx, end := s.db.begin(ctx)
+	defer end(&err)
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	sel, fin := s.userSelection(tenant, q)
+	if !s.db.childrenInPage(sel) || fin.prepare != nil {
+		// The groups are filled in afterwards, on users of the page's own.
+		return s.listUsersOf(ctx, tenant, q, sel, fin)
+	}
+	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.sharingReader(tenant, s.db.users.epoch(tenant)), fin)
+	if err != nil {
+		return scim.Page[*scim.User]{}, err
+	}
+	return scim.Page[*scim.User]{Resources: users, TotalResults: total}, nil
+}
+
+// UserEncodingCache returns the cache of u's encoding when u is the user
+// GetUserShared or ListUsersShared last handed out for its row, and no
+// group write of this process has run in the tenant since that read
+// began (see [scim.UserEncodingCacher]); otherwise nil, and always nil
+// without a user cache. What another process wrote is seen by the next
+// read, not here: the handler asks about the user it has just read.
+func (s *Store) UserEncodingCache(ctx context.Context, u *scim.User) *scim.EncodingCache {
+	tenant, err := s.tenantOf(ctx)
+	if err != nil {
+		return nil
+	}
+	return s.db.users.encodingCache(tenant, u)
+}
+
+// CachedUserReader returns s (see [scim.CachedUserReader]).
+func (s *Store) CachedUserReader() scim.CachedUserReader { return s }
+
+// GetUserCached is GetUserShared for the default projection, with
+// UserEncodingCache's answer for the user.
+func (s *Store) GetUserCached(ctx context.Context, id string) (scim.Cached[*scim.User], error) {
+	u, err := s.GetUserShared(ctx, id, scim.Projection{})
+	if err != nil {
+		return scim.Cached[*scim.User]{}, err
+	}
+	return scim.Cached[*scim.User]{Value: u, Cache: s.UserEncodingCache(ctx, u)}, nil
+}
+
+// ListUsersCached is ListUsersShared, with UserEncodingCache's answer for
+// each user of the page.
+func (s *Store) ListUsersCached(ctx context.Context, q scim.Query) (scim.Page[scim.Cached[*scim.User]], error) {
+	page, err := s.ListUsersShared(ctx, q)
+	if err != nil {
+		return scim.Page[scim.Cached[*scim.User]]{}, err
+	}
+	out := scim.Page[scim.Cached[*scim.User]]{TotalResults: page.TotalResults, Resources: make([]scim.Cached[*scim.User], len(page.Resources))}
+	for i, u := range page.Resources {
+		out.Resources[i] = scim.Cached[*scim.User]{Value: u, Cache: s.UserEncodingCache(ctx, u)}
+	}
+	return out, nil
+}

@@ -1,0 +1,230 @@
+package sqlstore
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/scimhost/scim"
+)
+
+// TestSharedReadsFollowTheRow: with a user cache, a shared read of an
+// unchanged row hands out the user it decoded before (and its encoding
+// cache), and every change of the row or of the user's groups — by this
+// process or another sharing the database — is seen by the next read,
+// whose user is a new one; a user handed out is never changed after.
+func TestSharedReadsFollowTheRow(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := d.open(t)
+			b := *a // another process: the same database, a cache of its own
+			WithUserCache(10)(a)
+			WithUserCache(10)(&b)
+			tenant := randomTenant(t, a)
+			sa, sb := a.Tenant(tenant), b.Tenant(tenant)
+			ctx := t.Context()
+			created, err := sa.CreateUser(ctx, &scim.User{UserName: "shared@example.com", Title: "0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			read := func(what string) (*scim.User, *scim.EncodingCache) {
+				t.Helper()
+				c, err := sa.GetUserCached(ctx, created.ID)
+				if err != nil {
+					t.Fatalf("GetUserCached after %s: %v", what, err)
+				}
+				return c.Value, c.Cache
+			}
+			u1, c1 := read("the create")
+			if c1 == nil {
+				t.Fatal("no encoding cache for a user just read")
+			}
+			if u, c := read("a read"); u != u1 || c != c1 {
+				t.Errorf("a second read of the unchanged row decoded it again (same user %v, same cache %v)", u == u1, c == c1)
+			}
+			page, err := sa.ListUsersCached(ctx, scim.Query{Filter: eq("userName", "shared@example.com"), Count: 10})
+			if err != nil || len(page.Resources) != 1 {
+				t.Fatalf("ListUsersCached: %d users, %v", len(page.Resources), err)
+			}
+			if page.Resources[0].Value != u1 || page.Resources[0].Cache != c1 {
+				t.Errorf("the list's user is not the one GetUserCached handed out")
+			}
+
+			// The other process changes the title: the row's version moves.
+			if _, err := sb.UpdateUser(ctx, created.ID, func(u *scim.User) error { u.Title = "b"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			u2, c2 := read("the other process's PATCH")
+			if u2 == u1 || c2 == c1 || u2.Title != "b" || u1.Title != "0" {
+				t.Errorf("after the other process's PATCH: new user %v, new cache %v, title %q (the first user's now %q)", u2 != u1, c2 != c1, u2.Title, u1.Title)
+			}
+
+			// The other process adds the user to a group: the version stays,
+			// the groups column moves.
+			g, err := sb.CreateGroup(ctx, &scim.Group{DisplayName: "team"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sb.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: created.ID}}}); err != nil {
+				t.Fatal(err)
+			}
+			u3, c3 := read("the other process's membership")
+			if u3 == u2 || c3 == c2 || len(u3.Groups) != 1 || len(u2.Groups) != 0 || u3.Meta.Version != u2.Meta.Version {
+				t.Errorf("after the other process's membership: new user %v, new cache %v, groups %v (before: %v)", u3 != u2, c3 != c2, u3.Groups, u2.Groups)
+			}
+
+			// The other process renames the group.
+			if g, err = sb.GetGroup(ctx, g.ID, scim.Projection{}); err != nil {
+				t.Fatal(err)
+			}
+			g.DisplayName = "team, renamed"
+			if _, err := sb.ReplaceGroup(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+			u4, _ := read("the other process's rename")
+			if u4 == u3 || len(u4.Groups) != 1 || u4.Groups[0].Display != "team, renamed" || u3.Groups[0].Display != "team" {
+				t.Errorf("after the rename: new user %v, groups %v (before: %v)", u4 != u3, u4.Groups, u3.Groups)
+			}
+
+			// This process's PATCH works on a copy of its own.
+			got, err := sa.UpdateUser(ctx, created.ID, func(u *scim.User) error { u.Title = "a"; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u4.Title != "b" || got == u4 {
+				t.Errorf("the PATCH changed the shared user: its title is %q", u4.Title)
+			}
+			if sa.UserEncodingCache(ctx, u4) != nil {
+				t.Errorf("after this process's PATCH, the user read before it still has a cache")
+			}
+			if u5, _ := read("this process's PATCH"); u5.Title != "a" {
+				t.Errorf("after this process's PATCH, title %q", u5.Title)
+			}
+		})
+	}
+}
+
+// TestHandlerSeesTheOtherProcess: the handler over a store with a user
+// cache answers GET and the match by userName from the encoding it kept
+// only while the row is unchanged: a PATCH by another process sharing the
+// database, and a membership it adds, are in the next answer.
+func TestHandlerSeesTheOtherProcess(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := d.open(t)
+			b := *a
+			WithUserCache(10)(a)
+			WithUserCache(10)(&b)
+			tenant := randomTenant(t, a)
+			sa, sb := a.Tenant(tenant), b.Tenant(tenant)
+			h, err := scim.NewHandler(sa, scim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			u, err := sa.CreateUser(ctx, &scim.User{UserName: "seen@example.com", Title: "first"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			get := func(path string) string {
+				t.Helper()
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+				if rec.Code != http.StatusOK {
+					t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+				}
+				return rec.Body.String()
+			}
+			byID, byName := "/Users/"+u.ID, `/Users?filter=userName+eq+%22seen@example.com%22`
+			for range 2 { // the second from the kept encoding
+				if body := get(byID); !strings.Contains(body, `"title":"first"`) {
+					t.Fatalf("GET: %s", body)
+				}
+				get(byName)
+			}
+			if _, err := sb.UpdateUser(ctx, u.ID, func(u *scim.User) error { u.Title = "second"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{byID, byName} {
+				if body := get(path); !strings.Contains(body, `"title":"second"`) {
+					t.Errorf("GET %s after the other process's PATCH: %s", path, body)
+				}
+			}
+			g, err := sb.CreateGroup(ctx, &scim.Group{DisplayName: "seen team"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sb.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{byName, byID} {
+				if body := get(path); !strings.Contains(body, `"display":"seen team"`) {
+					t.Errorf("GET %s after the other process's membership: %s", path, body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUserCacheMemory measures what the user cache keeps per user as
+// Entra ID sends it (SQLite; the kept bytes do not depend on the
+// dialect): a row a GetUser read (kept-B/user), and a row the handler's
+// GET read and encoded (read-B/user), from the live heap after a
+// collection.
+//
+//	go test -run '^$' -bench UserCacheMemory ./sqlstore
+func BenchmarkUserCacheMemory(b *testing.B) {
+	const n = 5000
+	db := openSQLite(b)
+	WithUserCache(n)(db)
+	s := newStore(b, db)
+	h, err := scim.NewHandler(s, scim.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	ids := make([]string, n)
+	for i := range ids {
+		name := "u" + strconv.Itoa(i)
+		u, err := s.CreateUser(ctx, &scim.User{ExternalID: name, UserName: name + "@contoso.com", Active: true,
+			DisplayName: "User " + name, Emails: []scim.MultiValue{{Primary: true, Type: "work", Value: name + "@contoso.com"}},
+			Name:       scim.Name{Formatted: "User " + name, FamilyName: name, GivenName: "User"},
+			Enterprise: &scim.EnterpriseUser{Department: "Sales"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	live := func() float64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return float64(m.HeapAlloc)
+	}
+	var kept, read float64
+	for b.Loop() {
+		db.users.clear()
+		empty := live()
+		for _, id := range ids {
+			if _, err := s.GetUser(ctx, id, scim.Projection{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		afterGet := live()
+		for _, id := range ids {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/Users/"+id, nil))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("GET: %d", rec.Code)
+			}
+		}
+		kept, read = (afterGet-empty)/n, (live()-empty)/n
+	}
+	b.ReportMetric(kept, "kept-B/user")
+	b.ReportMetric(read, "read-B/user")
+}
