@@ -427,10 +427,19 @@ func encodeLogEntries(entries []scim.LogEntry) (string, logSummary) {
 }
 
 // appendJSONString appends s, valid UTF-8, as a JSON string, escaped as
-// encoding/json escapes it.
+// encoding/json escapes it. Most of a log entry's strings (methods, paths,
+// ids, a client's name) are printable ASCII that encoding/json leaves as
+// it is, and are appended between quotes without its allocation.
 func appendJSONString(b []byte, s string) []byte {
-	j, _ := json.Marshal(s) // a string always encodes
-	return append(b, j...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s) // a string always encodes
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // clean makes s storable: PostgreSQL refuses NUL bytes and invalid UTF-8,

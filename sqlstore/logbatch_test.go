@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -512,4 +513,39 @@ func TestProvisioningLogTieAtTheCut(t *testing.T) {
 		checkList(t, l, m, tenant, admin.LogFilter{Limit: logPage + 1})
 		checkList(t, l, m, tenant, admin.LogFilter{Limit: logPage + 2})
 	})
+}
+
+// FuzzAppendJSONString: the log's string encoder writes what
+// encoding/json writes, for any valid UTF-8 (clean makes the rest valid).
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "PATCH", "/Users/2819c223-7f76-453a-919d-413861904646", "Azure AD SCIM", "Okta/2024 (x86)",
+		`a"b`, `back\slash`, "<script>&amp;", "tab\there", "new\nline", "del\x7f", "é", "\u2028\u2029", "\U0001F600", "\x01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = clean(s)
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json writes %s", s, got[1:], want)
+		}
+	})
+}
+
+// BenchmarkEncodeLogEntries encodes a batch of 64 entries as Entra ID's
+// requests leave them (what the log's goroutine writes every 10 ms at
+// about 6,000 requests/s).
+//
+//	go test -run '^$' -bench EncodeLogEntries -benchmem ./sqlstore
+func BenchmarkEncodeLogEntries(b *testing.B) {
+	entries := make([]scim.LogEntry, 64)
+	now := time.Now()
+	for i := range entries {
+		entries[i] = scim.LogEntry{Time: now.Add(time.Duration(i) * time.Millisecond), Tenant: "contoso", Client: "Entra ID",
+			UserAgent: "Azure AD SCIM Client", Method: "PATCH", Path: "/Users/2819c223-7f76-453a-919d-413861904646",
+			Query: "", Status: 200, ResourceType: "User", ResourceID: "2819c223-7f76-453a-919d-413861904646",
+			Events: []scim.EventKind{scim.UserUpdated}, Duration: 900 * time.Microsecond}
+	}
+	for b.Loop() {
+		encodeLogEntries(entries)
+	}
 }
