@@ -38,7 +38,8 @@
 // [WithMaxFilterCost] (which filters are too costly to run),
 // [WithCostlyQueries] (how many lists no index narrows run at once),
 // [WithMirror] (the host's own tables in the same transaction) and
-// [WithUserCache] (users kept so that a PATCH skips its read).
+// [WithUserCache] (users kept so that a PATCH skips its read and a read of
+// an unchanged user reuses its decoding and encoding).
 //
 // # Tenants
 //
