@@ -223,8 +223,8 @@ type SharedUserReader interface {
 }
 
 // UserEncodingCacher is an optional capability of a [SharedUserReader]:
-// a place beside each stored user where the handler keeps that user as it
-// encodes it, so that a read of an unchanged user copies bytes instead of
+// a place beside a stored user (each, or those the store has room for)
+// where the handler keeps that user as it encodes it, so that a read of an unchanged user copies bytes instead of
 // encoding again. Encoding is most of what a GET by id or a one-user list
 // (Entra ID's match by userName) costs over an in-memory store.
 //

@@ -19,7 +19,7 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(*testing.T) scim.Store { return memstore.New() },
-		storetest.Declare(storetest.Groups|storetest.UserUpdater|storetest.GroupUpdater|storetest.MemberPatcher|storetest.UserGroups),
+		storetest.Declare(storetest.Groups|storetest.UserUpdater|storetest.GroupUpdater|storetest.MemberPatcher|storetest.UserGroups|storetest.EncodingCache),
 		storetest.Tenants(func(*testing.T) (a, b storetest.Tenant) {
 			s := memstore.New(memstore.WithTenant(func(ctx context.Context) string {
 				t, _ := scim.TenantFrom(ctx)

@@ -67,8 +67,11 @@ func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (_ scim.Page[
 // GetUserShared or ListUsersShared last handed out for its row, and no
 // group write of this process has run in the tenant since that read
 // began (see [scim.UserEncodingCacher]); otherwise nil, and always nil
-// without a user cache. What another process wrote is seen by the next
-// read, not here: the handler asks about the user it has just read.
+// without a user cache. PatchMembers is the exception: it drops the users
+// whose memberships it changed instead, and a read that ran beside it may
+// have kept such a user as it was before. What another process wrote, and
+// such a race, is seen by the next read, not here: the handler asks about
+// the user it has just read.
 func (s *Store) UserEncodingCache(ctx context.Context, u *scim.User) *scim.EncodingCache {
 	tenant, err := s.tenantOf(ctx)
 	if err != nil {

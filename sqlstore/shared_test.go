@@ -1,11 +1,14 @@
 package sqlstore
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/scimhost/scim"
@@ -45,6 +48,14 @@ func TestSharedReadsFollowTheRow(t *testing.T) {
 			}
 			if u, c := read("a read"); u != u1 || c != c1 {
 				t.Errorf("a second read of the unchanged row decoded it again (same user %v, same cache %v)", u == u1, c == c1)
+			}
+			// A read that is not shared (GetUser) of the unchanged row keeps
+			// the kept user, and its encoding, in place.
+			if _, err := sa.GetUser(ctx, created.ID, scim.Projection{}); err != nil {
+				t.Fatal(err)
+			}
+			if u, c := read("GetUser"); u != u1 || c != c1 {
+				t.Errorf("after GetUser of the unchanged row, the shared read decoded it again (same user %v, same cache %v)", u == u1, c == c1)
 			}
 			page, err := sa.ListUsersCached(ctx, scim.Query{Filter: eq("userName", "shared@example.com"), Count: 10})
 			if err != nil || len(page.Resources) != 1 {
@@ -208,7 +219,9 @@ func BenchmarkUserCacheMemory(b *testing.B) {
 	}
 	var kept, read float64
 	for b.Loop() {
-		db.users.clear()
+		// A new cache: a cleared map keeps its buckets, which would
+		// leave the map's own cost out of the figures.
+		WithUserCache(n)(db)
 		empty := live()
 		for _, id := range ids {
 			if _, err := s.GetUser(ctx, id, scim.Projection{}); err != nil {
@@ -227,4 +240,195 @@ func BenchmarkUserCacheMemory(b *testing.B) {
 	}
 	b.ReportMetric(kept, "kept-B/user")
 	b.ReportMetric(read, "read-B/user")
+}
+
+// TestCachedBytesEqualUncached: a handler over a store with a small user
+// cache (fewer users than the tenant has, so that users are dropped and
+// read again) answers every GET and list byte for byte as one over the
+// same database without a cache, twice (the second time from what the
+// first kept), after each change this process or another makes: users
+// with extension data, a group created with members, renamed by a replace
+// and by an update, memberships patched, PATCHes by both, a group and a
+// user deleted.
+func TestCachedBytesEqualUncached(t *testing.T) {
+	const ext = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User"
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := d.open(t)
+			plain := *a
+			WithUserCache(3)(a)
+			tenant := randomTenant(t, a)
+			sa, sp := a.Tenant(tenant), plain.Tenant(tenant)
+			ha, err := scim.NewHandler(sa, scim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hp, err := scim.NewHandler(sp, scim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			var ids []string
+			for i := range 5 {
+				u, err := sa.CreateUser(ctx, &scim.User{UserName: fmt.Sprintf("u%d@example.com", i), Title: "t",
+					Enterprise: &scim.EnterpriseUser{Department: "D"},
+					Extra:      map[string]json.RawMessage{ext: json.RawMessage(`{"b": 1.0, "a":"\u00e9"}`)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, u.ID)
+			}
+			get := func(h http.Handler, path string) string {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+				return fmt.Sprint(rec.Code, " ", rec.Header().Get("ETag"), " ", rec.Body.String())
+			}
+			check := func(step string) {
+				t.Helper()
+				paths := []string{"/Users?count=10", "/Users?startIndex=2&count=2", `/Users?filter=userName+eq+%22u1@example.com%22`}
+				for _, id := range ids {
+					paths = append(paths, "/Users/"+id)
+				}
+				for range 2 {
+					for _, p := range paths {
+						if x, y := get(ha, p), get(hp, p); x != y {
+							t.Errorf("after %s, GET %s\nwith the cache:    %s\nwithout the cache: %s", step, p, x, y)
+						}
+					}
+				}
+			}
+			check("the creates")
+			g, err := sa.CreateGroup(ctx, &scim.Group{DisplayName: "g1", Members: []scim.Member{{Value: ids[0]}, {Value: ids[1]}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("a group created with members")
+			if g, err = sa.GetGroup(ctx, g.ID, scim.Projection{}); err != nil {
+				t.Fatal(err)
+			}
+			g.DisplayName = "g1 renamed"
+			if _, err := sa.ReplaceGroup(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+			check("this process's rename")
+			if _, err := sa.UpdateGroup(ctx, g.ID, func(g *scim.Group) error { g.DisplayName = "g1 again"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			check("this process's UpdateGroup")
+			if _, err := sa.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: ids[2]}}, Remove: []string{ids[0]}}); err != nil {
+				t.Fatal(err)
+			}
+			check("this process's PatchMembers")
+			if _, err := sp.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: ids[3]}}}); err != nil {
+				t.Fatal(err)
+			}
+			check("the other process's PatchMembers")
+			if _, err := sp.UpdateUser(ctx, ids[3], func(u *scim.User) error { u.Title = "other"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			check("the other process's PATCH")
+			if _, err := sa.UpdateUser(ctx, ids[3], func(u *scim.User) error {
+				u.Title = "own"
+				u.Extra[ext] = json.RawMessage(`{"z":  2}`)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			check("this process's PATCH")
+			if err := sa.DeleteGroup(ctx, g.ID); err != nil {
+				t.Fatal(err)
+			}
+			check("this process's DeleteGroup")
+			if err := sa.DeleteUser(ctx, ids[4]); err != nil {
+				t.Fatal(err)
+			}
+			check("this process's DeleteUser")
+		})
+	}
+}
+
+// TestSharedReadsRace runs GETs, lists, PATCHes, membership changes and
+// group renames of a few users at once through a handler over a store
+// whose user cache holds fewer users than there are (for -race: the kept
+// rows, their shared users and encoding caches, the group epoch). No
+// request fails, and at the end every user reads as it does without the
+// cache.
+func TestSharedReadsRace(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := d.open(t)
+			plain := *a
+			WithUserCache(2)(a)
+			tenant := randomTenant(t, a)
+			s, sp := a.Tenant(tenant), plain.Tenant(tenant)
+			h, err := scim.NewHandler(s, scim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			var ids []string
+			for i := range 3 {
+				u, err := s.CreateUser(ctx, &scim.User{UserName: fmt.Sprintf("c%d@example.com", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, u.ID)
+			}
+			g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "cg"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					for i := range 40 {
+						id := ids[(i+w)%len(ids)]
+						var req *http.Request
+						switch (i + w) % 5 {
+						case 0:
+							req = httptest.NewRequest(http.MethodPatch, "/Users/"+id, strings.NewReader(
+								`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"t`+strconv.Itoa(i)+`"}]}`))
+						case 1:
+							req = httptest.NewRequest(http.MethodGet, "/Users?count=5", nil)
+						case 2:
+							if _, err := s.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: id}}}); err != nil {
+								t.Errorf("PatchMembers: %v", err)
+							}
+							continue
+						case 3:
+							if _, err := s.UpdateGroup(ctx, g.ID, func(g *scim.Group) error { g.DisplayName = "cg" + strconv.Itoa(i); return nil }); err != nil {
+								t.Errorf("UpdateGroup: %v", err)
+							}
+							continue
+						default:
+							req = httptest.NewRequest(http.MethodGet, "/Users/"+id, nil)
+						}
+						rec := httptest.NewRecorder()
+						h.ServeHTTP(rec, req)
+						if rec.Code != http.StatusOK {
+							t.Errorf("%s %s: %d %s", req.Method, req.URL, rec.Code, rec.Body)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			for _, id := range ids {
+				cached, err := s.GetUserCached(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fresh, err := sp.GetUser(ctx, id, scim.Projection{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, _ := json.Marshal(cached.Value)
+				y, _ := json.Marshal(fresh)
+				if string(x) != string(y) {
+					t.Errorf("user %s with the cache:\n%s\nwithout:\n%s", id, x, y)
+				}
+			}
+		})
+	}
 }

@@ -37,8 +37,12 @@ func TestStoretest(t *testing.T) {
 				}
 				return d.open(t)
 			}
+			declared := storetest.Groups | storetest.UserUpdater | storetest.GroupUpdater | storetest.MemberPatcher | storetest.UserGroups
+			if strings.HasSuffix(d.name, "+cache") {
+				declared |= storetest.EncodingCache
+			}
 			storetest.Run(t, func(t *testing.T) scim.Store { return newStore(t, open(t)) },
-				storetest.Declare(storetest.Groups|storetest.UserUpdater|storetest.GroupUpdater|storetest.MemberPatcher|storetest.UserGroups),
+				storetest.Declare(declared),
 				storetest.Tenants(func(t *testing.T) (a, b storetest.Tenant) {
 					db := open(t)
 					byContext := db.ByContext(func(ctx context.Context) string {

@@ -20,8 +20,8 @@ import (
 // for a row read unchanged, the user decoded the last time and the
 // handler's encoding of it, instead of decoding and encoding again; every
 // read still runs its statement. n <= 0 keeps none, the default. A
-// kept user costs its stored document and a few strings, about 490 bytes
-// for a user as Entra ID sends it, and about 2.3 KB once a GET or a list
+// kept user costs its stored document and a few strings, about 560 bytes
+// for a user as Entra ID sends it, and about 2.4 KB once a GET or a list
 // has read it (the decoded user and its encoding); when the cache is full a kept user is
 // dropped, any one.
 func WithUserCache(n int) Option {
@@ -81,10 +81,11 @@ func (uc *userCache) put(tenant string, c *cachedUser) {
 	uc.keepLocked(k, c)
 }
 
-// keepLocked is put with uc.mu held.
+// keepLocked is put with uc.mu held. A kept row that is c's stays, with
+// the user a shared read decoded from it and its encoding cache.
 func (uc *userCache) keepLocked(k userKey, c *cachedUser) {
 	if old := uc.m[k]; old != nil {
-		if old.version > c.version {
+		if old.version > c.version || old.sameRow(c) {
 			return
 		}
 	} else if len(uc.m) >= uc.max {

@@ -46,6 +46,12 @@ const (
 	// ExtensionDeclarer: the store implements [scim.ExtensionDeclarer], so
 	// that it enforces the uniqueness of declared extension attributes.
 	ExtensionDeclarer
+	// EncodingCache: the store is a [scim.SharedUserReader] and a
+	// [scim.UserEncodingCacher] that keeps an encoding cache for the user
+	// a shared read has just returned (memstore; sqlstore with its user
+	// cache). Undeclared, a store whose UserEncodingCache returns nil
+	// there, as the contract allows, skips the cache's checks.
+	EncodingCache
 )
 
 // capabilityInterfaces are the interfaces behind the capabilities that are
@@ -66,12 +72,12 @@ var capabilityInterfaces = []struct {
 // String names the capabilities in c, joined by "|".
 func (c Capability) String() string {
 	var names []string
-	for i, n := range []string{"Groups", "UserUpdater", "GroupUpdater", "MemberPatcher", "UserGroups", "UserKeysetLister", "ExtensionDeclarer"} {
+	for i, n := range []string{"Groups", "UserUpdater", "GroupUpdater", "MemberPatcher", "UserGroups", "UserKeysetLister", "ExtensionDeclarer", "EncodingCache"} {
 		if c&(1<<i) != 0 {
 			names = append(names, n)
 		}
 	}
-	if rest := c &^ (1<<7 - 1); rest != 0 {
+	if rest := c &^ (1<<8 - 1); rest != 0 {
 		names = append(names, "Capability("+strconv.FormatUint(uint64(rest), 10)+")")
 	}
 	if len(names) == 0 {

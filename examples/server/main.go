@@ -202,7 +202,7 @@ func storeOver(ctx context.Context, sqlDB *sql.DB, dialect sqlstore.Dialect, des
 	// Keep the users the demo reads and writes, so that a PATCH skips its
 	// read and a read of an unchanged user answers with the bytes it gave
 	// before: 100,000 users as Entra ID sends them, all read, are about
-	// 230 MB.
+	// 240 MB.
 	sdb, err := sqlstore.Open(ctx, sqlDB, dialect, sqlstore.WithUserCache(demoUserCache))
 	if err != nil {
 		sqlDB.Close()
