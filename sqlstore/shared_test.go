@@ -14,6 +14,29 @@ import (
 	"github.com/scimhost/scim"
 )
 
+// twoProcesses returns the stores of one new tenant over one database as
+// two processes would have them: the same pool, user caches of their own,
+// of na and nb users (0: none).
+func twoProcesses(t *testing.T, d dialectSetup, na, nb int) (a, b *Store) {
+	t.Helper()
+	da := d.open(t)
+	db := *da
+	WithUserCache(na)(da)
+	WithUserCache(nb)(&db)
+	tenant := randomTenant(t, da)
+	return da.Tenant(tenant), db.Tenant(tenant)
+}
+
+// handlerOver returns a Handler with the default options over s.
+func handlerOver(t *testing.T, s *Store) http.Handler {
+	t.Helper()
+	h, err := scim.NewHandler(s, scim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // TestSharedReadsFollowTheRow: with a user cache, a shared read of an
 // unchanged row hands out the user it decoded before (and its encoding
 // cache), and every change of the row or of the user's groups — by this
@@ -23,12 +46,7 @@ func TestSharedReadsFollowTheRow(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			a := d.open(t)
-			b := *a // another process: the same database, a cache of its own
-			WithUserCache(10)(a)
-			WithUserCache(10)(&b)
-			tenant := randomTenant(t, a)
-			sa, sb := a.Tenant(tenant), b.Tenant(tenant)
+			sa, sb := twoProcesses(t, d, 10, 10)
 			ctx := t.Context()
 			created, err := sa.CreateUser(ctx, &scim.User{UserName: "shared@example.com", Title: "0"})
 			if err != nil {
@@ -127,16 +145,8 @@ func TestHandlerSeesTheOtherProcess(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			a := d.open(t)
-			b := *a
-			WithUserCache(10)(a)
-			WithUserCache(10)(&b)
-			tenant := randomTenant(t, a)
-			sa, sb := a.Tenant(tenant), b.Tenant(tenant)
-			h, err := scim.NewHandler(sa, scim.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			sa, sb := twoProcesses(t, d, 10, 10)
+			h := handlerOver(t, sa)
 			ctx := t.Context()
 			u, err := sa.CreateUser(ctx, &scim.User{UserName: "seen@example.com", Title: "first"})
 			if err != nil {
@@ -255,19 +265,8 @@ func TestCachedBytesEqualUncached(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			a := d.open(t)
-			plain := *a
-			WithUserCache(3)(a)
-			tenant := randomTenant(t, a)
-			sa, sp := a.Tenant(tenant), plain.Tenant(tenant)
-			ha, err := scim.NewHandler(sa, scim.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			hp, err := scim.NewHandler(sp, scim.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			sa, sp := twoProcesses(t, d, 3, 0)
+			ha, hp := handlerOver(t, sa), handlerOver(t, sp)
 			ctx := t.Context()
 			var ids []string
 			for i := range 5 {
@@ -358,15 +357,8 @@ func TestSharedReadsRace(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			a := d.open(t)
-			plain := *a
-			WithUserCache(2)(a)
-			tenant := randomTenant(t, a)
-			s, sp := a.Tenant(tenant), plain.Tenant(tenant)
-			h, err := scim.NewHandler(s, scim.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, sp := twoProcesses(t, d, 2, 0)
+			h := handlerOver(t, s)
 			ctx := t.Context()
 			var ids []string
 			for i := range 3 {

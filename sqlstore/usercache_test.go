@@ -93,12 +93,7 @@ func TestUserCacheStaleAcrossProcesses(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			a := d.open(t)
-			b := *a // the same pool, a cache of its own
-			WithUserCache(10)(a)
-			WithUserCache(10)(&b)
-			tenant := randomTenant(t, a)
-			sa, sb := a.Tenant(tenant), b.Tenant(tenant)
+			sa, sb := twoProcesses(t, d, 10, 10)
 			ctx := t.Context()
 			u, err := sa.CreateUser(ctx, &scim.User{UserName: "shared", Title: "0"})
 			if err != nil {
