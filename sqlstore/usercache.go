@@ -19,11 +19,11 @@ import (
 // shared reads (scim.SharedUserReader, scim.CachedUserReader) hand out,
 // for a row read unchanged, the user decoded the last time and the
 // handler's encoding of it, instead of decoding and encoding again; every
-// read still runs its statement. n <= 0 keeps none, the default. A
-// kept user costs its stored document and a few strings, about 560 bytes
-// for a user as Entra ID sends it, and about 2.4 KB once a GET or a list
-// has read it (the decoded user and its encoding); when the cache is full a kept user is
-// dropped, any one.
+// read still runs its statement. n <= 0 keeps none, the default. A kept
+// user costs its stored document and a few strings, about 560 bytes for a
+// user as Entra ID sends it, and about 2.4 KB once a GET or a list has
+// read it (the decoded user and its encoding); when the cache is full a
+// kept user is dropped, any one.
 func WithUserCache(n int) Option {
 	return func(d *DB) {
 		if n > 0 {
@@ -66,7 +66,8 @@ type userCache struct {
 	m   map[userKey]*cachedUser
 	// epochs counts, per tenant, the group writes that may have changed
 	// kept users' groups without this process dropping them (see
-	// groupsChanged).
+	// groupsChanged): a word for each tenant that had one, kept when the
+	// users are cleared, since a count that only grows is never wrong.
 	epochs map[string]uint64
 }
 
