@@ -224,9 +224,10 @@ type SharedUserReader interface {
 
 // UserEncodingCacher is an optional capability of a [SharedUserReader]:
 // a place beside a stored user (each, or those the store has room for)
-// where the handler keeps that user as it encodes it, so that a read of an unchanged user copies bytes instead of
-// encoding again. Encoding is most of what a GET by id or a one-user list
-// (Entra ID's match by userName) costs over an in-memory store.
+// where the handler keeps that user as it encodes it, so that a read of
+// an unchanged user copies bytes instead of encoding again. Encoding is
+// most of what a GET by id or a one-user list (Entra ID's match by
+// userName) costs over an in-memory store.
 //
 // UserEncodingCache returns the cache of u when u is what GetUserShared or
 // ListUsersShared just returned for the default projection (a

@@ -1714,10 +1714,9 @@ func testConcurrentCreates(t *testing.T, s scim.Store, cfg *config) {
 // testUserEncodingCache checks a UserEncodingCacher: the user a shared
 // read returns has a cache (unless the store does not declare
 // EncodingCache: then the check skips), the same one while nothing
-// changes, and no
-// cache once the user is written or its groups change (a membership, a
-// group renamed), when the handler would otherwise answer with the user's
-// old bytes; a user that is not the store's has none.
+// changes, and no cache once the user is written or its groups change (a
+// membership, a group renamed), when the handler would otherwise answer
+// with the user's old bytes; a user that is not the store's has none.
 func testUserEncodingCache(t *testing.T, s scim.Store, cfg *config) {
 	declared := cfg.capabilities&EncodingCache != 0
 	ec, ok := s.(scim.UserEncodingCacher)
