@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/scimhost/scim"
 )
@@ -20,47 +18,15 @@ var (
 // same row, instead of a new decoding. It is one statement, as GetUser:
 // the row is read every time, and a row another process changed, or whose
 // groups changed, is decoded anew.
-func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projection) (_ *scim.User, err error) {
-	if s.db.users == nil || !want.Wants("groups") {
-		return s.GetUser(ctx, id, want)
-	}
-	ctx, end := s.db.begin(ctx)
-	defer end(&err)
-	tenant, err := s.scope(ctx, "user", id)
-	if err != nil {
-		return nil, err
-	}
-	rd := s.db.sharingReader(tenant, s.db.users.epoch(tenant))
-	u, err := rd.scan(s.db.row(ctx, s.db.db, "SELECT "+rd.cols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?", tenant, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user", id)
-	}
-	return u, s.db.mapErr(err)
+func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	return s.getUserSharing(ctx, id, want, true)
 }
 
 // ListUsersShared is ListUsers returning users the caller must not modify,
 // as GetUserShared does, when the page is read with its groups in one
 // statement; otherwise it is ListUsers.
-func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (_ scim.Page[*scim.User], err error) {
-	if s.db.users == nil || !q.Want.Wants("groups") {
-		return s.ListUsers(ctx, q)
-	}
-	ctx, end := s.db.begin(ctx)
-	defer end(&err)
-	tenant, err := s.tenantOf(ctx)
-	if err != nil {
-		return scim.Page[*scim.User]{}, err
-	}
-	sel, fin := s.userSelection(tenant, q)
-	if !s.db.childrenInPage(sel) || fin.prepare != nil {
-		// The groups are filled in afterwards, on users of the page's own.
-		return s.listUsersOf(ctx, tenant, q, sel, fin)
-	}
-	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.sharingReader(tenant, s.db.users.epoch(tenant)), fin)
-	if err != nil {
-		return scim.Page[*scim.User]{}, err
-	}
-	return scim.Page[*scim.User]{Resources: users, TotalResults: total}, nil
+func (s *Store) ListUsersShared(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	return s.listUsersSharing(ctx, q, true)
 }
 
 // UserEncodingCache returns the cache of u's encoding when u is the user

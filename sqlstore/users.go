@@ -158,12 +158,21 @@ func emailRows(tenant string, u *scim.User) [][]any {
 // GetUser returns the user with this id in the tenant, or scim.ErrNotFound,
 // in one statement. Its Groups are read (in the same statement) only when
 // want.Wants("groups").
-func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (_ *scim.User, err error) {
+func (s *Store) GetUser(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {
+	return s.getUserSharing(ctx, id, want, false)
+}
+
+// getUserSharing is GetUser, or GetUserShared when share: then, with a user cache
+// and the groups wanted, the read hands out the cache's shared user.
+func (s *Store) getUserSharing(ctx context.Context, id string, want scim.Projection, share bool) (_ *scim.User, err error) {
 	ctx, end := s.db.begin(ctx)
 	defer end(&err)
 	tenant, err := s.scope(ctx, "user", id)
 	if err != nil {
 		return nil, err
+	}
+	if share && s.db.users != nil && want.Wants("groups") {
+		return s.readUserWith(ctx, s.db.db, tenant, id, s.db.sharingReader(tenant, s.db.users.epoch(tenant)), "")
 	}
 	return s.readUser(ctx, s.db.db, tenant, id, want.Wants("groups"), "")
 }
@@ -177,6 +186,11 @@ func (s *Store) readUser(ctx context.Context, q querier, tenant, id string, with
 	if lock == "" {
 		rd = s.db.userReaderKeeping(withGroups, tenant)
 	}
+	return s.readUserWith(ctx, q, tenant, id, rd, lock)
+}
+
+// readUserWith is readUser with the reader rd.
+func (s *Store) readUserWith(ctx context.Context, q querier, tenant, id string, rd rowReader[*scim.User], lock string) (*scim.User, error) {
 	u, err := rd.scan(s.db.row(ctx, q, "SELECT "+rd.cols+" FROM scim_users u WHERE u.tenant = ? AND u.id = ?"+lock, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
@@ -638,7 +652,15 @@ func (s *Store) lockUser(ctx context.Context, q querier, tenant, id string) (*sc
 // ListUsers returns the tenant's users that match q.Filter, sorted and
 // paged. See the package documentation for what the database answers and
 // what scim.MatchUser and scim.SortUsers finish.
-func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.User], err error) {
+func (s *Store) ListUsers(ctx context.Context, q scim.Query) (scim.Page[*scim.User], error) {
+	return s.listUsersSharing(ctx, q, false)
+}
+
+// listUsersSharing is ListUsers, or ListUsersShared when share: then, with a
+// user cache, a page read with its groups in its statement, and nothing
+// for a finisher to fill in on the users, hands out the cache's shared
+// users.
+func (s *Store) listUsersSharing(ctx context.Context, q scim.Query, share bool) (_ scim.Page[*scim.User], err error) {
 	ctx, end := s.db.begin(ctx)
 	defer end(&err)
 	tenant, err := s.tenantOf(ctx)
@@ -646,14 +668,13 @@ func (s *Store) ListUsers(ctx context.Context, q scim.Query) (_ scim.Page[*scim.
 		return scim.Page[*scim.User]{}, err
 	}
 	sel, fin := s.userSelection(tenant, q)
-	return s.listUsersOf(ctx, tenant, q, sel, fin)
-}
-
-// listUsersOf is ListUsers of the selection and finisher userSelection made.
-func (s *Store) listUsersOf(ctx context.Context, tenant string, q scim.Query, sel selection, fin finisher[*scim.User]) (scim.Page[*scim.User], error) {
 	// Otherwise the groups are read for the page it keeps.
 	withGroups := q.Want.Wants("groups") && s.db.childrenInPage(sel)
-	users, total, err := list(ctx, s.db, s.db.db, sel, s.db.userReaderKeeping(withGroups, tenant), fin)
+	rd := s.db.userReaderKeeping(withGroups, tenant)
+	if share && withGroups && s.db.users != nil && fin.prepare == nil {
+		rd = s.db.sharingReader(tenant, s.db.users.epoch(tenant))
+	}
+	users, total, err := list(ctx, s.db, s.db.db, sel, rd, fin)
 	if err != nil {
 		return scim.Page[*scim.User]{}, err
 	}
