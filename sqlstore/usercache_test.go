@@ -90,91 +90,88 @@ func TestUserCacheSkipsTheRead(t *testing.T) {
 // an update, a membership the other added is seen, and an update that
 // fails on a stale copy is tried on the stored user rather than answered.
 func TestUserCacheStaleAcrossProcesses(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			sa, sb := twoProcesses(t, d, 10, 10)
-			ctx := t.Context()
-			u, err := sa.CreateUser(ctx, &scim.User{UserName: "shared", Title: "0"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := sb.GetUser(ctx, u.ID, scim.Projection{}); err != nil {
-				t.Fatal(err)
-			}
-			// b changes the title; a's copy is stale.
-			if _, err := sb.UpdateUser(ctx, u.ID, func(cur *scim.User) error { cur.Title = "b"; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			calls := 0
-			got, err := sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
-				calls++
-				cur.DisplayName = "a"
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if calls != 2 || got.Title != "b" || got.DisplayName != "a" || got.Meta.Version != "3" {
-				t.Fatalf("after %d calls: title %q, displayName %q, version %s", calls, got.Title, got.DisplayName, got.Meta.Version)
-			}
-
-			// b adds the user to a group; a's copy (version 3) has no
-			// groups. The version alone would match.
-			g, err := sb.CreateGroup(ctx, &scim.Group{DisplayName: "g"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := sb.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}}}); err != nil {
-				t.Fatal(err)
-			}
-			var seen [][]scim.GroupRef
-			got, err = sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
-				seen = append(seen, cur.Groups)
-				cur.Title = "a"
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(seen) != 2 || len(seen[1]) != 1 || len(got.Groups) != 1 || got.Meta.Version != "4" {
-				t.Fatalf("the update saw groups %v; returned %v, version %s", seen, got.Groups, got.Meta.Version)
-			}
-
-			// An update that fails on a's stale copy (b wrote since) runs
-			// again on the stored user; one that fails on a current copy
-			// fails at once.
-			if _, err := sb.UpdateUser(ctx, u.ID, func(cur *scim.User) error { cur.Title = "ready"; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			errNotReady := errors.New("not ready")
-			calls = 0
-			got, err = sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
-				calls++
-				if cur.Title != "ready" {
-					return errNotReady
-				}
-				cur.NickName = "n"
-				return nil
-			})
-			if err != nil || calls != 2 || got.NickName != "n" {
-				t.Fatalf("after %d calls: %v, %+v", calls, err, got)
-			}
-			calls = 0
-			_, err = sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error { calls++; return errNotReady })
-			if !errors.Is(err, errNotReady) || calls != 1 {
-				t.Fatalf("after %d calls: %v, want errNotReady after one", calls, err)
-			}
-
-			// b deletes the user: a's PATCH is not found.
-			if err := sb.DeleteUser(ctx, u.ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error { cur.Title = "gone"; return nil }); !errors.Is(err, scim.ErrNotFound) {
-				t.Fatalf("PATCH of a user another process deleted: %v", err)
-			}
+	eachDialect(t, func(t *testing.T, db *DB) {
+		sa, sb := twoProcesses(t, db, 10, 10)
+		ctx := t.Context()
+		u, err := sa.CreateUser(ctx, &scim.User{UserName: "shared", Title: "0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.GetUser(ctx, u.ID, scim.Projection{}); err != nil {
+			t.Fatal(err)
+		}
+		// b changes the title; a's copy is stale.
+		if _, err := sb.UpdateUser(ctx, u.ID, func(cur *scim.User) error { cur.Title = "b"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		got, err := sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
+			calls++
+			cur.DisplayName = "a"
+			return nil
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls != 2 || got.Title != "b" || got.DisplayName != "a" || got.Meta.Version != "3" {
+			t.Fatalf("after %d calls: title %q, displayName %q, version %s", calls, got.Title, got.DisplayName, got.Meta.Version)
+		}
+
+		// b adds the user to a group; a's copy (version 3) has no
+		// groups. The version alone would match.
+		g, err := sb.CreateGroup(ctx, &scim.Group{DisplayName: "g"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.PatchMembers(ctx, g.ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}}}); err != nil {
+			t.Fatal(err)
+		}
+		var seen [][]scim.GroupRef
+		got, err = sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
+			seen = append(seen, cur.Groups)
+			cur.Title = "a"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 2 || len(seen[1]) != 1 || len(got.Groups) != 1 || got.Meta.Version != "4" {
+			t.Fatalf("the update saw groups %v; returned %v, version %s", seen, got.Groups, got.Meta.Version)
+		}
+
+		// An update that fails on a's stale copy (b wrote since) runs
+		// again on the stored user; one that fails on a current copy
+		// fails at once.
+		if _, err := sb.UpdateUser(ctx, u.ID, func(cur *scim.User) error { cur.Title = "ready"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		errNotReady := errors.New("not ready")
+		calls = 0
+		got, err = sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error {
+			calls++
+			if cur.Title != "ready" {
+				return errNotReady
+			}
+			cur.NickName = "n"
+			return nil
+		})
+		if err != nil || calls != 2 || got.NickName != "n" {
+			t.Fatalf("after %d calls: %v, %+v", calls, err, got)
+		}
+		calls = 0
+		_, err = sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error { calls++; return errNotReady })
+		if !errors.Is(err, errNotReady) || calls != 1 {
+			t.Fatalf("after %d calls: %v, want errNotReady after one", calls, err)
+		}
+
+		// b deletes the user: a's PATCH is not found.
+		if err := sb.DeleteUser(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sa.UpdateUser(ctx, u.ID, func(cur *scim.User) error { cur.Title = "gone"; return nil }); !errors.Is(err, scim.ErrNotFound) {
+			t.Fatalf("PATCH of a user another process deleted: %v", err)
+		}
+	})
 }
 
 // TestUserCacheBounded: the cache keeps at most its size, and a later
