@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -690,6 +691,86 @@ func TestProjectionSkipsMembers(t *testing.T) {
 					t.Errorf("statements touching scim_group_members: %q; want some: %v", got, tt.wantMembers)
 				}
 			})
+		}
+	})
+}
+
+// TestUpdateSetsChangedKeys checks userUpdate's rule from the statements
+// UpdateUser runs: an update that keeps userName, externalId and the
+// manager leaves their columns (and so their indexes) out of the UPDATE,
+// and one that changes any of them sets them, so that the lookups by the
+// new value find the user and those by the old one do not.
+func TestUpdateSetsChangedKeys(t *testing.T) {
+	eachDialectCaching(t, func(t *testing.T, db *DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		u, err := s.CreateUser(ctx, &scim.User{UserName: "keys", ExternalID: "e1", Active: true,
+			Enterprise: &scim.EnterpriseUser{Manager: &scim.Manager{Value: "m1"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := logQueries(db)
+		eq := func(attr, v string) scim.Filter {
+			return &scim.AttrExpr{Path: scim.AttrPath{Name: attr}, Op: scim.OpEq, Value: str(v)}
+		}
+		for _, tt := range []struct {
+			name     string
+			update   func(*scim.User)
+			wantKeys bool
+			found    scim.Filter // finds the user after the update
+			lost     scim.Filter // no longer does
+		}{
+			{"title", func(u *scim.User) { u.Title = "Guide" }, false, eq("userName", "keys"), nil},
+			{"active", func(u *scim.User) { u.Active = false }, false, eq("externalId", "e1"), nil},
+			{"userName", func(u *scim.User) { u.UserName = "keys2" }, true, eq("userName", "KEYS2"), eq("userName", "keys")},
+			{"userName case", func(u *scim.User) { u.UserName = "Keys2" }, true, eq("userName", "keys2"), nil},
+			{"externalId", func(u *scim.User) { u.ExternalID = "e2" }, true, eq("externalId", "e2"), eq("externalId", "e1")},
+			{"manager", func(u *scim.User) { u.Enterprise.Manager.Value = "m2" }, true, nil, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				log.take()
+				got, err := s.UpdateUser(ctx, u.ID, func(u *scim.User) error { tt.update(u); return nil })
+				if err != nil {
+					t.Fatal(err)
+				}
+				updates := touching(log.take(), "UPDATE scim_users")
+				if len(updates) == 0 {
+					t.Fatal("no UPDATE of scim_users")
+				}
+				for _, q := range updates {
+					for _, col := range []string{"user_name =", "user_name_fold =", "external_id =", "manager_fold ="} {
+						if strings.Contains(q, col) != tt.wantKeys {
+							t.Errorf("%s in %q: %v, want %v", col, q, !tt.wantKeys, tt.wantKeys)
+						}
+					}
+				}
+				read, err := s.GetUser(ctx, u.ID, scim.Projection{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := cmp.Diff(got, read); d != "" {
+					t.Errorf("GetUser after the update (-returned +read):\n%s", d)
+				}
+				for f, want := range map[scim.Filter]int{tt.found: 1, tt.lost: 0} {
+					if f == nil {
+						continue
+					}
+					page, err := s.listUsers(ctx, scim.Query{Count: 10}, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(page.Resources) != want {
+						t.Errorf("filter %v: %d users, want %d", f, len(page.Resources), want)
+					}
+				}
+			})
+		}
+		var mgr string
+		if err := db.queryRow(ctx, db.db, "SELECT manager_fold FROM scim_users WHERE tenant = ? AND id = ?", []any{s.tenant, u.ID}, &mgr); err != nil {
+			t.Fatal(err)
+		}
+		if mgr != fold("m2") {
+			t.Errorf("manager_fold %q after the manager's change, want %q", mgr, fold("m2"))
 		}
 	})
 }

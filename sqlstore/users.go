@@ -143,6 +143,32 @@ const (
 	emailWidth       = 5
 )
 
+// storedUser is what an update read of the row it overwrites, before the
+// update ran: its email rows, and the key columns userUpdate sets only
+// when they change. A nil *storedUser is a row not read.
+type storedUser struct {
+	emails [][]any // emailRows
+	keys   userKeys
+}
+
+// userKeys are the values of the columns an UPDATE of scim_users leaves
+// out when they are unchanged: the indexed user_name_fold and external_id
+// (with user_name, which user_name_fold follows) and manager_fold. SQLite
+// rewrites the entry of every index on a column the SET names, changed or
+// not, and an UPDATE that names none of them writes a third fewer pages
+// (one PATCH of title or active, the PATCH Entra ID sends most: about
+// 60 → 48 µs).
+type userKeys struct{ userName, externalID, manager string }
+
+func keysOf(u *scim.User) userKeys {
+	return userKeys{u.UserName, u.ExternalID, managerFold(u)}
+}
+
+// storedOf is u as storedUser, read before an update of it.
+func storedOf(tenant string, u *scim.User) *storedUser {
+	return &storedUser{emails: emailRows(tenant, u), keys: keysOf(u)}
+}
+
 // emailRows are the scim_user_emails rows of u, as insertEmails writes
 // them; never nil.
 func emailRows(tenant string, u *scim.User) [][]any {
@@ -260,12 +286,12 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 				return err
 			}
 		}
-		var oldEmails [][]any
+		var was *storedUser
 		if old != nil {
-			oldEmails = emailRows(tenant, old)
+			was = storedOf(tenant, old)
 		}
 		var err error
-		if kept, err = s.writeUser(ctx, q, tenant, nu, nu.Meta.Version, oldEmails, nil); err != nil {
+		if kept, err = s.writeUser(ctx, q, tenant, nu, nu.Meta.Version, was, nil); err != nil {
 			return err
 		}
 		if err := s.checkUserUnique(ctx, q, tenant, nu.ID, nu.Extra); err != nil {
@@ -285,15 +311,15 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 
 // writeUser stores u over the row u.ID, checking the stored version against
 // version when it is not empty, and fills u's Meta and Groups from the
-// database, in one UPDATE ... RETURNING. oldEmails are the stored user's
-// emailRows when the caller has read it (nil when not): the email index is
-// then rewritten only when u's rows differ, which a PATCH of another
-// attribute leaves alone. seenGroups, when not nil, is the groups column
+// database, in one UPDATE ... RETURNING. was is the row as the caller
+// read it (nil when it did not): the email index is then rewritten only
+// when u's rows differ, which a PATCH of another attribute leaves alone,
+// and the key columns set only when they changed (userUpdate). seenGroups, when not nil, is the groups column
 // the caller's copy of u was read with (from the user cache): the UPDATE
 // then also requires the user's groups to be those still. It returns the
 // row written, for the user cache once the write has committed.
-func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string, oldEmails [][]any, seenGroups []byte) (*cachedUser, error) {
-	query, args, doc, now, err := s.userUpdate(tenant, u)
+func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim.User, version string, was *storedUser, seenGroups []byte) (*cachedUser, error) {
+	query, args, doc, now, err := s.userUpdate(tenant, u, was)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +353,7 @@ func (s *Store) writeUser(ctx context.Context, q querier, tenant string, u *scim
 		return nil, err
 	}
 	kept := writtenUser(u, v, doc, groups)
-	if oldEmails != nil && slices.EqualFunc(oldEmails, emailRows(tenant, u), slices.Equal) {
+	if was != nil && slices.EqualFunc(was.emails, emailRows(tenant, u), slices.Equal) {
 		return kept, nil
 	}
 	if _, err := s.db.exec(ctx, q, "DELETE FROM scim_user_emails WHERE tenant = ? AND user_id = ?", tenant, u.ID); err != nil {
@@ -344,14 +370,19 @@ func (db *DB) groupsStill(query string, args []any, seen []byte) (string, []any)
 
 // userUpdate is the UPDATE that stores u over its row (no version check,
 // no RETURNING), its arguments, the document it writes and the
-// lastModified it sets.
-func (s *Store) userUpdate(tenant string, u *scim.User) (query string, args []any, doc []byte, now time.Time, err error) {
+// lastModified it sets. The key columns (userKeys) are left out when was,
+// the row read before the update, has them as u does.
+func (s *Store) userUpdate(tenant string, u *scim.User, was *storedUser) (query string, args []any, doc []byte, now time.Time, err error) {
 	u.Password = ""
 	doc, err = encodeUser(u)
 	if err != nil {
 		return "", nil, nil, now, err
 	}
 	now = s.db.timestamp()
+	if was != nil && was.keys == keysOf(u) {
+		return `UPDATE scim_users SET active = ?, last_modified = ?, version = version + 1, doc = ?
+	WHERE tenant = ? AND id = ?`, []any{u.Active, s.db.timeArg(now), string(doc), tenant, u.ID}, doc, now, nil
+	}
 	query = `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, manager_fold = ?, active = ?,
 	last_modified = ?, version = version + 1, doc = ?
 	WHERE tenant = ? AND id = ?`
@@ -395,7 +426,7 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 			return nil, err
 		}
 	}
-	version, oldEmails := u.Meta.Version, emailRows(tenant, u)
+	version, was := u.Meta.Version, storedOf(tenant, u)
 	err = update(u)
 	if err == nil {
 		u.ID = id
@@ -414,17 +445,17 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 	emails := emailRows(tenant, u)
 	var kept *cachedUser
 	switch {
-	case slices.EqualFunc(oldEmails, emails, slices.Equal):
+	case slices.EqualFunc(was.emails, emails, slices.Equal):
 		// One statement: the UPDATE alone.
 		err = s.db.writeStmt(ctx, func(q querier) (err error) {
-			kept, err = s.writeUser(ctx, q, tenant, u, version, oldEmails, seen)
+			kept, err = s.writeUser(ctx, q, tenant, u, version, was, seen)
 			return err
 		})
 	case s.db.dialect == PostgreSQL && len(emails) <= rowsPerInsert:
-		kept, err = s.writeUserEmails(ctx, tenant, u, version, emails, seen)
+		kept, err = s.writeUserEmails(ctx, tenant, u, version, was, emails, seen)
 	default:
 		err = s.db.write(ctx, func(q querier) (err error) {
-			kept, err = s.writeUser(ctx, q, tenant, u, version, oldEmails, seen)
+			kept, err = s.writeUser(ctx, q, tenant, u, version, was, seen)
 			return err
 		})
 	}
@@ -455,8 +486,8 @@ func (s *Store) userStill(ctx context.Context, tenant string, c *cachedUser) boo
 // position. The two touch different rows (a DELETE and an INSERT of one
 // key in one statement would race, as PostgreSQL runs its WITHs in no set
 // order). A write that matched no row is scim.ErrVersionMismatch.
-func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User, version string, emails [][]any, seenGroups []byte) (*cachedUser, error) {
-	update, args, doc, now, err := s.userUpdate(tenant, u)
+func (s *Store) writeUserEmails(ctx context.Context, tenant string, u *scim.User, version string, was *storedUser, emails [][]any, seenGroups []byte) (*cachedUser, error) {
+	update, args, doc, now, err := s.userUpdate(tenant, u, was)
 	if err != nil {
 		return nil, err
 	}
@@ -597,7 +628,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		if s.db.mirror != nil {
 			old = u.Clone()
 		}
-		version, oldEmails := u.Meta.Version, emailRows(tenant, u)
+		version, was := u.Meta.Version, storedOf(tenant, u)
 		if err := update(u); err != nil {
 			return err
 		}
@@ -605,7 +636,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 		if err := checkUserLengths(u); err != nil {
 			return err
 		}
-		if kept, err = s.writeUser(ctx, q, tenant, u, version, oldEmails, nil); err != nil {
+		if kept, err = s.writeUser(ctx, q, tenant, u, version, was, nil); err != nil {
 			return err
 		}
 		if err := s.checkUserUnique(ctx, q, tenant, id, u.Extra); err != nil {
