@@ -398,14 +398,18 @@
 // document and encoding the user. A row another process changed, or
 // whose groups changed, comes back different and is decoded and kept
 // anew, so the answer is always what the statement read. A PATCH of a
-// kept user starts from a copy of that user rather than a decoding. A
+// kept user starts from a copy of that user rather than a decoding, and
+// an update (UpdateUser, ReplaceUser) keeps a copy of the user it wrote as
+// the new row's, which is what a read of the row decodes, so that the
+// read after it does not decode either. A
 // group write of this process other than PatchMembers (a create with
 // members, a replace, an update, a delete) raises the tenant's group
 // epoch, after which the users read before it have no encoding cache
 // (UserEncodingCache's contract, asked without a read). Without the cache
 // the shared reads are GetUser and ListUsers, and UserEncodingCache
-// returns nil. A read user costs about 2.4 KB instead of 560 bytes
-// (BenchmarkUserCacheMemory: go test -run '^$' -bench UserCacheMemory).
+// returns nil. A user read or updated costs about 2.4 KB instead of 560
+// bytes (BenchmarkUserCacheMemory: go test -run '^$' -bench
+// UserCacheMemory).
 //
 // PatchMembers (scim.MemberPatcher) costs what the change costs, whatever
 // the group's size: it locks the group's row (SELECT ... FOR UPDATE on

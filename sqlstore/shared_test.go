@@ -326,6 +326,33 @@ func TestCachedBytesEqualUncached(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("this process's PATCH")
+		// Through the handler, whose updates keep the user they wrote as
+		// the row's shared user (putWritten): a PATCH of several
+		// attributes, then a PUT of every attribute the model has.
+		send := func(method, path, body string) {
+			t.Helper()
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest(method, path, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/scim+json")
+			ha.ServeHTTP(rec, r)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
+			}
+		}
+		for range 2 { // the second PATCH starts from the first's shared user
+			send(http.MethodPatch, "/Users/"+ids[2], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+
+				`{"op":"add","path":"emails","value":[{"value":"x@example.com","type":"work","primary":true}]},`+
+				`{"op":"replace","path":"name.givenName","value":"Zoë"},{"op":"replace","value":{"active":false,"displayName":"D \u00e9"}},`+
+				`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"m-1"},`+
+				`{"op":"add","path":"`+ext+`:c","value":{"k": [1, 2]}}]}`)
+			check("a PATCH through the handler")
+		}
+		full, err := json.Marshal(fullUser("put@example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		send(http.MethodPut, "/Users/"+ids[2], string(full))
+		check("a PUT through the handler")
 		if err := sa.DeleteGroup(ctx, g.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,8 @@ import (
 // read still runs its statement. n <= 0 keeps none, the default. A kept
 // user costs its stored document and a few strings, about 560 bytes for a
 // user as Entra ID sends it, and about 2.4 KB once a GET or a list has
-// read it (the decoded user and its encoding); when the cache is full a
+// read it or an update has written it (the decoded user and its
+// encoding); when the cache is full a
 // kept user is dropped, any one.
 func WithUserCache(n int) Option {
 	return func(d *DB) {
@@ -96,6 +97,23 @@ func (uc *userCache) keepLocked(k userKey, c *cachedUser) {
 		}
 	}
 	uc.m[k] = c
+}
+
+// putWritten keeps c, the row an update of u has just committed, with a
+// copy of u as its shared user (see share), so that the next shared read
+// of the row, and the next update's fresh copy, do not decode the document
+// this write encoded from u: u is what a read of the row decodes (the
+// store's tests hold every write's result equal to the read after it).
+// epoch is the tenant's group epoch from before the write's statement, as
+// a read's is. Creates keep their row without it (put): a user is read,
+// and so decoded, before most of its updates, but not before its create,
+// and the decoded user is most of a kept user's memory.
+func (uc *userCache) putWritten(tenant string, c *cachedUser, u *scim.User, epoch uint64) {
+	if uc == nil {
+		return
+	}
+	c.shared.Store(&sharedUser{u: u.Clone(), epoch: epoch})
+	uc.put(tenant, c)
 }
 
 // sameRow reports whether c and o are the same version of the row with the

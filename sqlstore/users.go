@@ -278,6 +278,7 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 	}
 	nu := u.Clone()
 	var kept *cachedUser
+	epoch := s.db.users.epoch(tenant)
 	err = s.db.write(ctx, func(q querier) error {
 		var old *scim.User
 		if s.db.mirror != nil {
@@ -305,7 +306,7 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 	if err != nil {
 		return nil, err
 	}
-	s.db.users.put(tenant, kept)
+	s.db.users.putWritten(tenant, kept, nu, epoch)
 	return nu, nil
 }
 
@@ -415,6 +416,7 @@ func userWritten(u *scim.User, now time.Time, version int64, groups []byte) (err
 func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, update func(*scim.User) error) (*scim.User, error) {
 	var u *scim.User
 	var err error
+	epoch := s.db.users.epoch(tenant)
 	c := s.db.users.get(tenant, id)
 	if c != nil {
 		if u, err = c.fresh(); err != nil {
@@ -465,7 +467,7 @@ func (s *Store) updateUserOptimistic(ctx context.Context, tenant, id string, upd
 	if err != nil {
 		return nil, err
 	}
-	s.db.users.put(tenant, kept)
+	s.db.users.putWritten(tenant, kept, u, epoch)
 	return u, nil
 }
 
@@ -619,6 +621,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	}
 	var out *scim.User
 	var kept *cachedUser
+	epoch := s.db.users.epoch(tenant)
 	err = s.db.write(ctx, func(q querier) error {
 		u, err := s.lockUser(ctx, q, tenant, id)
 		if err != nil {
@@ -651,7 +654,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 	if err != nil {
 		return nil, err
 	}
-	s.db.users.put(tenant, kept)
+	s.db.users.putWritten(tenant, kept, out, epoch)
 	return out, nil
 }
 
