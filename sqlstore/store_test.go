@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -612,6 +613,32 @@ func TestUserGroupsAndDeletes(t *testing.T) {
 					t.Errorf("Groups from ListUsers (-want +got):\n%s", d)
 				}
 			}
+		}
+
+		// More groups, joined in another order than they were created
+		// in: their ids (random) and the memberships index (by group id)
+		// are in no order of creation, and the groups still come in it.
+		var more []*scim.Group
+		for i := range 6 {
+			g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: fmt.Sprintf("g%d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			more = append(more, g)
+		}
+		for _, i := range []int{4, 1, 5, 0, 3, 2} {
+			if _, err := s.PatchMembers(ctx, more[i].ID, scim.MemberPatch{Add: []scim.Member{{Value: u.ID}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, g := range more {
+			want = append(want, scim.GroupRef{Value: g.ID, Display: g.DisplayName, Type: "direct"})
+		}
+		if got, err = s.GetUser(ctx, u.ID, scim.Projection{}); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got.Groups); d != "" {
+			t.Errorf("Groups of eight (-want +got):\n%s", d)
 		}
 
 		if err := s.DeleteUser(ctx, u.ID); err != nil {
