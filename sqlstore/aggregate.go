@@ -19,12 +19,13 @@ import (
 
 // userGroupsCol is the column of the groups of the user whose scim_users
 // row is ref ("u", or the table's name in an UPDATE's RETURNING): a JSON
-// array of the user's groups, [id, displayName] pairs in the groups'
-// creation order on PostgreSQL, and [id, displayName, created] triples in
-// the memberships index's order on SQLite, which decodeGroupRefs puts in
-// creation order: SQLite runs an aggregate's ORDER BY through a temporary
-// b-tree it opens for each row, which was a fifth of a GET's statement and
-// 7 % of the lookup by userName through the handler (BenchmarkSQLFloor,
+// array of [id, displayName, created] triples (created in Unix
+// microseconds) in the order the memberships index gives them, which
+// decodeGroupRefs puts in the groups' creation order. There is no ORDER
+// BY: SQLite runs an aggregate's ORDER BY through a temporary b-tree it
+// opens for each row, and PostgreSQL through a sort it begins for each
+// row, which was a fifth of a GET's statement on SQLite and 7 % of the
+// lookup by userName through the handler (BenchmarkSQLFloor,
 // sqlite/userName/impl=cached, benchstat, n = 6). The column's text is
 // compared with a kept copy's (userGroupsText, sameRow): a plan that read
 // the memberships in another order would only make that comparison fail,
@@ -36,7 +37,7 @@ func (db *DB) userGroupsCol(ref string) string {
 	from := ` FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 	WHERE m.tenant = ` + ref + `.tenant AND m.member_fold = ` + ref + `.id)`
 	if db.dialect == PostgreSQL {
-		return `(SELECT coalesce(json_agg(json_build_array(g.id, g.display_name) ORDER BY g.created, g.id), '[]')` + from
+		return `(SELECT coalesce(json_agg(json_build_array(g.id, g.display_name, (extract(epoch FROM g.created) * 1000000)::bigint)), '[]')` + from
 	}
 	return `(SELECT json_group_array(json_array(g.id, g.display_name, g.created))` + from
 }
@@ -64,12 +65,11 @@ func (db *DB) groupMembersCol() string {
 }
 
 // decodeGroupRefs reads a userGroupsCol value, in the groups' creation
-// order (created, then id, as PostgreSQL's ORDER BY). No group is a nil
-// slice, as a user without groups has always been returned.
+// order (created, then id, as the other reads' ORDER BY g.created, g.id).
+// No group is a nil slice, as a user without groups has always been
+// returned.
 func decodeGroupRefs(b []byte) ([]scim.GroupRef, error) {
-	// [id, displayName] on PostgreSQL, already in order; [id,
-	// displayName, created] on SQLite, created in Unix microseconds (as
-	// SQLite keeps it), which a float64 holds exactly.
+	// created is in Unix microseconds, which a float64 holds exactly.
 	var rows [][]any
 	if err := json.Unmarshal(b, &rows); err != nil {
 		return nil, fmt.Errorf("sqlstore: reading a user's groups: %w", err)
@@ -84,29 +84,25 @@ func decodeGroupRefs(b []byte) ([]scim.GroupRef, error) {
 	groups := make([]group, len(rows))
 	for i, r := range rows {
 		g := &groups[i]
-		ok := len(r) == 2 || len(r) == 3
+		ok := len(r) == 3
 		if ok {
 			var isID, isName bool
 			g.ref.Value, isID = r[0].(string)
 			g.ref.Display, isName = r[1].(string)
-			ok = isID && isName
-		}
-		if ok && len(r) == 3 {
 			g.created, ok = r[2].(float64)
+			ok = ok && isID && isName
 		}
 		if !ok {
 			return nil, fmt.Errorf("sqlstore: reading a user's groups: %v is not a group", r)
 		}
 		g.ref.Type = "direct"
 	}
-	if len(rows[0]) == 3 {
-		slices.SortFunc(groups, func(a, b group) int {
-			if c := cmp.Compare(a.created, b.created); c != 0 {
-				return c
-			}
-			return strings.Compare(a.ref.Value, b.ref.Value)
-		})
-	}
+	slices.SortFunc(groups, func(a, b group) int {
+		if c := cmp.Compare(a.created, b.created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ref.Value, b.ref.Value)
+	})
 	refs := make([]scim.GroupRef, len(groups))
 	for i, g := range groups {
 		refs[i] = g.ref

@@ -31,8 +31,19 @@ func TestUserCacheSkipsTheRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The group's create changed the user's groups: its copy, kept
-			// before, is stale, and the PATCH must still see the group.
+			// Two more groups, so that the groups
+			// column's order (the memberships index's, see userGroupsCol)
+			// is in the text the UPDATE compares.
+			var others []string
+			for _, name := range []string{"x", "y"} {
+				o, err := s.CreateGroup(ctx, &scim.Group{DisplayName: name, Members: []scim.Member{{Value: u.ID}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				others = append(others, o.ID)
+			}
+			// The groups' creates changed the user's groups: its copy,
+			// kept before, is stale, and the PATCH must still see them.
 			log := logQueries(db)
 			for i, title := range []string{"b", "c", "d"} {
 				var seen []scim.GroupRef
@@ -44,7 +55,7 @@ func TestUserCacheSkipsTheRead(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.Title != title || len(got.Groups) != 1 || got.Groups[0].Value != g.ID || len(seen) != 1 {
+				if got.Title != title || len(got.Groups) != 3 || got.Groups[0].Value != g.ID || got.Groups[2].Value != others[1] || len(seen) != 3 {
 					t.Fatalf("PATCH %d: title %q, groups %v, the update saw %v", i, got.Title, got.Groups, seen)
 				}
 				qs := usersStatements(log.take())
