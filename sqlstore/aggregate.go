@@ -20,24 +20,25 @@ import (
 // userGroupsCol is the column of the groups of the user whose scim_users
 // row is ref ("u", or the table's name in an UPDATE's RETURNING): a JSON
 // array of [id, displayName, created] triples (created in Unix
-// microseconds) in the order the memberships index gives them, which
-// decodeGroupRefs puts in the groups' creation order. There is no ORDER
-// BY: SQLite runs an aggregate's ORDER BY through a temporary b-tree it
-// opens for each row, and PostgreSQL through a sort it begins for each
-// row, which was a fifth of a GET's statement on SQLite and 7 % of the
-// lookup by userName through the handler (BenchmarkSQLFloor,
-// sqlite/userName/impl=cached, benchstat, n = 6). The column's text is
-// compared with a kept copy's (userGroupsText, sameRow): a plan that read
-// the memberships in another order would only make that comparison fail,
-// which sends the read or the write to its path for a changed row. A
-// user's folded id is its id: the store issues ids (scim.NewID) as
-// lower-case hexadecimal, which folding keeps as they are, so the
-// memberships index (tenant, member_fold) serves the subquery.
+// microseconds), which decodeGroupRefs puts in the groups' creation order.
+// PostgreSQL aggregates them in that order already. SQLite aggregates
+// them in the memberships index's order: it runs an aggregate's ORDER BY
+// through a temporary b-tree it opens for each row, which was a fifth of
+// a GET's statement and 7 % of the lookup by userName through the handler
+// (BenchmarkSQLFloor, sqlite/userName/impl=cached, benchstat, n = 6).
+// On PostgreSQL the ORDER BY was not measurably slower than none. SQLite's
+// text, compared with a kept copy's (userGroupsText,
+// sameRow), is in its plan's order: a plan that read the memberships in
+// another order would only make that comparison fail, which sends the
+// read or the write to its path for a changed row. A user's folded id is
+// its id: the store issues ids (scim.NewID) as lower-case hexadecimal,
+// which folding keeps as they are, so the memberships index (tenant,
+// member_fold) serves the subquery.
 func (db *DB) userGroupsCol(ref string) string {
 	from := ` FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 	WHERE m.tenant = ` + ref + `.tenant AND m.member_fold = ` + ref + `.id)`
 	if db.dialect == PostgreSQL {
-		return `(SELECT coalesce(json_agg(json_build_array(g.id, g.display_name, (extract(epoch FROM g.created) * 1000000)::bigint)), '[]')` + from
+		return `(SELECT coalesce(json_agg(json_build_array(g.id, g.display_name, (extract(epoch FROM g.created) * 1000000)::bigint) ORDER BY g.created, g.id), '[]')` + from
 	}
 	return `(SELECT json_group_array(json_array(g.id, g.display_name, g.created))` + from
 }
