@@ -21,15 +21,15 @@ import (
 // row is ref ("u", or the table's name in an UPDATE's RETURNING): a JSON
 // array of [id, displayName, created] triples (created in Unix
 // microseconds), which decodeGroupRefs puts in the groups' creation order.
-// PostgreSQL aggregates them in that order already. SQLite aggregates
-// them in the memberships index's order: it runs an aggregate's ORDER BY
-// through a temporary b-tree it opens for each row, which was a fifth of
-// a GET's statement and 7 % of the lookup by userName through the handler
-// (BenchmarkSQLFloor, sqlite/userName/impl=cached, benchstat, n = 6).
-// On PostgreSQL the ORDER BY was not measurably slower than none. SQLite's
-// text, compared with a kept copy's (userGroupsText,
-// sameRow), is in its plan's order: a plan that read the memberships in
-// another order would only make that comparison fail, which sends the
+// PostgreSQL aggregates them in that order already (its ORDER BY was not
+// measurably slower than none). SQLite aggregates them in the memberships
+// index's order: it runs an aggregate's ORDER BY through a temporary
+// b-tree it opens for each row, which was a fifth of a GET's statement
+// and 7 % of the lookup by userName through the handler
+// (BenchmarkSQLFloor, sqlite/userName/impl=cached, benchstat, n = 6). Its
+// text, which the user cache compares with a kept copy's (userGroupsText,
+// sameRow), is then in its plan's order: a plan that read the memberships
+// in another order would only make the comparison fail, which sends the
 // read or the write to its path for a changed row. A user's folded id is
 // its id: the store issues ids (scim.NewID) as lower-case hexadecimal,
 // which folding keeps as they are, so the memberships index (tenant,

@@ -23,8 +23,7 @@ import (
 // user costs its stored document and a few strings, about 560 bytes for a
 // user as Entra ID sends it, and about 2.4 KB once a GET or a list has
 // read it or an update has written it (the decoded user and its
-// encoding); when the cache is full a
-// kept user is dropped, any one.
+// encoding); when the cache is full a kept user is dropped, any one.
 func WithUserCache(n int) Option {
 	return func(d *DB) {
 		if n > 0 {
