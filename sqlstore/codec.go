@@ -16,7 +16,8 @@ import (
 // as [] (omitzero), so a stored user reads back equal to the one written,
 // and Extra values keep their bytes, whitespace included, because they are
 // stored as JSON strings rather than re-encoded (encoding/json compacts a
-// json.RawMessage).
+// json.RawMessage). The exception is invalid UTF-8, in a string or an
+// Extra value, which encoding/json writes as U+FFFD (see putWritten).
 
 type userDoc struct {
 	Name              nameDoc           `json:"name,omitzero"`

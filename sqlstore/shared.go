@@ -15,7 +15,8 @@ var (
 // GetUserShared is GetUser returning a user the caller must not modify
 // (see [scim.SharedUserReader]): with a user cache (WithUserCache) and the
 // groups wanted, the user the cache decoded the last time it read the
-// same row, instead of a new decoding. It is one statement, as GetUser:
+// same row, or the copy it kept of the user an update of this process
+// wrote there, instead of a new decoding. It is one statement, as GetUser:
 // the row is read every time, and a row another process changed, or whose
 // groups changed, is decoded anew.
 func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projection) (*scim.User, error) {

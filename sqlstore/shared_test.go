@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/scimhost/scim"
 )
 
@@ -435,6 +436,60 @@ func TestSharedReadsRace(t *testing.T) {
 			if string(x) != string(y) {
 				t.Errorf("user %s with the cache:\n%s\nwithout:\n%s", id, x, y)
 			}
+		}
+	})
+}
+
+// TestWrittenUserWithInvalidUTF8: the document's encoding replaces invalid
+// UTF-8 with U+FFFD, so a user written with such a string is not what a
+// read decodes; the update's kept row then has no shared user of its own
+// (putWritten), and the next read through the cache answers what a
+// process without it does.
+func TestWrittenUserWithInvalidUTF8(t *testing.T) {
+	const ext = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User"
+	eachDialect(t, func(t *testing.T, db *DB) {
+		sa, sp := twoProcesses(t, db, 3, 0)
+		ha, hp := handlerOver(t, sa), handlerOver(t, sp)
+		ctx := t.Context()
+		u, err := sa.CreateUser(ctx, &scim.User{UserName: "bad@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		get := func(h http.Handler) string {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/Users/"+u.ID, nil))
+			return fmt.Sprint(rec.Code, " ", rec.Body.String())
+		}
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPut, "/Users/"+u.ID, strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","`+ext+`"],`+
+			`"userName":"bad@example.com","`+ext+`":{"k":"a`+"\xff"+`b"}}`))
+		r.Header.Set("Content-Type", "application/scim+json")
+		ha.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+		}
+		if x, y := get(ha), get(hp); x != y {
+			t.Errorf("after a PUT with invalid UTF-8\nwith the cache:    %q\nwithout the cache: %q", x, y)
+		}
+		if _, err := sa.UpdateUser(ctx, u.ID, func(u *scim.User) error {
+			u.DisplayName = "d\xffe"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		shared, err := sa.GetUserShared(ctx, u.ID, scim.Projection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := sp.GetUser(ctx, u.ID, scim.Projection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(fresh, shared); d != "" {
+			t.Errorf("GetUserShared after UpdateUser (-another process's GetUser +shared):\n%s", d)
+		}
+		if x, y := get(ha), get(hp); x != y {
+			t.Errorf("after UpdateUser with invalid UTF-8\nwith the cache:    %q\nwithout the cache: %q", x, y)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimhost/scim"
 )
@@ -106,13 +107,27 @@ func (uc *userCache) keepLocked(k userKey, c *cachedUser) {
 // epoch is the tenant's group epoch from before the write's statement, as
 // a read's is. Creates keep their row without it (put): a user is read,
 // and so decoded, before most of its updates, but not before its create,
-// and the decoded user is most of a kept user's memory.
+// and the decoded user is most of a kept user's memory. A document that
+// may hold a replacement character is the exception (mayHaveReplaced):
+// the encoding turns invalid UTF-8 in u's strings into U+FFFD, so the
+// read decodes another user than u, and the next read decodes it.
 func (uc *userCache) putWritten(tenant string, c *cachedUser, u *scim.User, epoch uint64) {
 	if uc == nil {
 		return
 	}
-	c.shared.Store(&sharedUser{u: u.Clone(), epoch: epoch})
+	if !mayHaveReplaced(c.doc) {
+		c.shared.Store(&sharedUser{u: u.Clone(), epoch: epoch})
+	}
 	uc.put(tenant, c)
+}
+
+// mayHaveReplaced reports whether doc, a document encodeUser wrote, holds
+// U+FFFD, escaped as encoding/json writes it for invalid UTF-8 or as it
+// is, or is not valid UTF-8 itself: what a user whose strings were all
+// valid UTF-8 does not write unless it had the character already.
+func mayHaveReplaced(doc []byte) bool {
+	return bytes.Contains(doc, []byte(`\ufffd`)) || bytes.Contains(doc, []byte(`\uFFFD`)) ||
+		bytes.ContainsRune(doc, utf8.RuneError) || !utf8.Valid(doc)
 }
 
 // sameRow reports whether c and o are the same version of the row with the

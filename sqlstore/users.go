@@ -314,7 +314,8 @@ func (s *Store) ReplaceUser(ctx context.Context, u *scim.User) (_ *scim.User, er
 // writeUser stores u over the row u.ID, checking the stored version against
 // version when it is not empty, and fills u's Meta and Groups from the
 // database, in one UPDATE ... RETURNING. was is the row as the caller
-// read it (nil when it did not): the email index is then rewritten only
+// read it or found it in the user cache (nil when it has neither): the
+// email index is then rewritten only
 // when u's rows differ, which a PATCH of another attribute leaves alone,
 // and the key columns are set only when they changed (userUpdate).
 // seenGroups, when not nil, is the groups column the caller's copy of u
