@@ -90,7 +90,9 @@
 // that a store over an existing schema keeps what it has no column for. Concurrent writes lose
 // nothing: the handler writes through the store's atomic capability when it
 // has one, and otherwise with the version it read, retrying on
-// ErrVersionMismatch.
+// ErrVersionMismatch. A read-modify-write that keeps losing to writers of
+// other processes runs inside the atomic step after 8 lost races, policies
+// included, on a store whose reads may run there ([ReentrantReader]).
 //
 // # Cursors
 //

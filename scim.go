@@ -277,6 +277,9 @@ type Handler struct {
 	// updateLocks serialise read-modify-writes of one resource within this
 	// process when the store has no atomic update; see updateLock.
 	updateLocks [64]sync.Mutex
+	// lockedUpdates admits one update at a time to the store's lock with
+	// the policies running inside it (resourceType.updateLocked).
+	lockedUpdates chan struct{}
 }
 
 // updateLock returns the lock for resource id of type name in ctx's tenant.
@@ -384,6 +387,8 @@ func NewHandler(store Store, opts Options) (*Handler, error) {
 		decode:     decodeOptions{strict: opts.Strict, maxDepth: opts.MaxJSONDepth, maxValues: opts.MaxValues},
 		limits:     filterLimits{maxLen: opts.MaxFilterLength, maxDepth: opts.MaxFilterDepth, strict: opts.Strict},
 		encOwner:   new(encodingOwner),
+
+		lockedUpdates: make(chan struct{}, 1),
 	}
 	h.limiter = limiter
 	if h.ext, err = compileExtensions(opts.Extensions); err != nil {
@@ -417,6 +422,7 @@ var capabilities = []struct {
 	{"UserUpdater", reflect.TypeFor[UserUpdater](), false},
 	{"GroupUpdater", reflect.TypeFor[GroupUpdater](), true},
 	{"MemberPatcher", reflect.TypeFor[MemberPatcher](), true},
+	{"ReentrantReader", reflect.TypeFor[ReentrantReader](), false},
 	{"ExtensionDeclarer", reflect.TypeFor[ExtensionDeclarer](), false},
 }
 

@@ -186,7 +186,8 @@ type GroupStore interface {
 // GetUser, computes the change and runs the host's policies first, outside
 // the store's lock (a policy may query the store); its update function then
 // only swaps in the result, after checking that the version is still the
-// one it read. The update function never calls the store.
+// one it read. The update function never calls the store, unless the store
+// allows it ([ReentrantReader]).
 //
 // A store may call update more than once, each time on a fresh copy of the
 // stored user, and store the result of the last call only: sqlstore reads
@@ -356,6 +357,31 @@ type SharedUserUpdater interface {
 // host has no GroupPolicies.
 type GroupUpdater interface {
 	UpdateGroup(ctx context.Context, id string, update func(*Group) error) (*Group, error)
+}
+
+// ReentrantReader is an optional capability of a store with [UserUpdater]
+// or [GroupUpdater]: ReentrantReads reports whether the update function of
+// UpdateUser and UpdateGroup may call the store's reads (GetUser, ListUsers
+// and the like) without waiting for the update to end. The rule that update
+// never calls the store is then relaxed for reads, for one case:
+//
+// The handler's read-modify-write (see UserUpdater) reads outside the
+// store's lock and stores its result only if the version is still the one
+// it read. Against writers that never read first (another process's PATCH
+// running inside its store's lock), a slow read can lose that race for as
+// long as they keep writing. After 8 lost races the handler therefore
+// computes the change and runs the host's policies inside the update
+// function, on the stored resource, where no other writer can come in
+// between; policies may query the store, so it does this only when
+// ReentrantReads is true. It runs one such update at a time per Handler,
+// so that updates waiting for the reads of their policies cannot hold
+// every connection of a pool. Without the capability it keeps retrying.
+//
+// sqlstore reads on other connections of its pool than the update's, and
+// answers true unless the pool allows one connection only. memstore holds
+// one lock for its reads and writes and does not implement it.
+type ReentrantReader interface {
+	ReentrantReads() bool
 }
 
 // MemberPatcher is an optional capability of a [GroupStore]: change a group's

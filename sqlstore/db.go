@@ -58,6 +58,9 @@ type DB struct {
 	// so that writers queue in Go instead of spinning on SQLITE_BUSY; other
 	// processes are kept out by the write lock each write takes at once.
 	wsem chan struct{}
+	// wal says that the SQLite database is in WAL mode, where readers
+	// never wait for the writer (Store.ReentrantReads).
+	wal bool
 	// now is the clock; tests replace it.
 	now func() time.Time
 	// onQuery, when set, sees the text of every statement the store runs;
@@ -575,6 +578,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err := db.queryRow(ctx, db.db, "PRAGMA journal_mode=WAL", nil, &mode); err != nil {
 			return err
 		}
+		db.wal = strings.EqualFold(mode, "wal")
 	}
 	write := db.write
 	if db.dialect == SQLite {

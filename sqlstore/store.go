@@ -14,8 +14,9 @@ import (
 // Store is the scim.Store of one tenant (see [DB.Tenant]) or of the tenant
 // in each call's context (see [DB.ByContext]). Besides scim.Store it
 // implements scim.GroupStore, scim.UserUpdater, scim.GroupUpdater,
-// scim.MemberPatcher and scim.ExtensionDeclarer. A Store is safe for concurrent use; it holds no state
-// but its tenant, so making one per request is cheap.
+// scim.MemberPatcher, scim.ReentrantReader and scim.ExtensionDeclarer. A
+// Store is safe for concurrent use; it holds no state but its tenant, so
+// making one per request is cheap.
 //
 // Its methods return the scim sentinel errors the contract names, wrapped
 // with the id concerned; errors.Is finds them. Passwords are not kept:
@@ -36,7 +37,25 @@ var (
 	_ scim.UserUpdater   = (*Store)(nil)
 	_ scim.GroupUpdater  = (*Store)(nil)
 	_ scim.MemberPatcher = (*Store)(nil)
+
+	_ scim.ReentrantReader = (*Store)(nil)
 )
+
+// ReentrantReads implements [scim.ReentrantReader]: the update functions
+// of UpdateUser and UpdateGroup may read through the store, because a read
+// takes a connection of its own from the pool and waits for no writer
+// (PostgreSQL's MVCC; SQLite's WAL, where a reader never waits for the
+// write lock). It is false when the pool allows one connection only
+// (sql.DB.SetMaxOpenConns(1)), which the update holds, so that a read would
+// wait for it until the request's context ended; and on an SQLite database
+// not in WAL mode (in memory), whose readers fail while a write is under
+// way.
+func (s *Store) ReentrantReads() bool {
+	if s.db.dialect == SQLite && !s.db.wal {
+		return false
+	}
+	return s.db.db.Stats().MaxOpenConnections != 1
+}
 
 func (s *Store) tenantOf(ctx context.Context) (string, error) {
 	if !s.byContext {

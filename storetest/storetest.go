@@ -30,7 +30,10 @@
 // cleanup on delete; the optional capabilities [scim.UserUpdater] (and
 // [scim.SharedUserUpdater]), [scim.GroupUpdater], [scim.MemberPatcher]
 // and [scim.UserEncodingCacher] when implemented (its checks skip for a
-// store that keeps no encoding unless it declares [EncodingCache]); and
+// store that keeps no encoding unless it declares [EncodingCache]), and
+// for a [scim.ReentrantReader] that answers true, reads inside
+// UpdateUser's update function, also once another writer made it start
+// again; and
 // concurrent membership changes and concurrent creates of one userName;
 // filters and sorts on the attributes of declared schema extensions, kept
 // in User.Extra (see [Extensions]), and for a [scim.ExtensionDeclarer]
@@ -68,6 +71,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scimhost/scim"
 )
@@ -184,6 +188,7 @@ var checks = []struct {
 		{"UpdateUserErrorStoresNothing", UserUpdater, testUpdateUserError},
 		{"UpdateUserConflict", UserUpdater, testUpdateUserConflict},
 		{"UpdateUserSharedStoresWhatUpdateReturns", UserUpdater, testUpdateUserShared},
+		{"ReadsInsideUpdateUserWhenReentrant", UserUpdater, testUpdateUserReentrant},
 		{"UserEncodingCacheFollowsTheUser", 0, testUserEncodingCache},
 		{"UpdateGroupStores", Groups | GroupUpdater, testUpdateGroup},
 		{"UpdateGroupErrorStoresNothing", Groups | GroupUpdater, testUpdateGroupError},
@@ -1376,6 +1381,61 @@ func testUpdateUser(t *testing.T, s scim.Store, cfg *config) {
 	}
 	_, err = up.UpdateUser(t.Context(), "no-such-id", func(*scim.User) error { return nil })
 	mustBe(t, "UpdateUser(unknown)", err, scim.ErrNotFound)
+}
+
+// testUpdateUserReentrant: on a store whose ReentrantReads is true, the
+// update function of UpdateUser reads the store (as the handler's policies
+// do after lost races), on every call: the first, during which another
+// writer changes the user, so that a store that reads without its lock
+// first calls it again under the lock, and the calls after. None of the
+// reads may wait for the update; a deadline ends the check if they do.
+func testUpdateUserReentrant(t *testing.T, s scim.Store, cfg *config) {
+	rr, ok := s.(scim.ReentrantReader)
+	if !ok || !rr.ReentrantReads() {
+		t.Skip("the store's update functions may not read it (scim.ReentrantReader)")
+	}
+	up := s.(scim.UserUpdater)
+	a := createUser(t, s, &scim.User{UserName: "up@example.com", Title: "One", Active: true})
+	b := createUser(t, s, &scim.User{UserName: "other@example.com", Active: true})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var rival sync.WaitGroup
+	defer rival.Wait()
+	calls := 0
+	_, err := up.UpdateUser(ctx, a.ID, func(u *scim.User) error {
+		calls++
+		if calls == 1 {
+			// The other writer may have to wait for this update, when
+			// the store holds its lock already: then it is not waited for.
+			done := make(chan struct{})
+			rival.Add(1)
+			go func() {
+				defer rival.Done()
+				defer close(done)
+				r := a.Clone()
+				r.DisplayName = "Rival"
+				_, _ = s.ReplaceUser(ctx, r) // ErrVersionMismatch when it came after the update
+			}()
+			select {
+			case <-done:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if _, err := s.GetUser(ctx, b.ID, scim.Projection{}); err != nil {
+			return fmt.Errorf("GetUser inside the update function (call %d): %w", calls, err)
+		}
+		if _, err := s.ListUsers(ctx, scim.Query{StartIndex: 1, Count: 10}); err != nil {
+			return fmt.Errorf("ListUsers inside the update function (call %d): %w", calls, err)
+		}
+		u.Title = "Two"
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateUser (its update function called %d times): %v", calls, err)
+	}
+	if got := getUser(t, s, a.ID); got.Title != "Two" {
+		t.Errorf("title %q after UpdateUser, want %q", got.Title, "Two")
+	}
 }
 
 func testUpdateUserError(t *testing.T, s scim.Store, cfg *config) {
