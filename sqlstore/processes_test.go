@@ -196,3 +196,38 @@ func processOptions(i int) []Option {
 	}
 	return testOptions()
 }
+
+// TestReentrantReads: a Store lets the handler's policies read inside its
+// update functions (scim.ReentrantReader) on a pool of more than one
+// connection over a database whose readers never wait for the writer,
+// and not on a one-connection pool, which the update holds, nor on an
+// SQLite database in memory, which has no WAL. storetest's
+// ReadsInsideUpdateUserWhenReentrant checks that such reads work.
+func TestReentrantReads(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		dsn   string
+		conns int
+		want  bool
+	}{
+		{"file", SQLiteDSN(filepath.Join(t.TempDir(), "a.db")), 0, true},
+		{"file, one connection", SQLiteDSN(filepath.Join(t.TempDir(), "b.db")), 1, false},
+		{"in memory", "file:reentrant?mode=memory&cache=shared", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool, err := sql.Open("sqlite", tc.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { pool.Close() })
+			pool.SetMaxOpenConns(tc.conns)
+			db, err := Open(t.Context(), pool, SQLite, testOptions()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := db.Tenant("t").ReentrantReads(); got != tc.want {
+				t.Errorf("ReentrantReads() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
