@@ -37,6 +37,21 @@ func handlerOver(t *testing.T, s *Store) http.Handler {
 	return h
 }
 
+// serveOver serves one request to h, with a SCIM body when body is not
+// empty, and returns the answer.
+func serveOver(h http.Handler, method, path, body string) *httptest.ResponseRecorder {
+	var r *http.Request
+	if body == "" {
+		r = httptest.NewRequest(method, path, nil)
+	} else {
+		r = httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/scim+json")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
 // TestSharedReadsFollowTheRow: with a user cache, a shared read of an
 // unchanged row hands out the user it decoded before (and its encoding
 // cache), and every change of the row or of the user's groups — by this
@@ -149,8 +164,7 @@ func TestHandlerSeesTheOtherProcess(t *testing.T) {
 		}
 		get := func(path string) string {
 			t.Helper()
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			rec := serveOver(h, http.MethodGet, path, "")
 			if rec.Code != http.StatusOK {
 				t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 			}
@@ -271,8 +285,7 @@ func TestCachedBytesEqualUncached(t *testing.T) {
 			ids = append(ids, u.ID)
 		}
 		get := func(h http.Handler, path string) string {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			rec := serveOver(h, http.MethodGet, path, "")
 			return fmt.Sprint(rec.Code, " ", rec.Header().Get("ETag"), " ", rec.Body.String())
 		}
 		check := func(step string) {
@@ -332,11 +345,7 @@ func TestCachedBytesEqualUncached(t *testing.T) {
 		// attributes, then a PUT of every attribute the model has.
 		send := func(method, path, body string) {
 			t.Helper()
-			rec := httptest.NewRecorder()
-			r := httptest.NewRequest(method, path, strings.NewReader(body))
-			r.Header.Set("Content-Type", "application/scim+json")
-			ha.ServeHTTP(rec, r)
-			if rec.Code != http.StatusOK {
+			if rec := serveOver(ha, method, path, body); rec.Code != http.StatusOK {
 				t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 			}
 		}
@@ -456,15 +465,11 @@ func TestWrittenUserWithInvalidUTF8(t *testing.T) {
 			t.Fatal(err)
 		}
 		get := func(h http.Handler) string {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/Users/"+u.ID, nil))
+			rec := serveOver(h, http.MethodGet, "/Users/"+u.ID, "")
 			return fmt.Sprint(rec.Code, " ", rec.Body.String())
 		}
-		rec := httptest.NewRecorder()
-		r := httptest.NewRequest(http.MethodPut, "/Users/"+u.ID, strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","`+ext+`"],`+
-			`"userName":"bad@example.com","`+ext+`":{"k":"a`+"\xff"+`b"}}`))
-		r.Header.Set("Content-Type", "application/scim+json")
-		ha.ServeHTTP(rec, r)
+		rec := serveOver(ha, http.MethodPut, "/Users/"+u.ID, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","`+ext+`"],`+
+			`"userName":"bad@example.com","`+ext+`":{"k":"a`+"\xff"+`b"}}`)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
 		}
