@@ -148,7 +148,8 @@ var errPatchOutsideStore = errors.New("scim: the PATCH is applied outside the st
 // update (UserUpdater, GroupUpdater) instead of after a read of its own:
 // when the store has one and the host has no callback that runs on every
 // result (UserPolicies for users, GroupPolicies for groups), which may call
-// the store and so must run outside its lock. AllowDomain runs only on a
+// the store and so run outside its lock (update runs them inside only as
+// its last resort, on a ReentrantReader). AllowDomain runs only on a
 // result that introduces an address (see asksOutsideStore), so a host with
 // it still patches in the store what introduces none, as Entra ID's
 // PATCHes of title or active do.
@@ -165,8 +166,8 @@ func (rt *resourceType[T]) patchesInStore() bool {
 // asksOutsideStore reports whether a PATCH that ran inside the store's
 // atomic update must be done again outside it, because its result
 // introduces an email address whose domain AllowDomain must be asked about:
-// the hook may query a database, which it must not do under the store's
-// lock.
+// the hook may query a database, which it does outside the store's lock
+// but in update's last resort (see ReentrantReader).
 func (rt *resourceType[T]) asksOutsideStore(old, cur T) bool {
 	if rt.h.opts.AllowDomain == nil {
 		return false

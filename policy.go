@@ -25,7 +25,9 @@ var ErrDomainNotAllowed = errors.New("scim: email domain not allowed")
 // invalidValue). Any other error means the policy could not decide (a
 // lookup failed): the write is not made and the client reads 503, a
 // retryable status, with a generic detail; the cause is logged, never
-// sent.
+// sent. It may read the store (SeatLimit counts users): it runs outside the
+// store's lock, or, after lost races on a [ReentrantReader], inside it, so
+// it should not write to the store's database.
 type UserPolicy func(ctx context.Context, old, u *User) error
 
 // GroupPolicy is [UserPolicy] for groups. On a membership-only PATCH that the

@@ -370,16 +370,19 @@ type GroupUpdater interface {
 // it read. Against writers that never read first (another process's PATCH
 // running inside its store's lock), a slow read can lose that race for as
 // long as they keep writing. After 8 lost races the handler therefore
-// computes the change and runs the host's policies inside the update
-// function, on the stored resource, where no other writer can come in
-// between; policies may query the store, so it does this only when
-// ReentrantReads is true. It runs one such update at a time per Handler,
-// so that updates waiting for the reads of their policies cannot hold
-// every connection of a pool. Without the capability it keeps retrying.
+// computes the change and runs the host's checks (UserPolicies,
+// GroupPolicies, AllowDomain) inside the update function, on the stored
+// resource, where no other writer can come in between; a check may query
+// the store, so it does this only when ReentrantReads is true. It runs one
+// such update at a time per Handler, so that updates waiting for the reads
+// of their checks cannot hold every connection of a pool. Without the
+// capability it keeps retrying. A host's checks that write to the store's
+// database would then wait for the update's lock: they should only read.
 //
 // sqlstore reads on other connections of its pool than the update's, and
-// answers true unless the pool allows one connection only. memstore holds
-// one lock for its reads and writes and does not implement it.
+// answers true unless the pool allows one connection only or an SQLite
+// database is not in WAL mode. memstore holds one lock for its reads and
+// writes and does not implement it.
 type ReentrantReader interface {
 	ReentrantReads() bool
 }
