@@ -239,7 +239,6 @@ func startAdminBrowser(t *testing.T, exe, shots string, args ...string) *adminBr
 		t.Fatalf("server did not start: %v", err)
 	}
 	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("server: %v", err)
@@ -330,7 +329,7 @@ func (b *adminBrowser) scimStatus(method, path, token, body string) int {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

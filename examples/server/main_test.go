@@ -27,6 +27,14 @@ func startServer(t *testing.T, db string, args ...string) string {
 	return base
 }
 
+// testClient is the tests' HTTP client: it keeps no connection open
+// between requests. The tests run in parallel, each stopping its own
+// server; a connection dialed but never used holds up a server's graceful
+// shutdown for 5 s, and when each stop closed the idle connections of one
+// shared client, another test's request on a connection being reused
+// failed ("http: CloseIdleConnections called").
+var testClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // startStoppable is startServer that also returns a function stopping the
 // server and waiting until it has closed its store.
 func startStoppable(t *testing.T, db string, args ...string) (base string, stop func()) {
@@ -49,9 +57,6 @@ func startPrinting(t *testing.T, db string, args ...string) (base, printedOut st
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
-			// Connections a client dialed but never used would hold up
-			// the graceful shutdown for 5 s.
-			http.DefaultClient.CloseIdleConnections()
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("server stopped with %v", err)
@@ -172,7 +177,7 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +415,7 @@ func post(url, body string) (status int, scimType string, err error) {
 	}
 	req.Header.Set("Authorization", "Bearer secret")
 	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

@@ -43,7 +43,6 @@ func startOAuthDemoAt(t *testing.T, addr string, args ...string) (string, func()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
-			http.DefaultClient.CloseIdleConnections()
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("server stopped with %v", err)
@@ -80,7 +79,7 @@ func tokenRequest(t *testing.T, tokenURL string, form url.Values, basic string) 
 	if basic != "" {
 		req.Header.Set("Authorization", basic)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,7 +45,7 @@ func replayThroughDemo(t *testing.T, db, file string) {
 	}
 	base := startServer(t, db)
 	rp := transcript.NewReplayer(transcript.Options{
-		Send:         http.DefaultClient.Do,
+		Send:         testClient.Do,
 		Origin:       strings.TrimSuffix(base, "/scim/v2"),
 		Token:        "secret",
 		VolatileMeta: true,
