@@ -633,11 +633,33 @@ func (s *Store) commitUser(t *tenant, rec *userRec, c *scim.User) error {
 		LastModified: s.stamp(rec.u.Meta.LastModified),
 		Version:      s.nextVersion(),
 	}
-	t.unindexUser(rec)
+	// Most updates (Entra ID's PATCHes of active, title or a manager) keep
+	// every indexed value: the indexes then already point at rec.
+	reindex := !sameUserKeys(rec.u, c) || !slices.Equal(rec.unique, unique)
+	if reindex {
+		t.unindexUser(rec)
+	}
 	rec.u, rec.unique = c, unique
 	rec.view.Store(nil)
-	t.indexUser(rec)
+	if reindex {
+		t.indexUser(rec)
+	}
 	return nil
+}
+
+// sameUserKeys reports whether a and b have the same values for the
+// indexes (indexUser): userName, externalId and the email values in the
+// same order, each compared as it is, which is stricter than the keys.
+func sameUserKeys(a, b *scim.User) bool {
+	if a.UserName != b.UserName || a.ExternalID != b.ExternalID || len(a.Emails) != len(b.Emails) {
+		return false
+	}
+	for i := range a.Emails {
+		if a.Emails[i].Value != b.Emails[i].Value {
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteUser deletes the user and removes it from every group, or returns

@@ -269,6 +269,21 @@ func TestIndexPushdownMatchesScan(t *testing.T) {
 	if _, err := s.CreateUser(t.Context(), &scim.User{UserName: "user1@example.com", ExternalID: "ext-1", Active: true}); err != nil {
 		t.Fatalf("re-create a deleted userName: %v", err)
 	}
+	// An update that keeps every indexed value leaves the indexes as they
+	// are (commitUser skips them); one that changes only an email's case
+	// does not.
+	for i, change := range []func(u *scim.User){
+		func(u *scim.User) { u.Title, u.Active = "changed", !u.Active },
+		func(u *scim.User) {
+			for j := range u.Emails {
+				u.Emails[j].Value = strings.ToLower(u.Emails[j].Value)
+			}
+		},
+	} {
+		if _, err := s.UpdateUser(t.Context(), us[5+i].ID, func(u *scim.User) error { change(u); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
 	checkPushdown(t, s, userFilters(us))
 	// The old name no longer finds the renamed user.
 	page, err := s.ListUsers(t.Context(), scim.Query{Filter: eq("userName", "User9@Example.com"), StartIndex: 1, Count: 10})
