@@ -188,29 +188,34 @@ func (rt *resourceType[T]) updateInStore(ctx context.Context, id, ifMatch string
 	mu := rt.h.updateLock(ctx, rt.name, id)
 	mu.Lock()
 	defer mu.Unlock()
-	apply := func(cur T) error {
-		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(old).Version) {
-			return errPreconditionFailed(rt.name, id)
-		}
-		if err := change(old, cur); err != nil {
-			return err
-		}
-		rt.setID(cur, id)
-		return rt.check(ctx, old, cur)
-	}
 	if rt.swap != nil {
 		updated, err = rt.swap(ctx, id, func(stored T) (T, error) {
 			old = stored
 			cur := rt.clone(stored)
-			return cur, apply(cur)
+			return cur, rt.changeChecked(ctx, id, ifMatch, change, old, cur)
 		})
 		return old, updated, err
 	}
 	updated, err = rt.atomic(ctx, id, func(cur T) error {
 		old = rt.clone(cur)
-		return apply(cur)
+		return rt.changeChecked(ctx, id, ifMatch, change, old, cur)
 	})
 	return old, updated, err
+}
+
+// changeChecked is what an update does inside the store's atomic step
+// (updateInStore, updateLocked): it checks ifMatch against old, the state
+// read there, lets change make cur of it, and runs the handler's checks of
+// the result.
+func (rt *resourceType[T]) changeChecked(ctx context.Context, id, ifMatch string, change func(old, cur T) error, old, cur T) error {
+	if ifMatch != "" && !etagMatches(ifMatch, rt.meta(old).Version) {
+		return errPreconditionFailed(rt.name, id)
+	}
+	if err := change(old, cur); err != nil {
+		return err
+	}
+	rt.setID(cur, id)
+	return rt.check(ctx, old, cur)
 }
 
 // applyPatchTo applies ops to a user or a group that is the handler's own

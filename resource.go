@@ -522,14 +522,7 @@ func (rt *resourceType[T]) updateLocked(ctx context.Context, id, ifMatch string,
 		// and the events. The store may call this more than once: the last
 		// call's old is the one returned.
 		old = rt.clone(cur)
-		if ifMatch != "" && !etagMatches(ifMatch, rt.meta(old).Version) {
-			return errPreconditionFailed(rt.name, id)
-		}
-		if err := change(old, cur); err != nil {
-			return err
-		}
-		rt.setID(cur, id)
-		return rt.check(ctx, old, cur)
+		return rt.changeChecked(ctx, id, ifMatch, change, old, cur)
 	})
 	return old, updated, err
 }
