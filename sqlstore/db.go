@@ -562,6 +562,23 @@ func loadMigrations(d Dialect) ([]sqldialect.Migration, error) {
 	return sqldialect.Load(migrations, path.Join("migrations", d.String()))
 }
 
+// journalModeWAL sets SQLite's journal mode to WAL and returns the mode
+// the database is in, trying again while another connection holds the
+// file, until ctx ends.
+func (db *DB) journalModeWAL(ctx context.Context) (string, error) {
+	delay := time.Millisecond
+	for {
+		var mode string
+		err := db.queryRow(ctx, db.db, "PRAGMA journal_mode=WAL", nil, &mode)
+		if err == nil || !isBusy(err) {
+			return mode, err
+		}
+		if err := waitBusy(ctx, &delay); err != nil {
+			return "", err
+		}
+	}
+}
+
 // migrationLock is the PostgreSQL advisory lock key that serializes
 // migrations: "scimhost" in ASCII.
 const migrationLock = 0x7363696d686f7374
@@ -573,9 +590,14 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	if db.dialect == SQLite {
 		// journal_mode cannot change inside a transaction. An in-memory
-		// database answers "memory" and stays so, which is fine.
-		var mode string
-		if err := db.queryRow(ctx, db.db, "PRAGMA journal_mode=WAL", nil, &mode); err != nil {
+		// database answers "memory" and stays so, which is fine. The
+		// change to WAL needs the file to itself: when other processes
+		// open a new database at the same moment, SQLite answers
+		// SQLITE_BUSY at once rather than wait its busy timeout (2 to 5
+		// runs in 120 of TestMigrationsConcurrentAndIdempotent, where four
+		// pools open one new file, failed so), so it is tried again.
+		mode, err := db.journalModeWAL(ctx)
+		if err != nil {
 			return err
 		}
 		db.wal = strings.EqualFold(mode, "wal")
