@@ -593,8 +593,8 @@ func (db *DB) migrate(ctx context.Context) error {
 		// database answers "memory" and stays so, which is fine. The
 		// change to WAL needs the file to itself: when other processes
 		// open a new database at the same moment, SQLite answers
-		// SQLITE_BUSY at once rather than wait its busy timeout (2 to 5
-		// runs in 120 of TestMigrationsConcurrentAndIdempotent, where four
+		// SQLITE_BUSY at once rather than wait its busy timeout (2 runs
+		// in 120 of TestMigrationsConcurrentAndIdempotent, where four
 		// pools open one new file, failed so), so it is tried again.
 		mode, err := db.journalModeWAL(ctx)
 		if err != nil {
