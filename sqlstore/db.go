@@ -363,16 +363,7 @@ func (db *DB) writeStmt(ctx context.Context, fn func(q querier) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-db.wsem }()
-	delay := time.Millisecond
-	for {
-		err := fn(db.db)
-		if !isBusy(err) {
-			return err
-		}
-		if err := waitBusy(ctx, &delay); err != nil {
-			return err
-		}
-	}
+	return whileBusy(ctx, func() error { return fn(db.db) })
 }
 
 // errRaced ends an optimistic update (see UpdateUser) whose conditional
@@ -470,10 +461,20 @@ func (db *DB) migrateSQLite(ctx context.Context, fn func(q querier) error) error
 }
 
 func (db *DB) beginImmediate(ctx context.Context, conn *sql.Conn) error {
+	return whileBusy(ctx, func() error {
+		_, err := db.exec(ctx, conn, "BEGIN IMMEDIATE")
+		return err
+	})
+}
+
+// whileBusy calls try until it returns an error other than SQLite's
+// SQLITE_BUSY (or nil), waiting between calls as waitBusy does, and
+// returns that error, or the context's when the call ends first.
+func whileBusy(ctx context.Context, try func() error) error {
 	delay := time.Millisecond
 	for {
-		_, err := db.exec(ctx, conn, "BEGIN IMMEDIATE")
-		if err == nil || !isBusy(err) {
+		err := try()
+		if !isBusy(err) {
 			return err
 		}
 		if err := waitBusy(ctx, &delay); err != nil {
@@ -566,17 +567,11 @@ func loadMigrations(d Dialect) ([]sqldialect.Migration, error) {
 // the database is in, trying again while another connection holds the
 // file, until ctx ends.
 func (db *DB) journalModeWAL(ctx context.Context) (string, error) {
-	delay := time.Millisecond
-	for {
-		var mode string
-		err := db.queryRow(ctx, db.db, "PRAGMA journal_mode=WAL", nil, &mode)
-		if err == nil || !isBusy(err) {
-			return mode, err
-		}
-		if err := waitBusy(ctx, &delay); err != nil {
-			return "", err
-		}
-	}
+	var mode string
+	err := whileBusy(ctx, func() error {
+		return db.queryRow(ctx, db.db, "PRAGMA journal_mode=WAL", nil, &mode)
+	})
+	return mode, err
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
