@@ -316,3 +316,73 @@ func TestCachedReadsOnlyFromTheirOwnStore(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchAnswerFillsEncodingCache: a user's PATCH is answered with its
+// new state in the default projection, which is what the next read sends,
+// so the answer is kept in the store's cache for the user: the next GET
+// and match copy it, byte for byte what encoding gives, for a user in no
+// group and one in a group alike. A PATCH answered in a projection, or
+// one that changes nothing, keeps nothing that a read would not.
+func TestPatchAnswerFillsEncodingCache(t *testing.T) {
+	s := memstore.New()
+	side := newCacheSide(t, "BaseURL", s, scim.Options{BaseURL: "https://a.example/scim"}, "ignored.example")
+	h, ctx := side.cached, context.Background()
+	cached := func(id string) []byte {
+		t.Helper()
+		u, err := s.GetUserShared(ctx, id, scim.Projection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.UserEncodingCache(ctx, u)
+		if c == nil {
+			t.Fatal("no cache for the user GetUserShared returned")
+		}
+		return scim.CachedEncoding(c)
+	}
+	patch := func(path, op string) string {
+		t.Helper()
+		rec := serve(t, h, request{method: "PATCH", path: path, body: patchOf(op)})
+		if rec.Code != 200 {
+			t.Fatalf("PATCH %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	alone := mustCreate(t, h, "/Users", `{"userName":"ada@contoso.com"}`)["id"].(string)
+	member := mustCreate(t, h, "/Users", `{"userName":"grace@contoso.com"}`)["id"].(string)
+	mustCreate(t, h, "/Groups", `{"displayName":"Guides","members":[{"value":"`+member+`"}]}`)
+	for _, c := range []struct{ id, userName string }{{alone, "ada@contoso.com"}, {member, "grace@contoso.com"}} {
+		body := patch("/Users/"+c.id, `{"op":"replace","path":"title","value":"Countess"}`)
+		if got := string(cached(c.id)); got != body {
+			t.Fatalf("%s: after the PATCH the cache holds\n%s\nwant the answer\n%s", c.userName, got, body)
+		}
+		if c.id == member && !strings.Contains(body, `"groups"`) {
+			t.Fatalf("the member's answer has no groups: %s", body)
+		}
+		for _, path := range []string{"/Users/" + c.id, "/Users?filter=userName+eq+%22" + c.userName + "%22"} {
+			_, want := side.get(t, false, path)
+			if _, got := side.get(t, true, path); got != want {
+				t.Fatalf("%s after the PATCH: %s\nwant %s", path, got, want)
+			}
+		}
+
+		// In a projection: the answer is not the default projection,
+		// and the cache holds none of it.
+		projected := patch("/Users/"+c.id+"?attributes=userName", `{"op":"replace","path":"title","value":"Admiral"}`)
+		if got := cached(c.id); got != nil {
+			t.Fatalf("%s: after a PATCH answered with %s the cache holds %s", c.userName, projected, got)
+		}
+		_, want := side.get(t, false, "/Users/"+c.id)
+		if _, got := side.get(t, true, "/Users/"+c.id); got != want || !strings.Contains(got, "Admiral") {
+			t.Fatalf("after the projected PATCH: %s\nwant %s", got, want)
+		}
+
+		// A PATCH that changes nothing leaves the cache the read filled.
+		before := string(cached(c.id))
+		if body := patch("/Users/"+c.id, `{"op":"replace","path":"title","value":"Admiral"}`); body != before {
+			t.Fatalf("a PATCH that changes nothing answered\n%s\nwant\n%s", body, before)
+		}
+		if got := string(cached(c.id)); got != before {
+			t.Fatalf("after a PATCH that changes nothing the cache holds\n%s\nwant\n%s", got, before)
+		}
+	}
+}

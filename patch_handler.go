@@ -119,7 +119,7 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 	}
 	switch {
 	case errors.Is(err, errPatchNoChange):
-		rt.writePatched(w, r, unchanged, withBody, want)
+		rt.writePatched(w, r, unchanged, withBody, want, nil)
 		return
 	case err != nil:
 		h.fail(w, r, rt.storeError(err, id, attempted))
@@ -130,7 +130,11 @@ func (rt *resourceType[T]) servePatchID(w http.ResponseWriter, r *http.Request, 
 		kinds = func() []EventKind { return patchedUserKinds(any(old).(*User), u) }
 	}
 	h.emit(ctx, w, func() []Event { return rt.events(id, old, updated) }, kinds)
-	rt.writePatched(w, r, updated, withBody, want)
+	// The answer is the user's new state in the default projection, what
+	// the next GET or match of it sends: encoded into the store's cache
+	// for it (when the store keeps one for what its update returned), the
+	// read that follows a PATCH copies bytes instead of encoding again.
+	rt.writePatched(w, r, updated, withBody, want, rt.cache(ctx, updated, want))
 }
 
 // maxPatchCostInStore is the costliest PATCH (in Options.MaxPatchCost's
@@ -232,16 +236,22 @@ func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOp
 
 // writePatched answers a successful PATCH: the ETag, and 200 with v
 // projected by want, or 204.
-func (rt *resourceType[T]) writePatched(w http.ResponseWriter, r *http.Request, v T, withBody bool, want Projection) {
-	if etag := entityTag(rt.meta(v).Version); etag != "" {
+func (rt *resourceType[T]) writePatched(w http.ResponseWriter, r *http.Request, v T, withBody bool, want Projection, c *EncodingCache) {
+	version := rt.meta(v).Version
+	if etag := entityTag(version); etag != "" {
 		w.Header().Set("ETag", etag)
 	}
 	if !withBody {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	base := rt.h.baseURL(r)
-	writeJSON(w, http.StatusOK, func(b []byte) []byte { return rt.encode(b, v, want, base) })
+	h, base := rt.h, rt.h.baseURL(r)
+	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
+	if c != nil {
+		writeJSON(w, http.StatusOK, func(b []byte) []byte { return c.appendCached(b, h, base, version, enc) })
+		return
+	}
+	writeJSON(w, http.StatusOK, enc)
 }
 
 // memberPatchOf reports whether every operation only adds members (path
@@ -391,7 +401,7 @@ func (rt *resourceType[T]) patchMembers(w http.ResponseWriter, r *http.Request, 
 			h.fail(w, r, rt.storeError(err, id, nil))
 			return
 		}
-		rt.writePatched(w, r, v, true, want)
+		rt.writePatched(w, r, v, true, want, nil)
 		return
 	}
 	if res.Group != nil {

@@ -265,14 +265,27 @@ func (t *tenant) viewOf(rec *userRec) *userView {
 	if v := rec.view.Load(); v != nil {
 		return v
 	}
-	v := &userView{u: t.userShared(rec.u, true)}
-	v.one[0] = scim.Cached[*scim.User]{Value: v.u, Cache: &v.cache}
+	v := newView(t.userShared(rec.u, true))
 	if rec.view.CompareAndSwap(nil, v) {
 		return v
 	}
 	// Another reader made it first, under the same read lock: the same
 	// state.
 	return rec.view.Load()
+}
+
+// setView makes u, rec's user with its current groups, rec's view. t must
+// be locked for writing.
+func (t *tenant) setView(rec *userRec, u *scim.User) *userView {
+	v := newView(u)
+	rec.view.Store(v)
+	return v
+}
+
+func newView(u *scim.User) *userView {
+	v := &userView{u: u}
+	v.one[0] = scim.Cached[*scim.User]{Value: v.u, Cache: &v.cache}
+	return v
 }
 
 // groupsChanged drops the view of the user whose fold key is k, if k is a
@@ -577,13 +590,17 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 // is; the user returned is the stored one, which the caller must not
 // modify.
 func (s *Store) UpdateUserShared(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error)) (*scim.User, error) {
-	return s.updateUser(ctx, id, update, func(_ *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
-		if groups == nil {
-			return rec.u
+	return s.updateUser(ctx, id, update, func(t *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
+		u := rec.u
+		if groups != nil {
+			v := *rec.u
+			v.Groups = groups
+			u = &v
 		}
-		v := *rec.u
-		v.Groups = groups
-		return &v
+		// The new state is the user's view at once: UserEncodingCache
+		// gives the caller its cache, so the handler's answer to a PATCH
+		// is encoded there and the next read finds it.
+		return t.setView(rec, u).u
 	})
 }
 
