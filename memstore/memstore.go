@@ -619,7 +619,14 @@ func (s *Store) updateUser(ctx context.Context, id string, update func(stored *s
 		return nil, notFound("user", id)
 	}
 	rec := t.users[id]
-	stored := t.userShared(rec.u, true)
+	// The view, when a read made one, is the user with its current
+	// groups already: no need to look them up again.
+	var stored *scim.User
+	if v := rec.view.Load(); v != nil {
+		stored = v.u
+	} else {
+		stored = t.userShared(rec.u, true)
+	}
 	c, err := update(stored)
 	if err != nil {
 		return nil, err
@@ -637,8 +644,11 @@ func (s *Store) updateUser(ctx context.Context, id string, update func(stored *s
 // commitUser stores c as the new state of rec, or returns ErrConflict and
 // changes nothing.
 func (s *Store) commitUser(t *tenant, rec *userRec, c *scim.User) error {
-	if err := t.checkUserName(c.UserName, rec); err != nil {
-		return err
+	// An unchanged userName is indexed to rec already.
+	if c.UserName != rec.u.UserName {
+		if err := t.checkUserName(c.UserName, rec); err != nil {
+			return err
+		}
 	}
 	unique := s.userUniqueValues(c)
 	if err := t.userUnique.check(unique, rec.u.ID); err != nil {
