@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -344,6 +345,17 @@ func TestPatchAnswerFillsEncodingCache(t *testing.T) {
 		rec := serve(t, h, request{method: "PATCH", path: path, body: patchOf(op)})
 		if rec.Code != 200 {
 			t.Fatalf("PATCH %s: %d %s", path, rec.Code, rec.Body)
+		}
+		// The headers a GET of the new state sends.
+		id, _, _ := strings.Cut(strings.TrimPrefix(path, "/Users/"), "?")
+		get := serve(t, side.ref, request{method: "GET", path: "/Users/" + id})
+		for _, k := range []string{"ETag", "Content-Type"} {
+			if got, want := rec.Header().Get(k), get.Header().Get(k); got != want {
+				t.Fatalf("PATCH %s: %s %q, a GET's %q", path, k, got, want)
+			}
+		}
+		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+			t.Fatalf("PATCH %s: Content-Length %q for %s bytes", path, got, want)
 		}
 		return rec.Body.String()
 	}

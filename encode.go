@@ -864,10 +864,20 @@ func (c *EncodingCache) appendCached(b []byte, h *Handler, base, version string,
 	}
 	n := len(b)
 	b = enc(b)
-	if len(b)-n <= maxCachedEncoding {
-		c.p.Store(newCachedEncoding(h, base, version, slices.Clone(b[n:])))
-	}
+	c.fill(h, base, version, b[n:])
 	return b
+}
+
+// fill keeps a copy of body, the encoding of the user whose version is
+// version as h encodes it under base, and returns what c now holds; nil,
+// keeping nothing, when body is larger than maxCachedEncoding.
+func (c *EncodingCache) fill(h *Handler, base, version string, body []byte) *cachedEncoding {
+	if len(body) > maxCachedEncoding {
+		return nil
+	}
+	e := newCachedEncoding(h, base, version, slices.Clone(body))
+	c.p.Store(e)
+	return e
 }
 
 // hit returns what c holds when it is h's encoding under base, else nil.

@@ -238,6 +238,24 @@ func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOp
 // projected by want, or 204.
 func (rt *resourceType[T]) writePatched(w http.ResponseWriter, r *http.Request, v T, withBody bool, want Projection, c *EncodingCache) {
 	version := rt.meta(v).Version
+	if c != nil && withBody {
+		// Encoded into a pooled buffer, copied into the cache, and
+		// answered from what the cache keeps, its header values
+		// included.
+		h, base := rt.h, rt.h.baseURL(r)
+		bp := bufPool.Get().(*[]byte)
+		b := rt.encode((*bp)[:0], v, want, base)
+		if e := c.fill(h, base, version, b); e != nil {
+			putBuffer(bp, b)
+			writeCached(w, http.StatusOK, e)
+			return
+		}
+		if etag := entityTag(version); etag != "" {
+			w.Header().Set("ETag", etag)
+		}
+		writeBuffer(w, http.StatusOK, bp, b)
+		return
+	}
 	if etag := entityTag(version); etag != "" {
 		w.Header().Set("ETag", etag)
 	}
@@ -245,13 +263,8 @@ func (rt *resourceType[T]) writePatched(w http.ResponseWriter, r *http.Request, 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	h, base := rt.h, rt.h.baseURL(r)
-	enc := func(b []byte) []byte { return rt.encode(b, v, want, base) }
-	if c != nil {
-		writeJSON(w, http.StatusOK, func(b []byte) []byte { return c.appendCached(b, h, base, version, enc) })
-		return
-	}
-	writeJSON(w, http.StatusOK, enc)
+	base := rt.h.baseURL(r)
+	writeJSON(w, http.StatusOK, func(b []byte) []byte { return rt.encode(b, v, want, base) })
 }
 
 // memberPatchOf reports whether every operation only adds members (path

@@ -270,24 +270,31 @@ func (rt *resourceType[T]) serveGetID(w http.ResponseWriter, r *http.Request, id
 
 // writeCachedRead answers a GET of the user whose version is version from
 // e, its cached encoding: what the encoding path writes (its ETag, or 304
-// when If-None-Match names it, then the body), with the header values e
-// keeps, both in one allocation, and the body written from e without a
-// copy (a Write must not keep or change what it is given).
+// when If-None-Match names it, then the body), as writeCached writes it.
 func writeCachedRead(w http.ResponseWriter, r *http.Request, e *cachedEncoding, version string) {
+	if e.etag != "" {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, version) {
+			w.Header()["Etag"] = []string{e.etag}
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	writeCached(w, http.StatusOK, e)
+}
+
+// writeCached answers with e, a cached encoding of a user: its ETag and
+// Content-Length (both in one allocation), and its body, written without
+// a copy (a Write must not keep or change what it is given).
+func writeCached(w http.ResponseWriter, status int, e *cachedEncoding) {
 	hd := w.Header()
 	if e.etag == "" {
 		hd["Content-Length"] = []string{e.length}
 	} else {
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, version) {
-			hd["Etag"] = []string{e.etag}
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
 		vs := &[2]string{e.etag, e.length}
 		hd["Etag"], hd["Content-Length"] = vs[0:1:1], vs[1:2:2]
 	}
 	hd["Content-Type"] = contentTypeHeader
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, _ = w.Write(e.body)
 }
 
