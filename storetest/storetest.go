@@ -1777,6 +1777,7 @@ func testConcurrentCreates(t *testing.T, s scim.Store, cfg *config) {
 // changes, and no cache once the user is written or its groups change (a
 // membership, a group renamed), when the handler would otherwise answer
 // with the user's old bytes; a user that is not the store's has none.
+// What UpdateUserShared returns has no cache of an earlier state.
 func testUserEncodingCache(t *testing.T, s scim.Store, cfg *config) {
 	declared := cfg.capabilities&EncodingCache != 0
 	ec, ok := s.(scim.UserEncodingCacher)
@@ -1836,6 +1837,26 @@ func testUserEncodingCache(t *testing.T, s scim.Store, cfg *config) {
 	u2, c2 := read("ReplaceUser")
 	if c2 == c1 || u2.Title != "Changed" {
 		t.Errorf("after ReplaceUser, the user read has the old cache or title %q", u2.Title)
+	}
+	if up, ok := s.(scim.SharedUserUpdater); ok {
+		// The handler asks for the cache of what UpdateUserShared returns
+		// and encodes its PATCH answer there: it must not be a cache of
+		// the state before.
+		u, err := up.UpdateUserShared(ctx, a.ID, func(stored *scim.User) (*scim.User, error) {
+			c := stored.Clone()
+			c.Title = "Updated"
+			return c, nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateUserShared: %v", err)
+		}
+		stale("UpdateUserShared", u2)
+		if c := ec.UserEncodingCache(ctx, u); c != nil && (c == c1 || c == c2) {
+			t.Errorf("the user UpdateUserShared returned has the cache of an earlier state: the handler would keep its answer where the old bytes were read")
+		}
+		if u2, c2 = read("UpdateUserShared"); u2.Title != "Updated" || c2 == c1 {
+			t.Errorf("after UpdateUserShared, the user read has the old cache or title %q", u2.Title)
+		}
 	}
 	gs, ok := s.(scim.GroupStore)
 	if !ok {
