@@ -268,7 +268,9 @@ func readOperations(r *reader, opt patchOptions, maxOps int, fail func(error)) (
 	if err := r.open(); err != nil {
 		return nil, err
 	}
-	ops := make([]patchOp, 0, 4)
+	// Room for one: Entra ID's PATCHes of a user and its member adds are
+	// mostly one operation each, and an operation is 152 bytes.
+	ops := make([]patchOp, 0, 1)
 	for first := true; ; first = false {
 		more, err := r.nextElem(first)
 		if err != nil {
