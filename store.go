@@ -235,11 +235,11 @@ type SharedUserReader interface {
 // [Projection] without attributes or excludedAttributes), or what
 // UpdateUserShared ([SharedUserUpdater]) just returned, and is still the
 // stored user with its current Groups; otherwise, and for a u of its
-// caller's own, it returns nil. The handler asks about a PATCH's result
-// too, and encodes its answer (the default projection) into that cache,
-// so that the read which follows finds it. It may return nil for any user, as a
-// store bounding the memory its caches take does (sqlstore keeps them
-// only in its user cache); what it must never return is a cache of bytes
+// caller's own, it returns nil. (The handler asks about a PATCH's result
+// too, and encodes its answer, the default projection, into that cache,
+// so that the read which follows finds it.) It may return nil for any
+// user, as a store bounding the memory its caches take does (sqlstore
+// keeps them only in its user cache); what it must never return is a cache of bytes
 // the user no longer has. The store must hand out a new cache (or
 // nil) once anything the user's representation shows changes: a write of
 // the user, and any change of its Groups — a membership added or removed,

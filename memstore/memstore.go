@@ -68,7 +68,9 @@
 //     for the last Handler and base URL that read it, none over 64 KiB),
 //     so that the next read of the unchanged user copies bytes. It drops
 //     both on every write of the user and every change of its groups (a
-//     membership added or removed, a group renamed or deleted). The cost
+//     membership added or removed, a group renamed or deleted). A write
+//     through UpdateUserShared (the handler's PATCH) makes the new state
+//     the kept one at once, so the PATCH's answer is the encoding kept. The cost
 //     is memory: a user that has been read takes about twice its size (the
 //     encoding is about as large as the stored user), until it changes or
 //     is deleted; a user never read, or read only with attributes or
@@ -451,7 +453,8 @@ func (s *Store) GetUserShared(ctx context.Context, id string, want scim.Projecti
 }
 
 // UserEncodingCache returns the cache of u's encoding when u is the view
-// that GetUserShared or ListUsersShared hands out for the user now (see
+// that GetUserShared or ListUsersShared hands out for the user now, as
+// what UpdateUserShared returned is until the next change (see
 // [scim.UserEncodingCacher]), and nil otherwise. The Store drops a view,
 // and its cache with it, on every write of the user and every change of
 // its groups (a membership, a group's displayName, a group deleted).
