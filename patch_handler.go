@@ -235,36 +235,32 @@ func applyPatchTo[T interface{ *User | *Group }](v T, ops []patchOp, opt patchOp
 }
 
 // writePatched answers a successful PATCH: the ETag, and 200 with v
-// projected by want, or 204.
+// projected by want, or 204. With c, the cache of v's encoding, the
+// answer is copied into c and written from what c keeps, its header
+// values included.
 func (rt *resourceType[T]) writePatched(w http.ResponseWriter, r *http.Request, v T, withBody bool, want Projection, c *EncodingCache) {
 	version := rt.meta(v).Version
-	if c != nil && withBody {
-		// Encoded into a pooled buffer, copied into the cache, and
-		// answered from what the cache keeps, its header values
-		// included.
-		h, base := rt.h, rt.h.baseURL(r)
-		bp := bufPool.Get().(*[]byte)
-		b := rt.encode((*bp)[:0], v, want, base)
-		if e := c.fill(h, base, version, b); e != nil {
-			putBuffer(bp, b)
-			writeCached(w, http.StatusOK, e)
-			return
-		}
+	if !withBody {
 		if etag := entityTag(version); etag != "" {
 			w.Header().Set("ETag", etag)
 		}
-		writeBuffer(w, http.StatusOK, bp, b)
-		return
-	}
-	if etag := entityTag(version); etag != "" {
-		w.Header().Set("ETag", etag)
-	}
-	if !withBody {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	base := rt.h.baseURL(r)
-	writeJSON(w, http.StatusOK, func(b []byte) []byte { return rt.encode(b, v, want, base) })
+	bp := bufPool.Get().(*[]byte)
+	b := rt.encode((*bp)[:0], v, want, base)
+	if c != nil {
+		if e := c.fill(rt.h, base, version, b); e != nil {
+			putBuffer(bp, b)
+			writeCached(w, http.StatusOK, e)
+			return
+		}
+	}
+	if etag := entityTag(version); etag != "" {
+		w.Header().Set("ETag", etag)
+	}
+	writeBuffer(w, http.StatusOK, bp, b)
 }
 
 // memberPatchOf reports whether every operation only adds members (path

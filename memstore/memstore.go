@@ -276,14 +276,6 @@ func (t *tenant) viewOf(rec *userRec) *userView {
 	return rec.view.Load()
 }
 
-// setView makes u, rec's user with its current groups, rec's view. t must
-// be locked for writing.
-func (t *tenant) setView(rec *userRec, u *scim.User) *userView {
-	v := newView(u)
-	rec.view.Store(v)
-	return v
-}
-
 func newView(u *scim.User) *userView {
 	v := &userView{u: u}
 	v.one[0] = scim.Cached[*scim.User]{Value: v.u, Cache: &v.cache}
@@ -593,7 +585,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*scim.Use
 // is; the user returned is the stored one, which the caller must not
 // modify.
 func (s *Store) UpdateUserShared(ctx context.Context, id string, update func(stored *scim.User) (*scim.User, error)) (*scim.User, error) {
-	return s.updateUser(ctx, id, update, func(t *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
+	return s.updateUser(ctx, id, update, func(_ *tenant, rec *userRec, groups []scim.GroupRef) *scim.User {
 		u := rec.u
 		if groups != nil {
 			v := *rec.u
@@ -603,7 +595,8 @@ func (s *Store) UpdateUserShared(ctx context.Context, id string, update func(sto
 		// The new state is the user's view at once: UserEncodingCache
 		// gives the caller its cache, so the handler's answer to a PATCH
 		// is encoded there and the next read finds it.
-		return t.setView(rec, u).u
+		rec.view.Store(newView(u))
+		return u
 	})
 }
 
