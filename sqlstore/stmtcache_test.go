@@ -73,3 +73,30 @@ func TestStmtCache(t *testing.T) {
 		t.Errorf("a statement past the bound = %q, %v", kind.String, err)
 	}
 }
+
+// TestReboundCache: on PostgreSQL the $n text of a statement is the
+// dialect's rewriting, kept for the next run up to the bound, and still
+// rewritten past it.
+func TestReboundCache(t *testing.T) {
+	var c reboundCache
+	const q = "SELECT a FROM t WHERE x = ? AND y IN (?, ?)"
+	want := PostgreSQL.Rebind(q)
+	if got := c.rebind(PostgreSQL, q); got != want {
+		t.Fatalf("rebind(%q) = %q; want %q", q, got, want)
+	}
+	if got, ok := c.m.Load(q); !ok || got != want {
+		t.Fatalf("the rewritten text was not kept: %v, %v", got, ok)
+	}
+	if got := testing.AllocsPerRun(100, func() { c.rebind(PostgreSQL, q) }); got != 0 {
+		t.Errorf("a kept text allocates %v times; want 0", got)
+	}
+	for i := range 2 * maxCachedStmts {
+		q := fmt.Sprintf("SELECT %d WHERE x = ?", i)
+		if got, want := c.rebind(PostgreSQL, q), fmt.Sprintf("SELECT %d WHERE x = $1", i); got != want {
+			t.Fatalf("rebind(%q) = %q; want %q", q, got, want)
+		}
+	}
+	if n := c.n.Load(); n != maxCachedStmts {
+		t.Errorf("%d texts kept; want the bound, %d", n, maxCachedStmts)
+	}
+}
