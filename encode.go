@@ -894,6 +894,19 @@ var onePageHeader = len(appendListHeader(nil, 1, 1, 1))
 
 func newCachedEncoding(h *Handler, base, version string, body []byte) *cachedEncoding {
 	pageLen := onePageHeader + len(body) + len("]}")
-	return &cachedEncoding{owner: h.encOwner, base: base, body: body, etag: entityTag(version),
-		length: strconv.Itoa(len(body)), pageLength: strconv.Itoa(pageLen), pageLen: pageLen}
+	// The three header values are parts of one string, one allocation
+	// rather than three: a cached encoding lives as long as its user's
+	// state, so each object is one more that every collection marks.
+	var b [64]byte
+	vals := b[:0]
+	if version != "" {
+		vals = append(append(append(vals, `W/"`...), version...), '"')
+	}
+	etagEnd := len(vals)
+	vals = strconv.AppendInt(vals, int64(len(body)), 10)
+	lengthEnd := len(vals)
+	vals = strconv.AppendInt(vals, int64(pageLen), 10)
+	all := string(vals)
+	return &cachedEncoding{owner: h.encOwner, base: base, body: body, etag: all[:etagEnd],
+		length: all[etagEnd:lengthEnd], pageLength: all[lengthEnd:], pageLen: pageLen}
 }
