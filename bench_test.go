@@ -265,3 +265,24 @@ func TestBareHandlersWriteTheSameBytes(t *testing.T) {
 		t.Errorf("the bare handler writes other bytes:\nscimhost: %s\nbare:     %s", a, b)
 	}
 }
+
+// BenchmarkRequestGroups is Entra ID's two group requests of a cycle: the
+// group half of Test connection, and a PATCH adding one member (the
+// member added again each time, which changes nothing but runs the whole
+// PATCH).
+func BenchmarkRequestGroups(b *testing.B) {
+	h, _, id, _ := seedBoth(b)
+	rec := serve(b, h, request{method: "POST", path: "/Groups", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Ops"}`})
+	if rec.Code != 201 {
+		b.Fatalf("seed: %d %s", rec.Code, rec.Body)
+	}
+	var g struct{ ID string }
+	json.Unmarshal(rec.Body.Bytes(), &g)
+	b.Run("req=TestConnection", func(b *testing.B) {
+		benchRequest(b, h, "GET", "/Groups?excludedAttributes=members&filter=displayName+eq+%228a0b1f0e-3a8d-4a4c-9a47-5f0f8b3a2f10%22", nil, 200)
+	})
+	add := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + id + `"}]}]}`
+	b.Run("req=AddMember", func(b *testing.B) {
+		benchRequest(b, h, "PATCH", "/Groups/"+g.ID, func(int) string { return add }, 204)
+	})
+}

@@ -114,19 +114,29 @@ func hasProjection(raw string) bool {
 	return v.Has("attributes") || v.Has("excludedAttributes")
 }
 
-// serveUsers routes the requests that provisioning sends most — on /Users
-// and /Users/{id} — without the ServeMux: its pattern matching and path
-// cleaning cost more than the rest of a read. It reports false for any
-// other request, and for a path that needs cleaning or whose id the
-// ServeMux would read differently (an escaped slash, a dot segment),
-// which then take the ServeMux's way. path is r's path below
-// Options.Prefix.
-func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, path string) bool {
-	rest, ok := strings.CutPrefix(path, "/Users")
-	if !ok || r.URL.RawPath != "" {
+// serveDirect routes the requests that provisioning sends most — on
+// /Users, /Users/{id}, /Groups and /Groups/{id} — without the ServeMux:
+// its pattern matching and path cleaning cost more than the rest of a
+// read. It reports false for any other request, and for a path that needs
+// cleaning or whose id the ServeMux would read differently (an escaped
+// slash, a dot segment), which then take the ServeMux's way. path is r's
+// path below Options.Prefix.
+func (h *Handler) serveDirect(w http.ResponseWriter, r *http.Request, path string) bool {
+	if r.URL.RawPath != "" {
 		return false
 	}
-	rt := h.users
+	if rest, ok := strings.CutPrefix(path, "/Users"); ok {
+		return serveResource(h.users, w, r, rest)
+	}
+	if rest, ok := strings.CutPrefix(path, "/Groups"); ok && h.groups != nil {
+		return serveResource(h.groups, w, r, rest)
+	}
+	return false
+}
+
+// serveResource is serveDirect for rt's endpoint; rest is the path after
+// it.
+func serveResource[T interface{ *User | *Group }](rt *resourceType[T], w http.ResponseWriter, r *http.Request, rest string) bool {
 	if rest == "" {
 		switch r.Method {
 		case http.MethodGet:

@@ -557,7 +557,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ctx context.Cont
 		return
 	}
 	rel, ok := h.below(r.URL.Path)
-	if ok && h.serveUsers(sw, r, rel) {
+	if ok && h.serveDirect(sw, r, rel) {
 		return
 	}
 	p := cleanPath(r.URL.Path)
