@@ -894,9 +894,8 @@ var onePageHeader = len(appendListHeader(nil, 1, 1, 1))
 
 func newCachedEncoding(h *Handler, base, version string, body []byte) *cachedEncoding {
 	pageLen := onePageHeader + len(body) + len("]}")
-	// The three header values are parts of one string, one allocation
-	// rather than three: a cached encoding lives as long as its user's
-	// state, so each object is one more that every collection marks.
+	// The three header values are parts of one string: one allocation
+	// rather than three for each encoding a read or a PATCH keeps.
 	var b [64]byte
 	vals := b[:0]
 	if version != "" {
