@@ -897,10 +897,7 @@ func newCachedEncoding(h *Handler, base, version string, body []byte) *cachedEnc
 	// The three header values are parts of one string: one allocation
 	// rather than three for each encoding a read or a PATCH keeps.
 	var b [64]byte
-	vals := b[:0]
-	if version != "" {
-		vals = append(append(append(vals, `W/"`...), version...), '"')
-	}
+	vals := append(b[:0], entityTag(version)...)
 	etagEnd := len(vals)
 	vals = strconv.AppendInt(vals, int64(len(body)), 10)
 	lengthEnd := len(vals)
