@@ -35,9 +35,19 @@ import (
 // which folding keeps as they are, so the memberships index (tenant,
 // member_fold) serves the subquery.
 func (db *DB) userGroupsCol(ref string) string {
+	switch t := db.sqlText(); ref {
+	case "u":
+		return t.userGroupsU
+	case "scim_users":
+		return t.userGroupsTable
+	}
+	return userGroupsCol(db.dialect, ref)
+}
+
+func userGroupsCol(d Dialect, ref string) string {
 	from := ` FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 	WHERE m.tenant = ` + ref + `.tenant AND m.member_fold = ` + ref + `.id)`
-	if db.dialect == PostgreSQL {
+	if d == PostgreSQL {
 		return `(SELECT coalesce(json_agg(json_build_array(g.id, g.display_name, (extract(epoch FROM g.created) * 1000000)::bigint) ORDER BY g.created, g.id), '[]')` + from
 	}
 	return `(SELECT json_group_array(json_array(g.id, g.display_name, g.created))` + from
@@ -46,10 +56,20 @@ func (db *DB) userGroupsCol(ref string) string {
 // userGroupsText is userGroupsCol as text, to compare with a user cache's
 // copy of the column: PostgreSQL's is json, which has no equality.
 func (db *DB) userGroupsText(ref string) string {
-	if db.dialect == PostgreSQL {
-		return db.userGroupsCol(ref) + "::text"
+	switch t := db.sqlText(); ref {
+	case "u":
+		return t.userGroupsTextU
+	case "scim_users":
+		return t.userGroupsTextTable
 	}
-	return db.userGroupsCol(ref)
+	return userGroupsText(db.dialect, ref)
+}
+
+func userGroupsText(d Dialect, ref string) string {
+	if d == PostgreSQL {
+		return userGroupsCol(d, ref) + "::text"
+	}
+	return userGroupsCol(d, ref)
 }
 
 // groupMembersCol is the column of the members of the group whose
@@ -57,12 +77,72 @@ func (db *DB) userGroupsText(ref string) string {
 // order they were added. It reads every member, as the separate query it
 // replaces did; reads that do not want members do not select it (see
 // GetGroup).
-func (db *DB) groupMembersCol() string {
+func groupMembersCol(d Dialect) string {
 	const from = ` FROM scim_group_members m WHERE m.tenant = g.tenant AND m.group_id = g.id)`
-	if db.dialect == PostgreSQL {
+	if d == PostgreSQL {
 		return `(SELECT coalesce(json_agg(json_build_array(m.member_id, m.member_type, m.display, m.ref) ORDER BY m.seq), '[]')` + from
 	}
 	return `(SELECT json_group_array(json_array(m.member_id, m.member_type, m.display, m.ref) ORDER BY m.seq)` + from
+}
+
+// sqlText holds the texts of the aggregate columns and of the column lists
+// that carry them, built once for each dialect: the reads build their
+// statements from them at every request, where concatenating them anew
+// was, on the demo over loopback on PostgreSQL, the largest single source
+// of allocated bytes (docs/performance.md).
+type sqlText struct {
+	userGroupsU, userGroupsTable         string // userGroupsCol("u"), userGroupsCol("scim_users")
+	userGroupsTextU, userGroupsTextTable string // the same as text
+	groupMembers                         string // groupMembersCol()
+	usersWithGroups, groupsWithMembers   string // userCols and groupCols with them
+	// userByID and groupByID are the unlocked reads of one user with its
+	// groups, one group with its members (readUserWith, GetGroup).
+	userByID, groupByID string
+}
+
+func newSQLText(d Dialect) *sqlText {
+	t := &sqlText{
+		userGroupsU: userGroupsCol(d, "u"), userGroupsTable: userGroupsCol(d, "scim_users"),
+		userGroupsTextU: userGroupsText(d, "u"), userGroupsTextTable: userGroupsText(d, "scim_users"),
+		groupMembers: groupMembersCol(d),
+	}
+	t.usersWithGroups = userCols + ", " + t.userGroupsU
+	t.groupsWithMembers = groupCols + ", " + t.groupMembers
+	t.userByID = byIDStatement(t.usersWithGroups, "scim_users u", "u", "")
+	t.groupByID = byIDStatement(t.groupsWithMembers, "scim_groups g", "g", "")
+	return t
+}
+
+var postgresText, sqliteText = newSQLText(PostgreSQL), newSQLText(SQLite)
+
+// byIDStatement is the read of one row of table (aliased alias) by id,
+// selecting cols; lock is "" or " FOR UPDATE".
+func byIDStatement(cols, table, alias, lock string) string {
+	return "SELECT " + cols + " FROM " + table + " WHERE " + alias + ".tenant = ? AND " + alias + ".id = ?" + lock
+}
+
+// userByID is byIDStatement for scim_users, the one built already when it
+// can.
+func (db *DB) userByID(cols, lock string) string {
+	if t := db.sqlText(); cols == t.usersWithGroups && lock == "" {
+		return t.userByID
+	}
+	return byIDStatement(cols, "scim_users u", "u", lock)
+}
+
+// groupByID is userByID for scim_groups.
+func (db *DB) groupByID(cols, lock string) string {
+	if t := db.sqlText(); cols == t.groupsWithMembers && lock == "" {
+		return t.groupByID
+	}
+	return byIDStatement(cols, "scim_groups g", "g", lock)
+}
+
+func (db *DB) sqlText() *sqlText {
+	if db.dialect == PostgreSQL {
+		return postgresText
+	}
+	return sqliteText
 }
 
 // decodeGroupRefs reads a userGroupsCol value, in the groups' creation
@@ -152,7 +232,7 @@ func (db *DB) userReader(withGroups bool) rowReader[*scim.User] {
 func (db *DB) userReaderKeeping(withGroups bool, tenant string) rowReader[*scim.User] {
 	cols := userCols
 	if withGroups {
-		cols += ", " + db.userGroupsCol("u")
+		cols = db.sqlText().usersWithGroups
 	}
 	keep := withGroups && db.users != nil
 	return rowReader[*scim.User]{cols: cols, children: withGroups, scan: func(sc scanner) (*scim.User, error) {
@@ -173,7 +253,7 @@ func (db *DB) userReaderKeeping(withGroups bool, tenant string) rowReader[*scim.
 // already decoded for that row (userCache.share), or decoded once now and
 // kept. What it returns must not be modified.
 func (db *DB) sharingReader(tenant string, epoch uint64) rowReader[*scim.User] {
-	return rowReader[*scim.User]{cols: userCols + ", " + db.userGroupsCol("u"), children: true, scan: func(sc scanner) (*scim.User, error) {
+	return rowReader[*scim.User]{cols: db.sqlText().usersWithGroups, children: true, scan: func(sc scanner) (*scim.User, error) {
 		r := userRow{withGroups: true}
 		if err := sc.Scan(r.dest()...); err != nil {
 			return nil, err
@@ -190,7 +270,7 @@ func (db *DB) sharingReader(tenant string, epoch uint64) rowReader[*scim.User] {
 func (db *DB) groupReader(withMembers bool) rowReader[*scim.Group] {
 	cols := groupCols
 	if withMembers {
-		cols += ", " + db.groupMembersCol()
+		cols = db.sqlText().groupsWithMembers
 	}
 	return rowReader[*scim.Group]{cols: cols, children: withMembers, scan: func(sc scanner) (*scim.Group, error) {
 		r := groupRow{withMembers: withMembers}

@@ -465,3 +465,81 @@ func TestPaging(t *testing.T) {
 		}
 	})
 }
+
+// TestSingleRowLookups: a filter that matches at most one row (an
+// equality on userName, displayName or id, possibly under and) runs as
+// the bare lookup, one statement with no ORDER BY or LIMIT (listSingle),
+// and pages its row as any list does; any other filter runs as a page.
+func TestSingleRowLookups(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		s := newStore(t, db)
+		ctx := t.Context()
+		a, err := s.CreateUser(ctx, &scim.User{UserName: "Single@Example.com", ExternalID: "x", Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateUser(ctx, &scim.User{UserName: "other@example.com", ExternalID: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.CreateGroup(ctx, &scim.Group{DisplayName: "Singles", Members: []scim.Member{{Value: a.ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := logQueries(db)
+		for _, tt := range []struct {
+			filter       string
+			start, count int
+			total, items int
+			bare         bool
+		}{
+			{`userName eq "single@example.com"`, 1, 100, 1, 1, true},
+			{`userName eq "SINGLE@example.com" and active eq true`, 1, 100, 1, 1, true},
+			{`userName eq "single@example.com" and active eq false`, 1, 100, 0, 0, true},
+			{`id eq "` + a.ID + `"`, 1, 1, 1, 1, true},
+			{`userName eq "single@example.com"`, 2, 10, 1, 0, true},
+			{`userName eq "nobody@example.com"`, 1, 100, 0, 0, true},
+			{`userName eq "single@example.com"`, 1, 0, 1, 0, false}, // the total alone: a COUNT
+			{`userName eq "single@example.com" or userName eq "other@example.com"`, 1, 100, 2, 2, false},
+			{`externalId eq "x"`, 1, 100, 2, 2, false},
+			{`not (userName eq "single@example.com")`, 1, 100, 1, 1, false},
+		} {
+			f, err := scim.ParseFilter(tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := s.listUsers(ctx, scim.Query{StartIndex: tt.start, Count: tt.count}, f)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.filter, err)
+			}
+			if page.TotalResults != tt.total || len(page.Resources) != tt.items || page.Resources == nil {
+				t.Errorf("%s from %d, count %d: %d resources (nil: %v) of %d, want %d of %d",
+					tt.filter, tt.start, tt.count, len(page.Resources), page.Resources == nil, page.TotalResults, tt.items, tt.total)
+			}
+			if tt.items == 1 && tt.bare {
+				if u := page.Resources[0]; u.ID != a.ID || len(u.Groups) != 1 || u.Groups[0].Value != g.ID {
+					t.Errorf("%s: got %+v, want %s in group %s", tt.filter, u, a.ID, g.ID)
+				}
+			}
+			qs := touching(log.take(), "scim_users")
+			bare := len(qs) == 1 && !strings.Contains(qs[0], "LIMIT") && !strings.Contains(qs[0], "ORDER BY u.") &&
+				!strings.HasPrefix(qs[0], "SELECT count(*)")
+			if bare != tt.bare {
+				t.Errorf("%s from %d, count %d: bare lookup %v, want %v; statements:\n%s", tt.filter, tt.start, tt.count, bare, tt.bare, strings.Join(qs, "\n"))
+			}
+		}
+		f, err := scim.ParseFilter(`displayName eq "singles"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.listGroups(ctx, scim.Query{StartIndex: 1, Count: 100}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalResults != 1 || len(page.Resources) != 1 || len(page.Resources[0].Members) != 1 || page.Resources[0].Members[0].Value != a.ID {
+			t.Errorf("group by displayName: %+v", page)
+		}
+		if qs := touching(log.take(), "scim_groups g"); len(qs) != 1 || strings.Contains(qs[0], "LIMIT") {
+			t.Errorf("group by displayName: want the bare lookup, got:\n%s", strings.Join(qs, "\n"))
+		}
+	})
+}
