@@ -254,11 +254,13 @@ func (db *DB) userReaderKeeping(withGroups bool, tenant string) rowReader[*scim.
 // kept. What it returns must not be modified.
 func (db *DB) sharingReader(tenant string, epoch uint64) rowReader[*scim.User] {
 	return rowReader[*scim.User]{cols: db.sqlText().usersWithGroups, children: true, scan: func(sc scanner) (*scim.User, error) {
-		r := userRow{withGroups: true}
-		if err := sc.Scan(r.dest()...); err != nil {
+		// Scanned into the row to keep, not a userRow: a row read
+		// unchanged is handed out as the user already decoded.
+		c := new(cachedUser)
+		if err := sc.Scan(c.dest()...); err != nil {
 			return nil, err
 		}
-		su, err := db.users.share(tenant, r.cached(), epoch)
+		su, err := db.users.share(tenant, c, epoch)
 		if err != nil {
 			return nil, err
 		}

@@ -260,6 +260,12 @@ func (r *userRow) cached() *cachedUser {
 		created: r.u.Meta.Created, modified: r.u.Meta.LastModified, version: r.version, doc: r.doc, groups: r.groups}
 }
 
+// dest is what a scan of a row of userReader's columns with the groups
+// fills, to keep as c.
+func (c *cachedUser) dest() []any {
+	return []any{&c.id, &c.userName, &c.externalID, &c.active, timeCol{&c.created}, timeCol{&c.modified}, &c.version, &c.doc, &c.groups}
+}
+
 // writtenUser is the row the write of u left, to keep: u as userWritten
 // filled it, the document written and the groups column returned.
 func writtenUser(u *scim.User, version int64, doc, groups []byte) *cachedUser {
