@@ -188,7 +188,10 @@
 // Equal values keep the creation order (created, id) in both directions,
 // so pages are stable. Paging is LIMIT/OFFSET; TotalResults comes from
 // the page itself when the page is not full (one query for Entra ID's
-// lookups), else from a COUNT(*) with the same WHERE. When the evaluator
+// lookups), else from a COUNT(*) with the same WHERE. A filter that
+// matches at most one row (an equality on userName, a group's displayName
+// or id, alone or under and) is the bare lookup, with no ORDER BY, LIMIT
+// or OFFSET, its row paged in Go. When the evaluator
 // finishes or sorts, the store reads every row the SQL selects and pages
 // in Go; the cost estimate below bounds that work. A user's Groups are in
 // the order the groups were created, as in memstore.
