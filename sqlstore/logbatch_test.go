@@ -549,3 +549,43 @@ func BenchmarkEncodeLogEntries(b *testing.B) {
 		encodeLogEntries(entries)
 	}
 }
+
+// TestProvisioningLogCompression: on PostgreSQL, a batch's entries are
+// stored compressed with lz4 when the server has it (migration
+// 0052_log_entries_lz4), pglz otherwise, and read back the same either way.
+func TestProvisioningLogCompression(t *testing.T) {
+	db := openPostgres(t)
+	ctx := t.Context()
+	var lz4 bool
+	if _, err := db.db.ExecContext(ctx, "CREATE TEMP TABLE lz4_probe (x text COMPRESSION lz4)"); err == nil {
+		lz4 = true
+		if _, err := db.db.ExecContext(ctx, "DROP TABLE lz4_probe"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tenant := "compressed-" + randomHex()
+	l := db.ProvisioningLog(0)
+	t.Cleanup(func() { _ = l.DeleteTenant(context.Background(), tenant) })
+	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Microsecond)
+	var m logModel
+	for i := range 200 {
+		m = append(m, scim.LogEntry{Tenant: tenant, Time: base.Add(time.Duration(i) * time.Millisecond),
+			Client: "entra", UserAgent: "Azure Active Directory SCIM Client", Method: "PATCH",
+			Path: "/Users/" + randomHex(), Status: 200, Duration: time.Duration(i) * time.Microsecond})
+	}
+	if err := l.Record(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var method sql.NullString
+	if err := db.db.QueryRowContext(ctx, "SELECT pg_column_compression(entries) FROM scim_log_batches WHERE tenant = $1", tenant).Scan(&method); err != nil {
+		t.Fatal(err)
+	}
+	want := "pglz"
+	if lz4 {
+		want = "lz4"
+	}
+	if method.String != want {
+		t.Errorf("the batch's entries are compressed with %q, want %q (the server has lz4: %v)", method.String, want, lz4)
+	}
+	checkList(t, l, m, tenant, admin.LogFilter{Limit: admin.MaxLogLimit})
+}
