@@ -254,7 +254,9 @@ const pruneEvery = 10 * time.Minute
 // One row per entry cost every SCIM request a heap row and three index
 // entries more (on SQLite under its single write lock); a row per batch
 // costs a few dozen requests one (docs/performance.md has the loopback
-// measurements). [ProvisioningLog.ListLog] and
+// measurements). PostgreSQL compresses the JSON text with lz4 when the
+// server has it, in about a third of pglz's time for the same size.
+// [ProvisioningLog.ListLog] and
 // [ProvisioningLog.LogClients] decode the rows they read, newest first, as
 // far as their answer needs.
 //
