@@ -88,8 +88,9 @@ func groupMembersCol(d Dialect) string {
 // sqlText holds the texts of the aggregate columns and of the column lists
 // that carry them, built once for each dialect: the reads build their
 // statements from them at every request, where concatenating them anew
-// was, on the demo over loopback on PostgreSQL, the largest single source
-// of allocated bytes (docs/performance.md).
+// was, on the demo over loopback on PostgreSQL, the largest source of
+// allocated bytes after the request's own header parsing
+// (docs/performance.md).
 type sqlText struct {
 	userGroupsU, userGroupsTable         string // userGroupsCol("u"), userGroupsCol("scim_users")
 	userGroupsTextU, userGroupsTextTable string // the same as text
