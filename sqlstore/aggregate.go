@@ -34,15 +34,7 @@ import (
 // its id: the store issues ids (scim.NewID) as lower-case hexadecimal,
 // which folding keeps as they are, so the memberships index (tenant,
 // member_fold) serves the subquery.
-func (db *DB) userGroupsCol(ref string) string {
-	switch t := db.sqlText(); ref {
-	case "u":
-		return t.userGroupsU
-	case "scim_users":
-		return t.userGroupsTable
-	}
-	return userGroupsCol(db.dialect, ref)
-}
+func (db *DB) userGroupsCol(ref string) string { return db.userGroups(ref, false) }
 
 func userGroupsCol(d Dialect, ref string) string {
 	from := ` FROM scim_group_members m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
@@ -55,14 +47,25 @@ func userGroupsCol(d Dialect, ref string) string {
 
 // userGroupsText is userGroupsCol as text, to compare with a user cache's
 // copy of the column: PostgreSQL's is json, which has no equality.
-func (db *DB) userGroupsText(ref string) string {
+func (db *DB) userGroupsText(ref string) string { return db.userGroups(ref, true) }
+
+// userGroups is userGroupsText(ref) when asText, else userGroupsCol(ref):
+// sqlText's for the refs the store uses, built for any other.
+func (db *DB) userGroups(ref string, asText bool) string {
+	i := 0
+	if asText {
+		i = 1
+	}
 	switch t := db.sqlText(); ref {
 	case "u":
-		return t.userGroupsTextU
+		return t.userGroupsU[i]
 	case "scim_users":
-		return t.userGroupsTextTable
+		return t.userGroupsTable[i]
 	}
-	return userGroupsText(db.dialect, ref)
+	if asText {
+		return userGroupsText(db.dialect, ref)
+	}
+	return userGroupsCol(db.dialect, ref)
 }
 
 func userGroupsText(d Dialect, ref string) string {
@@ -92,10 +95,11 @@ func groupMembersCol(d Dialect) string {
 // allocated bytes after the request's own header parsing
 // (docs/performance.md).
 type sqlText struct {
-	userGroupsU, userGroupsTable         string // userGroupsCol("u"), userGroupsCol("scim_users")
-	userGroupsTextU, userGroupsTextTable string // the same as text
-	groupMembers                         string // groupMembersCol()
-	usersWithGroups, groupsWithMembers   string // userCols and groupCols with them
+	// userGroupsU and userGroupsTable are userGroupsCol and, at [1],
+	// userGroupsText, of "u" and of "scim_users".
+	userGroupsU, userGroupsTable       [2]string
+	groupMembers                       string // groupMembersCol
+	usersWithGroups, groupsWithMembers string // userCols and groupCols with them
 	// userByID and groupByID are the unlocked reads of one user with its
 	// groups, one group with its members (readUserWith, GetGroup).
 	userByID, groupByID string
@@ -103,11 +107,11 @@ type sqlText struct {
 
 func newSQLText(d Dialect) *sqlText {
 	t := &sqlText{
-		userGroupsU: userGroupsCol(d, "u"), userGroupsTable: userGroupsCol(d, "scim_users"),
-		userGroupsTextU: userGroupsText(d, "u"), userGroupsTextTable: userGroupsText(d, "scim_users"),
-		groupMembers: groupMembersCol(d),
+		userGroupsU:     [2]string{userGroupsCol(d, "u"), userGroupsText(d, "u")},
+		userGroupsTable: [2]string{userGroupsCol(d, "scim_users"), userGroupsText(d, "scim_users")},
+		groupMembers:    groupMembersCol(d),
 	}
-	t.usersWithGroups = userCols + ", " + t.userGroupsU
+	t.usersWithGroups = userCols + ", " + t.userGroupsU[0]
 	t.groupsWithMembers = groupCols + ", " + t.groupMembers
 	t.userByID = byIDStatement(t.usersWithGroups, "scim_users u", "u", "")
 	t.groupByID = byIDStatement(t.groupsWithMembers, "scim_groups g", "g", "")
