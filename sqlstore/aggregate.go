@@ -113,34 +113,31 @@ func newSQLText(d Dialect) *sqlText {
 	}
 	t.usersWithGroups = userCols + ", " + t.userGroupsU[0]
 	t.groupsWithMembers = groupCols + ", " + t.groupMembers
-	t.userByID = byIDStatement(t.usersWithGroups, "scim_users u", "u", "")
-	t.groupByID = byIDStatement(t.groupsWithMembers, "scim_groups g", "g", "")
+	t.userByID = byIDStatement(userTable, t.usersWithGroups, "")
+	t.groupByID = byIDStatement(groupTable, t.groupsWithMembers, "")
 	return t
 }
 
 var postgresText, sqliteText = newSQLText(PostgreSQL), newSQLText(SQLite)
 
-// byIDStatement is the read of one row of table (aliased alias) by id,
-// selecting cols; lock is "" or " FOR UPDATE".
-func byIDStatement(cols, table, alias, lock string) string {
-	return "SELECT " + cols + " FROM " + table + " WHERE " + alias + ".tenant = ? AND " + alias + ".id = ?" + lock
+// byIDStatement is the read of one row of t by id, selecting cols; lock is
+// "" or " FOR UPDATE".
+func byIDStatement(t *table, cols, lock string) string {
+	return "SELECT " + cols + " FROM " + t.from + " WHERE " + t.alias + ".tenant = ? AND " + t.alias + ".id = ?" + lock
 }
 
-// userByID is byIDStatement for scim_users, the one built already when it
-// can.
-func (db *DB) userByID(cols, lock string) string {
-	if t := db.sqlText(); cols == t.usersWithGroups && lock == "" {
-		return t.userByID
+// byID is byIDStatement, sqlText's when it was built already: the
+// unlocked read of a user with its groups or of a group with its members.
+func (db *DB) byID(t *table, cols, lock string) string {
+	if st := db.sqlText(); lock == "" {
+		switch cols {
+		case st.usersWithGroups:
+			return st.userByID
+		case st.groupsWithMembers:
+			return st.groupByID
+		}
 	}
-	return byIDStatement(cols, "scim_users u", "u", lock)
-}
-
-// groupByID is userByID for scim_groups.
-func (db *DB) groupByID(cols, lock string) string {
-	if t := db.sqlText(); cols == t.groupsWithMembers && lock == "" {
-		return t.groupByID
-	}
-	return byIDStatement(cols, "scim_groups g", "g", lock)
+	return byIDStatement(t, cols, lock)
 }
 
 func (db *DB) sqlText() *sqlText {

@@ -191,7 +191,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, want scim.Projection) (
 // withMembers; lock is "" or " FOR UPDATE".
 func (s *Store) readGroup(ctx context.Context, q querier, tenant, id string, withMembers bool, lock string) (*scim.Group, error) {
 	rd := s.db.groupReader(withMembers)
-	g, err := rd.scan(s.db.row(ctx, q, s.db.groupByID(rd.cols, lock), tenant, id))
+	g, err := rd.scan(s.db.row(ctx, q, s.db.byID(groupTable, rd.cols, lock), tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("group", id)
 	}

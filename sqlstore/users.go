@@ -218,7 +218,7 @@ func (s *Store) readUser(ctx context.Context, q querier, tenant, id string, with
 
 // readUserWith is readUser with the reader rd.
 func (s *Store) readUserWith(ctx context.Context, q querier, tenant, id string, rd rowReader[*scim.User], lock string) (*scim.User, error) {
-	u, err := rd.scan(s.db.row(ctx, q, s.db.userByID(rd.cols, lock), tenant, id))
+	u, err := rd.scan(s.db.row(ctx, q, s.db.byID(userTable, rd.cols, lock), tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
 	}
